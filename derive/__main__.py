@@ -1,0 +1,6 @@
+"""``python -m derive``: the command line."""
+import sys
+
+from .cli import main
+
+sys.exit(main())

@@ -1,0 +1,147 @@
+"""Chain-rule derivation from the graph and the rules table only: paths, Leibniz factors, deltas.
+
+Nothing here calls ``sympy.diff``: every factor is a node's local derivative from ``rules``.
+Each delta (dL/d node, for pre-activations and graph nodes) is defined once in terms of the
+deltas after it and reused by every parameter below it: backprop's memoisation (seed 003).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import sympy as sp
+
+from .graph import Network
+
+MAX_PATHS = 256     # enumerate individual paths up to this many per parameter
+
+
+@dataclass(frozen=True)
+class Factor:
+    """One Leibniz factor d upper / d lower with its local value."""
+    upper: str
+    lower: str
+    value: sp.Expr
+
+
+@dataclass(frozen=True)
+class Path:
+    """One route from a parameter to the loss: nodes param..loss, factors loss-first (seed order)."""
+    nodes: tuple[str, ...]
+    factors: tuple[Factor, ...]
+
+    @property
+    def product(self) -> sp.Expr:
+        return sp.Mul(*[f.value for f in self.factors])
+
+
+@dataclass(frozen=True)
+class Term:
+    """A segment from a node to the next delta node (or the loss): factors, then that delta."""
+    factors: tuple[Factor, ...]
+    delta: str | None                 # the delta node the segment ends at; None at the loss
+
+
+@dataclass(frozen=True)
+class Delta:
+    """dL/d node, defined from the deltas after it; ``expr`` is in delta and node symbols."""
+    node: str
+    symbol: sp.Symbol
+    terms: tuple[Term, ...]
+    expr: sp.Expr
+
+
+@dataclass(frozen=True)
+class Gradient:
+    """Everything the chain rule says about dL/d param."""
+    param: str
+    symbol: sp.Symbol
+    path_count: int
+    paths: tuple[Path, ...]            # empty when path_count > MAX_PATHS
+    terms: tuple[Term, ...]
+    delta_form: sp.Expr                # in delta symbols and node symbols (memoised form)
+    path_sum: sp.Expr | None           # sum of path products in node symbols (None if too many)
+
+
+@dataclass(frozen=True)
+class ChainDerivation:
+    deltas: dict[str, Delta]           # backward order: nearest the loss first
+    gradients: dict[str, Gradient]     # spec order of trainable parameters
+
+    def delta_definitions(self) -> dict[sp.Symbol, sp.Expr]:
+        return {d.symbol: d.expr for d in self.deltas.values()}
+
+
+def _segments(net: Network, start: str) -> tuple[Term, ...]:
+    """Routes from ``start`` up to the next delta node or the loss, factors loss-first."""
+    out: list[Term] = []
+
+    def walk(name: str, below: tuple[Factor, ...]):
+        for c in net.consumers[name]:
+            f = Factor(c, name, net.nodes[c].local_of(name))
+            chain = (f,) + below
+            if c == net.loss:
+                out.append(Term(chain, None))
+            elif c in net.delta_nodes:
+                out.append(Term(chain, c))
+            else:
+                walk(c, chain)
+    walk(start, ())
+    return tuple(out)
+
+
+def _term_expr(net: Network, t: Term) -> sp.Expr:
+    head = [net.delta_symbol(t.delta)] if t.delta else []
+    return sp.Mul(*head, *[f.value for f in t.factors])
+
+
+def _sum_terms(net: Network, terms: tuple[Term, ...]) -> sp.Expr:
+    """Sum of the terms, with a factor every term shares next to the node pulled out.
+
+    Seed 002 writes delta_h = (delta_y1 w31 + delta_y2 w41) z1(1-z1): the activation's
+    derivative is common to every route out of a pre-activation.
+    """
+    if len(terms) > 1 and all(t.factors[-1] == terms[0].factors[-1] for t in terms):
+        common = terms[0].factors[-1]
+        rest = [Term(t.factors[:-1], t.delta) for t in terms]
+        return sp.Mul(sp.Add(*[_term_expr(net, t) for t in rest]), common.value)
+    return sp.Add(*[_term_expr(net, t) for t in terms])
+
+
+def _count_paths(net: Network) -> dict[str, int]:
+    counts = {net.loss: 1}
+    for name in reversed(list(net.nodes)):
+        if name != net.loss:
+            counts[name] = sum(counts[c] for c in net.consumers[name])
+    return counts
+
+
+def _paths(net: Network, start: str) -> tuple[Path, ...]:
+    out = []
+
+    def walk(name, nodes, factors):
+        if name == net.loss:
+            out.append(Path(tuple(nodes), tuple(reversed(factors))))
+            return
+        for c in net.consumers[name]:
+            walk(c, nodes + [c], factors + [Factor(c, name, net.nodes[c].local_of(name))])
+    walk(start, [start], [])
+    return tuple(out)
+
+
+def derive_chain(net: Network) -> ChainDerivation:
+    """Derive every trainable parameter's gradient by the chain rule, deltas memoised."""
+    deltas: dict[str, Delta] = {}
+    for name in reversed(net.delta_nodes):
+        terms = _segments(net, name)
+        expr = _sum_terms(net, terms)
+        deltas[name] = Delta(name, net.delta_symbol(name), terms, expr)
+    counts = _count_paths(net)
+    grads = {}
+    for p in net.trainable:
+        terms = _segments(net, p)
+        n = counts[p]
+        paths = _paths(net, p) if n <= MAX_PATHS else ()
+        grads[p] = Gradient(p, net.symbol(p), n, paths, terms,
+                            _sum_terms(net, terms),
+                            sp.Add(*[q.product for q in paths]) if paths or n == 0 else None)
+    return ChainDerivation(deltas, grads)

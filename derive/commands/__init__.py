@@ -1,0 +1,1 @@
+"""Subcommands of the ``derive`` command line, one module each."""
