@@ -1,25 +1,27 @@
-"""The one table of local derivative rules: activations and losses, each a sympy expression.
+"""The one table of local derivative rules: activations, functions and losses, as sympy expressions.
 
 Grammar of the table (the only place the maths of an op lives):
 
-* ``ACTIVATIONS[name]`` is an :class:`Activation`.  ``value(z)`` gives the unit's output for a
-  pre-activation symbol ``z`` (for softmax, ``value(zs, k)`` over the whole layer);
-  ``local(a, z)`` is da/dz written in the seeds' terms, with ``a`` the unit's output symbol and
-  ``z`` its pre-activation symbol (sigmoid: ``a*(1 - a)``).  Softmax has ``cross(a_k, a_j)``, the
-  off-diagonal da_k/dz_j.
-* ``LOSSES[name]`` is a :class:`Loss`.  ``value(ys, ts)`` is the loss over output symbols ``ys``
-  and target symbols ``ts``; ``local(y, t, n)`` is dL/dy for one output, ``n`` the output count.
+* ``FUNCTION_RULES[f](out, u)`` is d f(u)/du, written via the output ``out`` where the seeds do
+  (sigmoid: ``out*(1 - out)``); ``local_derivative`` applies it, with the sum, product and power
+  rules, to one graph node's expression.
+* ``ACTIVATIONS[name]`` is an :class:`Activation`: ``value(zs, k)`` is unit k's output for the
+  layer's pre-activation symbols ``zs``; ``local(a, z)`` is da/dz in terms of the unit's output
+  ``a`` and pre-activation ``z``; ``cross(a_k, a_j)`` is da_k/dz_j for k != j (softmax only).
+* ``LOSSES[name]`` is a :class:`Loss`: ``value(ys, ts)`` is the loss of output symbols ``ys`` and
+  targets ``ts``; ``local(y, t, n)`` is dL/dy for one output of ``n``.
 
-The chain-rule side uses only ``local``/``cross``; the direct side uses ``value`` and
-``sympy.diff``.  The opaque functions below carry their own derivative (``fdiff``), written out
-independently of this table, and each rule is tested against ``sympy.diff`` of the explicit
-formula and against finite differences.
+The chain-rule side uses only ``local``/``cross``/``FUNCTION_RULES``; the direct side uses
+``value`` and a CAS.  The opaque functions below (sigmoid, relu, step, Exp) carry their own
+``fdiff`` for sympy; each rule is tested against ``sympy.diff`` of the explicit formula and
+against finite differences (tests/test_rules.py).  A missing rule is an error naming the op.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
 import sympy as sp
 
 from .errors import SpecError
@@ -61,6 +63,9 @@ class step(sp.Function):
     def fdiff(self, argindex=1):
         return sp.S.Zero
 
+    def _eval_rewrite_as_Piecewise(self, x, **kwargs):
+        return sp.Piecewise((1, x > 0), (0, True))
+
     def _latex(self, printer, exp=None):
         base = r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
         return base if exp is None else r"%s^{%s}" % (base, exp)
@@ -88,9 +93,10 @@ FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
 
 # NumPy spellings of the opaque functions, for lambdify and generated code.
 NUMPY_FUNCTIONS = {
-    "sigmoid": lambda x: 1.0 / (1.0 + __import__("numpy").exp(-x)),
-    "relu": lambda x: __import__("numpy").maximum(x, 0.0),
-    "step": lambda x: (x > 0).astype(float) if hasattr(x, "astype") else float(x > 0),
+    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
+    "relu": lambda x: np.maximum(x, 0.0),
+    "step": lambda x: np.greater(x, 0).astype(float),
+    "Exp": np.exp,
 }
 
 
