@@ -1,6 +1,7 @@
 """All names in one place: identifier-safe symbol names and their LaTeX, per notation preset."""
 from __future__ import annotations
 
+import keyword
 import re
 from dataclasses import dataclass
 
@@ -20,6 +21,8 @@ def check_identifier(name, field: str) -> str:
     if not isinstance(name, str) or not IDENT.fullmatch(name):
         raise SpecError(field, f"invalid name {name!r}: names are identifiers "
                                "([A-Za-z][A-Za-z0-9_]*, at most 32 characters)")
+    if keyword.iskeyword(name):
+        raise SpecError(field, f"invalid name {name!r}: it is a Python keyword (generated code uses the names)")
     return name
 
 

@@ -16,6 +16,8 @@ from .naming import Notation, check_identifier, notation
 
 MAX_BYTES = 1_000_000
 MAX_UNITS = 4096
+MAX_LAYERS = 64
+MAX_PARAMS = 200_000      # symbolic work on more than this is not what derive is for
 TOP_KEYS = {"name", "notation", "inputs", "layers", "graph", "loss", "targets", "fixed", "values",
             "description"}
 
@@ -234,6 +236,9 @@ def _layers(data, inputs, nota: Notation, fixed: set) -> tuple[Layer, ...]:
     raw = data.get("layers")
     if not isinstance(raw, list) or not raw:
         raise SpecError("layers", "expected a non-empty list of layers")
+    if len(raw) > MAX_LAYERS:
+        raise SpecError("layers", f"at most {MAX_LAYERS} layers, got {len(raw)}")
+    total = 0
     layers, prev, first_unit = [], inputs, 1
     for li, L in enumerate(raw):
         f = f"layers[{li}]"
@@ -253,6 +258,9 @@ def _layers(data, inputs, nota: Notation, fixed: set) -> tuple[Layer, ...]:
         if act == "softmax" and li != len(raw) - 1:
             raise SpecError(f"{f}.activation", "softmax is only allowed on the output layer")
         n_out, n_in = len(units), len(prev)
+        total += n_out * (n_in + 1)
+        if total > MAX_PARAMS:
+            raise SpecError(f"{f}.units", f"the network would have more than {MAX_PARAMS} parameters")
         W = L.get("weights")
         if W is None:
             W = [[nota.weight(li + 1, j, i, first_unit + j - 1, n_out) for i in range(1, n_in + 1)]
@@ -274,11 +282,11 @@ def _layers(data, inputs, nota: Notation, fixed: set) -> tuple[Layer, ...]:
     return tuple(layers)
 
 
-def _check_unique(groups: list[tuple[str, tuple[str, ...]]], allow_repeat: set[str] = frozenset()):
+def _check_unique(groups: list[tuple[str, tuple[str, ...]]]):
     seen: dict[str, str] = {}
     for field_, names in groups:
         for n in names:
-            if n in seen and not (n in allow_repeat and seen[n] == field_):
+            if n in seen:
                 raise SpecError(field_, f"duplicate name {n!r} (also used in {seen[n]})")
             seen.setdefault(n, field_)
 
@@ -314,6 +322,8 @@ def from_dict(data: dict, stem: str = "network") -> Spec:
         nodes_raw = g.get("nodes")
         if not isinstance(nodes_raw, dict) or not nodes_raw:
             raise SpecError("graph.nodes", "expected a mapping of node name: expression")
+        if len(nodes_raw) > 2000:
+            raise SpecError("graph.nodes", "at most 2000 nodes")
         nodes = []
         for k, v in nodes_raw.items():
             check_identifier(k, f"graph.nodes.{k}")
@@ -358,9 +368,9 @@ def from_dict(data: dict, stem: str = "network") -> Spec:
         if len(outputs) != 1:
             raise SpecError("loss", "loss 'none' needs exactly one output (the objective)")
         targets = ()
-    for k, p in enumerate(sorted(fixed)):
+    for p in sorted(fixed):
         if p not in all_params:
-            raise SpecError(f"fixed", f"unknown parameter {p!r}")
+            raise SpecError("fixed", f"unknown parameter {p!r}")
 
     groups = [("inputs", inputs), ("targets", targets), ("loss", (nota.loss_name,))]
     if is_graph:

@@ -148,3 +148,11 @@ def test_python_api_surface():
     assert d.gradient("w1_11").path_count == 2
     assert d.proof("w1_11").proven
     assert set(derive.__all__) >= {"load", "mlp", "derive", "Derivation"}
+
+
+def test_limits_and_keywords():
+    import pytest as _pytest
+    with _pytest.raises(derive.SpecError, match="Python keyword"):
+        from_dict({"inputs": ["lambda"], "layers": [{"units": 1}]})
+    with _pytest.raises(derive.SpecError, match="more than 200000 parameters"):
+        from_dict({"inputs": 4096, "layers": [{"units": 4096}, {"units": 4096}]})
