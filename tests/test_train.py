@@ -1,0 +1,126 @@
+"""derive train: steps checked against gradient descent computed independently (PyTorch)."""
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from derive.cli import main
+from derive.spec import load_spec
+from oracles import torch_gradients, torch_loss
+
+XOR = "derive/examples/xor.csv"
+
+
+def _run(capsys, *argv) -> dict:
+    assert main(["train", *argv]) == 0
+    return json.loads(capsys.readouterr().out)
+
+
+def _loss(spec, params: dict, example: dict) -> float:
+    values = {k: torch.tensor(float(v), dtype=torch.float64) for k, v in {**params, **example}.items()}
+    return torch_loss(spec, values).item()
+
+
+def _example(spec) -> dict:
+    v = spec.values
+    return {k: float(x) for k, x in {**v.inputs, **v.targets}.items()}
+
+
+@pytest.mark.parametrize("name", ["seed002", "seed000", "classic"])
+def test_steps_0_and_1_match_an_independent_gradient_descent_step(capsys, name):
+    spec = load_spec(name)
+    p0 = {k: float(v) for k, v in spec.values.params.items()}
+    ex = _example(spec)
+    lr = float(spec.values.learning_rate)
+    g = torch_gradients(spec, {**p0, **ex})
+    start = _run(capsys, name, "--steps", "0", "--json")
+    assert set(start) == {"loss", "gradients", "params"}
+    assert start["loss"] == [pytest.approx(_loss(spec, p0, ex), rel=1e-12)]
+    assert start["gradients"] == pytest.approx(g, rel=1e-10)
+    assert start["params"] == pytest.approx(p0, rel=1e-15)
+    one = _run(capsys, name, "--steps", "1", "--json")
+    p1 = {k: v - lr * g[k] if k in g else v for k, v in p0.items()}   # fixed ones stay
+    assert one["params"] == pytest.approx(p1, rel=1e-12)
+    assert one["loss"][1] == pytest.approx(_loss(spec, p1, ex), rel=1e-12)
+    assert one["gradients"] == start["gradients"]
+
+
+@pytest.mark.parametrize("method, torch_opt", [
+    ("sgd", lambda ps, lr: torch.optim.SGD(ps, lr=lr)),
+    ("momentum", lambda ps, lr: torch.optim.SGD(ps, lr=lr, momentum=0.9)),
+    ("adam", lambda ps, lr: torch.optim.Adam(ps, lr=lr, betas=(0.9, 0.999), eps=1e-8)),
+])
+def test_optimizers_match_torch_optim_on_a_csv_batch(capsys, tmp_path, method, torch_opt):
+    spec = load_spec("classic")          # its biases are fixed: they must not move
+    rows = [(0.1, 0.9, 0.0, 1.0), (0.8, 0.2, 1.0, 0.0), (0.5, 0.5, 1.0, 1.0)]
+    csv = tmp_path / "data.csv"
+    csv.write_text("t1,x1,x2,t2\n" + "".join(f"{t1},{x1},{x2},{t2}\n" for x1, x2, t1, t2 in rows))
+    out = _run(capsys, "classic", "--data", str(csv), "--optimizer", method, "--lr", "0.3",
+               "--steps", "3", "--json")
+    params = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=k in spec.trainable)
+              for k, v in spec.values.params.items()}
+    opt = torch_opt([params[k] for k in spec.trainable], 0.3)
+
+    def batch_loss():
+        return sum(torch_loss(spec, {**params, "x1": torch.tensor(x1, dtype=torch.float64),
+                                     "x2": torch.tensor(x2, dtype=torch.float64),
+                                     "t1": t1, "t2": t2}) for x1, x2, t1, t2 in rows) / len(rows)
+    losses = [batch_loss().item()]
+    for _ in range(3):
+        opt.zero_grad()
+        batch_loss().backward()
+        opt.step()
+        losses.append(batch_loss().item())
+    assert out["loss"] == pytest.approx(losses, rel=1e-10)
+    assert out["params"] == pytest.approx({k: v.item() for k, v in params.items()}, rel=1e-10)
+    assert out["params"]["b1"] == 0.35 and out["params"]["b2"] == 0.60
+
+
+def test_xor_reaches_full_accuracy_with_a_fixed_seed(capsys):
+    out = _run(capsys, "xor", "--data", XOR, "--optimizer", "adam", "--lr", "0.1", "--steps", "1000",
+               "--seed", "1", "--json")
+    p = {k: torch.tensor(v, dtype=torch.float64) for k, v in out["params"].items()}
+    for x1, x2, t in [(0, 0, 0), (0, 1, 1), (1, 0, 1), (1, 1, 0)]:
+        h = [torch.sigmoid(p[f"w1_{j}1"] * x1 + p[f"w1_{j}2"] * x2 + p[f"b1_{j}"]) for j in (1, 2)]
+        y = torch.sigmoid(p["w2_11"] * h[0] + p["w2_12"] * h[1] + p["b2_1"])
+        assert (y.item() > 0.5) == bool(t)
+    assert out["loss"][-1] < 0.01 < out["loss"][0]
+
+
+def test_text_output_and_plot(capsys, tmp_path):
+    png = tmp_path / "loss.png"
+    assert main(["train", "xor", "--data", XOR, "--optimizer", "adam", "--lr", "0.1", "--steps", "1000",
+                 "--seed", "1", "--plot", str(png), "--test", XOR]) == 0
+    text = capsys.readouterr().out
+    assert "training accuracy 100.00%" in text and "test accuracy 100.00%" in text
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize("content, message", [
+    ("x1,x2\n0,1\n", "missing column 't'"),
+    ("x1,x2,t,z\n0,1,1,0\n", "column 'z' is not an input or target"),
+    ("x1,x2,t\n0,1,1\n0,abc,1\n", "row 3, column x2: expected a number, got 'abc'"),
+    ("x1,x2,t\n0,nan,1\n", "row 2, column x2: expected a finite number"),
+    ("x1,x2,t\n0,1\n", "row 2 has 2 cells, expected 3"),
+    ("x1,x2,t\n", "no data rows"),
+    ("", "empty file"),
+])
+def test_bad_csv_is_one_clear_line(capsys, tmp_path, content, message):
+    f = tmp_path / "bad.csv"
+    f.write_text(content)
+    assert main(["train", "xor", "--data", str(f), "--steps", "1"]) == 2
+    err = capsys.readouterr().err
+    assert message in err and err.count("\n") == 1
+
+
+def test_spec_without_values_asks_for_data(capsys):
+    assert main(["train", "xor", "--steps", "1"]) == 2
+    assert "--data" in capsys.readouterr().err
+
+
+def test_bad_learning_rate_and_steps(capsys):
+    assert main(["train", "seed002", "--lr", "-1"]) == 2
+    assert main(["train", "seed002", "--steps", "-1"]) == 2
+    assert main(["train", "seed002", "--batch", "0"]) == 2
