@@ -1,5 +1,6 @@
 """derive: backpropagation derivations, by chain rule and by direct differentiation, proven equal."""
 from .api import Derivation, derive, load, mlp
+from .check import Verdict, check
 from .compile import compile
 from .errors import DeriveError, FormulaError, ProofError, SpecError
 from .graph import Network

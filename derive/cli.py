@@ -11,7 +11,7 @@ import os
 import sys
 
 # Each module has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ["verify", "train", "export"]
+COMMANDS = ["verify", "check", "train", "export"]
 
 
 def build_parser() -> argparse.ArgumentParser:
