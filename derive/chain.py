@@ -131,7 +131,10 @@ def _paths(net: Network, start: str) -> tuple[Path, ...]:
 def derive_chain(net: Network) -> ChainDerivation:
     """Derive every trainable parameter's gradient by the chain rule, deltas memoised."""
     deltas: dict[str, Delta] = {}
-    for name in reversed(net.delta_nodes):
+    order = reversed(net.delta_nodes)
+    if net.spec.layered:   # last layer first, units in order (deltas read only the next layer's)
+        order = sorted(net.delta_nodes, key=lambda n: (-net.nodes[n].layer, net.nodes[n].index))
+    for name in order:
         terms = _segments(net, name)
         expr = _sum_terms(net, terms)
         deltas[name] = Delta(name, net.delta_symbol(name), terms, expr)

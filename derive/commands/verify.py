@@ -27,7 +27,9 @@ def run(args) -> int:
                      "proven": proofs[p].proven})
     ok = all(r["proven"] for r in rows)
     if args.json:
-        json.dump({"spec": d.net.spec.name, "params": rows, "all_proven": ok}, sys.stdout, indent=1)
+        deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
+        json.dump({"spec": d.net.spec.name, "params": rows, "deltas": deltas, "all_proven": ok},
+                  sys.stdout, indent=1)
         print()
     else:
         print(d.net.spec.name)
@@ -37,6 +39,10 @@ def run(args) -> int:
         for r in rows:
             form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
             print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO'}")
+        if d.deltas:
+            print("\ndeltas (each computed once, reused by every parameter below it):")
+            for x in d.deltas.values():
+                print(f"  {x.symbol} = {x.expr}")
         n = sum(r["proven"] for r in rows)
         print(f"{n} of {len(rows)} gradients proven equal (chain rule == direct differentiation)")
     return 0 if ok else 1
