@@ -7,5 +7,5 @@ from .graph import Network
 from .spec import bundled_examples
 
 __all__ = ["Derivation", "DeriveError", "FormulaError", "Network", "ProofError", "SpecError",
-           "bundled_examples", "compile", "derive", "load", "mlp"]
+           "Verdict", "bundled_examples", "check", "compile", "derive", "load", "mlp"]
 __version__ = "0.1.0"

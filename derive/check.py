@@ -21,7 +21,7 @@ import sympy as sp
 from .api import Derivation, derive
 from .direct import ToSymEngine
 from .errors import DeriveError, FormulaError, ProofError
-from .formula import Name, parse
+from .formula import Name, parse, split_equalities
 from .graph import Network
 from .lookup import SymbolTable
 from .proof import Rationalize, evaluate, forward_values, random_point
@@ -131,6 +131,11 @@ class Checker:
         """The answer as a sympy expression in the network's symbols (FormulaError if unreadable)."""
         return parse(text, resolve or self.table, derivative=self.leibniz)
 
+    def parse_answer(self, text: str) -> sp.Expr:
+        """An answer, of which only the last side counts if it is written ``dE/dw = ... = answer``."""
+        parts = split_equalities(text) if isinstance(text, str) and "=" in text else [text]
+        return self.parse(parts[-1] if parts else text)
+
     # -- values ------------------------------------------------------------------------------------
     def _complete(self, leaves: dict) -> dict:
         vals = forward_values(self.net, leaves)
@@ -239,7 +244,7 @@ class Checker:
     def check(self, param: str, text: str, diagnose: bool = True) -> Verdict:
         """Check ``text`` as dE/d``param``; raise FormulaError/DeriveError for unusable input."""
         expected = self.derivation.gradient(param).delta_form
-        given = self.parse(text)
+        given = self.parse_answer(text)
         ok, method, cex = self.compare(given, expected)
         mistakes: tuple[Mistake, ...] = ()
         if not ok and diagnose:

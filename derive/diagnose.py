@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 import math
+import time
 from dataclasses import dataclass
 from fractions import Fraction
 
@@ -24,6 +25,7 @@ from .rules import sigmoid
 MAX_PATHS = 32
 MAX_COST = 3
 MAX_PAIRS = 2000
+SECONDS = 2.0          # search budget: the best explanation found by then (checks have a hard limit)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,7 @@ def _swaps(c: Checker, edge, name: str, pos) -> list[Mutation]:
             out.append(Mutation(edge, net.nodes[q].symbol, Mistake(kind, f"{q} is used instead of {name} ({why})",
                                                                    (name, q))))
         return out
-    family = ("input", "act") if node.kind in ("input", "act") else (node.kind,)
+    family = ("input", "act", "node") if node.kind in ("input", "act", "node") else (node.kind,)
     for other in net.nodes.values():
         if other.name != name and other.kind in family and other.kind != "loss":
             out.append(Mutation(edge, other.symbol, Mistake("wrong_symbol", f"{other.name} is used instead of {name}",
@@ -205,48 +207,58 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
         return cache[expr]
 
     base = {e: net.nodes[e[0]].local_of(e[1]) for e in edges}
-    best: tuple | None = None
+    edge_vec = {e: vec(v) for e, v in base.items()}
+    path_edges = [set(p[1]) for p in paths]
+    base_cols = [np.prod([edge_vec[e] for e in p[1]], axis=0) for p in paths]
+    phantom_cols = [vec(e) for _, e in phantoms]
+    best: list[Mistake] | None = None
 
     def consider(muts: tuple[Mutation, ...]):
         nonlocal best
         vals = dict(base)
         for m in muts:
             vals[m.edge] = m.value
-        exprs = [sp.Mul(*[vals[e] for e in p[1]]) for p in paths] + [e for _, e in phantoms]
-        coef = _fit([vec(e) for e in exprs], a)
+        touched = {m.edge for m in muts}
+        ev = {**edge_vec, **{m.edge: vec(m.value) for m in muts}}
+        cols = [np.prod([ev[e] for e in p[1]], axis=0) if touched & path_edges[i] else base_cols[i]
+                for i, p in enumerate(paths)] + phantom_cols
+        coef = _fit(cols, a)
         if coef is None:
             return
         found = _explain(c, coef, labels, [p for p, _ in phantoms])
         if found is None:
             return
         mistakes = [m.mistake for m in muts] + found
-        if not mistakes or len(mistakes) > MAX_COST or (best and len(mistakes) >= len(best[0])):
+        if not mistakes or len(mistakes) > MAX_COST or (best and len(mistakes) >= len(best)):
             return
+        exprs = [sp.Mul(*[vals[e] for e in p[1]]) for p in paths] + [e for _, e in phantoms]
         claim = sp.Add(*[sp.Rational(x.numerator, x.denominator) * e for x, e in zip(coef, exprs)])
         if c.exact_equal(given, claim) is False:
             return
-        best = (mistakes,)
+        best = mistakes
 
     consider(())
-    if upper == net.loss and lower in net.params and (best is None or len(best[0]) > 1):
+    if upper == net.loss and lower in net.params and (best is None or len(best) > 1):
         for q in net.trainable:
             if q != lower:
                 coef = _fit([vec(c.derivation.gradient(q).delta_form)], a)
-                if coef and coef[0] != 0 and (best is None or len(best[0]) > 1 + (coef[0] != 1)):
+                if coef and coef[0] != 0 and (best is None or len(best) > 1 + (coef[0] != 1)):
                     extra = [] if coef[0] == 1 else [_constant(coef[0], c)]
-                    best = ([Mistake("other_parameter", f"this is the gradient of {q}, not of {lower}",
-                                     (q,))] + extra,)
+                    best = [Mistake("other_parameter", f"this is the gradient of {q}, not of {lower}", (q,))] + extra
     muts = _mutations(c, edges)
-    if best is None or len(best[0]) > 1:
+    deadline = time.monotonic() + SECONDS
+    if best is None or len(best) > 1:
         for m in muts:
+            if time.monotonic() > deadline or (best and len(best) == 1):
+                break
             consider((m,))
     if best is None:
         for count, (m1, m2) in enumerate(itertools.combinations(muts, 2)):
-            if count >= MAX_PAIRS:
+            if count >= MAX_PAIRS or time.monotonic() > deadline:
                 break
             if m1.edge != m2.edge:
                 consider((m1, m2))
-    return tuple(best[0]) if best else ()
+    return tuple(best) if best else ()
 
 
 def _phantoms(c: Checker, lower: str, upper: str) -> list[tuple[tuple[str, str], sp.Expr]]:

@@ -76,6 +76,9 @@ class SymbolTable:
         pool = [s.name for s, k in self.kinds.items() if k == kind] if kind else []
         pool = pool or sorted(s.name for s in self.kinds)
         near = difflib.get_close_matches(name.base + name.sup + name.sub, pool, n=3)
+        swapped = re.fullmatch(r"([A-Za-z]+)(\d)(\d)", name.base + name.sub)   # w13 for w31: indices swapped
+        if swapped and swapped.expand(r"\1\3\2") in pool:
+            near = [swapped.expand(r"\1\3\2")] + [n for n in near if n != swapped.expand(r"\1\3\2")][:2]
         label = {"param": "parameters", "input": "inputs", "target": "targets", "act": "unit outputs",
                  "pre": "pre-activations", "delta": "deltas"}.get(kind, "symbols")
         listing = ", ".join(pool[:12]) + (" ..." if len(pool) > 12 else "")

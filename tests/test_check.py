@@ -30,6 +30,7 @@ CORRECT = [
     ("seed002", "w11", r"\frac{\partial error}{\partial z_{1}} \cdot z_{1}(1-z_{1}) \cdot x_{1}"),
     ("seed002", "w11", "x1*z1*(1-z1)*w31*y1*(1-y1)*y1 - x1*z1*(1-z1)*w31*y1*(1-y1)*yt1"
                        " + x1*z1*(1-z1)*w41*y2*(1-y2)*(y2-yt2)"),
+    ("seed002", "w11", r"\frac{\partial error}{\partial w_{11}} = \delta_{z_{1}}\cdot x_{1}"),
     ("seed002", "w31", "delta_y1*z1"),
     ("seed002", "w31", r"(y_{1}-y_{t1})\cdot y_{1}\cdot (1-y_{1})\cdot z_{1}"),
     ("seed002", "w31", "-(yt1 - y1) y1 (1 - y1) z1"),
@@ -86,7 +87,7 @@ def test_correct_answers_are_accepted(checkers, spec, param, text):
 def test_correct_corpus_matches_finite_differences(checkers, spec, param, text):
     """The corpus itself is right, judged without derive's chain rule."""
     c = get(checkers, spec)
-    expr = c.parse(text)
+    expr = c.parse_answer(text)
     rng = random.Random(7)
     for _ in range(2):
         leaves = random_point(c.net, rng)
@@ -184,6 +185,7 @@ def test_unknown_symbol_lists_what_exists():
         c.parse("w13 * x1")
     msg = str(info.value)
     assert "unknown symbol w13" in msg and "w11, w12, w21, w22, w31, w32, w41, w42" in msg
+    assert "did you mean w31 or" in msg      # the swapped index first
 
 
 @pytest.mark.parametrize("text", ["E*x1", "I + x1", "S", "N*2", "gamma", "\u0445" + "1"])

@@ -57,7 +57,7 @@ def test_hostile_answer(answer, code):
     assert "Traceback" not in out.stderr + out.stdout
     if code == 2:
         assert out.stderr.startswith("derive: error: ") and out.stderr.count("\n") == 1, out.stderr
-    assert seconds < 8
+    assert seconds < 12          # CLI start-up included, on a loaded machine
     assert not MARKER.exists()
 
 
@@ -66,7 +66,7 @@ def test_slow_correct_answer_hits_the_time_limit():
     answer = f"delta_z1*x1 + (x1*(1+w11)+{rest})^64 - (x1+x1*w11+{rest})^64"
     out, seconds = run_check(answer, "--timeout", "1")
     assert out.returncode == 2 and "time limit" in out.stderr
-    assert seconds < 8
+    assert seconds < 12
 
 
 def test_unknown_symbol_message():

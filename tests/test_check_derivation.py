@@ -1,0 +1,83 @@
+"""Whole derivations: seed 002 as published checks out; planted mistakes are found at the right step."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+import derive
+from derive.check import checker_for
+from derive.derivation_check import check_derivation, equations
+
+DATA = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="module")
+def seed002():
+    return checker_for(derive.load("seed002"))
+
+
+def test_seed_002_as_published(seed002):
+    report = check_derivation(seed002, (DATA / "seed002_derivation.md").read_text(encoding="utf-8"), timeout=None)
+    status = [s.status for s in report.steps]
+    assert report.correct and report.first_wrong is None
+    assert status.count("correct") >= 24 and "wrong" not in status
+    # the seed's own notation: delta_h is introduced by the text, then used
+    definition = next(s for s in report.steps if s.status == "definition")
+    assert definition.right.strip() == r"\delta_{h}"
+    last = report.steps[-1]
+    assert last.status == "correct" and last.right.strip() == r"\delta_{h}\cdot x_{1}"
+    # the final formula of the seed, split over three $...$ pieces, is one checked chain
+    assert any(s.status == "correct" and s.right.startswith(r"(\delta_{y_{1}}\cdot w_{31}") for s in report.steps)
+    # what cannot be read is reported, not guessed: w(t+1) and the generic d sigma(x)/dx
+    unchecked = [s for s in report.steps if s.status == "unchecked"]
+    assert [s.line for s in unchecked] == [33, 49]
+    assert "unknown symbol t" in unchecked[0].note and "unknown symbol x" in unchecked[1].note
+
+
+def test_planted_mistake_is_the_first_wrong_step(seed002):
+    report = check_derivation(seed002, (DATA / "seed002_wrong.md").read_text(), timeout=None)
+    assert [(s.line, s.status) for s in report.steps] == [
+        (5, "correct"), (9, "correct"), (11, "correct"), (19, "wrong"), (23, "wrong")]
+    first = report.first_wrong
+    assert first.line == 19 and first.left.strip() == r"\frac{\partial error}{\partial z_{1}}"
+    assert [m.kind for m in first.diagnosis] == ["missing_path"]
+    assert "path through y2 is missing" in first.diagnosis[0].message
+    assert [m.kind for m in report.steps[-1].diagnosis] == ["missing_path"]
+
+
+def test_latex_align_and_display_math():
+    c = checker_for(derive.load("seed001"))
+    report = check_derivation(c, (DATA / "seed001_align.tex").read_text(), timeout=None)
+    assert [s.status for s in report.steps] == ["correct"] * 4 + ["wrong"]
+    assert [s.line for s in report.steps] == [3, 3, 3, 6, 9]
+    assert [m.message for m in report.first_wrong.diagnosis] == ["A is used instead of P"]
+
+
+def test_equations_are_found_and_joined():
+    text = ("Text $a = b$ more\n$x=$ $y$ $\\cdot z$ then\n```\n$not = maths$\n```\n"
+            "$$p\n= q$$\n\\[ r = s \\]\n\\begin{align} u &= v \\\\ &= w \\end{align}\n")
+    assert equations(text) == [(1, "a = b"), (2, "x= y \\cdot z"), (6, "p = q"), (8, "r = s"),
+                               (9, "u &= v &= w")]
+    assert equations("$\\frac{\\partial error(y{1})}{\\partial z_{1}}$") == [
+        (1, "\\frac{\\partial error(y_{1})}{\\partial z_{1}}")]
+
+
+def cli(*args):
+    return subprocess.run([sys.executable, "-m", "derive", "check", *args], capture_output=True, text=True, timeout=120)
+
+
+def test_cli_derivation(tmp_path):
+    ok = cli("seed002", "--derivation", str(DATA / "seed002_derivation.md"))
+    assert ok.returncode == 0 and "no wrong step" in ok.stdout
+    bad = cli("seed002", "--derivation", str(DATA / "seed002_wrong.md"), "--json")
+    assert bad.returncode == 1
+    data = json.loads(bad.stdout)
+    assert data["first_wrong"] == 3 and data["steps"][3]["diagnosis"][0]["kind"] == "missing_path"
+    empty = tmp_path / "empty.md"
+    empty.write_text("no maths here\n")
+    none = cli("seed002", "--derivation", str(empty))
+    assert none.returncode == 2 and "no equation could be checked" in none.stderr
+    missing = cli("seed002", "--derivation", str(tmp_path / "nope.md"))
+    assert missing.returncode == 2 and missing.stderr.count("\n") == 1
