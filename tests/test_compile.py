@@ -162,3 +162,23 @@ def test_a_64_128_10_network_compiles_and_its_gradient_matches_pytorch():
     (-(torch.tensor(T) * torch.log(y)).sum(dim=1).mean()).backward()
     for k in P:
         np.testing.assert_allclose(g[k], tp[k].grad.numpy(), rtol=1e-9, atol=1e-12)
+
+
+def test_layered_objective_without_targets_matches_finite_differences():
+    net = derive.mlp([2, 3, 1], activation="tanh", output_activation="sigmoid", loss="none", bias="per-unit")
+    c = derive.compile(net)
+    d = derive.derive(net)
+    rng = random.Random(6)
+    params = {p: rng.uniform(-1, 1) for p in net.params}
+    rows = _batch(net, rng, 2)
+    X, T = _arrays(net, rows)
+    got = c.unpack_gradients(c.gradients(c.pack(params), X, T))
+    fd = _mean([finite_differences(d, {**params, **r}) for r in rows])
+    for p in d.params:
+        assert got[p] == pytest.approx(fd[p], rel=1e-6, abs=1e-8), p
+
+
+def test_partly_shared_biases_are_refused_with_a_clear_error():
+    net = Network(from_dict({"inputs": 2, "layers": [{"units": 3, "bias": ["b1", "b1", "b2"]}]}))
+    with pytest.raises(DeriveError, match="share some"):
+        derive.compile(net)
