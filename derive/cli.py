@@ -11,7 +11,7 @@ import os
 import sys
 
 # Each module has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ["verify", "check", "grade", "train", "export"]
+COMMANDS = ["verify", "check", "grade", "train", "export", "notes"]
 
 
 def build_parser() -> argparse.ArgumentParser:
