@@ -65,7 +65,7 @@ class DerivationReport:
         out = [f"{len(self.steps)} equalities: {count['correct']} correct, {count['wrong']} wrong, "
                f"{count['definition']} definitions, {count['unchecked']} not checked"]
         for s in self.steps:
-            eq = _short(f"{s.left} = {s.right}", 70)
+            eq = _short(f"{s.left} = {s.right}", 100)
             out.append(f"  line {s.line:>3}  {s.status:<10} {eq}" + (f"  ({_short(s.note, 80)})" if s.note else ""))
             out += [f"{'':18}- {m.message}" for m in s.diagnosis]
         first = self.first_wrong

@@ -18,6 +18,7 @@ from . import errors
 from .errors import DeriveError
 
 DEFAULT_TIMEOUT = 5.0
+MEMORY = 2 << 30        # bytes a check may allocate on top of what the process already holds
 
 
 class TimeLimit(DeriveError):
@@ -29,8 +30,22 @@ def _context():
     return mp.get_context("fork" if "fork" in methods else methods[0])
 
 
+def _limit_memory(extra: int = MEMORY):
+    """Cap the child's address space at what it has now plus ``extra`` bytes (best effort, Linux)."""
+    try:
+        import resource
+        with open("/proc/self/status") as f:
+            size = next(int(line.split()[1]) * 1024 for line in f if line.startswith("VmSize:"))
+        hard = resource.getrlimit(resource.RLIMIT_AS)[1]
+        limit = size + extra if hard == resource.RLIM_INFINITY else min(size + extra, hard)
+        resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+    except (ImportError, OSError, ValueError, StopIteration):
+        pass
+
+
 def _serve(conn, fn: Callable):
     """Child loop: call ``fn(*args)`` for every task; send back ('ok', value) or an error."""
+    _limit_memory()
     while True:
         try:
             task = conn.recv()
@@ -103,6 +118,8 @@ def raise_outcome(outcome: tuple):
         raise cls(outcome[2])
     if kind == "timeout":
         raise TimeLimit(outcome[1])
+    if "process died" in outcome[1]:        # killed by the memory cap or the system: unusable input
+        raise DeriveError(outcome[1] + "; the answer may need too much memory")
     raise RuntimeError(outcome[1])
 
 

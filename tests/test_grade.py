@@ -123,3 +123,13 @@ def test_cli(tmp_path):
     bad.write_text("a,b\n1,2\n")
     run = subprocess.run([sys.executable, "-m", "derive", "grade", str(bad)], capture_output=True, text=True, timeout=60)
     assert run.returncode == 2 and run.stderr.startswith("derive: error:") and run.stderr.count("\n") == 1
+
+
+def _allocate(n):
+    return len(bytearray(n))
+
+
+def test_memory_cap_in_the_sandbox():
+    assert sandbox.call(_allocate, 10**6) == 10**6
+    with pytest.raises(DeriveError, match="out of memory"):
+        sandbox.call(_allocate, 8 * 10**9)
