@@ -258,3 +258,15 @@ def test_param_selects_parameters_and_notation_overrides_the_preset(tmp_path):
                  "--out", str(tmp_path)]) == 0
     md = next(tmp_path.rglob("notes.en.md")).read_text()
     assert md.count("### Parameter") == 1 and r"\frac{\partial J(\theta)}{\partial w_{31}}" in md
+
+
+@pytest.mark.parametrize("name", ["seed000", "seed001", "seed003"])
+def test_tex_and_html_show_the_same_equations_as_markdown(name):
+    d, md = notes_md(name, "ko")
+    n = _NOTES[name][1]
+    tex = render.render(n, d.net, "tex", "ko")
+    html = render.render(n, d.net, "html", "ko")
+    from_tex = [re.sub(r"\s*&=\s*|\s*\\\\\n\s*&=\s*", " = ", body.strip()).replace(" =  = ", " = ")
+                for body in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S)]
+    assert from_tex == display_equations(md)
+    assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') == len(from_tex)

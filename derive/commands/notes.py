@@ -32,7 +32,7 @@ def add_parser(sub):
     p.add_argument("--param", action="append", metavar="NAME",
                    help="only this parameter (repeatable); default: all, or a sample of large networks")
     p.add_argument("--out", default="output", help="output directory (default: ./output)")
-    p.add_argument("--all", action="store_true", help="every bundled example (ignores SPEC)")
+    p.add_argument("--all", action="store_true", help="every bundled example (ignores SPEC; digits alone takes minutes)")
     p.add_argument("--gallery", action="store_true",
                    help="regenerate the gallery: every bundled example of at most "
                         f"{GALLERY_MAX_PARAMS} parameters, en and ko, all formats")
@@ -74,7 +74,8 @@ def run(args) -> int:
     if args.gallery:
         specs, formats, langs = gallery_examples(), list(FORMATS), list(GALLERY_LANGS)
     else:
-        specs = gallery_examples() if args.all else [args.spec]
+        from ..spec import bundled_examples
+        specs = bundled_examples() if args.all else [args.spec]
     for spec in specs:
         for path in write(spec, out, formats, langs, args.param, args.notation):
             print(path, file=sys.stdout)
