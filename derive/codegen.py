@@ -6,11 +6,9 @@ Layered networks get matrix-form code from the layer-level equations
 with every activation, local derivative and loss printed from the rules table by sympy's NumPy
 printer.  Computation graphs get per-scalar code: one line per node forward, one line per
 memoised delta definition backward (``derive.chain``), in the network's own names.
-Both are vectorised over a batch: row n of X and T is one example; the loss is the batch mean.
+(``derive.codegen_graph``).  Both are vectorised over a batch: row n of X and T is one example; the loss is the batch mean.
 """
 from __future__ import annotations
-
-import keyword
 
 import sympy as sp
 from sympy.printing.numpy import NumPyPrinter
@@ -19,10 +17,6 @@ from . import rules
 from .errors import DeriveError
 from .graph import Network
 from .naming import symbol
-
-# Identifiers the generated code defines itself; a network name equal to one is renamed.
-RESERVED = frozenset({"np", "X", "T", "Y", "n", "params", "grads"})
-
 
 class Printer(NumPyPrinter):
     """sympy's NumPy printer, spelling ``numpy.`` as ``np.`` and knowing the opaque functions."""
@@ -127,15 +121,26 @@ def _output_delta(net: Network, p: Printer, L: int) -> list[str]:
         e = dy * act.local(a, z)
         if sp.fraction(sp.together(e))[1].has(a):
             e = sp.factor(sp.cancel(e))
+        value = p.doprint(e)
+        if not e.free_symbols:     # a constant delta still needs one entry per example and output
+            value = f"np.full_like({m['A']}, {value})"
+        elif e.is_Symbol:          # a fresh array: it is scaled in place below
+            value += ".copy()"
         return [f"# delta^({L}) = dJ/dz^({L}) = dJ/dy * f'(z^({L})): loss rule {dy}, "
                 f"activation rule {act.local(a, z)}",
-                f"{m['D']} = {p.doprint(e / n)}"]
+                f"{m['D']} = {value}"] + _batch_mean(m["D"])
     # softmax: da_k/dz_j = a_k (1 - a_k) if k == j else -a_k a_j (the table's local and cross), so
     # delta_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k with g_k = dJ/da_k * a_k
     g = dy * a
     return [f"# delta^({L})_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k, g = dJ/da * a = {g}",
             f"G = {p.doprint(g)}",
-            f"{m['D']} = (G - {m['A']} * G.sum(axis=1, keepdims=True)) / n"]
+            f"{m['D']} = G - {m['A']} * G.sum(axis=1, keepdims=True)"] + _batch_mean(m["D"])
+
+
+def _batch_mean(D: str) -> list[str]:
+    """The loss is the batch mean, so every delta carries 1/n (dividing by 1 is skipped)."""
+    return ["if n > 1:".ljust(40) + "# J is the mean over the batch: scale by 1/n once, here",
+            f"    {D} /= n"]
 
 
 def _forward_lines(net: Network, p: Printer) -> list[str]:
@@ -143,9 +148,9 @@ def _forward_lines(net: Network, p: Printer) -> list[str]:
     for li, L in enumerate(net.spec.layers, 1):
         m = matrix_names(li)
         act = rules.activation(L.activation)
-        bias = "" if bias_kind(L) == "none" else f" + {m['b']}"
-        lines.append(f"{m['Z']} = {prev} @ {m['W']}.T{bias}".ljust(40) + f"# z^({li}) = W^({li}) a^({li - 1})"
-                     + (f" + b^({li})" if bias else ""))
+        lines.append(f"{m['Z']} = {prev} @ {m['W']}.T".ljust(40) + f"# z^({li}) = W^({li}) a^({li - 1})")
+        if bias_kind(L) != "none":
+            lines.append(f"{m['Z']} += {m['b']}".ljust(40) + f"#        + b^({li})")
         if act.unitwise:
             value = p.doprint(act.value([symbol(m["Z"])], 0))
         else:   # softmax, shifted by the row maximum so exp cannot overflow (same value)
@@ -202,9 +207,10 @@ def layered_source(net: Network) -> str:
             below = matrix_names(li - 1)
             act = rules.activation(spec.layers[li - 2].activation)
             fp = act.local(symbol(below["A"]), symbol(below["Z"]))
-            factor = "" if fp == 1 else f" * ({p.doprint(fp)})"
-            back.append(f"{below['D']} = ({m['D']} @ {m['W']}){factor}".ljust(40)
-                        + f"# delta^({li - 1}) = (W^({li})^T delta^({li})) * f'(z^({li - 1})), f' = {fp}")
+            back.append(f"{below['D']} = {m['D']} @ {m['W']}".ljust(40)
+                        + f"# delta^({li - 1}) = (W^({li})^T delta^({li})) * f'(z^({li - 1})),")
+            if fp != 1:
+                back.append(f"{below['D']} *= {p.doprint(fp)}".ljust(40) + f"#   f'(z^({li - 1})) = {fp}")
     ret = ", ".join(f'"{k}": d{k}' for k in names)
     body += ["def gradients(params, X, T):", '    """dJ/dparam for every parameter array (batch mean)."""',
              "    " + _unpack_line(names)] + _lines("\n".join(back)) + ["    return {" + ret + "}", ""]
@@ -216,80 +222,11 @@ def _short(v) -> str:
     return text if len(text) <= 90 else text[:87] + "..."
 
 
-# ---------------------------------------------------------------------------------------------
-# Computation graphs: per-scalar code from the memoised delta definitions
-
-def identifiers(net: Network) -> dict[str, str]:
-    """Network name -> a Python identifier (renamed with '_' when it is a keyword or ours)."""
-    taken = set(net.nodes) | {str(net.delta_symbol(d)) for d in net.delta_nodes}
-    out = {}
-    for name in sorted(taken):
-        ident = name
-        while keyword.iskeyword(ident) or ident in RESERVED or (ident != name and ident in taken):
-            ident += "_"
-        if not ident.isidentifier():
-            raise DeriveError(f"compile: {name!r} is not a valid identifier")
-        out[name] = ident
-    return out
-
-
-def _term_comment(net: Network, name: str, term) -> str:
-    parts = ([str(net.delta_symbol(term.delta))] if term.delta else []) + \
-            [f"d{f.upper}/d{f.lower}" for f in term.factors]
-    return " * ".join(parts)
-
-
-def graph_source(net: Network, chain) -> str:
-    """Per-scalar module source for a computation graph, from its chain-rule derivation."""
-    spec = net.spec
-    ids = identifiers(net)
-    p = Printer(ids)
-    params = list(spec.params)
-    outputs = list(spec.outputs)
-    fwd = [f"{ids[x]} = X[:, {i}]" for i, x in enumerate(spec.inputs)]
-    for node in net.nodes.values():
-        if node.kind == "node":
-            fwd.append(f"{ids[node.name]} = {p.doprint(node.expr)}")
-    tgt = [f"{ids[t]} = T[:, {k}]" for k, t in enumerate(spec.targets)]
-    unpack = ("    " + ", ".join(ids[q] for q in params) + " = "
-              + ", ".join(f'params["{q}"]' for q in params)) if params else None
-    loss_node = net.nodes[net.loss]
-    body = [f'"""Forward pass, loss and gradients of {spec.name!r}, generated by derive.', "",
-            "Per-scalar form of the proven chain-rule derivation: each delta is defined once from the",
-            "deltas after it (backprop's memoisation).  Batch: X[n, i] is input i of example n,",
-            "T[n, k] its target k; the loss is the batch mean.", '"""', "import numpy as np", "",
-            f"PARAMS = {tuple(params)!r}", f"INPUTS = {spec.inputs!r}", f"OUTPUTS = {spec.outputs!r}",
-            f"TARGETS = {spec.targets!r}", f"LAYOUT = {dict((q, q) for q in params)!r}", "", ""]
-    body += ["def forward(params, X):", '    """Outputs Y[n, k] for a batch of inputs X[n, i]."""', unpack]
-    body += _lines("\n".join(fwd))
-    body += ["    Y = np.empty((X.shape[0], %d))" % len(outputs)]
-    body += [f"    Y[:, {k}] = {ids[o]}" for k, o in enumerate(outputs)] + ["    return Y", "", ""]
-    body += ["def loss(params, X, T):", '    """Mean loss over the batch."""', unpack]
-    body += _lines("\n".join(fwd + tgt))
-    body += [f"    {ids[net.loss]} = {p.doprint(loss_node.expr)}",
-             f"    return np.mean(np.broadcast_to({ids[net.loss]}, X.shape[:1]))", "", ""]
-    back = ["n = X.shape[0]"] + fwd + tgt
-    for d in chain.deltas.values():
-        terms = " + ".join(_term_comment(net, d.node, t) for t in d.terms) or "0"
-        if terms == f"d{net.loss}/d{d.node}":
-            terms = "the loss rule"
-        back.append(f"{ids[str(d.symbol)]} = {p.doprint(d.expr)}".ljust(38)
-                    + f"  # {d.symbol} = dL/d{d.node} = {terms}")
-    grads = []
-    for q, g in chain.gradients.items():
-        terms = " + ".join(_term_comment(net, q, t) for t in g.terms) or "0"
-        back.append(f"d{ids[q]} = np.mean(np.broadcast_to({p.doprint(g.delta_form)}, (n,)))".ljust(38)
-                    + f"  # dL/d{q} = {terms}")
-        grads.append(f'"{q}": d{ids[q]}')
-    body += ["def gradients(params, X, T):", '    """dL/dparam for every trainable parameter (batch mean)."""',
-             unpack] + _lines("\n".join(back)) + ["    return {" + ", ".join(grads) + "}", ""]
-    return "\n".join(line for line in body if line is not None)
-
-
 def source(net: Network, chain=None) -> str:
     """Module source for ``net``: matrix form if layered, else per-scalar from ``chain``."""
     if net.spec.layered:
         return layered_source(net)
+    from .codegen_graph import graph_source
     if chain is None:
         from .chain import derive_chain
         chain = derive_chain(net)

@@ -164,8 +164,9 @@ def test_a_64_128_10_network_compiles_and_its_gradient_matches_pytorch():
         np.testing.assert_allclose(g[k], tp[k].grad.numpy(), rtol=1e-9, atol=1e-12)
 
 
-def test_layered_objective_without_targets_matches_finite_differences():
-    net = derive.mlp([2, 3, 1], activation="tanh", output_activation="sigmoid", loss="none", bias="per-unit")
+@pytest.mark.parametrize("out", ["sigmoid", "linear"])
+def test_layered_objective_without_targets_matches_finite_differences(out):
+    net = derive.mlp([2, 3, 1], activation="tanh", output_activation=out, loss="none", bias="per-unit")
     c = derive.compile(net)
     d = derive.derive(net)
     rng = random.Random(6)
