@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import random
+import re
 from dataclasses import asdict, dataclass, field
 from functools import cached_property
 from weakref import WeakKeyDictionary
@@ -29,6 +30,7 @@ from .rules import Exp, relu, sigmoid, step
 
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
+_LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")
 
 
 @dataclass(frozen=True)
@@ -127,9 +129,12 @@ class Checker:
                                      for c in self.net.consumers[lower]])
         return memo[key]
 
-    def parse(self, text: str, resolve=None) -> sp.Expr:
+    def parse(self, text: str, resolve=None, derivative=None) -> sp.Expr:
         """The answer as a sympy expression in the network's symbols (FormulaError if unreadable)."""
-        return parse(text, resolve or self.table, derivative=self.leibniz)
+        if isinstance(text, str) and len(text) <= 100_000:   # J(\theta): the loss as a function of all weights
+            text = _LOSS_OF_ALL.sub(lambda m: m.group(1) if m.group(1) in LOSS_ALIASES + (self.net.loss,)
+                                    else m.group(0), text)
+        return parse(text, resolve or self.table, derivative=derivative or self.leibniz)
 
     def parse_answer(self, text: str) -> sp.Expr:
         """An answer, of which only the last side counts if it is written ``dE/dw = ... = answer``."""

@@ -130,7 +130,7 @@ class _Reader:
     def read(self, text: str):
         """(value with definitions substituted, the Leibniz target if the side is one derivative)."""
         self.leibniz = []
-        e = parse(text, self.resolve, derivative=self.derivative)
+        e = self.c.parse(text, self.resolve, self.derivative)
         target = self.leibniz[0][:3] if len(self.leibniz) == 1 and e == self.leibniz[0][3] else None
         subs = {sym: value for sym, value in self.defs.values()}
         return e.xreplace(subs), target

@@ -81,3 +81,20 @@ def test_cli_derivation(tmp_path):
     assert none.returncode == 2 and "no equation could be checked" in none.stderr
     missing = cli("seed002", "--derivation", str(tmp_path / "nope.md"))
     assert missing.returncode == 2 and missing.stderr.count("\n") == 1
+
+
+def test_seed_000_two_paths():
+    """Seed 000: J(theta) notation; its blue + orange path sum for theta^(1)_11 is right; the
+    single-neuron and sum-over-m formulas are not about this network and stay unchecked."""
+    c = checker_for(derive.load("seed000"))
+    text = (DATA / "seed000_derivation.md").read_text(encoding="utf-8")
+    report = check_derivation(c, text, timeout=None)
+    assert [(s.line, s.status) for s in report.steps] == [
+        (46, "unchecked"), (47, "unchecked"), (48, "unchecked"), (55, "correct")]
+    assert "unknown LaTeX command \\sum" in report.steps[2].note
+    # drop the orange path: the diagnosis names it
+    final = text.splitlines()[54]
+    blue_only = final.split("} + {")[0] + "}$$"
+    wrong = check_derivation(c, blue_only, timeout=None)
+    assert [s.status for s in wrong.steps] == ["wrong"]
+    assert [(m.kind, m.nodes) for m in wrong.first_wrong.diagnosis] == [("missing_path", ("a3_2",))]
