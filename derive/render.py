@@ -13,6 +13,7 @@ from .errors import DeriveError
 from .notes import COLOURS, Eq, M, Notes
 
 FORMATS = ("md", "tex", "html")
+LONG_TEX = 160            # LaTeX characters beyond which an equation is set with breqn's dmath*
 CJK_FONTS = {"ko": "Noto Sans CJK KR", "ja": "Noto Sans CJK JP"}
 
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -67,6 +68,8 @@ class _Format:
             return Markup(_mathml(latex, "block"))
         if self.fmt == "md":
             return "$$\n%s\n$$" % latex
+        if len(latex) > LONG_TEX:   # breqn breaks long equations across lines at + and =
+            return "\\begin{dmath*}\n  %s\n\\end{dmath*}" % latex
         parts = eq.parts if isinstance(eq, Eq) else (latex,)
         body = parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:]) if len(parts) > 1 else parts[0]
         return "\\begin{align*}\n  %s\n\\end{align*}" % body

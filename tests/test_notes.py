@@ -267,6 +267,7 @@ def test_tex_and_html_show_the_same_equations_as_markdown(name):
     tex = render.render(n, d.net, "tex", "ko")
     html = render.render(n, d.net, "html", "ko")
     from_tex = [re.sub(r"\s*&=\s*|\s*\\\\\n\s*&=\s*", " = ", body.strip()).replace(" =  = ", " = ")
-                for body in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S)]
+                for _, body in re.findall(r"\\begin\{(align|dmath)\*\}\n(.*?)\n\\end\{\1\*\}", tex, flags=re.S)]
+    assert (r"\begin{dmath*}" in tex) == (name != "seed001")   # long ones are broken by breqn
     assert from_tex == display_equations(md)
     assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') == len(from_tex)
