@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
-from .check import Checker, Mistake
+from .check import Checker, Mistake, checker_for
 from .errors import DeriveError, FormulaError
 from .formula import Name, parse, split_equalities
 
@@ -192,8 +192,10 @@ def _check_all(c: Checker, text: str) -> DerivationReport:
     return DerivationReport(tuple(steps))
 
 
-def check_derivation(c: Checker, text: str, timeout: float | None = 30.0) -> DerivationReport:
-    """Check every equality of a derivation document (in a child process killed after ``timeout``)."""
+def check_derivation(network, text: str, timeout: float | None = 5.0) -> DerivationReport:
+    """Check every equality of a derivation document about ``network`` (a Network, Derivation,
+    Checker or spec name), in a child process killed after ``timeout`` seconds per chain."""
+    c = network if isinstance(network, Checker) else checker_for(network)
     if timeout is None:
         return _check_all(c, text)
     from . import sandbox

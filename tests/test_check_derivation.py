@@ -98,3 +98,9 @@ def test_seed_000_two_paths():
     wrong = check_derivation(c, blue_only, timeout=None)
     assert [s.status for s in wrong.steps] == ["wrong"]
     assert [(m.kind, m.nodes) for m in wrong.first_wrong.diagnosis] == [("missing_path", ("a3_2",))]
+
+
+def test_python_api_takes_a_network_and_runs_sandboxed():
+    report = check_derivation(derive.load("seed002"), (DATA / "seed002_wrong.md").read_text())
+    assert report.first_wrong.line == 19 and not report.correct
+    assert report.to_dict()["first_wrong"] == 3

@@ -4,6 +4,7 @@ import os
 import subprocess
 import sys
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -39,7 +40,7 @@ def run_check(answer: str, *extra) -> tuple[subprocess.CompletedProcess, float]:
     env.pop("DERIVE_DEBUG", None)
     start = time.perf_counter()
     if len(answer) > 100_000:     # too long for argv on some systems: through a file
-        path = Path("/tmp/derive_hostile_answer.txt")
+        path = Path(f"/tmp/derive_hostile_answer_{os.getpid()}_{len(answer)}.txt")
         path.write_text(answer)
         args = ["--answer-file", str(path)]
     else:
@@ -49,10 +50,18 @@ def run_check(answer: str, *extra) -> tuple[subprocess.CompletedProcess, float]:
     return out, time.perf_counter() - start
 
 
-@pytest.mark.parametrize("answer, code", HOSTILE, ids=range(len(HOSTILE)))
-def test_hostile_answer(answer, code):
+@pytest.fixture(scope="module")
+def hostile_runs():
+    """Every hostile answer through the CLI, two at a time (each run is a fresh process)."""
     MARKER.unlink(missing_ok=True)
-    out, seconds = run_check(answer)
+    with ThreadPoolExecutor(2) as pool:
+        return list(pool.map(lambda item: run_check(item[0]), HOSTILE))
+
+
+@pytest.mark.parametrize("case", range(len(HOSTILE)))
+def test_hostile_answer(hostile_runs, case):
+    code = HOSTILE[case][1]
+    out, seconds = hostile_runs[case]
     assert out.returncode == code, (out.stdout, out.stderr)
     assert "Traceback" not in out.stderr + out.stdout
     if code == 2:
