@@ -6,7 +6,8 @@ deltas after it and reused by every parameter below it: backprop's memoisation (
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 import sympy as sp
 
@@ -52,14 +53,29 @@ class Delta:
 
 @dataclass(frozen=True)
 class Gradient:
-    """Everything the chain rule says about dL/d param."""
+    """Everything the chain rule says about dL/d param.
+
+    ``paths`` and ``path_sum`` are built on first use: a 64-32-10 network has 20,000 paths that
+    training never needs.
+    """
     param: str
     symbol: sp.Symbol
     path_count: int
-    paths: tuple[Path, ...]            # empty when path_count > MAX_PATHS
     terms: tuple[Term, ...]
     delta_form: sp.Expr                # in delta symbols and node symbols (memoised form)
-    path_sum: sp.Expr | None           # sum of path products in node symbols (None if too many)
+    net: Network = field(repr=False, compare=False)
+
+    @cached_property
+    def paths(self) -> tuple[Path, ...]:
+        """Every route to the loss, in a stable order; empty when there are more than MAX_PATHS."""
+        return _paths(self.net, self.param) if self.path_count <= MAX_PATHS else ()
+
+    @cached_property
+    def path_sum(self) -> sp.Expr | None:
+        """Sum of the path products in node symbols (None when the paths are not enumerated)."""
+        if self.path_count and not self.paths:
+            return None
+        return sp.Add(*[q.product for q in self.paths])
 
 
 @dataclass(frozen=True)
@@ -142,9 +158,5 @@ def derive_chain(net: Network) -> ChainDerivation:
     grads = {}
     for p in net.trainable:
         terms = _segments(net, p)
-        n = counts[p]
-        paths = _paths(net, p) if n <= MAX_PATHS else ()
-        grads[p] = Gradient(p, net.symbol(p), n, paths, terms,
-                            _sum_terms(net, terms),
-                            sp.Add(*[q.product for q in paths]) if paths or n == 0 else None)
+        grads[p] = Gradient(p, net.symbol(p), counts[p], terms, _sum_terms(net, terms), net)
     return ChainDerivation(deltas, grads)

@@ -32,6 +32,9 @@ def main(argv: list[str] | None = None) -> int:
     except DeriveError as e:
         print(f"derive: error: {e}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # output piped into head: stop quietly, as Unix tools do
+        sys.stderr.close()
+        return 0
     except KeyboardInterrupt:
         print("derive: interrupted", file=sys.stderr)
         return 130

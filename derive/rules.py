@@ -21,7 +21,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable
 
-import numpy as np
 import sympy as sp
 
 from .errors import SpecError
@@ -90,15 +89,6 @@ FUNCTIONS: dict[str, Callable[[sp.Expr], sp.Expr]] = {
     "exp": sp.exp,
     "log": sp.log,
 }
-
-# NumPy spellings of the opaque functions, for lambdify and generated code.
-NUMPY_FUNCTIONS = {
-    "sigmoid": lambda x: 1.0 / (1.0 + np.exp(-x)),
-    "relu": lambda x: np.maximum(x, 0.0),
-    "step": lambda x: np.greater(x, 0).astype(float),
-    "Exp": np.exp,
-}
-
 
 # Local derivative of each function, d f(u) / d u, written via its output ``out`` where the
 # seeds do (sigmoid: out*(1-out)).  One entry per op; a missing entry is an error naming the op.
