@@ -93,7 +93,7 @@ def main(argv=None) -> int:
         symbolic.plot(rows, plot)
         parts += ["## Symbolic cost vs network size (sigmoid, 1/2 SSE, no biases)\n",
                   symbolic.__doc__.split("\n", 2)[2].strip() + "\n", symbolic_table(rows), "",
-                  f"![symbolic cost](symbolic.png)\n"]
+                  "![symbolic cost](symbolic.png)\n"]
     text = "\n".join(parts)
     (RESULTS / ("results-quick.md" if args.quick else "results.md")).write_text(text, encoding="utf-8")
     print("\n" + text)

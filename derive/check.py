@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from functools import cached_property
 from weakref import WeakKeyDictionary
 
@@ -26,7 +26,7 @@ from .formula import Name, parse, split_equalities
 from .graph import Network
 from .lookup import SymbolTable
 from .proof import Rationalize, evaluate, forward_values, random_point
-from .rules import Exp, relu, sigmoid, step
+from .rules import relu, sigmoid, step
 
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
@@ -258,7 +258,7 @@ class Checker:
         return Verdict(param, text, ok, self.net.latex(given), self.net.latex(expected), method, mistakes, cex)
 
 
-_MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp: mpmath.exp, Exp: mpmath.exp,
+_MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp: mpmath.exp,
        sp.log: mpmath.log, relu: lambda x: max(x, 0), step: lambda x: 1 if x > 0 else 0}
 
 

@@ -47,9 +47,6 @@ class Printer(NumPyPrinter):
             return "1/%s" % self.parenthesize(expr.base, 1000)
         return super()._print_Pow(expr, rational)
 
-    def _print_Exp(self, expr):
-        return "np.exp(%s)" % self._print(expr.args[0])
-
 
 def _lines(text: str, indent: str = "    ") -> list[str]:
     return [indent + line if line else "" for line in text.splitlines()]
@@ -115,7 +112,7 @@ def _output_delta(net: Network, p: Printer, L: int) -> list[str]:
     act = rules.activation(spec.layers[-1].activation)
     loss = rules.loss(spec.loss)
     m = matrix_names(L)
-    a, z, t, n = symbol(m["A"]), symbol(m["Z"]), symbol("T"), symbol("n")
+    a, z, t = symbol(m["A"]), symbol(m["Z"]), symbol("T")
     dy = loss.local(a, t, len(spec.outputs))
     if act.unitwise:
         e = dy * act.local(a, z)

@@ -16,7 +16,7 @@ from dataclasses import asdict, dataclass
 import sympy as sp
 
 from .check import Checker, Mistake, checker_for
-from .errors import DeriveError, FormulaError
+from .errors import DeriveError
 from .formula import Name, parse, split_equalities
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)

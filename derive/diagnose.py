@@ -11,7 +11,6 @@ that fits exactly (re-verified symbolically) wins; more than three mistakes is n
 from __future__ import annotations
 
 import itertools
-import math
 import time
 from dataclasses import dataclass
 from fractions import Fraction

@@ -14,7 +14,7 @@ import sympy as sp
 
 from .errors import ProofError
 from .graph import Network
-from .rules import Exp, relu, sigmoid, step
+from .rules import relu, sigmoid, step
 
 class ToSymEngine:
     """sympy -> symengine with activations by definition; memoised over shared subtrees."""
@@ -60,7 +60,7 @@ class ToSymEngine:
             return se.Piecewise((args[0], 0 < args[0]), (0, True))
         if isinstance(e, step):
             return se.Piecewise((1, 0 < args[0]), (0, True))
-        if isinstance(e, (sp.exp, Exp)):
+        if isinstance(e, sp.exp):
             return self._exp(args[0], "exp")
         if isinstance(e, sp.log):
             return se.log(args[0])

@@ -26,7 +26,7 @@ from .chain import ChainDerivation
 from .direct import DirectDerivation, ToSymEngine
 from .errors import ProofError
 from .graph import Network
-from .rules import Exp, relu, sigmoid, step
+from .rules import relu, sigmoid, step
 
 ONE = se.Integer(1)
 
@@ -165,7 +165,7 @@ def _linear(v) -> dict:
     return {t: c for t, c in out.items() if c != 0}
 
 
-_NUMERIC = {sigmoid: lambda x: 1 / (1 + math.exp(-x)), sp.tanh: math.tanh, sp.exp: math.exp, Exp: math.exp,
+_NUMERIC = {sigmoid: lambda x: 1 / (1 + math.exp(-x)), sp.tanh: math.tanh, sp.exp: math.exp,
             sp.log: math.log, relu: lambda x: max(x, 0.0), step: lambda x: 1.0 if x > 0 else 0.0}
 
 

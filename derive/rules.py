@@ -12,7 +12,7 @@ Grammar of the table (the only place the maths of an op lives):
   targets ``ts``; ``local(y, t, n)`` is dL/dy for one output of ``n``.
 
 The chain-rule side uses only ``local``/``cross``/``FUNCTION_RULES``; the direct side uses
-``value`` and a CAS.  The opaque functions below (sigmoid, relu, step, Exp) carry their own
+``value`` and a CAS.  The opaque functions below (sigmoid, relu, step) carry their own
 ``fdiff`` for sympy; each rule is tested against ``sympy.diff`` of the explicit formula and
 against finite differences (tests/test_rules.py).  A missing rule is an error naming the op.
 """
@@ -68,17 +68,6 @@ class step(sp.Function):
     def _latex(self, printer, exp=None):
         base = r"\mathbb{1}\left[%s > 0\right]" % printer._print(self.args[0])
         return base if exp is None else r"%s^{%s}" % (base, exp)
-
-
-class Exp(sp.Function):
-    """exp, opaque: the direct side uses it so the CAS cannot merge exp(a)*exp(b) into exp(a+b)."""
-
-    def fdiff(self, argindex=1):
-        return Exp(self.args[0])
-
-    def _latex(self, printer, exp=None):
-        base = r"e^{%s}" % printer._print(self.args[0])
-        return base if exp is None else r"\left(%s\right)^{%s}" % (base, exp)
 
 
 # Functions a node expression or an answer may call, by name.

@@ -7,7 +7,6 @@ import math
 import random
 
 import pytest
-import sympy as sp
 from hypothesis import given, settings, strategies as st
 
 import derive
