@@ -14,9 +14,9 @@ from pathlib import Path
 import sympy as sp
 
 import derive
-from derive.formula import FormulaError, parse
-from derive.grade import grade, read_answers
-from derive.lookup import SymbolTable
+from derive.model.formula import FormulaError, parse
+from derive.checking.grade import grade, read_answers
+from derive.checking.lookup import SymbolTable
 
 CLASS = Path(__file__).resolve().parents[1] / "tests" / "data" / "class_seed002.csv"
 

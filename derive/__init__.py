@@ -1,11 +1,35 @@
-"""derive: backpropagation derivations, by chain rule and by direct differentiation, proven equal."""
-from .api import Derivation, derive, load, mlp
-from .check import Verdict, check
-from .compile import compile
-from .errors import DeriveError, FormulaError, ProofError, SpecError
-from .graph import Network
-from .spec import bundled_examples
+"""derive: backpropagation derivations, by chain rule and by direct differentiation, proven equal.
 
-__all__ = ["Derivation", "DeriveError", "FormulaError", "Network", "ProofError", "SpecError",
-           "Verdict", "bundled_examples", "check", "compile", "derive", "load", "mlp"]
-__version__ = "0.1.0"
+The pipeline, one sub-package per stage (lower stages never import higher ones):
+``model`` -> ``derivation`` -> ``notes`` / ``codegen`` / ``checking`` -> ``cli``.
+The names below are loaded on first use, so ``derive --help`` does not pay for sympy.
+"""
+from __future__ import annotations
+
+import importlib
+
+from .version import __version__
+
+# public name -> the module that defines it
+_EXPORTS = {
+    "Derivation": "derive.derivation.derivation", "derive": "derive.derivation.derivation",
+    "load": "derive.model.build", "mlp": "derive.model.build",
+    "Network": "derive.model.graph", "bundled_examples": "derive.model.spec",
+    "Verdict": "derive.checking.verdict", "check": "derive.checking.checker",
+    "compile": "derive.codegen.compile",
+    "DeriveError": "derive.errors", "FormulaError": "derive.errors", "ProofError": "derive.errors",
+    "SpecError": "derive.errors",
+}
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name: str):
+    if name in _EXPORTS:
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module 'derive' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_EXPORTS))

@@ -5,7 +5,7 @@ import math
 
 import torch
 
-from derive.proof import evaluate, forward_values
+from derive.derivation.proof import evaluate, forward_values
 
 TORCH_ACT = {"sigmoid": torch.sigmoid, "tanh": torch.tanh, "relu": torch.relu,
              "linear": lambda z: z, "softmax": lambda z: torch.softmax(z, dim=0)}

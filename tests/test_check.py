@@ -1,4 +1,4 @@
-"""derive.check: correct answers in many spellings are accepted, wrong ones get the right diagnosis.
+"""derive.check (derive.checking): correct answers in many spellings are accepted, wrong ones get the right diagnosis.
 
 Oracles: the seeds' own formulas and hand-derived gradients (checked here against central finite
 differences of the loss, independently of derive's chain rule), and hand-written diagnoses.
@@ -10,9 +10,9 @@ import pytest
 from hypothesis import given, settings, strategies as st
 
 import derive
-from derive.check import Checker, check, checker_for
+from derive.checking.checker import Checker, check, checker_for
 from derive.errors import DeriveError, FormulaError
-from derive.proof import evaluate, forward_values, random_point
+from derive.derivation.proof import evaluate, forward_values, random_point
 
 SEED_002_FINAL = r"(\delta_{y_{1}}\cdot w_{31}+\delta_{y_{2}}\cdot w_{41})\cdot z_{1}(1-z_{1})\cdot x_{1}"
 

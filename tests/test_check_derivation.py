@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 import derive
-from derive.check import checker_for
-from derive.derivation_check import check_derivation, equations
+from derive.checking.checker import checker_for
+from derive.checking.derivation import check_derivation, equations
 
 DATA = Path(__file__).parent / "data"
 

@@ -8,8 +8,8 @@ import pytest
 
 import derive
 from derive.errors import DeriveError
-from derive.spec import from_dict
-from derive.graph import Network
+from derive.model.spec import from_dict
+from derive.model.graph import Network
 from oracles import derive_gradients, finite_differences, loss_value, torch_gradients
 
 # (hidden activation, output activation, loss, bias): every activation and every loss appears

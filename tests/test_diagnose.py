@@ -2,8 +2,8 @@
 import pytest
 
 import derive
-from derive.check import checker_for
-from derive.diagnose import diagnose, paths_between
+from derive.checking.checker import checker_for
+from derive.checking.diagnose import diagnose, paths_between
 
 
 @pytest.fixture(scope="module")

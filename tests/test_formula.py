@@ -1,4 +1,4 @@
-"""Examples for derive.formula: node expressions, student answers in plain text and LaTeX, hostile input."""
+"""Examples for derive.model.formula: node expressions, student answers in plain text and LaTeX, hostile input."""
 import sys
 import time
 from pathlib import Path
@@ -10,8 +10,8 @@ from hypothesis import given, settings, strategies as st
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # run from a checkout without installing
 
 from derive.errors import FormulaError
-from derive.formula import Limits, Name, looks_like_latex, parse, split_equalities
-from derive.rules import relu, sigmoid
+from derive.model.formula import Limits, Name, looks_like_latex, parse, split_equalities
+from derive.model.rules import relu, sigmoid
 
 NAMES = "x y z x1 z1 w w11 w31 w41 deltay1 deltay2 E I S N gamma pi a11 theta211 error y1 sigma delta epsilon".split()
 SYM = {n: sp.Symbol(n) for n in NAMES}

@@ -13,7 +13,7 @@ import pytest
 import derive
 from derive import sandbox
 from derive.errors import DeriveError
-from derive.grade import grade, read_answers
+from derive.checking.grade import grade, read_answers
 
 DATA = Path(__file__).parent / "data"
 

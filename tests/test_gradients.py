@@ -50,8 +50,8 @@ def test_graph_form_matches_finite_differences():
         "inputs": ["x"], "params": ["a", "b", "c"],
         "nodes": {"u": "a*x + b", "v": "sigmoid(u) * tanh(c*u)", "w": "exp(v) / (1 + u**2)",
                   "J": "log(1 + w) + v**3"}}, "loss": "none"}
-    from derive.graph import Network
-    from derive.spec import from_dict
+    from derive.model.graph import Network
+    from derive.model.spec import from_dict
     d = derive.derive(Network(from_dict(spec)))
     assert d.all_proven
     pt = {"x": 0.3, "a": -0.7, "b": 0.2, "c": 1.1}

@@ -9,14 +9,14 @@ import pytest
 import sympy as sp
 
 import derive
-from derive import notes as notes_mod
-from derive import render
+from derive.notes import content as notes_mod
+from derive.notes import render
 from derive.cli import main
 from derive.errors import DeriveError, SpecError
-from derive.formula import parse, split_equalities
-from derive.lookup import SymbolTable
-from derive.proof import evaluate, forward_values, random_point
-from derive.spec import from_dict
+from derive.model.formula import parse, split_equalities
+from derive.checking.lookup import SymbolTable
+from derive.derivation.proof import evaluate, forward_values, random_point
+from derive.model.spec import from_dict
 
 EXAMPLES = ["seed000", "seed001", "seed002", "seed003", "seed004", "classic", "xor"]
 _NOTES: dict = {}

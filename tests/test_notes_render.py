@@ -12,10 +12,10 @@ import pytest
 from matplotlib import image as mpimg
 
 import derive
-from derive import notes as notes_mod
-from derive import render
+from derive.notes import content as notes_mod
+from derive.notes import render
 from derive.cli import main
-from derive.commands.notes import GALLERY_LANGS, gallery_examples
+from derive.cli.notes import GALLERY_LANGS, gallery_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

@@ -4,7 +4,7 @@ import dataclasses
 import sympy as sp
 
 import derive
-from derive.proof import Prover
+from derive.derivation.proof import Prover
 
 
 def tampered(d, param, new_form):

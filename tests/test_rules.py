@@ -4,7 +4,7 @@ import math
 import pytest
 import sympy as sp
 
-from derive import rules
+from derive.model import rules
 
 x = sp.Symbol("x", real=True)
 EXPLICIT = {"sigmoid": 1 / (1 + sp.exp(-x)), "tanh": sp.tanh(x), "linear": x,

@@ -7,7 +7,7 @@ import time
 import pytest
 
 import derive
-from derive.spec import from_dict, load_spec
+from derive.model.spec import from_dict, load_spec
 
 LAYERED = """
 name: two layers

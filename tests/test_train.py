@@ -7,7 +7,7 @@ import pytest
 import torch
 
 from derive.cli import main
-from derive.spec import load_spec
+from derive.model.spec import load_spec
 from oracles import torch_gradients, torch_loss
 
 XOR = "derive/examples/xor.csv"

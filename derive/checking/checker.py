@@ -1,0 +1,276 @@
+"""Check a typed gradient formula: parse it safely, decide it exactly, give a counterexample.
+
+Symbols mean what the spec's notation defines (inputs, parameters, targets, node values,
+pre-activations, deltas).  Both the answer and the expected delta form are rewritten over the
+leaves, with every delta and node replaced by its definition, and compared as rational
+functions, as the proof does.  Random points back this up: a point where the two differ is a
+counterexample (and settles "incorrect" without expanding anything); a numerically equal answer
+is then proven equal exactly.
+"""
+from __future__ import annotations
+
+import math
+import random
+import re
+from dataclasses import asdict, dataclass
+from functools import cached_property
+from weakref import WeakKeyDictionary
+
+import mpmath
+import sympy as sp
+
+from ..derivation.derivation import Derivation, derive
+from ..derivation.direct import ToSymEngine
+from ..errors import DeriveError, FormulaError, ProofError
+from ..model.formula import Name, parse, split_equalities
+from ..model.graph import Network
+from .lookup import SymbolTable
+from ..derivation.proof import Rationalize, evaluate, forward_values, random_point
+from ..model.rules import relu, sigmoid, step
+from .verdict import Mistake, Verdict
+
+LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
+TOLERANCE = 1e-7
+_LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")
+
+
+class Checker:
+    """Everything needed to check answers about one network, built once and reused."""
+
+    def __init__(self, net_or_derivation: Network | Derivation | str, seed: int = 0):
+        d = net_or_derivation if isinstance(net_or_derivation, Derivation) else derive(net_or_derivation)
+        self.derivation, self.net = d, d.net
+        self.table = SymbolTable(self.net)
+        self.deltas = d.chain.delta_definitions()
+        self.rng = random.Random(seed)
+        self._points: list[dict] = []
+        self.examples = self._example_points()
+
+    # -- reading -----------------------------------------------------------------------------------
+    def loss_node(self, name: Name) -> str | None:
+        sym = self.table.find(name)
+        if sym is not None and sym.name == self.net.loss:
+            return self.net.loss
+        return self.net.loss if (name.base in LOSS_ALIASES and not name.sub) else None
+
+    def node_of(self, name: Name) -> str:
+        sym = self.table(name)
+        if sym.name not in self.net.nodes:
+            raise FormulaError(f"cannot differentiate with respect to {name.text or sym.name}: not a node")
+        return sym.name
+
+    def leibniz(self, of: Name, args: tuple, wrt: Name) -> sp.Expr:
+        """d of / d wrt as the graph defines it: the sum over every path of the local factors.
+
+        ``error(y_1)`` (an argument on the loss) keeps only the paths through node y1, as seed 002
+        writes the part of the error that flows through y1.
+        """
+        upper = self.loss_node(of) or self.node_of(of)
+        lower = self.node_of(wrt)
+        through = [self._node_symbol(a) for a in args]
+        expr = self.total(lower, upper)
+        if through:
+            mid = through[0]
+            expr = self.total(lower, mid) * self.total(mid, upper)
+        return expr
+
+    def _node_symbol(self, e: sp.Expr) -> str:
+        if not (isinstance(e, sp.Symbol) and e.name in self.net.nodes):
+            raise FormulaError(f"in error(...) give one node, not {e}")
+        return e.name
+
+    def total(self, lower: str, upper: str) -> sp.Expr:
+        """Sum over paths lower -> upper of the products of local derivatives (memoised)."""
+        memo = self.__dict__.setdefault("_total", {})
+        key = (lower, upper)
+        if key not in memo:
+            if lower == upper:
+                memo[key] = sp.S.One
+            else:
+                memo[key] = sp.Add(*[self.net.nodes[c].local_of(lower) * self.total(c, upper)
+                                     for c in self.net.consumers[lower]])
+        return memo[key]
+
+    def parse(self, text: str, resolve=None, derivative=None) -> sp.Expr:
+        """The answer as a sympy expression in the network's symbols (FormulaError if unreadable)."""
+        if isinstance(text, str) and len(text) <= 100_000:   # J(\theta): the loss as a function of all weights
+            text = _LOSS_OF_ALL.sub(lambda m: m.group(1) if m.group(1) in LOSS_ALIASES + (self.net.loss,)
+                                    else m.group(0), text)
+        return parse(text, resolve or self.table, derivative=derivative or self.leibniz)
+
+    def parse_answer(self, text: str) -> sp.Expr:
+        """An answer, of which only the last side counts if it is written ``dE/dw = ... = answer``."""
+        parts = split_equalities(text) if isinstance(text, str) and "=" in text else [text]
+        return self.parse(parts[-1] if parts else text)
+
+    # -- values ------------------------------------------------------------------------------------
+    def _complete(self, leaves: dict) -> dict:
+        vals = forward_values(self.net, leaves)
+        memo: dict = {}
+        for sym, definition in self.deltas.items():
+            vals[sym] = evaluate(definition, vals.__getitem__, memo)
+        return vals
+
+    def _example_points(self) -> list[dict]:
+        """Readable points for counterexamples: the spec's worked example, then 2-decimal ones."""
+        out, rng = [], random.Random(1)
+        v = self.net.spec.values
+        if v is not None:
+            given = {**v.inputs, **v.params, **v.targets}
+            base = random_point(self.net, rng)
+            out.append({s: float(given.get(s.name, x)) for s, x in base.items()})
+        for _ in range(4):
+            out.append({s: (round(x, 2) or 0.37) for s, x in random_point(self.net, rng).items()})
+        return [p for p in (self._safe(self._complete, p) for p in out) if p is not None]
+
+    @staticmethod
+    def _safe(fn, *args):
+        try:
+            return fn(*args)
+        except (ArithmeticError, ValueError, ProofError):
+            return None
+
+    def points(self, k: int) -> list[dict]:
+        """k generic random points (every leaf, node and delta value), the same on every call."""
+        while len(self._points) < k:
+            p = self._safe(self._complete, random_point(self.net, self.rng))
+            if p is not None:
+                self._points.append(p)
+        return self._points[:k]
+
+    @staticmethod
+    def value(expr: sp.Expr, point: dict) -> float:
+        """expr's float value at point, NaN where it is undefined there."""
+        try:
+            v = evaluate(expr, point.__getitem__, {})
+        except (ArithmeticError, ValueError, TypeError, KeyError, ProofError):
+            return math.nan
+        return v if isinstance(v, float) and math.isfinite(v) else math.nan
+
+    # -- deciding ----------------------------------------------------------------------------------
+    @cached_property
+    def _env(self) -> tuple[dict, dict]:
+        direct = self.derivation.direct
+        env = {n.symbol: direct.leaf[n.name] for n in self.net.nodes.values() if not n.leaf}
+        conv = ToSymEngine(env, dict(direct.exponents))
+        for sym, definition in self.deltas.items():   # nearest the loss first: each is defined
+            env[sym] = conv(definition)
+        return env, conv.exponents
+
+    def exact_equal(self, a: sp.Expr, b: sp.Expr) -> bool | None:
+        """Exact identity over the leaves (None when an expression is outside what can be proven)."""
+        env, exponents = self._env
+        conv = ToSymEngine(env, dict(exponents))
+        try:
+            x, y = conv(a), conv(b)
+            rat = Rationalize(conv.exponents)
+            return rat(x).equals(rat(y))
+        except ProofError:
+            return None
+
+    def differs(self, a: float, b: float) -> bool:
+        return abs(a - b) > TOLERANCE * max(1.0, abs(a), abs(b))
+
+    def confirmed(self, given: sp.Expr, expected: sp.Expr, pt: dict) -> bool:
+        """A float difference confirmed with 60 digits (floats cancel catastrophically in big sums)."""
+        leaves = {s: v for s, v in pt.items() if self.net.nodes.get(s.name) and self.net.nodes[s.name].leaf}
+        with mpmath.workdps(60):
+            vals = dict(leaves)
+            for node in self.net.nodes.values():
+                if not node.leaf:
+                    vals[node.symbol] = _mp(node.expr, vals)
+            for sym, definition in self.deltas.items():
+                vals[sym] = _mp(definition, vals)
+            try:
+                g, e = _mp(given, vals), _mp(expected, vals)
+            except (ArithmeticError, ValueError, TypeError):
+                return True
+            return abs(g - e) > TOLERANCE * max(1, abs(g), abs(e))
+
+    def compare(self, given: sp.Expr, expected: sp.Expr) -> tuple[bool, str, dict | None]:
+        """(equal, method, counterexample): a differing point first, else the exact decision."""
+        for pt in self.examples + self.points(4):
+            g, e = self.value(given, pt), self.value(expected, pt)
+            if not math.isnan(g) and not math.isnan(e) and self.differs(g, e) and self.confirmed(given, expected, pt):
+                return False, "counterexample", self._counterexample(pt, e, g)
+        exact = self.exact_equal(given, expected)
+        if exact:
+            return True, "exact", None
+        for pt in self.points(24):   # exact said no (or could not tell): look harder
+            g, e = self.value(given, pt), self.value(expected, pt)
+            if math.isnan(g) != math.isnan(e) or (not math.isnan(g) and self.differs(g, e)
+                                                   and self.confirmed(given, expected, pt)):
+                return False, "counterexample", self._counterexample(pt, e, g)
+        return True, "numeric", None
+
+    def _counterexample(self, pt: dict, expected: float, given: float) -> dict:
+        leaves = [n.name for n in self.net.nodes.values() if n.leaf]
+        return {"point": {s.name: round(v, 6) for s, v in pt.items()}, "leaves": leaves,
+                "expected": expected, "given": given}
+
+    def check(self, param: str, text: str, diagnose: bool = True) -> Verdict:
+        """Check ``text`` as dE/d``param``; raise FormulaError/DeriveError for unusable input."""
+        expected = self.derivation.gradient(param).delta_form
+        given = self.parse_answer(text)
+        ok, method, cex = self.compare(given, expected)
+        mistakes: tuple[Mistake, ...] = ()
+        if not ok and diagnose:
+            from .diagnose import diagnose as run
+            mistakes = run(self, param, given)
+        return Verdict(param, text, ok, self.net.latex(given), self.net.latex(expected), method, mistakes, cex)
+
+
+_MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp: mpmath.exp,
+       sp.log: mpmath.log, relu: lambda x: max(x, 0), step: lambda x: 1 if x > 0 else 0}
+
+
+def _mp(e: sp.Expr, vals: dict):
+    """e's value with mpmath at the working precision (symbols from vals; memo-free, small trees)."""
+    if e.is_Symbol:
+        return mpmath.mpf(vals[e])
+    if e.is_Rational:
+        return mpmath.mpf(e.p) / e.q
+    args = [_mp(a, vals) for a in e.args]
+    if isinstance(e, sp.Add):
+        return mpmath.fsum(args)
+    if isinstance(e, sp.Mul):
+        return mpmath.fprod(args)
+    if isinstance(e, sp.Pow):
+        return args[0] ** args[1]
+    if e.func in _MP:
+        return _MP[e.func](args[0])
+    raise ValueError(f"cannot evaluate {e.func}")
+
+
+_CHECKERS: WeakKeyDictionary = WeakKeyDictionary()
+
+
+def checker_for(net_or_derivation) -> Checker:
+    """A cached Checker for a Network/Derivation (or a new one for a spec path or example name)."""
+    if isinstance(net_or_derivation, (Network, Derivation)):
+        if net_or_derivation not in _CHECKERS:
+            _CHECKERS[net_or_derivation] = Checker(net_or_derivation)
+        return _CHECKERS[net_or_derivation]
+    c = Checker(net_or_derivation)
+    _CHECKERS[c.derivation] = c
+    return c
+
+
+def check(network, param: str, text: str, *, timeout: float | None = 5.0, diagnose: bool = True) -> Verdict:
+    """Check a typed formula for d loss / d ``param`` on ``network`` (Network, Derivation or spec).
+
+    The check runs in a child process killed after ``timeout`` seconds (``None``: in this
+    process).  Raises FormulaError for an unreadable answer, sandbox.TimeLimit on timeout.
+    """
+    c = checker_for(network)
+    c.derivation.gradient(param)          # an unknown parameter fails here, in the caller
+    if not isinstance(text, str):
+        raise FormulaError(f"an answer must be text, not {type(text).__name__}")
+    if timeout is None:
+        return c.check(param, text, diagnose)
+    from .. import sandbox
+    c._env                                 # computed once here, inherited by the child
+    return sandbox.call(c.check, param, text, diagnose, timeout=timeout)
+
+
+__all__ = ["Checker", "Mistake", "Verdict", "check", "checker_for", "DeriveError"]

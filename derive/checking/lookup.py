@@ -1,0 +1,97 @@
+"""Read a name as a student or the notes write it (``w_{31}``, ``\\delta_{y_{1}}``, ``theta1_11``)
+and find the network's symbol: every node, parameter, target and delta, in any notation."""
+from __future__ import annotations
+
+import difflib
+import re
+
+import sympy as sp
+
+from ..errors import FormulaError
+from ..model.formula import Name, parse
+from ..model.graph import Network
+
+
+def _loose(text: str) -> str:
+    return re.sub(r"[_{}()\[\]\\^\s,]", "", text)
+
+
+def _latex_key(tex: str) -> str | None:
+    """Name.key() of a symbol's LaTeX, as the parser would read it (None if it is not a name)."""
+    seen: list[Name] = []
+
+    def grab(n: Name):
+        seen.append(n)
+        return sp.Symbol("_")
+    try:
+        parse(tex, grab, mode="latex")
+    except Exception:
+        return None
+    return seen[0].key() if len(seen) == 1 else None
+
+
+class SymbolTable:
+    """Every symbol a formula about ``net`` may use, found by exact or loose spelling."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.kinds: dict[sp.Symbol, str] = {}
+        exact: dict[str, sp.Symbol] = {}
+        loose: dict[str, set] = {}
+        for sym, tex in net.latex_names.items():
+            node = net.nodes.get(sym.name)
+            self.kinds[sym] = node.kind if node else "delta"
+            exact[sym.name] = sym
+            keys = {_loose(sym.name), _loose(tex)}
+            k = _latex_key(tex)
+            if k:
+                keys.add(k)
+            for key in keys:
+                loose.setdefault(key, set()).add(sym)
+        self.exact = exact
+        self.loose = {k: next(iter(v)) for k, v in loose.items() if len(v) == 1}
+        self.ambiguous = {k: sorted(s.name for s in v) for k, v in loose.items() if len(v) > 1}
+
+    def find(self, name: Name) -> sp.Symbol | None:
+        """The symbol ``name`` denotes, or None."""
+        plain = name.base + (("_" + name.sub) if name.sub else "")
+        for cand in (name.base if not name.sub and not name.sup else None, plain):
+            if cand and cand in self.exact:
+                return self.exact[cand]
+        return self.loose.get(name.key())
+
+    def __call__(self, name: Name) -> sp.Symbol:
+        """Resolver for :func:`derive.model.formula.parse`: the symbol, or a helpful FormulaError."""
+        sym = self.find(name)
+        if sym is not None:
+            return sym
+        raise FormulaError(self.unknown_message(name))
+
+    def unknown_message(self, name: Name) -> str:
+        shown = name.text or name.base + name.sub
+        key = name.key()
+        if key in self.ambiguous:
+            return f"{shown} is ambiguous here: it could be {' or '.join(self.ambiguous[key])}"
+        kind = self._guess_kind(name)
+        pool = [s.name for s, k in self.kinds.items() if k == kind] if kind else []
+        pool = pool or sorted(s.name for s in self.kinds)
+        near = difflib.get_close_matches(name.base + name.sup + name.sub, pool, n=3)
+        swapped = re.fullmatch(r"([A-Za-z]+)(\d)(\d)", name.base + name.sub)   # w13 for w31: indices swapped
+        if swapped and swapped.expand(r"\1\3\2") in pool:
+            near = [swapped.expand(r"\1\3\2")] + [n for n in near if n != swapped.expand(r"\1\3\2")][:2]
+        label = {"param": "parameters", "input": "inputs", "target": "targets", "act": "unit outputs",
+                 "pre": "pre-activations", "delta": "deltas"}.get(kind, "symbols")
+        listing = ", ".join(pool[:12]) + (" ..." if len(pool) > 12 else "")
+        hint = f"; did you mean {' or '.join(near)}?" if near else ""
+        return f"unknown symbol {shown}; {label} here are {listing}{hint}"
+
+    def _guess_kind(self, name: Name) -> str | None:
+        """The kind of the known symbols whose names start like ``name`` (w13 -> weights)."""
+        head = re.match(r"[A-Za-z]+", name.base)
+        if not head:
+            return None
+        kinds = [k for s, k in self.kinds.items() if s.name.startswith(head.group(0))]
+        return max(set(kinds), key=kinds.count) if kinds else None
+
+    def names_of(self, kind: str) -> list[str]:
+        return [s.name for s, k in self.kinds.items() if k == kind]

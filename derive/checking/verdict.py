@@ -1,0 +1,43 @@
+"""What a check says: a Verdict, with its diagnosis as Mistakes (plain data, no maths)."""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One identified mistake: a kind (``missing_path``, ``sign_flipped`` ...) and a sentence."""
+    kind: str
+    message: str
+    nodes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The result of checking one answer for one parameter."""
+    param: str
+    answer: str
+    correct: bool
+    parsed: str                       # LaTeX of what was understood
+    expected: str                     # LaTeX of the chain-rule delta form
+    method: str                       # exact | numeric | counterexample
+    diagnosis: tuple[Mistake, ...] = ()
+    counterexample: dict | None = None   # {"point": {symbol: value}, "expected": x, "given": y}
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["diagnosis"] = [asdict(m) | {"nodes": list(m.nodes)} for m in self.diagnosis]
+        return d
+
+    def __str__(self) -> str:
+        lines = [f"{self.param}: {'correct' if self.correct else 'incorrect'}",
+                 f"  understood: {self.parsed}"]
+        if not self.correct:
+            lines.append(f"  expected:   {self.expected}")
+            lines += [f"  - {m.message}" for m in self.diagnosis] or ["  (no usual mistake matches)"]
+            if self.counterexample:
+                c = self.counterexample
+                leaves = ", ".join(f"{k}={v:g}" for k, v in c["point"].items() if k in c["leaves"])
+                lines.append(f"  counterexample: at {leaves}: expected {c['expected']:.6g}, "
+                             f"given {c['given']:.6g}")
+        return "\n".join(lines)

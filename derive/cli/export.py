@@ -1,0 +1,22 @@
+"""``derive export``: a standalone NumPy module with forward, loss and gradients."""
+from __future__ import annotations
+
+
+
+def add_parser(sub):
+    p = sub.add_parser("export", help="write forward, loss and gradients as a readable NumPy module")
+    p.add_argument("spec", nargs="?", default="seed002",
+                   help="spec file (YAML/JSON) or bundled example name (default: seed002)")
+    p.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write")
+    p.add_argument("--seed", type=int, default=0, help="seed for starting values the spec does not give")
+    return p
+
+
+def run(args) -> int:
+    from ..codegen.export import export
+    from ..model.build import load
+    net = load(args.spec)
+    path = export(net, args.output, seed=args.seed)
+    print(f"wrote {path}: forward(params, X), loss(params, X, T), gradients(params, X, T), START "
+          f"({len(net.trainable)} trainable parameters)")
+    return 0

@@ -1,0 +1,81 @@
+"""``derive notes``: lecture notes (Markdown, LaTeX, HTML) in the spec's notation and a language."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from ..errors import DeriveError
+from ..notes.prose import FORMATS, LANGUAGES
+
+GALLERY_LANGS = ("en", "ko")
+GALLERY_MAX_PARAMS = 64     # larger bundled examples (digits: 2410 parameters) stay out of the gallery
+
+
+def _list(text: str, allowed, what: str) -> list[str]:
+    items = [x.strip() for x in text.split(",") if x.strip()]
+    bad = [x for x in items if x not in allowed]
+    if bad or not items:
+        raise DeriveError(f"unknown {what} {(bad or [text])[0]!r}; expected one of {', '.join(allowed)}")
+    return items
+
+
+def add_parser(sub):
+    p = sub.add_parser("notes", help="write lecture notes: diagram, forward pass, chain rule per "
+                                     "parameter, deltas, proof, matrix form, worked example")
+    p.add_argument("spec", nargs="?", default="seed002",
+                   help="spec file (YAML/JSON) or bundled example name (default: seed002)")
+    p.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html (default: all)")
+    p.add_argument("--lang", default="en", help="comma-separated: en, ko, ja (default: en)")
+    p.add_argument("--notation", help="notation preset (theta, w-delta, graph, ihv, ng); default: the spec's")
+    p.add_argument("--param", action="append", metavar="NAME",
+                   help="only this parameter (repeatable); default: all, or a sample of large networks")
+    p.add_argument("--out", default="output", help="output directory (default: ./output)")
+    p.add_argument("--all", action="store_true", help="every bundled example (ignores SPEC; digits alone takes minutes)")
+    p.add_argument("--gallery", action="store_true",
+                   help="regenerate the gallery: every bundled example of at most "
+                        f"{GALLERY_MAX_PARAMS} parameters, en and ko, all formats")
+    return p
+
+
+def gallery_examples() -> list[str]:
+    from ..model.spec import bundled_examples, load_spec
+    return [e for e in bundled_examples() if len(load_spec(e).trainable) <= GALLERY_MAX_PARAMS]
+
+
+def _network(spec: str, preset: str | None):
+    from ..model.graph import Network
+    from ..model.spec import from_dict, parse_text, read_source
+    if not preset:
+        return spec
+    text, source = read_source(spec)
+    data = parse_text(text, source)
+    if isinstance(data, dict):
+        data = {**data, "notation": preset}
+    return Network(from_dict(data, Path(source).stem))
+
+
+def write(spec, out: Path, formats, langs, params=None, preset=None, progress=None) -> list[Path]:
+    """Derive ``spec``, prove what the notes show, and write the notes; returns the paths written."""
+    from ..notes import content as notes_mod
+    from ..notes.render import write_notes
+    from ..derivation.derivation import derive
+    d = derive(_network(spec, preset))
+    chosen = params or notes_mod.default_params(d.net)
+    d.prove(chosen, progress=progress)
+    n = notes_mod.build(d, chosen)
+    return write_notes(n, d.net, out, formats, langs)
+
+
+def run(args) -> int:
+    formats = _list(args.format, FORMATS, "format")
+    langs = _list(args.lang, LANGUAGES, "language")
+    out = Path(args.out)
+    if args.gallery:
+        specs, formats, langs = gallery_examples(), list(FORMATS), list(GALLERY_LANGS)
+    else:
+        from ..model.spec import bundled_examples
+        specs = bundled_examples() if args.all else [args.spec]
+    for spec in specs:
+        for path in write(spec, out, formats, langs, args.param, args.notation):
+            print(path, file=sys.stdout)
+    return 0

@@ -1,0 +1,68 @@
+"""``derive train``: train a network with its compiled, proven gradients."""
+from __future__ import annotations
+
+import json
+import sys
+
+# The optimizers of derive.codegen.train, named here so that --help needs no numpy (a test keeps them equal).
+OPTIMIZERS = ("adam", "momentum", "sgd")
+
+
+def add_parser(sub):
+    p = sub.add_parser("train", help="train a network with its compiled gradients (spec values or a CSV)")
+    p.add_argument("spec", nargs="?", default="seed002",
+                   help="spec file (YAML/JSON) or bundled example name (default: seed002)")
+    p.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100; 0: start only)")
+    p.add_argument("--lr", type=float, default=None,
+                   help="learning rate (default: the spec's values.learning_rate, else 0.1)")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--batch", type=int, default=None, help="minibatch size (default: all examples)")
+    p.add_argument("--data", metavar="FILE.csv",
+                   help="training data: a header naming the inputs and targets, one example per row "
+                        "(default: the spec's values, one example)")
+    p.add_argument("--test", metavar="FILE.csv", help="held-out data to report loss and accuracy on")
+    p.add_argument("--seed", type=int, default=0, help="seed for random starting values and minibatches")
+    p.add_argument("--json", action="store_true",
+                   help='print {"loss": [...], "gradients": {...}, "params": {...}} only')
+    p.add_argument("--plot", metavar="FILE.png", help="draw the loss curve")
+    return p
+
+
+def run(args) -> int:
+    import numpy as np
+
+    from ..codegen import train as training
+    from ..codegen.compile import compile
+    from ..model.build import load
+    net = load(args.spec)
+    compiled = compile(net)
+    X, T = training.read_csv(args.data, compiled) if args.data else training.spec_data(compiled)
+    values = net.spec.values
+    lr = args.lr if args.lr is not None else (
+        float(values.learning_rate) if values and values.learning_rate is not None else 0.1)
+    hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
+                          method=args.optimizer, batch=args.batch, seed=args.seed,
+                          progress=False if args.json else None)
+    if args.plot:
+        training.plot(hist.losses, args.plot, f"{net.spec.name}: {args.optimizer}, lr {lr:g}")
+    if args.json:
+        json.dump({"loss": hist.losses, "gradients": hist.start_gradients,
+                   "params": compiled.unpack(hist.params)}, sys.stdout, indent=1)
+        print()
+        return 0
+    labels = T.shape[1] > 0 and bool(np.isin(T, (0.0, 1.0)).all())   # a classification task
+    acc = training.accuracy(compiled.forward(hist.params, X), T) if labels else None
+    print(f"{net.spec.name}: {len(X)} example{'s' if len(X) != 1 else ''}, {args.optimizer}, lr {lr:g}, {args.steps} steps, "
+          f"batch {args.batch or len(X)}, seed {args.seed}")
+    print(f"loss {hist.losses[0]:.6g} -> {hist.losses[-1]:.6g} in {hist.seconds:.2f} s")
+    if acc is not None:
+        print(f"training accuracy {acc:.2%}")
+    if args.test:
+        Xt, Tt = training.read_csv(args.test, compiled)
+        line = f"test loss {compiled.loss(hist.params, Xt, Tt):.6g} ({len(Xt)} examples)"
+        if labels:
+            line += f", test accuracy {training.accuracy(compiled.forward(hist.params, Xt), Tt):.2%}"
+        print(line)
+    if args.plot:
+        print(f"loss curve: {args.plot}")
+    return 0

@@ -1,1 +1,0 @@
-"""Subcommands of the ``derive`` command line, one module each."""

@@ -1,0 +1,6 @@
+"""The derivation stage: every gradient two ways, proven equal.
+
+Takes a ``Network`` (model stage) and gives a ``Derivation``: the chain rule (paths, Leibniz factors,
+memoised deltas) built only from the rules table, the direct derivative of the substituted loss, and a
+``Proof`` per parameter that the two are equal.
+"""

@@ -1,0 +1,91 @@
+"""The Derivation object: a network derived both ways, proven, and queried."""
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Iterable
+
+import sympy as sp
+
+from ..model.graph import Network
+from ..model.build import load
+from .chain import ChainDerivation, Delta, Gradient, Path as ChainPath, derive_chain
+from .direct import DirectDerivation
+from .proof import Proof, Prover
+
+
+class Derivation:
+    """Every trainable parameter's gradient by the chain rule and by sympy.diff, with proofs."""
+
+    def __init__(self, net: Network):
+        self.net = net
+        self.chain: ChainDerivation = derive_chain(net)
+        self.proofs: dict[str, Proof] = {}
+
+    @cached_property
+    def direct(self) -> DirectDerivation:
+        return DirectDerivation(self.net)
+
+    @cached_property
+    def _prover(self) -> Prover:
+        return Prover(self.net, self.chain, self.direct)
+
+    @property
+    def params(self) -> tuple[str, ...]:
+        return self.net.trainable
+
+    def _check(self, param: str) -> str:
+        if param not in self.chain.gradients:
+            from ..errors import DeriveError
+            what = "a fixed parameter" if param in self.net.params else "not a parameter"
+            raise DeriveError(f"{param} is {what}; trainable parameters: {', '.join(self.params)}")
+        return param
+
+    def gradient(self, param: str) -> Gradient:
+        """The chain-rule record for dL/d param: paths, terms, delta form."""
+        return self.chain.gradients[self._check(param)]
+
+    def paths(self, param: str) -> tuple[ChainPath, ...]:
+        return self.gradient(param).paths
+
+    @property
+    def deltas(self) -> dict[str, Delta]:
+        return self.chain.deltas
+
+    def in_nodes(self, param: str) -> sp.Expr:
+        """The gradient with every delta substituted: an expression in node values (small nets)."""
+        expr = self.gradient(param).delta_form
+        defs = self.chain.delta_definitions()
+        while expr.free_symbols & defs.keys():
+            expr = expr.xreplace(defs)
+        return expr
+
+    def direct_gradient(self, param: str) -> sp.Expr:
+        """dL/d param by sympy.diff of the fully substituted loss."""
+        return self.direct.gradient(self._check(param))
+
+    def proof(self, param: str) -> Proof:
+        """Prove chain == direct for one parameter (cached)."""
+        if param not in self.proofs:
+            self.proofs[param] = self._prover.prove(self._check(param))
+        return self.proofs[param]
+
+    def prove(self, params: Iterable[str] | None = None, progress: bool | None = None) -> dict[str, Proof]:
+        """Prove every (or the given) parameter, with a progress bar on a terminal."""
+        from tqdm import tqdm
+        todo = list(params) if params is not None else list(self.params)
+        for p in tqdm(todo, desc="proving", unit="param", disable=(None if progress is None else not progress),
+                      leave=False):
+            self.proof(p)
+        return {p: self.proofs[p] for p in todo}
+
+    @property
+    def all_proven(self) -> bool:
+        return all(self.proof(p).proven for p in self.params)
+
+
+def derive(net: Network | str | Path) -> Derivation:
+    """Derive a network (or a spec path / example name) both ways; prove lazily or with .prove()."""
+    if not isinstance(net, Network):
+        net = load(net)
+    return Derivation(net)

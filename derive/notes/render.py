@@ -1,0 +1,163 @@
+"""Lay the notes out as Markdown, LaTeX or HTML with jinja2, and write them atomically."""
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import jinja2
+from markupsafe import Markup, escape
+
+from . import diagram
+from . import prose
+from .prose import FORMATS
+from ..errors import DeriveError
+from .content import COLOURS, Eq, M, Notes
+
+LONG_TEX = 160            # LaTeX characters beyond which an equation is set with breqn's dmath*
+CJK_FONTS = {"ko": "Noto Sans CJK KR", "ja": "Noto Sans CJK JP"}
+
+_TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
+                "^": r"\^{}", "_": r"\_", "~": r"\textasciitilde{}", "%": r"\%"}
+_MD_SPECIAL = set("\\`*_[]|$")
+
+
+def templates_dir() -> Path:
+    """Templates inside the installed package (wheel), else the repository's ``templates/``."""
+    here = Path(__file__).resolve().parent.parent   # the derive package
+    packaged = here / "templates"
+    return packaged if packaged.is_dir() else here.parent / "templates"
+
+
+def tex_escape(text) -> str:
+    """Plain text for LaTeX: every special character made literal."""
+    return "".join(_TEX_ESCAPES.get(c, c) for c in str(text))
+
+
+def md_escape(text) -> str:
+    """Plain text for Markdown: HTML specials as entities, Markdown punctuation backslashed."""
+    out = []
+    for c in str(text):
+        if c in "<>&\"":
+            out.append({"<": "&lt;", ">": "&gt;", "&": "&amp;", '"': "&quot;"}[c])
+        elif c in _MD_SPECIAL:
+            out.append("\\" + c)
+        else:
+            out.append(c)
+    return "".join(out)
+
+
+class _Format:
+    """How one format writes text and maths; prose fields filled with escaped text or maths."""
+
+    def __init__(self, fmt: str, lang: str):
+        self.fmt, self.lang = fmt, lang
+
+    def text(self, s) -> str:
+        if self.fmt == "html":
+            return escape(str(s))
+        return tex_escape(s) if self.fmt == "tex" else md_escape(s)
+
+    def math(self, latex: str) -> str:
+        if self.fmt == "html":
+            return Markup(_mathml(latex, "inline"))
+        return ("\\(%s\\)" if self.fmt == "tex" else "$%s$") % latex
+
+    def display(self, eq) -> str:
+        latex = eq.latex if isinstance(eq, Eq) else eq
+        if self.fmt == "html":
+            return Markup(_mathml(latex, "block"))
+        if self.fmt == "md":
+            return "$$\n%s\n$$" % latex
+        if len(latex) > LONG_TEX:   # breqn breaks long equations across lines at + and =
+            return "\\begin{dmath*}\n  %s\n\\end{dmath*}" % latex
+        parts = eq.parts if isinstance(eq, Eq) else (latex,)
+        body = parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:]) if len(parts) > 1 else parts[0]
+        return "\\begin{align*}\n  %s\n\\end{align*}" % body
+
+    def t(self, key: str, **fields) -> str:
+        """The prose entry ``key`` in this language, literal text escaped, fields filled."""
+        out = []
+        for literal, name in prose.pieces(self.lang, key):
+            out.append(self.text(literal))
+            if name is not None:
+                v = fields[name]
+                out.append(self.math(v) if isinstance(v, M) else self.text(v))
+        joined = "".join(str(x) for x in out)
+        return Markup(joined) if self.fmt == "html" else joined
+
+
+def _mathml(latex: str, display: str) -> str:
+    from latex2mathml.converter import convert
+    try:
+        return convert(latex, display=display)
+    except Exception as e:   # a converter gap must fail loudly, never ship broken maths
+        raise DeriveError(f"cannot convert to MathML: {latex[:80]}: {e}") from None
+
+
+def environment(fmt: str) -> jinja2.Environment:
+    """The jinja environment for ``fmt``: HTML autoescapes; LaTeX uses <% %> / << >> delimiters."""
+    if fmt not in FORMATS:
+        raise DeriveError(f"unknown format {fmt!r}; expected one of {', '.join(FORMATS)}")
+    kw = dict(loader=jinja2.FileSystemLoader(str(templates_dir() / fmt)), undefined=jinja2.StrictUndefined,
+              trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True,
+              autoescape=(fmt == "html"))
+    if fmt == "tex":
+        kw.update(block_start_string="<%", block_end_string="%>", variable_start_string="<<",
+                  variable_end_string=">>", comment_start_string="<#", comment_end_string="#>")
+    env = jinja2.Environment(**kw)
+    env.filters["tex"] = tex_escape
+    env.filters["md"] = md_escape
+    return env
+
+
+def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.svg") -> str:
+    """The notes as one document in ``fmt`` and ``lang``."""
+    prose.check_language(lang)
+    f = _Format(fmt, lang)
+    ctx = dict(n=notes, lang=lang, M=M, t=f.t, m=f.math, dm=f.display, text=f.text,
+               cjk_font=CJK_FONTS.get(lang), diagram_file=diagram_file,
+               colour_name=lambda c: prose.TABLES[lang]["path_colour_%d" % COLOURS.index(c)])
+    if fmt == "html":
+        ctx["svg"] = Markup(diagram.svg(net))
+    elif fmt == "tex":
+        ctx["tikz"] = diagram.tikz(net)
+    return environment(fmt).get_template("notes." + fmt).render(**ctx)
+
+
+def write_atomic(out_dir: Path, relative: str, text: str) -> Path:
+    """Write ``out_dir/relative`` via a temp file and os.replace; refuse paths outside out_dir."""
+    root = Path(out_dir).resolve()
+    target = (root / relative).resolve()
+    if not target.is_relative_to(root) or target == root:
+        raise DeriveError(f"refusing to write {relative!r} outside {root}")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+            fh.write(text)
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, target)
+    except BaseException:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+        raise
+    return target
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def write_notes(notes: Notes, net, out_dir: Path, formats, langs) -> list[Path]:
+    """Write ``out_dir/<slug>/notes.<lang>.<fmt>`` (and the diagram Markdown links to)."""
+    written = []
+    if "md" in formats:
+        written.append(write_atomic(out_dir, f"{notes.slug}/diagram.svg", diagram.svg(net)))
+    for lang in langs:
+        for fmt in formats:
+            written.append(write_atomic(out_dir, f"{notes.slug}/notes.{lang}.{fmt}",
+                                        render(notes, net, fmt, lang)))
+    return written
