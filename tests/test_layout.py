@@ -103,3 +103,10 @@ def test_light_start_up_does_not_import_sympy(argv):
     run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60,
                          cwd=ROOT.parent)
     assert "LOADED False False" in run.stderr, run.stderr
+
+
+def test_every_package_ships_in_the_wheel():
+    import tomllib
+    listed = set(tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
+    found = {_module_name(p / "__init__.py") for p in ROOT.rglob("*") if (p / "__init__.py").exists()}
+    assert found <= listed, f"add to pyproject.toml [tool.setuptools] packages: {sorted(found - listed)}"

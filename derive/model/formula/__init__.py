@@ -1,0 +1,107 @@
+"""Our own safe formula parser: node expressions and student answers (plain text or LaTeX) to sympy.
+
+The only way text becomes maths in derive: never ``eval``, ``sympify`` or ``parse_expr``.
+    tokens.py  text -> tokens (limits on length, digits, nesting; Unicode normalised)
+    plain.py   the plain-text grammar (also node expressions)
+    latex.py   the LaTeX grammar, extending the plain one
+    build.py   the one builder both use to make sympy objects safely
+"""
+from __future__ import annotations
+
+import unicodedata
+from typing import Callable, Mapping
+
+import sympy as sp
+
+from .. import rules
+from ...errors import DeriveError, FormulaError
+from .build import CallbackError
+from .latex import LatexParser
+from .limits import Limits
+from .plain import Name, Parser
+from .tokens import MODES, tokenize
+
+__all__ = ["FormulaError", "Limits", "Name", "looks_like_latex", "parse", "split_equalities"]
+
+
+def looks_like_latex(text: str) -> bool:
+    """True when the text uses LaTeX: backslash commands, ``_{``, ``^{`` or ``$`` delimiters."""
+    return any(mark in text for mark in ("\\", "_{", "^{", "$"))
+
+
+def _strip_delimiters(s: str) -> str:
+    """Blank out surrounding ``$``/``$$``/``\\(..\\)``/``\\[..\\]`` (same length, so columns stay)."""
+    t = s.strip()
+    start = s.find(t) if t else 0
+    for open_, close in (("$$", "$$"), ("$", "$"), ("\\(", "\\)"), ("\\[", "\\]")):
+        if len(t) >= len(open_) + len(close) and t.startswith(open_) and t.endswith(close):
+            inner = t[len(open_):len(t) - len(close)]
+            return s[:start] + " " * len(open_) + inner + " " * len(close) + s[start + len(t):]
+    return s
+
+
+def split_equalities(text: str) -> list[str]:
+    """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=``."""
+    s = _strip_delimiters(unicodedata.normalize("NFKC", text))
+    parts, depth, cur = [], 0, []
+    for c in s:
+        depth += c in "([{"
+        depth -= c in ")]}"
+        if c == "=" and depth == 0:
+            parts.append("".join(cur))
+            cur = []
+        elif c != "&":
+            cur.append(c)
+    parts.append("".join(cur))
+    return [p.strip() for p in parts if p.strip()]
+
+
+def _default_functions() -> dict[str, Callable]:
+    table = dict(rules.FUNCTIONS)
+    table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log})
+    return table
+
+
+def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
+          functions: Mapping[str, Callable] | None = None,
+          derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
+          mode: str = "auto", limits: Limits = Limits()) -> sp.Expr:
+    """Parse ``text`` into a sympy expression, resolving every name through ``resolve``."""
+    if mode not in MODES:
+        raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
+    if not isinstance(text, str):
+        raise FormulaError(f"a formula must be text, not {type(text).__name__}")
+    if len(text) > limits.max_length:
+        raise FormulaError(f"formula too long ({len(text)} characters; at most {limits.max_length})")
+    s = unicodedata.normalize("NFKC", text)
+    if len(s) > limits.max_length:
+        raise FormulaError(f"formula too long ({len(s)} characters; at most {limits.max_length})")
+    if mode != "node":
+        s = _strip_delimiters(s)
+    if mode == "auto":
+        mode = "latex" if looks_like_latex(s) else "plain"
+    if functions is None:   # node expressions get exactly rules.FUNCTIONS; answers also the aliases
+        functions = rules.FUNCTIONS if mode == "node" else _default_functions()
+    table = dict(functions)
+    try:
+        toks = tokenize(s, mode, limits)
+        if toks[0].kind == "end":
+            raise FormulaError("empty formula")
+        grammar = LatexParser if mode == "latex" else Parser
+        p = grammar(s, toks, resolve, table, derivative, mode, limits)
+        result = p.expr()
+        if p.peek().kind != "end":
+            raise p.unexpected()
+    except FormulaError:
+        raise
+    except CallbackError as e:
+        raise e.args[0] from None
+    except RecursionError:
+        raise FormulaError("formula nested too deeply") from None
+    except DeriveError:
+        raise
+    except Exception as e:   # a parser bug must still surface as a one-line FormulaError
+        raise FormulaError(f"cannot read formula ({type(e).__name__}: {e})".splitlines()[0]) from None
+    if not isinstance(result, sp.Expr):
+        raise FormulaError(f"not an expression: {type(result).__name__}")
+    return result

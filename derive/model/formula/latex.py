@@ -1,0 +1,199 @@
+"""The LaTeX grammar: what the plain grammar reads, plus what students paste from their notes.
+
+    name    := base ('_' script)? ('^{(' index ')}')?      \\delta^{(2)}_1, w_{31}, \\mathrm{net}_{h1}
+    primary := ... | '{' expr '}' | \\frac{a}{b} | \\frac{\\partial E}{\\partial w} | \\sqrt[n]{x}
+             | \\exp x | \\log(x) | e^{x}
+    power   := primary '^' (group | operand)                         one superscript, never two
+
+Built through the same ``Builder`` as plain text, so both obey the same limits.
+"""
+from __future__ import annotations
+
+import re
+
+import sympy as sp
+
+from ...errors import FormulaError
+from .plain import Name, Parser
+from .tokens import OPENERS, Tok
+
+
+class LatexParser(Parser):
+    openers = "([{"
+
+    def starts_operand(self) -> bool:
+        return super().starts_operand() or self.at("{")
+
+    def power(self):
+        base = super().power()
+        if self.at("^"):
+            raise self.err("double superscript")
+        return base
+
+    def exponent(self, op: Tok):
+        return self.group_arg(lenient=True) if op.val == "^" else super().exponent(op)
+
+    def primary_other(self, t: Tok):
+        if t.kind == "fn":
+            return self.fn_command()
+        if t.kind == "frac":
+            return self.frac()
+        if t.kind == "sqrt":
+            self.next()
+            root = sp.Integer(2)
+            if self.at("["):
+                self.next()
+                root = self.expr()
+                self.expect("]")
+            return self.pow(self.group_arg(), self.reciprocal(root, t), t)
+        return super().primary_other(t)
+
+    # -- names with sub- and superscripts ------------------------------------------------------
+    def read_base(self, t: Tok) -> str:
+        if t.kind == "wrap":
+            self.expect("{")
+            base = self.flat_until_close()
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_']*", base):
+                raise self.err(f"expected a name inside \\{t.val}{{...}}", t)
+            return base
+        return super().read_base(t)
+
+    def read_scripts(self) -> tuple[str, str]:
+        sub = sup = ""
+        while True:
+            if self.at("_"):
+                if sub:
+                    raise self.err("double subscript")
+                self.next()
+                sub = self.script_text()
+            elif self.at("^") and not sup and self.index_sup_ahead():
+                self.next()
+                self.next()
+                sup = self.flat_until_close()
+            else:
+                return sub, sup
+
+    def index_sup_ahead(self) -> bool:
+        """``^{(1)}`` or ``^{[l]}`` after a name is a layer index, not a power."""
+        if not (self.at("{", k=1) and self.at("(", "[", k=2)):
+            return False
+        k = 3
+        while self.peek(k).kind in ("num", "name", "greek") or self.at(",", k=k):
+            k += 1
+        return k > 3 and self.at(OPENERS[self.peek(2).val], k=k) and self.at("}", k=k + 1)
+
+    def script_text(self) -> str:
+        t = self.next()
+        if t.kind == "op" and t.val == "{":
+            return self.flat_until_close()
+        if t.kind in ("num", "name", "greek"):
+            return t.val
+        raise self.err("expected a subscript after '_'", t)
+
+    def flat_until_close(self) -> str:
+        """Flatten a brace group (the '{' already read) to text: ``{y_{1}}`` -> ``y1``, ``{(1)}`` -> ``1``."""
+        parts, depth = [], 1
+        while True:
+            t = self.next()
+            if t.kind == "end":
+                raise FormulaError("unclosed '{' (unexpected end of formula)")
+            if t.kind == "op" and t.val in "{}":
+                depth += 1 if t.val == "{" else -1
+                if depth == 0:
+                    return "".join(parts)
+            elif t.kind in ("num", "name", "greek"):
+                parts.append(t.val)
+            elif t.kind == "op" and t.val in ",+-*'":
+                parts.append("_" if t.val == "," else t.val)
+            elif not (t.kind == "wrap" or (t.kind == "op" and t.val in "()[]_^")):
+                raise self.err(f"unexpected {self.src[t.pos:t.end]!r} in a subscript or name", t)
+
+    def named_special(self, name: Name, tok: Tok):
+        if name.base == "e" and not (name.sub or name.sup) and self.at("^"):
+            op = self.next()
+            return self.apply("exp", sp.exp, (self.group_arg(lenient=True),), op)
+        return None
+
+    # -- commands with arguments -----------------------------------------------------------------
+    def split(self, n=1) -> Tok:
+        """Take the first n characters of the current num/name token (LaTeX ``x^23``, ``\\frac12``)."""
+        t = self.peek()
+        if len(t.val) > n:
+            rest, pos = t.val[n:], t.pos + n
+            digits = len(rest) - len(rest.lstrip("0123456789.")) if t.kind == "name" else 0
+            if 0 < digits < len(rest):   # x^a1b: 'a', then number '1', then name 'b'
+                self.toks.insert(self.i + 1, Tok("name", rest[digits:], pos + digits, t.end))
+                rest, t = rest[:digits], t._replace(end=pos + digits)
+            kind = "num" if rest[0] in "0123456789." else "name"
+            self.toks[self.i] = Tok(kind, rest, pos, t.end)
+            return Tok(t.kind, t.val[:n], t.pos, pos)
+        return self.next()
+
+    def fn_command(self):
+        tok = self.next()
+        fn = self.functions.get(tok.val)
+        if fn is None:
+            raise self.err(f"function \\{tok.val} is not allowed here", tok)
+        args = self.call_args() if self.at("(") else (self.nested(self.unary),)
+        return self.apply(tok.val, fn, args, tok)
+
+    def group_arg(self, lenient=False):
+        """A LaTeX argument: ``{...}`` or one digit/letter/Greek letter; a superscript may be any operand."""
+        t = self.peek()
+        if self.at("{"):
+            self.next()
+            v = self.expr()
+            self.expect("}")
+            return v
+        if t.kind == "num":
+            return self.number(self.split().val)
+        if t.kind == "name":
+            s = self.split()
+            return self.resolved(Name(s.val, text=s.val), s)
+        if lenient:
+            return self.nested(self.unary)
+        if t.kind == "greek":
+            self.next()
+            return self.resolved(Name(t.val, text=self.src[t.pos:t.end]), t)
+        raise self.err("expected {...} after \\frac or \\sqrt", t)
+
+    def is_leibniz(self) -> bool:
+        if not self.at("{"):
+            return False
+        first = self.d_mark(1)
+        if first and self.at("∂", k=1):
+            return True
+        if not first:
+            return False
+        j, depth = self.i, 0
+        while j < len(self.toks) - 1:
+            t = self.toks[j]
+            depth += t.kind == "op" and t.val == "{"
+            depth -= t.kind == "op" and t.val == "}"
+            if depth == 0:
+                return self.at("{", k=j + 1 - self.i) and self.d_mark(j + 2 - self.i) != 0
+            j += 1
+        return False
+
+    def frac(self):
+        tok = self.next()
+        if self.is_leibniz():
+            self.expect("{")
+            self.take_d_mark()
+            x, args = (None, ()) if self.at("}") else self.derivand()
+            self.expect("}")
+            self.expect("{")
+            self.take_d_mark()
+            y = self.read_name()
+            self.expect("}")
+            if x is None:     # \frac{\partial}{\partial y} x
+                if self.at("("):
+                    self.next()
+                    x, args = self.derivand()
+                    self.expect(")")
+                else:
+                    x, args = self.derivand()
+            return self.leibniz(x, args, y, tok)
+        num = self.group_arg()
+        den = self.group_arg()
+        return self.mul([num, self.reciprocal(den, tok)], tok)

@@ -1,0 +1,268 @@
+"""The plain-text grammar (and node expressions): ``(d1*w31 + d2*w41)*z1(1-z1)*x1``, ``∂E/∂w``.
+
+    expr    := term (('+' | '-') term)*
+    term    := unary (('*' | '/') unary | implicit-product operand)*      (no implicit product in nodes)
+    unary   := ('+' | '-') unary | power
+    power   := primary (('^' | '**') unary)?
+    primary := number | '(' expr ')' | name | name '(' args ')' | f'(arg) | ∂x/∂y
+
+The LaTeX grammar (``latex.py``) extends this class; both build through ``Builder``.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from ...errors import FormulaError
+from .build import Builder
+from .tokens import D_NAME, OPENERS, Tok
+
+
+@dataclass(frozen=True)
+class Name:
+    """A name as written: base, subscript and superscript text (``\\delta^{(2)}_1``), and the source."""
+    base: str
+    sub: str = ""
+    sup: str = ""
+    text: str = ""
+
+    def key(self) -> str:
+        """base + sup + sub without ``_ { } ( ) \\ ^`` and spaces, for loose matching."""
+        return re.sub(r"[_{}()\\^\s]", "", self.base + self.sup + self.sub)
+
+
+class Parser(Builder):
+    """Recursive descent over tokens; ``resolve`` turns names into symbols, ``derivative`` Leibniz quotients."""
+    openers = "(["
+
+    def __init__(self, src, toks, resolve, functions, derivative, mode, limits):
+        super().__init__(limits)
+        self.src, self.toks, self.i, self.depth = src, toks, 0, 0
+        self.resolve, self.functions, self.derivative, self.mode = resolve, functions, derivative, mode
+        if mode == "node":
+            self.openers = "("
+
+    # -- token helpers -------------------------------------------------------------------------
+    def peek(self, k=0) -> Tok:
+        return self.toks[min(self.i + k, len(self.toks) - 1)]
+
+    def next(self) -> Tok:
+        t = self.peek()
+        self.i = min(self.i + 1, len(self.toks) - 1)
+        return t
+
+    def at(self, *vals, k=0) -> bool:
+        t = self.peek(k)
+        return t.kind == "op" and t.val in vals
+
+    def err(self, msg: str, tok: Tok | None = None) -> FormulaError:
+        tok = tok or self.peek()
+        return FormulaError(f"{msg} at column {tok.pos + 1}")
+
+    def unexpected(self, tok: Tok | None = None) -> FormulaError:
+        tok = tok or self.peek()
+        if tok.kind == "end":
+            return FormulaError("unexpected end of formula")
+        if tok.kind == "op" and tok.val == "=":
+            return self.err("'=' inside a formula (give one side; split_equalities splits a chain)", tok)
+        return self.err(f"unexpected {self.src[tok.pos:tok.end]!r}", tok)
+
+    def expect(self, val: str) -> Tok:
+        if not self.at(val):
+            raise self.unexpected()
+        return self.next()
+
+    def enter(self):
+        self.depth += 1
+        if self.depth > self.lim.max_depth:
+            raise self.err(f"formula nested too deeply (at most {self.lim.max_depth} levels)")
+
+    def nested(self, fn):
+        self.enter()
+        v = fn()
+        self.depth -= 1
+        return v
+
+    # -- grammar ---------------------------------------------------------------------------------
+    def expr(self):
+        self.enter()
+        tok = self.peek()
+        terms = [self.term()]
+        while self.at("+", "-"):
+            op = self.next()
+            t = self.term()
+            terms.append(t if op.val == "+" else self.neg(t, op))
+        self.depth -= 1
+        return self.add(terms, tok)
+
+    def starts_operand(self) -> bool:
+        t = self.peek()
+        if t.kind == "op":
+            return t.val in ("(", "[", "∂")
+        return t.kind != "end"
+
+    def term(self):
+        tok = self.peek()
+        factors = [self.unary()]
+        while True:
+            if self.at("*"):
+                self.next()
+                factors.append(self.unary())
+            elif self.at("/"):
+                op = self.next()
+                factors.append(self.reciprocal(self.unary(), op))
+            elif self.mode != "node" and self.starts_operand():
+                factors.append(self.power())
+            else:
+                break
+        return self.mul(factors, tok) if len(factors) > 1 else factors[0]
+
+    def unary(self):
+        if self.at("-", "+"):
+            op = self.next()
+            v = self.nested(self.unary)
+            return v if op.val == "+" else self.neg(v, op)
+        return self.power()
+
+    def power(self):
+        base = self.primary()
+        if self.at("^", "**"):
+            op = self.next()
+            base = self.pow(base, self.exponent(op), op)
+        return base
+
+    def exponent(self, op: Tok):
+        return self.nested(self.unary)
+
+    def primary(self):
+        t = self.peek()
+        if t.kind == "num":
+            return self.number(self.next().val)
+        if t.kind == "op" and t.val in self.openers:
+            self.next()
+            v = self.expr()
+            self.expect(OPENERS[t.val])
+            return v
+        if t.kind in ("name", "greek", "wrap"):
+            return self.named()
+        if self.at("∂"):
+            return self.partial_quotient()
+        return self.primary_other(t)
+
+    def primary_other(self, t: Tok):
+        raise self.unexpected(t)
+
+    # -- names, functions, primes ----------------------------------------------------------------
+    def read_base(self, t: Tok) -> str:
+        if t.kind in ("name", "greek"):
+            return t.val
+        raise self.unexpected(t)
+
+    def read_scripts(self) -> tuple[str, str]:
+        """Subscript and superscript after a name: none in plain text (``w31`` is one name)."""
+        return "", ""
+
+    def read_name(self) -> Name:
+        t = self.next()
+        base = self.read_base(t)
+        sub, sup = self.read_scripts()
+        return Name(base, sub, sup, self.src[t.pos:self.toks[self.i - 1].end].strip())
+
+    def read_prime(self) -> bool:
+        if self.at("'"):
+            self.next()
+        elif self.at("^") and self.at("'", k=1):
+            self.i += 2
+        elif self.at("^") and self.at("{", k=1) and self.at("'", k=2) and self.at("}", k=3):
+            self.i += 4
+        else:
+            return False
+        if self.at("'"):
+            raise self.err("higher derivatives (more than one prime) are not supported")
+        return True
+
+    def call_args(self):
+        self.expect("(")
+        args = [self.expr()]
+        while self.at(","):
+            self.next()
+            args.append(self.expr())
+        self.expect(")")
+        return tuple(args)
+
+    def named(self):
+        tok = self.peek()
+        name = self.read_name()
+        fname = name.base if not (name.sub or name.sup) else ""
+        fn = self.functions.get(fname) if fname else None
+        if self.read_prime():
+            if fn is None or not self.at("("):
+                raise self.err(f"a prime is only allowed on a function applied to (...), "
+                               f"like \\sigma'(z), not {name.text!r}", tok)
+            args = self.call_args()
+            if len(args) != 1:
+                raise self.err(f"{fname}' takes one argument", tok)
+            return self.derivative_of(fname, fn, args[0], tok)
+        special = self.named_special(name, tok)
+        if special is not None:
+            return special
+        if fn is not None and self.at("("):
+            return self.apply(fname, fn, self.call_args(), tok)
+        if self.at("(") and self.mode == "node":
+            raise self.err(f"unknown function {name.text!r}", tok)
+        if self.at("("):
+            try:
+                return self.resolved(name, tok)
+            except FormulaError as e:
+                raise FormulaError(f"unknown function {name.text!r} at column {tok.pos + 1} ({e})") from None
+        return self.resolved(name, tok)
+
+    def named_special(self, name: Name, tok: Tok):
+        """A grammar's own reading of a name (LaTeX: ``e^{x}``); None to read it as usual."""
+        return None
+
+    def resolved(self, name: Name, tok):
+        return self.guard(self.call(self.resolve, name), tok)
+
+    # -- Leibniz derivatives: ∂E/∂w (the LaTeX grammar adds \frac{∂E}{∂w}) ----------------------
+    def d_mark(self, k) -> int:
+        """Tokens taken by a differential mark at offset k: \\partial, d, \\mathrm{d}; 0 if none."""
+        t = self.peek(k)
+        if self.at("∂", k=k):
+            return 1
+        if t.kind == "name" and t.val == "d" and self.peek(k + 1).kind in ("name", "greek", "wrap", "op"):
+            return 1
+        if t.kind == "name" and D_NAME.fullmatch(t.val):
+            return -1   # 'dE': the d is glued to the name
+        if t.kind == "wrap" and self.at("{", k=k + 1) and self.peek(k + 2).val == "d" and self.at("}", k=k + 3):
+            return 4
+        return 0
+
+    def take_d_mark(self):
+        n = self.d_mark(0)
+        if n == -1:
+            t = self.peek()
+            self.toks[self.i] = Tok("name", t.val[1:], t.pos + 1, t.end)
+        elif n == 0:
+            raise self.err("expected \\partial or d")
+        else:
+            self.i += n
+        if self.at("^"):
+            raise self.err("higher-order derivatives are not supported")
+
+    def derivand(self):
+        name = self.read_name()
+        return name, (self.call_args() if self.at("(") else ())
+
+    def partial_quotient(self):
+        tok = self.peek()
+        self.take_d_mark()
+        x, args = self.derivand()
+        self.expect("/")
+        self.take_d_mark()
+        return self.leibniz(x, args, self.read_name(), tok)
+
+    def leibniz(self, x: Name, args, y: Name, tok):
+        if self.derivative is None:
+            raise self.err("derivative notation is not allowed here", tok)
+        return self.guard(self.call(self.derivative, x, tuple(args), y), tok)

@@ -1,0 +1,122 @@
+"""The formula tokenizer: text to tokens, for plain text, LaTeX and node expressions alike.
+
+Unicode is NFKC-normalised by the caller; Greek letters become their names; every limit on length and
+nesting is enforced here, before any maths is built.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from typing import NamedTuple
+
+from ...errors import FormulaError
+from .limits import Limits
+
+MODES = ("auto", "plain", "latex", "node")
+_GREEK = ("alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma "
+          "tau upsilon phi chi psi omega").split()
+_GREEK_CAPS = "Gamma Delta Theta Lambda Xi Pi Sigma Upsilon Phi Psi Omega".split()
+# Unicode Greek letters read as their names; omicron and Latin look-alike capitals are refused.
+_GREEK_CHARS = (dict(zip("αβγδεζηθικλμνξπρστυφχψω", _GREEK)) | {"ς": "sigma"}
+                | dict(zip("ΓΔΘΛΞΠΣΦΨΩ", "Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())))
+_GREEK_CMDS = ({g: g for g in _GREEK + _GREEK_CAPS}
+               | {"var" + g: g for g in ("epsilon", "theta", "phi", "pi", "rho", "sigma")})
+_UNICODE_OPS = {"·": "*", "⋅": "*", "∙": "*", "×": "*", "−": "-", "–": "-", "÷": "/", "′": "'", "∂": "∂"}
+_ASCII_OPS = set("+-*/^()[]{}_',=")
+_SKIP_CMDS = {",", ";", "!", ":", " ", "\\", "quad", "qquad", "displaystyle", "textstyle", "left", "right",
+              "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
+_OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'"}
+_FN_CMDS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "sinh", "cosh"}
+_WRAP_CMDS = {"mathrm", "text", "operatorname", "mathit", "mathbf", "textrm", "textit", "boldsymbol", "bm", "mathsf"}
+_FRAC_CMDS = {"frac", "dfrac", "tfrac"}
+OPENERS = {"(": ")", "[": "]", "{": "}"}
+D_NAME = re.compile(r"d[A-Za-z][0-9]*")
+_NUMBER = re.compile(r"[0-9]*(\.[0-9]*)?")
+_COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.S)
+
+
+
+class Tok(NamedTuple):
+    kind: str   # num name greek wrap fn frac sqrt op end
+    val: str
+    pos: int
+    end: int
+
+
+
+def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
+    toks: list[Tok] = []
+    i, n, depth = 0, len(s), 0
+    latex = mode == "latex"
+    while i < n:
+        c, start = s[i], i
+        if c.isspace() or (latex and c == "&"):
+            i += 1
+            continue
+        if c.isascii() and c.isdigit() or (c == "." and i + 1 < n and s[i + 1].isascii() and s[i + 1].isdigit()):
+            m = _NUMBER.match(s, i)
+            i = m.end()
+            if i < n and s[i] == ".":
+                raise FormulaError(f"malformed number {s[start:i + 1]!r} at column {start + 1}")
+            if sum(ch.isdigit() for ch in m.group(0)) > limits.max_digits:
+                raise FormulaError(f"number too long at column {start + 1} (at most {limits.max_digits} digits)")
+            toks.append(Tok("num", m.group(0), start, i))
+        elif c.isascii() and c.isalpha() or (mode == "plain" and c in _GREEK_CHARS):
+            extra = "_" + "".join(_GREEK_CHARS) if mode == "plain" else ("_" if mode == "node" else "")
+            while i < n and s[i].isascii() and s[i].isalnum() or (i < n and s[i] in extra):
+                i += 1
+            word = "".join(_GREEK_CHARS.get(ch, ch) for ch in s[start:i])
+            toks.append(Tok("name", word, start, i))
+        elif latex and c in _GREEK_CHARS:
+            toks.append(Tok("greek", _GREEK_CHARS[c], i, i + 1))
+            i += 1
+        elif c == "\\" and latex:
+            m = _COMMAND.match(s, i)
+            cmd, i = m.group(1), m.end()
+            if cmd in _SKIP_CMDS:
+                if cmd.startswith(("left", "right", "big", "Big")):
+                    j = i
+                    while j < n and s[j] == " ":
+                        j += 1
+                    if j < n and s[j] == ".":
+                        i = j + 1
+                continue
+            if cmd in _OP_CMDS:
+                toks.append(Tok("op", _OP_CMDS[cmd], start, i))
+            elif cmd in _GREEK_CMDS:
+                toks.append(Tok("greek", _GREEK_CMDS[cmd], start, i))
+            elif cmd in _FN_CMDS:
+                toks.append(Tok("fn", cmd, start, i))
+            elif cmd in _WRAP_CMDS:
+                toks.append(Tok("wrap", cmd, start, i))
+            elif cmd in _FRAC_CMDS:
+                toks.append(Tok("frac", cmd, start, i))
+            elif cmd == "sqrt":
+                toks.append(Tok("sqrt", cmd, start, i))
+            else:
+                shown = "\\" + cmd if cmd.isalpha() or cmd.isprintable() and not cmd.isspace() else repr("\\" + cmd)
+                raise FormulaError(f"unknown LaTeX command {shown} at column {start + 1}")
+        elif c in _ASCII_OPS or (c in _UNICODE_OPS and mode != "node"):
+            op = "**" if s.startswith("**", i) else _UNICODE_OPS.get(c, c)
+            i += len(op) if op == "**" else 1
+            toks.append(Tok("op", op, start, i))
+        elif c in _GREEK_CHARS:
+            raise FormulaError(f"Greek letter {c!r} at column {start + 1}: node expressions use ASCII names")
+        elif not c.isascii() and unicodedata.category(c).startswith("L"):
+            raise FormulaError(f"look-alike character {c!r} (U+{ord(c):04X} {unicodedata.name(c, '')}) at column "
+                               f"{start + 1}; type it in ASCII")
+        else:
+            raise FormulaError(f"unexpected character {c!r} (U+{ord(c):04X}) at column {start + 1}")
+        if toks and toks[-1].kind == "op" and toks[-1].pos == start:
+            depth += toks[-1].val in OPENERS
+            depth -= toks[-1].val in OPENERS.values()
+            if depth > limits.max_depth:
+                raise FormulaError(f"formula nested too deeply at column {start + 1} "
+                                   f"(at most {limits.max_depth} levels)")
+        if len(toks) > limits.max_nodes:
+            raise FormulaError(f"formula too long (more than {limits.max_nodes} tokens)")
+    for end in (-1, 0):    # a lone leading/trailing '=' is ignored
+        if toks and toks[end].kind == "op" and toks[end].val == "=":
+            toks.pop(end)
+    toks.append(Tok("end", "", n, n))
+    return toks
