@@ -1,6 +1,8 @@
 """The notes as data: every equation a lecturer shows, built from the derivation, LaTeX by sympy."""
 from __future__ import annotations
 
+import math
+
 import random
 from dataclasses import dataclass
 from fractions import Fraction
@@ -63,6 +65,8 @@ class ParamBlock:
     proven: bool
     points: int
     error: str
+    method: str = "exact"           # how it was proven: "exact" | "randomized" (derivation.proof)
+    bound: str = ""                 # randomized: the certified chance of a wrong "proven", as LaTeX
 
 
 @dataclass(frozen=True)
@@ -180,7 +184,8 @@ def _param_block(d: Derivation, p: str) -> ParamBlock:
     err = "0" if proof.numeric_max_error == 0 else "< 10^{-8}"   # the prover's own threshold
     return ParamBlock(p, ps, g.path_count, update, chain, tuple(paths), path_sum, tuple(locals_),
                       delta_form, defs, result, direct, len(direct_tex), proof.proven,
-                      proof.points, err)
+                      proof.points, err, proof.method,
+                      "" if proof.method == "exact" else "< 2^{%d}" % math.floor(proof.bound_log2))
 
 
 def _forward(d: Derivation):
