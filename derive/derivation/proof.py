@@ -103,8 +103,8 @@ class Q:
 class Rationalize:
     """symengine expression -> Q over leaves and atom variables (memoised over shared subtrees)."""
 
-    def __init__(self, atoms: Atoms):
-        self.atoms = atoms
+    def __init__(self, atoms: Atoms | dict):
+        self.atoms = atoms if isinstance(atoms, Atoms) else Atoms(atoms)   # or the exponents dict
         self.memo: dict = {}
         self.vars: dict = {}
 
