@@ -36,7 +36,7 @@ def test_steps_0_and_1_match_an_independent_gradient_descent_step(capsys, name):
     lr = float(spec.values.learning_rate)
     g = torch_gradients(spec, {**p0, **ex})
     start = _run(capsys, name, "--steps", "0", "--json")
-    assert set(start) == {"loss", "gradients", "params"}
+    assert set(start) == {"loss", "loss_steps", "batch_loss", "gradients", "params"}
     assert start["loss"] == [pytest.approx(_loss(spec, p0, ex), rel=1e-12)]
     assert start["gradients"] == pytest.approx(g, rel=1e-10)
     assert start["params"] == pytest.approx(p0, rel=1e-15)
@@ -124,3 +124,44 @@ def test_bad_learning_rate_and_steps(capsys):
     assert main(["train", "seed002", "--lr", "-1"]) == 2
     assert main(["train", "seed002", "--steps", "-1"]) == 2
     assert main(["train", "seed002", "--batch", "0"]) == 2
+
+
+@pytest.mark.parametrize("log_every, logged", [(None, [0, 3, 6, 7]), ("2", [0, 2, 4, 6, 7])])
+def test_minibatch_and_full_data_losses_agree_with_an_independent_computation(capsys, tmp_path, log_every,
+                                                                               logged):
+    import numpy as np
+    spec = load_spec("classic")
+    rows = [(0.1, 0.9, 0.0, 1.0), (0.8, 0.2, 1.0, 0.0), (0.5, 0.5, 1.0, 1.0), (0.3, 0.6, 0.0, 0.0),
+            (0.9, 0.4, 1.0, 1.0)]
+    csv = tmp_path / "data.csv"
+    csv.write_text("x1,x2,t1,t2\n" + "".join(f"{x1},{x2},{t1},{t2}\n" for x1, x2, t1, t2 in rows))
+    extra = ["--log-every", log_every] if log_every else []
+    out = _run(capsys, "classic", "--data", str(csv), "--optimizer", "adam", "--lr", "0.2", "--batch", "2",
+               "--steps", "7", "--seed", "3", "--json", *extra)
+    # the same minibatches as documented: a seeded permutation, a fresh one when the rest is too short
+    rng = np.random.default_rng(3)
+    order, pos, batches = rng.permutation(len(rows)), 0, []
+    for _ in range(7):
+        if pos + 2 > len(rows):
+            order, pos = rng.permutation(len(rows)), 0
+        batches.append([rows[i] for i in order[pos:pos + 2]])
+        pos += 2
+    params = {k: torch.tensor(float(v), dtype=torch.float64, requires_grad=k in spec.trainable)
+              for k, v in spec.values.params.items()}
+    opt = torch.optim.Adam([params[k] for k in spec.trainable], lr=0.2, betas=(0.9, 0.999), eps=1e-8)
+
+    def mean_loss(data):
+        return sum(torch_loss(spec, {**params, "x1": torch.tensor(x1, dtype=torch.float64),
+                                     "x2": torch.tensor(x2, dtype=torch.float64),
+                                     "t1": t1, "t2": t2}) for x1, x2, t1, t2 in data) / len(data)
+    full, batch_losses = {0: mean_loss(rows).item()}, []
+    for step, data in enumerate(batches, 1):
+        opt.zero_grad()
+        loss = mean_loss(data)
+        batch_losses.append(loss.item())
+        loss.backward()
+        opt.step()
+        full[step] = mean_loss(rows).item()
+    assert out["batch_loss"] == pytest.approx(batch_losses, rel=1e-10)
+    assert out["loss_steps"] == logged
+    assert out["loss"] == pytest.approx([full[s] for s in logged], rel=1e-10)

@@ -22,6 +22,9 @@ def add_parser(sub):
                         "(default: the spec's values, one example)")
     p.add_argument("--test", metavar="FILE.csv", help="held-out data to report loss and accuracy on")
     p.add_argument("--seed", type=int, default=0, help="seed for random starting values and minibatches")
+    p.add_argument("--log-every", type=int, default=None, metavar="N",
+                   help="loss on all the training data every N steps (default: once per epoch); "
+                        "the minibatch loss of every step is recorded anyway")
     p.add_argument("--json", action="store_true",
                    help='print {"loss": [...], "gradients": {...}, "params": {...}} only')
     p.add_argument("--plot", metavar="FILE.png", help="draw the loss curve")
@@ -42,11 +45,13 @@ def run(args) -> int:
         float(values.learning_rate) if values and values.learning_rate is not None else 0.1)
     hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
                           method=args.optimizer, batch=args.batch, seed=args.seed,
-                          progress=False if args.json else None)
+                          progress=False if args.json else None, log_every=args.log_every)
     if args.plot:
-        training.plot(hist.losses, args.plot, f"{net.spec.name}: {args.optimizer}, lr {lr:g}")
+        training.plot(hist.losses, args.plot, f"{net.spec.name}: {args.optimizer}, lr {lr:g}",
+                      hist.loss_steps, hist.batch_losses)
     if args.json:
-        json.dump({"loss": hist.losses, "gradients": hist.start_gradients,
+        json.dump({"loss": hist.losses, "loss_steps": hist.loss_steps, "batch_loss": hist.batch_losses,
+                   "gradients": hist.start_gradients,
                    "params": compiled.unpack(hist.params)}, sys.stdout, indent=1)
         print()
         return 0

@@ -66,6 +66,11 @@ class Compiled:
         self.forward = self.module.forward
         self.loss = self.module.loss
         self.gradients = self.module.gradients
+        #   loss_gradients(params, X, T) -> (loss, gradients) from one forward pass (training)
+        self.loss_gradients = getattr(self.module, "loss_gradients", self._loss_gradients)
+
+    def _loss_gradients(self, params, X, T):
+        return self.loss(params, X, T), self.gradients(params, X, T)
 
     # -- between spec names and arrays ---------------------------------------------------------
     def pack(self, values: dict) -> dict[str, np.ndarray]:

@@ -179,7 +179,11 @@ def layered_source(net: Network) -> str:
                 back.append(f"{below['D']} *= {p.doprint(fp)}".ljust(40) + f"#   f'(z^({li - 1})) = {fp}")
     ret = ", ".join(f'"{k}": d{k}' for k in names)
     body += ["def gradients(params, X, T):", '    """dJ/dparam for every parameter array (batch mean)."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(back)) + ["    return {" + ret + "}", ""]
+             "    " + _unpack_line(names)] + _lines("\n".join(back)) + ["    return {" + ret + "}", "", ""]
+    with_loss = back[:1 + len(fwd)] + [f"J = {_loss_code(net, p, out_A)}"] + back[1 + len(fwd):]
+    body += ["def loss_gradients(params, X, T):",
+             '    """The mean loss and dJ/dparam for every parameter array, from one forward pass."""',
+             "    " + _unpack_line(names)] + _lines("\n".join(with_loss)) + ["    return J, {" + ret + "}", ""]
     return "\n".join(body)
 
 

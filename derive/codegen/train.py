@@ -102,7 +102,21 @@ def accuracy(Y: np.ndarray, T: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Optimizers (PyTorch's conventions, so torch.optim is an independent reference)
+# Optimizers (PyTorch's conventions, so torch.optim is an independent reference).  ``step`` updates
+# the parameter arrays in place (one scratch buffer per array, no other allocation); 0-d values
+# (a shared bias, a graph's scalars) are replaced.
+
+def _apply(params: dict, k: str, delta, masks: dict) -> None:
+    """params[k] -= delta * mask (in place for arrays; ``delta`` may be overwritten)."""
+    m = masks[k]
+    p = params[k]
+    if isinstance(p, np.ndarray) and p.ndim:
+        if m is not None:
+            delta *= m
+        p -= delta
+    else:
+        params[k] = p - float(delta) * (1.0 if m is None else float(m))
+
 
 class SGD:
     """p <- p - lr * g."""
@@ -110,8 +124,9 @@ class SGD:
     def __init__(self, lr: float):
         self.lr = lr
 
-    def step(self, params: dict, grads: dict, masks: dict) -> dict:
-        return {k: params[k] - self.lr * grads[k] * masks[k] for k in params}
+    def step(self, params: dict, grads: dict, masks: dict) -> None:
+        for k, g in grads.items():
+            _apply(params, k, np.multiply(g, self.lr), masks)
 
 
 class Momentum(SGD):
@@ -122,8 +137,14 @@ class Momentum(SGD):
         self.mu, self.v = mu, None
 
     def step(self, params, grads, masks):
-        self.v = dict(grads) if self.v is None else {k: self.mu * self.v[k] + grads[k] for k in grads}
-        return {k: params[k] - self.lr * self.v[k] * masks[k] for k in params}
+        if self.v is None:
+            self.v = {k: np.array(g, dtype=float) for k, g in grads.items()}
+        else:
+            for k, g in grads.items():
+                self.v[k] *= self.mu
+                self.v[k] += g
+        for k, v in self.v.items():
+            _apply(params, k, np.multiply(v, self.lr), masks)
 
 
 class Adam(SGD):
@@ -136,16 +157,25 @@ class Adam(SGD):
     def step(self, params, grads, masks):
         self.t += 1
         if self.m is None:
-            self.m = {k: 0 * g for k, g in grads.items()}
-            self.v = {k: 0 * g for k, g in grads.items()}
-        out = {}
+            self.m = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
+            self.v = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
+            self.tmp = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
+        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
         for k, g in grads.items():
-            self.m[k] = self.b1 * self.m[k] + (1 - self.b1) * g
-            self.v[k] = self.b2 * self.v[k] + (1 - self.b2) * g * g
-            mhat = self.m[k] / (1 - self.b1 ** self.t)
-            vhat = self.v[k] / (1 - self.b2 ** self.t)
-            out[k] = params[k] - self.lr * mhat / (np.sqrt(vhat) + self.eps) * masks[k]
-        return out
+            m, v, tmp = self.m[k], self.v[k], self.tmp[k]
+            m *= self.b1                                   # m <- b1 m + (1 - b1) g
+            np.multiply(g, 1 - self.b1, out=tmp)
+            m += tmp
+            v *= self.b2                                   # v <- b2 v + (1 - b2) g^2
+            np.multiply(g, g, out=tmp)
+            tmp *= 1 - self.b2
+            v += tmp
+            np.divide(v, c2, out=tmp)                      # p <- p - lr mhat / (sqrt(vhat) + eps)
+            np.sqrt(tmp, out=tmp)
+            tmp += self.eps
+            np.divide(m, tmp, out=tmp)
+            tmp *= self.lr / c1
+            _apply(params, k, tmp if tmp.ndim else tmp.copy(), masks)
 
 
 OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
@@ -165,8 +195,16 @@ def optimizer(name: str, lr: float):
 
 @dataclass
 class History:
-    """Loss over the whole data before the first step and after each step; start gradients."""
+    """What training recorded.
+
+    ``batch_losses[s]``: the loss on the minibatch of step s + 1, at the parameters it started from
+    (free: the same forward pass as its gradient).  ``losses``: the loss on the whole training data
+    at steps ``loss_steps`` (0 = before the first step; then once per epoch, or every ``log_every``
+    steps, and after the last step).
+    """
     losses: list[float] = field(default_factory=list)
+    loss_steps: list[int] = field(default_factory=list)
+    batch_losses: list[float] = field(default_factory=list)
     start_gradients: dict = field(default_factory=dict)
     params: dict = field(default_factory=dict)
     seconds: float = 0.0
@@ -174,11 +212,13 @@ class History:
 
 def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, steps: int = 100,
           lr: float = 0.1, method: str = "sgd", batch: int | None = None, seed: int = 0,
-          progress: bool | None = None) -> History:
+          progress: bool | None = None, log_every: int | None = None) -> History:
     """Run ``steps`` optimizer steps on minibatches of ``batch`` examples (all when None).
 
-    Fixed parameters never change (their update is masked out).  Returns the History with the
-    final parameter arrays in ``params``.
+    The full-data loss is computed once per epoch (every step when each batch is all the data,
+    where it is free: the next step's batch loss), or every ``log_every`` steps.  Fixed parameters
+    never change (their update is masked out).  Returns the History with the final parameter
+    arrays in ``params``.
     """
     import time
 
@@ -187,19 +227,27 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
         raise DeriveError(f"--steps must be between 0 and {MAX_STEPS}, got {steps}")
     if batch is not None and batch < 1:
         raise DeriveError(f"--batch must be at least 1, got {batch}")
+    if log_every is not None and log_every < 1:
+        raise DeriveError(f"--log-every must be at least 1, got {log_every}")
     opt = optimizer(method, lr)
-    masks = compiled.masks()
+    masks = {k: (None if np.all(m == 1) else m) for k, m in compiled.masks().items()}
+    params = {k: np.array(v, dtype=float) if np.ndim(v) else v for k, v in params.items()}   # own copies
     n = X.shape[0]
+    full = batch is None or batch >= n
+    every = log_every or (1 if full else -(-n // batch))
     rng = np.random.default_rng(seed)
     order, pos = rng.permutation(n), 0
+    step_fn = compiled.loss_gradients
     t0 = time.perf_counter()
     hist = History(start_gradients=compiled.unpack_gradients(compiled.gradients(params, X, T)))
     hist.losses.append(compiled.loss(params, X, T))
-    bar = tqdm(range(steps), desc="training", unit="step", disable=(None if progress is None else not progress),
-               leave=False)
-    every = max(1, steps // 200)
+    hist.loss_steps.append(0)
+    bar = tqdm(range(1, steps + 1), desc="training", unit="step",
+               disable=(None if progress is None else not progress), leave=False)
+    shown = max(1, steps // 200)
+    pending = False                  # full batch: this step's batch loss is the last step's full loss
     for step in bar:
-        if batch is None or batch >= n:
+        if full:
             xb, tb = X, T
         else:
             if pos + batch > n:
@@ -207,26 +255,47 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
             idx = order[pos:pos + batch]
             pos += batch
             xb, tb = X[idx], T[idx]
-        params = opt.step(params, compiled.gradients(params, xb, tb), masks)
-        hist.losses.append(compiled.loss(params, X, T))
-        if not math.isfinite(hist.losses[-1]):
+        J, grads = step_fn(params, xb, tb)
+        J = float(J)
+        hist.batch_losses.append(J)
+        if pending:
+            hist.losses.append(J)
+            hist.loss_steps.append(step - 1)
+            pending = False
+        if not math.isfinite(J):
             bar.close()
-            raise DeriveError(f"the loss became {hist.losses[-1]} at step {step + 1}; try a smaller --lr")
-        if step % every == 0:
-            bar.set_postfix(loss=f"{hist.losses[-1]:.4g}", refresh=False)
+            raise DeriveError(f"the loss became {J} at step {step}; try a smaller --lr")
+        opt.step(params, grads, masks)
+        if step % every == 0 or step == steps:
+            if full and step < steps:
+                pending = True
+            else:
+                hist.losses.append(float(compiled.loss(params, X, T)))
+                hist.loss_steps.append(step)
+                if not math.isfinite(hist.losses[-1]):
+                    bar.close()
+                    raise DeriveError(f"the loss became {hist.losses[-1]} at step {step}; try a smaller --lr")
+        if step % shown == 0:
+            bar.set_postfix(loss=f"{J:.4g}", refresh=False)
     bar.close()
     hist.params = params
     hist.seconds = time.perf_counter() - t0
     return hist
 
 
-def plot(losses: list[float], path: str | Path, title: str) -> None:
-    """Draw the loss curve to a PNG (matplotlib, no display needed)."""
+def plot(losses: list[float], path: str | Path, title: str, steps: list[int] | None = None,
+         batch_losses: list[float] | None = None) -> None:
+    """Draw the loss curve (and the minibatch losses, faint) to a PNG (matplotlib, no display needed)."""
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    ax.plot(range(len(losses)), losses)
+    if batch_losses:
+        ax.plot(range(1, len(batch_losses) + 1), batch_losses, alpha=0.3, linewidth=0.6, label="minibatch")
+    ax.plot(steps if steps is not None else range(len(losses)), losses, label="all training data")
+    if batch_losses:
+        ax.legend(fontsize=8)
+        losses = losses + [b for b in batch_losses if b > 0]
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
     ax.set_title(title)
