@@ -13,6 +13,7 @@ import time
 from collections import Counter
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Callable
 
 from .. import sandbox
 from .checker import Checker, checker_for
@@ -127,8 +128,10 @@ class GradeReport:
 
 
 def grade(network, rows: list[dict], *, workers: int | None = None, timeout: float = sandbox.DEFAULT_TIMEOUT,
-          progress: bool | None = None) -> GradeReport:
-    """Check every row ({id, param, answer}) in parallel; the report keeps the rows' order."""
+          progress: bool | None = None, on_row: Callable[[Graded], None] | None = None) -> GradeReport:
+    """Check every row ({id, param, answer}) in parallel; the report keeps the rows' order.
+
+    ``on_row`` is called with each graded row as it finishes (a web page's progress)."""
     from tqdm import tqdm
     c = checker_for(network)
     c._env                       # shared work done once, before the workers fork
@@ -141,6 +144,8 @@ def grade(network, rows: list[dict], *, workers: int | None = None, timeout: flo
         for i, outcome, seconds in pool.run((r["param"], r["answer"]) for r in rows):
             results[i] = _graded(rows[i], outcome, seconds)
             bar.update()
+            if on_row is not None:
+                on_row(results[i])
     return GradeReport(c.net.spec.name, results, time.perf_counter() - start, min(pool.size, max(len(rows), 1)))
 
 

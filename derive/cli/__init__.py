@@ -15,7 +15,7 @@ import os
 import sys
 
 # Each module has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ["verify", "check", "grade", "train", "export", "notes"]
+COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve"]
 
 
 def build_parser() -> argparse.ArgumentParser:

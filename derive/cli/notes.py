@@ -54,16 +54,21 @@ def _network(spec: str, preset: str | None):
     return Network(from_dict(data, Path(source).stem))
 
 
-def write(spec, out: Path, formats, langs, params=None, preset=None, progress=None) -> list[Path]:
-    """Derive ``spec``, prove what the notes show, and write the notes; returns the paths written."""
+def prepare(spec, params=None, preset=None, progress=None):
+    """Derive ``spec`` (a Network, path or example name) and prove what the notes show: (Notes, Network)."""
     from ..notes import content as notes_mod
-    from ..notes.render import write_notes
     from ..derivation.derivation import derive
     d = derive(_network(spec, preset))
     chosen = params or notes_mod.default_params(d.net)
     d.prove(chosen, progress=progress)
-    n = notes_mod.build(d, chosen)
-    return write_notes(n, d.net, out, formats, langs)
+    return notes_mod.build(d, chosen), d.net
+
+
+def write(spec, out: Path, formats, langs, params=None, preset=None, progress=None) -> list[Path]:
+    """Derive ``spec``, prove what the notes show, and write the notes; returns the paths written."""
+    from ..notes.render import write_notes
+    n, net = prepare(spec, params, preset, progress)
+    return write_notes(n, net, out, formats, langs)
 
 
 def run(args) -> int:

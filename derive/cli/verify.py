@@ -14,9 +14,13 @@ def add_parser(sub):
     return p
 
 
-def run(args) -> int:
+def report(spec, d=None) -> dict:
+    """The ``--json`` object: every parameter derived both ways, proven, and every delta.
+
+    ``spec`` is a path, an example name or a Network; pass ``d`` (a Derivation) to reuse its proofs.
+    """
     from ..derivation.derivation import derive
-    d = derive(args.spec)
+    d = d or derive(spec)
     proofs = d.prove()
     rows = []
     for p in d.params:
@@ -29,14 +33,22 @@ def run(args) -> int:
                      "error_bound_log2": (None if proofs[p].method == "exact"
                                           else round(proofs[p].bound_log2, 1)),
                      "numeric_max_error": proofs[p].numeric_max_error, "numeric_points": proofs[p].points})
-    ok = all(r["proven"] for r in rows)
+    deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
+    return {"spec": d.net.spec.name, "params": rows, "deltas": deltas,
+            "all_proven": all(r["proven"] for r in rows)}
+
+
+def run(args) -> int:
+    from ..derivation.derivation import derive
+    d = derive(args.spec)
+    rep = report(args.spec, d)
+    proofs = d.proofs
+    rows, ok = rep["params"], rep["all_proven"]
     if args.json:
-        deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
-        json.dump({"spec": d.net.spec.name, "params": rows, "deltas": deltas, "all_proven": ok},
-                  sys.stdout, indent=1)
+        json.dump(rep, sys.stdout, indent=1)
         print()
     else:
-        print(d.net.spec.name)
+        print(rep["spec"])
         w = max([len(r["name"]) for r in rows] + [9])
         cw = min(70, max([len(r["delta_form"]) for r in rows] + [10]))
         print(f"{'parameter':<{w}}  paths  {'chain rule (delta form)':<{cw}}  proven  method")
@@ -44,10 +56,10 @@ def run(args) -> int:
             form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
             print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO':<6}  "
                   f"{proofs[r['name']].how}")
-        if d.deltas:
+        if rep["deltas"]:
             print("\ndeltas (each computed once, reused by every parameter below it):")
-            for x in d.deltas.values():
-                print(f"  {x.symbol} = {x.expr}")
+            for symbol, expr in rep["deltas"].items():
+                print(f"  {symbol} = {expr}")
         n = sum(r["proven"] for r in rows)
         print(f"{n} of {len(rows)} gradients proven equal (chain rule == direct differentiation)")
         randomized = [proofs[r["name"]] for r in rows if proofs[r["name"]].method == "randomized"]

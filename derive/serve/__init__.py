@@ -1,0 +1,6 @@
+"""The serve stage: ``derive serve``, a local web page and a JSON API over the library.
+
+Takes HTTP requests (a spec by name or text, an answer, a derivation, a class CSV) and gives JSON (the
+same objects as ``derive verify/check/grade --json``) or a page.  Handlers only translate: every
+request runs the library call the CLI makes, inside ``sandbox.call`` with time and memory limits.
+"""

@@ -1,0 +1,90 @@
+// derive serve: what both pages share. Plain JavaScript, no libraries, nothing fetched from elsewhere.
+"use strict";
+
+async function api(path, body) {
+  // POST (or GET without a body) to the JSON API; resolves to {ok, status, data}.
+  const init = body === undefined ? {} : {method: "POST", headers: {"Content-Type": "application/json"},
+                                          body: JSON.stringify(body)};
+  let response;
+  try { response = await fetch(path, init); } catch (e) {
+    return {ok: false, status: 0, data: {error: "the derive server is not reachable"}};
+  }
+  let data;
+  try { data = await response.json(); } catch (e) { data = {error: `HTTP ${response.status}`}; }
+  return {ok: response.ok, status: response.status, data};
+}
+
+function el(tag, attrs, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs || {})) {
+    if (k === "class") node.className = v; else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+
+function maths(markup, fallback) {
+  // A span holding server-made MathML (latex2mathml output), or the LaTeX as code if none.
+  const span = el("span", {class: "maths"});
+  if (markup) span.innerHTML = markup; else span.append(el("code", {}, fallback || ""));
+  return span;
+}
+
+async function toMathml(latexList) {
+  // LaTeX -> MathML for display, at most 64 at a time; null where the converter cannot read it.
+  const out = [];
+  for (let i = 0; i < latexList.length; i += 64) {
+    const r = await api("/api/mathml", {latex: latexList.slice(i, i + 64)});
+    out.push(...(r.ok ? r.data.mathml : latexList.slice(i, i + 64).map(() => null)));
+  }
+  return out;
+}
+
+function readFile(input) {
+  return new Promise((resolve, reject) => {
+    const file = input.files[0];
+    if (!file) { reject(new Error("choose a file first")); return; }
+    const reader = new FileReader();
+    reader.onload = () => resolve(reader.result);
+    reader.onerror = () => reject(new Error(`cannot read ${file.name}`));
+    reader.readAsText(file);
+  });
+}
+
+// The spec chooser: a bundled example is sent by name while its text is unchanged, else the text.
+const Spec = {
+  example: "", exampleText: "", info: null, listeners: [],
+  value() {
+    const text = document.getElementById("spec").value;
+    return this.example && text === this.exampleText ? this.example : text;
+  },
+  async pick(name) {
+    this.example = name;
+    if (!name) { this.exampleText = ""; return; }
+    const r = await api(`/api/examples/${encodeURIComponent(name)}`);
+    if (r.ok) { this.exampleText = r.data.text; document.getElementById("spec").value = r.data.text; }
+  },
+  async load() {
+    const error = document.getElementById("spec-error"), name = document.getElementById("spec-name");
+    error.textContent = ""; name.textContent = "loading…";
+    const r = await api("/api/spec", {spec: this.value()});
+    if (!r.ok) { error.textContent = r.data.error; name.textContent = ""; this.info = null; return; }
+    this.info = r.data;
+    name.textContent = `${r.data.name} · ${r.data.params.length} trainable parameters · ${r.data.notation} notation`;
+    for (const f of this.listeners) await f(r.data);
+  },
+  init() {
+    const select = document.getElementById("example");
+    select.addEventListener("change", async () => { await this.pick(select.value); await this.load(); });
+    document.getElementById("load-spec").addEventListener("click", () => this.load());
+    document.getElementById("spec").addEventListener("input", () => {
+      if (document.getElementById("spec").value !== this.exampleText) select.value = "";
+    });
+    document.getElementById("spec-file").addEventListener("change", async (ev) => {
+      try { document.getElementById("spec").value = await readFile(ev.target); } catch (e) {
+        document.getElementById("spec-error").textContent = e.message; return; }
+      select.value = ""; this.example = ""; await this.load();
+    });
+    return this.pick(select.value).then(() => this.load());
+  },
+};

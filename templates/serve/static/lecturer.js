@@ -1,0 +1,73 @@
+// The lecturer page: upload a class CSV, watch the grading progress, read the summary, download the report.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function summaryTable(s) {
+  const n = Math.max(s.answers, 1), table = el("table", {id: "summary-table"});
+  table.append(el("tr", {}, el("th", {}, "status"), el("th", {}, "answers"), el("th", {}, "share")));
+  for (const k of ["correct", "incorrect", "unusable", "timeout", "error"]) {
+    if (!s[k] && !["correct", "incorrect"].includes(k)) continue;
+    table.append(el("tr", {}, el("td", {class: `status ${k}`}, k), el("td", {class: "num"}, s[k]),
+                    el("td", {class: "num"}, `${(100 * s[k] / n).toFixed(1)}%`)));
+  }
+  const out = [el("p", {id: "summary-line"}, `${s.answers} answers graded in ${s.seconds} s ` +
+                  `(${s.answers_per_second} answers/s, ${s.workers} workers).`), table];
+  if (s.common_diagnoses.length) {
+    const list = el("ol", {id: "common-diagnoses"});
+    for (const [message, count] of s.common_diagnoses) list.append(el("li", {}, `${message} (${count})`));
+    out.push(el("h3", {}, "Most common mistakes"), list);
+  }
+  const per = el("table", {id: "by-param"}, el("tr", {}, el("th", {}, "parameter"), el("th", {}, "correct")));
+  for (const [p, v] of Object.entries(s.by_param)) {
+    per.append(el("tr", {}, el("td", {}, p), el("td", {class: "num"}, `${v.correct} / ${v.answers}`)));
+  }
+  out.push(el("h3", {}, "By parameter"), per);
+  return out;
+}
+
+function rowsTable(rows) {
+  const table = el("table", {id: "rows"}, el("tr", {}, ...["id", "param", "answer", "status", "diagnosis"].map((h) => el("th", {}, h))));
+  for (const r of rows.slice(0, 500)) {
+    table.append(el("tr", {}, el("td", {}, r.id), el("td", {}, r.param), el("td", {}, el("code", {}, r.answer)),
+                    el("td", {class: `status ${r.status}`}, r.status), el("td", {}, r.diagnosis.join("; ") || r.error)));
+  }
+  return table;
+}
+
+async function grade() {
+  const button = $("grade"), progress = $("progress"), label = $("progress-text");
+  $("csv-error").textContent = ""; $("report-section").hidden = true;
+  let csv;
+  try { csv = await readFile($("csv-file")); } catch (e) { $("csv-error").textContent = e.message; return; }
+  button.disabled = true; progress.removeAttribute("value"); label.textContent = "starting…";
+  try {
+    const start = await api("/api/grade/jobs", {spec: Spec.value(), csv});
+    if (!start.ok) { $("csv-error").textContent = start.data.error; return; }
+    const id = start.data.id;
+    for (let polls = 0; polls < 36000; polls++) {           // at most an hour of polling
+      const r = await api(`/api/grade/jobs/${id}`);
+      if (!r.ok) { $("csv-error").textContent = r.data.error; return; }
+      const job = r.data;
+      if (job.total) { progress.max = job.total; progress.value = job.done; }
+      label.textContent = job.total ? `${job.done} of ${job.total} answers graded` : "reading the answers…";
+      if (job.status === "error") { $("csv-error").textContent = job.error; return; }
+      if (job.status === "done") {
+        $("summary").replaceChildren(...summaryTable(job.summary));
+        $("rows").replaceWith(rowsTable(job.rows));
+        $("download-csv").href = `/api/grade/jobs/${id}/report.csv`;
+        $("download-json").href = `/api/grade/jobs/${id}/report.json`;
+        $("report-section").hidden = false;
+        label.textContent = `done: ${job.done} of ${job.total} answers graded`;
+        return;
+      }
+      await sleep(polls < 20 ? 100 : 400);
+    }
+  } finally { button.disabled = false; }
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  $("grade").addEventListener("click", grade);
+  Spec.init();
+});

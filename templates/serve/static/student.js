@@ -1,0 +1,140 @@
+// The student page: check an answer (live preview of how it was read), a whole derivation, read the notes.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const symbolMathml = {};        // spec name of a symbol -> MathML in the spec's notation
+
+function debounce(fn, ms) {
+  let timer = null;
+  return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
+}
+
+async function onSpec(info) {
+  const param = $("param"), keep = param.value;
+  param.replaceChildren(...info.params.map((p) => el("option", {value: p}, p)));
+  if (info.params.includes(keep)) param.value = keep;
+  for (const k of Object.keys(symbolMathml)) delete symbolMathml[k];
+  $("verdict").replaceChildren(); $("steps").replaceChildren(); $("answer-error").textContent = "";
+  await Promise.all([loadNotes(), preview()]);
+}
+
+async function symbols(names) {
+  // MathML of the given symbols (by spec name), converted once per spec.
+  const todo = names.filter((n) => !(n in symbolMathml) && Spec.info && n in Spec.info.symbols);
+  const converted = await toMathml(todo.map((n) => Spec.info.symbols[n]));
+  todo.forEach((n, i) => { symbolMathml[n] = converted[i]; });
+}
+
+function withSymbols(message, names) {
+  // A diagnosis sentence with each named node shown as its symbol in the notation.
+  const out = el("span");
+  if (!names.length) { out.append(message); return out; }
+  const pattern = new RegExp(`\\b(${names.map((n) => n.replace(/[^\w]/g, "\\$&")).join("|")})\\b`, "g");
+  let last = 0;
+  for (const m of message.matchAll(pattern)) {
+    out.append(message.slice(last, m.index), maths(symbolMathml[m[1]], m[1]));
+    last = m.index + m[1].length;
+  }
+  out.append(message.slice(last));
+  return out;
+}
+
+async function preview() {
+  const text = $("answer").value, target = $("preview-math");
+  if (!text.trim() || !Spec.info) { target.replaceChildren(); return; }
+  const r = await api("/api/parse", {spec: Spec.value(), answer: text});
+  if (text !== $("answer").value) return;                 // typed on meanwhile
+  if (r.ok) { target.replaceChildren(maths(r.data.mathml, r.data.latex)); $("answer-error").textContent = ""; }
+  else { target.replaceChildren(); $("answer-error").textContent = r.data.error; }
+}
+
+function number(x) { return typeof x === "number" ? Number(x.toPrecision(6)).toString() : String(x); }
+
+async function check() {
+  const button = $("check");
+  $("answer-error").textContent = ""; $("verdict").replaceChildren();
+  button.disabled = true;
+  try {
+    const r = await api("/api/check", {spec: Spec.value(), param: $("param").value, answer: $("answer").value});
+    if (!r.ok) { $("answer-error").textContent = r.data.error; return; }
+    await showVerdict(r.data);
+  } finally { button.disabled = false; }
+}
+
+async function showVerdict(v) {
+  const cex = v.counterexample, leaves = cex ? cex.leaves.filter((k) => k in cex.point) : [];
+  const nodes = v.diagnosis.flatMap((m) => m.nodes);
+  await symbols([...nodes, ...leaves.slice(0, 40), v.param]);
+  const [parsed, expected] = await toMathml([v.parsed, v.expected]);
+  const box = el("div", {class: `verdict ${v.correct ? "correct" : "incorrect"}`, id: "verdict-box"});
+  box.append(el("h3", {id: "verdict-status"}, v.correct ? "✓ Correct" : "✗ Incorrect",
+                el("span", {class: "muted"}, ` · `, maths(symbolMathml[v.param], v.param),
+                   ` · decided ${v.method === "exact" ? "exactly" : v.method === "numeric" ? "numerically" : "by a counterexample"}`)));
+  box.append(el("p", {}, "Your answer: ", maths(parsed, v.parsed)));
+  if (!v.correct) {
+    box.append(el("p", {}, "Expected (chain rule, delta form): ", maths(expected, v.expected)));
+    const list = el("ul", {id: "diagnosis"});
+    for (const m of v.diagnosis) list.append(el("li", {"data-kind": m.kind}, withSymbols(m.message, m.nodes)));
+    if (!v.diagnosis.length) list.append(el("li", {}, "no usual mistake matches; compare with the expected form"));
+    box.append(el("p", {}, "What went wrong:"), list);
+  }
+  if (cex) {
+    const at = el("span");
+    leaves.slice(0, 40).forEach((k, i) => at.append(i ? ", " : "", maths(symbolMathml[k], k), ` = ${number(cex.point[k])}`));
+    box.append(el("p", {id: "counterexample"}, "Counterexample: at ", at,
+                  `: the derivative is ${number(cex.expected)}, your formula gives ${number(cex.given)}.`));
+  }
+  $("verdict").replaceChildren(box);
+}
+
+const MARK = {correct: "✓ correct", wrong: "✗ wrong", definition: "≔ definition", unchecked: "? not checked"};
+
+async function checkDerivation() {
+  const button = $("check-derivation");
+  $("derivation-error").textContent = ""; $("steps").replaceChildren();
+  button.disabled = true;
+  try {
+    const r = await api("/api/check", {spec: Spec.value(), derivation: $("derivation").value});
+    if (!r.ok) { $("derivation-error").textContent = r.data.error; if (!r.data.steps) return; }
+    const steps = r.data.steps;
+    await symbols(steps.flatMap((s) => s.diagnosis.flatMap((m) => m.nodes)));
+    const ml = await toMathml(steps.map((s) => `${s.left} = ${s.right}`));
+    const table = el("table", {id: "steps-table"},
+      el("tr", {}, el("th", {}, "line"), el("th", {}, "step"), el("th", {}, "verdict"), el("th", {}, "why")));
+    steps.forEach((s, i) => {
+      const why = el("td");
+      if (s.note) why.append(el("div", {}, s.note));
+      for (const m of s.diagnosis) why.append(el("div", {}, withSymbols(m.message, m.nodes)));
+      table.append(el("tr", {class: `step ${s.status}`},
+        el("td", {class: "num"}, s.line), el("td", {class: "step-maths"}, maths(ml[i], `${s.left} = ${s.right}`)),
+        el("td", {class: `status ${s.status}`}, MARK[s.status] || s.status), why));
+    });
+    const first = r.data.first_wrong;
+    $("steps").replaceChildren(el("p", {id: "derivation-summary"}, `${r.data.checked} steps checked; ` +
+      (first === null ? "no wrong step." : `first wrong step on line ${steps[first].line}.`)), table);
+  } finally { button.disabled = false; }
+}
+
+async function loadNotes() {
+  const frame = $("notes");
+  $("notes-error").textContent = ""; $("notes-status").textContent = "deriving and proving…";
+  const r = await api("/api/notes", {spec: Spec.value(), lang: $("lang").value, notation: $("notation").value});
+  $("notes-status").textContent = "";
+  if (!r.ok) { $("notes-error").textContent = r.data.error; return; }
+  frame.srcdoc = r.data.text;
+  $("notes-status").textContent = `${r.data.params.length} parameters · ${r.data.notation} notation`;
+}
+
+document.addEventListener("DOMContentLoaded", () => {
+  Spec.listeners.push(onSpec);
+  $("answer").addEventListener("input", debounce(preview, 250));
+  $("answer").addEventListener("keydown", (ev) => { if (ev.key === "Enter") check(); });
+  $("check").addEventListener("click", check);
+  $("check-derivation").addEventListener("click", checkDerivation);
+  $("derivation-file").addEventListener("change", async (ev) => {
+    try { $("derivation").value = await readFile(ev.target); } catch (e) { $("derivation-error").textContent = e.message; }
+  });
+  $("lang").addEventListener("change", loadNotes);
+  $("notation").addEventListener("change", loadNotes);
+  Spec.init();
+});
