@@ -26,13 +26,22 @@ def _module_name(path: Path) -> str:
     return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
 
 
+DISPLAY = "derive.notes.display"   # the one upward import allowed, and only inside a ``_repr_*`` method
+
+
 def _imports(path: Path) -> list[str]:
-    """Modules of derive imported at run time (``if TYPE_CHECKING:`` blocks are skipped)."""
+    """Modules of derive imported at run time (``if TYPE_CHECKING:`` blocks are skipped).
+
+    A ``_repr_*`` method (Jupyter's display protocol) may import DISPLAY when it runs: an object
+    of a lower stage is drawn by the notes stage without loading it with the object's module.
+    """
     name = _module_name(path)
     package = name if path.name == "__init__.py" else name.rsplit(".", 1)[0]
     tree = ast.parse(path.read_text(encoding="utf-8"))
     skip = {id(n) for node in ast.walk(tree) if isinstance(node, ast.If)
             and getattr(node.test, "id", "") == "TYPE_CHECKING" for n in ast.walk(node)}
+    shown = {id(n) for node in ast.walk(tree) if isinstance(node, ast.FunctionDef)
+             and node.name.startswith("_repr_") for n in ast.walk(node)}
     out = []
     for node in ast.walk(tree):
         if id(node) in skip:
@@ -43,6 +52,8 @@ def _imports(path: Path) -> list[str]:
                 target = ".".join(base + ([node.module] if node.module else []))
             else:
                 target = node.module or ""
+            if target == DISPLAY and id(node) in shown:
+                continue
             if target.startswith("derive"):
                 for alias in node.names:   # "from . import x" imports the module x
                     sub = f"{target}.{alias.name}"

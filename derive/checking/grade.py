@@ -126,6 +126,10 @@ class GradeReport:
             json.dump(self.to_dict(), f, indent=1, ensure_ascii=False)
             f.write("\n")
 
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
+        from ..notes.display import html
+        return html(self)
+
 
 def grade(network, rows: list[dict], *, workers: int | None = None, timeout: float = sandbox.DEFAULT_TIMEOUT,
           progress: bool | None = None, on_row: Callable[[Graded], None] | None = None) -> GradeReport:

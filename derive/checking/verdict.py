@@ -41,3 +41,7 @@ class Verdict:
                 lines.append(f"  counterexample: at {leaves}: expected {c['expected']:.6g}, "
                              f"given {c['given']:.6g}")
         return "\n".join(lines)
+
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
+        from ..notes.display import html
+        return html(self)

@@ -83,6 +83,10 @@ class Derivation:
     def all_proven(self) -> bool:
         return all(self.proof(p).proven for p in self.params)
 
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
+        from ..notes.display import html
+        return html(self)
+
 
 def derive(net: Network | str | Path) -> Derivation:
     """Derive a network (or a spec path / example name) both ways; prove lazily or with .prove()."""

@@ -62,6 +62,10 @@ class Proof:
             return "exact"
         return f"randomized, P(wrong) < 2^{math.floor(self.bound_log2)}"
 
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
+        from ..notes.display import html
+        return html(self)
+
 
 class Q:
     """A quotient num / prod(factor**power), denominators kept as factors so sums share them."""

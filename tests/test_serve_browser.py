@@ -1,0 +1,122 @@
+"""The pages of ``derive serve`` in real Chromium (Playwright driving the Debian browser, no download):
+a student checks an answer and a derivation, a lecturer grades a CSV; every page drawn, not blank."""
+import io
+import shutil
+from pathlib import Path
+
+import matplotlib.image as mpimg
+import numpy as np
+import pytest
+
+from serving import Served
+
+DATA = Path(__file__).parent / "data"
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+WRONG = "delta_y1*w31*z1*(1-z1)*x1"
+TIMEOUT = 60_000     # ms for one thing to appear on a loaded machine
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = Served(tmp_path_factory.mktemp("serve-browser"))
+    yield s
+    assert "Traceback" not in s.stop()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 1000}, accept_downloads=True)
+    pg = context.new_page()
+    pg.set_default_timeout(TIMEOUT)
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("requestfailed", lambda r: errors.append(f"request failed: {r.url}"))
+    yield pg
+    context.close()
+    assert not errors, errors
+
+
+def not_blank(png: bytes) -> float:
+    img = mpimg.imread(io.BytesIO(png), format="png")
+    ink = (np.asarray(img)[..., :3] < 0.85).any(axis=-1)
+    return ink.mean()
+
+
+def open_student(page, server):
+    page.goto(server.url + "/")
+    page.wait_for_selector("#param option[value=w11]", state="attached")
+    page.frame_locator("#notes").locator("svg circle").first.wait_for()
+
+
+def test_student_checks_an_answer(page, server):
+    open_student(page, server)
+    assert page.get_by_label("Answer", exact=True).is_visible()
+    page.select_option("#param", "w11")
+    page.get_by_label("Answer", exact=True).fill(WRONG)
+    page.wait_for_selector("#preview-math math")                    # the live preview of what was read
+    assert "31" in page.inner_text("#preview-math")
+    page.click("#check")
+    page.wait_for_selector("#verdict-status")
+    assert "Incorrect" in page.inner_text("#verdict-status")
+    item = page.locator("#diagnosis li[data-kind=missing_path]")
+    assert "the term for the path through" in item.inner_text() and "is missing" in item.inner_text()
+    symbol = item.locator("math").inner_html()                       # y2, as the notation writes it
+    assert "<mi>y</mi>" in symbol and "<mn>2</mn>" in symbol
+    assert "your formula gives 0.00071165" in page.inner_text("#counterexample")
+    assert not_blank(page.screenshot(full_page=True)) > 0.03
+
+    page.get_by_label("Answer", exact=True).fill(r"\delta_{z_1} x_1")
+    page.click("#check")
+    page.wait_for_selector("#verdict-status:has-text('Correct')")
+
+
+def test_student_checks_a_derivation(page, server):
+    open_student(page, server)
+    page.fill("#derivation", (DATA / "seed002_wrong.md").read_text())
+    page.click("#check-derivation")
+    page.wait_for_selector("#steps-table")
+    statuses = page.locator("#steps-table td.status").all_inner_texts()
+    assert statuses == ["✓ correct"] * 3 + ["✗ wrong"] * 2
+    assert "first wrong step on line 19" in page.inner_text("#derivation-summary")
+    assert "path through" in page.locator("#steps-table tr.wrong").first.inner_text()
+    assert page.locator("#steps-table td.step-maths math").count() == 5
+    assert not_blank(page.screenshot(full_page=True)) > 0.03
+
+
+def test_spec_errors_next_to_the_field_and_notes_switch(page, server):
+    open_student(page, server)
+    page.select_option("#lang", "ko")
+    page.frame_locator("#notes").locator("html[lang=ko]").wait_for(state="attached")
+    page.select_option("#example", "")
+    page.fill("#spec", "inputs: 2\nlayers:\n  - units: 2\n    activation: swish\n")
+    page.click("#load-spec")
+    page.wait_for_selector("#spec-error:not(:empty)")
+    error = page.inner_text("#spec-error")
+    assert error.startswith("layers[0].activation:") and "\n" not in error
+
+
+def test_lecturer_grades_a_csv(page, server, tmp_path):
+    page.goto(server.url + "/lecturer")
+    page.wait_for_selector("#spec-name:has-text('trainable parameters')")
+    page.set_input_files("#csv-file", str(DATA / "class_seed002.csv"))
+    page.click("#grade")
+    page.wait_for_selector("#summary-table")
+    assert "20 answers graded" in page.inner_text("#summary-line")
+    assert page.inner_text("#progress-text") == "done: 20 of 20 answers graded"
+    assert page.locator("#rows tr").count() == 21
+    assert "path through y2 is missing" in page.inner_text("#common-diagnoses")
+    with page.expect_download() as info:
+        page.click("#download-csv")
+    report = Path(info.value.path()).read_text()
+    assert report.startswith("id,param,answer,status") and report.count("\n") == 21
+    assert not_blank(page.screenshot(full_page=True)) > 0.03
