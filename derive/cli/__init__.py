@@ -36,6 +36,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         return args._run(args)
     except DeriveError as e:
+        if getattr(args, "json", False):     # scripts read the error where they read the result
+            import json
+            print(json.dumps({"error": str(e)}, ensure_ascii=False))
         print(f"derive: error: {e}", file=sys.stderr)
         return 2
     except BrokenPipeError:  # output piped into head: stop quietly, as Unix tools do

@@ -9,6 +9,7 @@ def add_parser(sub):
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write")
     p.add_argument("--seed", type=int, default=0, help="seed for starting values the spec does not give")
+    p.add_argument("--json", action="store_true", help='print {"written": path, "params": n} instead of a sentence')
     return p
 
 
@@ -17,6 +18,10 @@ def run(args) -> int:
     from ..model.build import load
     net = load(args.spec)
     path = export(net, args.output, seed=args.seed)
+    if args.json:
+        import json
+        print(json.dumps({"written": str(path), "params": len(net.trainable)}))
+        return 0
     print(f"wrote {path}: forward(params, X), loss(params, X, T), gradients(params, X, T), START "
           f"({len(net.trainable)} trainable parameters)")
     return 0

@@ -1,6 +1,7 @@
 """``derive notes``: lecture notes (Markdown, LaTeX, HTML) in the spec's notation and a language."""
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -34,6 +35,7 @@ def add_parser(sub):
     p.add_argument("--gallery", action="store_true",
                    help="regenerate the gallery: every bundled example of at most "
                         f"{GALLERY_MAX_PARAMS} parameters, en and ko, all formats")
+    p.add_argument("--json", action="store_true", help='print {"written": [paths]} instead of one path a line')
     return p
 
 
@@ -80,7 +82,12 @@ def run(args) -> int:
     else:
         from ..model.spec import bundled_examples
         specs = bundled_examples() if args.all else [args.spec]
+    written = []
     for spec in specs:
         for path in write(spec, out, formats, langs, args.param, args.notation):
-            print(path, file=sys.stdout)
+            written.append(str(path))
+            if not args.json:
+                print(path, file=sys.stdout)
+    if args.json:
+        print(json.dumps({"written": written}, ensure_ascii=False))
     return 0
