@@ -69,8 +69,8 @@ def derivation_html(d) -> str:
     for p in d.params:
         g = d.gradient(p)
         proof = d.proofs.get(p)
-        state = ('<span class="ok">yes</span>' if proof.proven else '<span class="bad">NO</span>') if proof \
-            else "not yet (call .prove())"
+        state = (('<span class="ok">yes</span>' if proof.proven else '<span class="bad">NO</span>')
+                 + f" ({escape(proof.how)})") if proof else "not yet (call .prove())"
         rows.append(f"<tr><td>{mathml(net.latex(g.symbol))}</td><td>{g.path_count}</td>"
                     f"<td>{mathml(net.latex(g.delta_form))}</td><td>{state}</td></tr>")
     proven = sum(1 for p in d.params if p in d.proofs and d.proofs[p].proven)
@@ -122,8 +122,8 @@ def gradient_latex(g) -> str:
 
 def proof_html(p) -> str:
     verdict = '<span class="ok">proven</span>' if p.proven else '<span class="bad">not proven</span>'
-    return _box(f"<p>dL/d{escape(p.param)}: {verdict}: chain rule and direct differentiation are "
-                f"{'the same function (exact symbolic identity)' if p.proven else 'not shown equal'}; "
+    return _box(f"<p>dL/d{escape(p.param)}: {verdict} ({escape(p.how)}): chain rule and direct differentiation are "
+                f"{'the same function' if p.proven else 'not shown equal'}; "
                 f"largest relative difference at {p.points} random points: {p.numeric_max_error:.3g} "
                 f"({p.seconds:.3f} s)</p>")
 
