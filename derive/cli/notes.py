@@ -25,11 +25,13 @@ def add_parser(sub):
                                      "parameter, deltas, proof, matrix form, worked example")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
-    p.add_argument("--format", default="md,tex,html", help="comma-separated: md, tex, html (default: all)")
+    p.add_argument("--format", default="md,tex,html",
+                   help="comma-separated: md, tex, html, pdf (pdf needs pdflatex or xelatex; default: md,tex,html)")
     p.add_argument("--lang", default="en", help="comma-separated: en, ko, ja (default: en)")
     p.add_argument("--notation", help="notation preset (theta, w-delta, graph, ihv, ng); default: the spec's")
     p.add_argument("--param", action="append", metavar="NAME",
-                   help="only this parameter (repeatable); default: all, or a sample of large networks")
+                   help="only this parameter (repeatable), or 'all'; default: all, or a named sample of "
+                        "large networks")
     p.add_argument("--out", default="output", help="output directory (default: ./output)")
     p.add_argument("--all", action="store_true", help="every bundled example (ignores SPEC; digits alone takes minutes)")
     p.add_argument("--gallery", action="store_true",
@@ -61,7 +63,7 @@ def prepare(spec, params=None, preset=None, progress=None):
     from ..notes import content as notes_mod
     from ..derivation.derivation import derive
     d = derive(_network(spec, preset))
-    chosen = params or notes_mod.default_params(d.net)
+    chosen = list(d.net.trainable) if params and "all" in params else (params or notes_mod.default_params(d.net))
     d.prove(chosen, progress=progress)
     return notes_mod.build(d, chosen), d.net
 
@@ -74,7 +76,7 @@ def write(spec, out: Path, formats, langs, params=None, preset=None, progress=No
 
 
 def run(args) -> int:
-    formats = _list(args.format, FORMATS, "format")
+    formats = _list(args.format, FORMATS + ("pdf",), "format")
     langs = _list(args.lang, LANGUAGES, "language")
     out = Path(args.out)
     if args.gallery:
@@ -83,6 +85,10 @@ def run(args) -> int:
         from ..model.spec import bundled_examples
         specs = bundled_examples() if args.all else [args.spec]
     written = []
+    if "pdf" in formats:
+        from ..notes.pdf import engine_for
+        for lang in langs:
+            engine_for(lang)      # one clear line before any work when no engine is installed
     for spec in specs:
         for path in write(spec, out, formats, langs, args.param, args.notation):
             written.append(str(path))

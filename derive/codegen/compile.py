@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import importlib.util
-import math
 import os
 import random
 import re
@@ -21,6 +20,7 @@ import numpy as np
 
 from . import matrix as codegen
 from ..errors import DeriveError, ProofError
+from ..model import start as _start
 from ..model.graph import Network
 
 CHECK_MAX_PARAMS = 120   # layered nets up to this size are checked against the per-scalar derivation
@@ -117,23 +117,8 @@ class Compiled:
 
 
 def start_values(net: Network, seed: int = 0) -> dict[str, float]:
-    """Spec parameter values; each one not given gets uniform(-1/sqrt(fan-in), +1/sqrt(fan-in))."""
-    rng = random.Random(seed)
-    given = net.spec.values.params if net.spec.values else {}
-    fan_in: dict[str, int] = {}
-    for L in net.spec.layers:
-        for row in L.weights:
-            for w in row:
-                fan_in[w] = len(row)
-        for b in L.biases:
-            if b:
-                fan_in[b] = len(L.weights[0])
-    out = {}
-    for p in net.params:
-        r = 1.0 / math.sqrt(fan_in.get(p, 1))
-        draw = rng.uniform(-r, r)   # drawn for every parameter so a given value never shifts the rest
-        out[p] = float(given[p]) if p in given else draw
-    return out
+    """The shared seeded start (:func:`derive.model.start.start_values`) as floats."""
+    return {p: float(v) for p, v in _start.start_values(net, seed).items()}
 
 
 def _cache_dir() -> Path:

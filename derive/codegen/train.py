@@ -23,12 +23,13 @@ MAX_STEPS = 10_000_000
 # Data
 
 def spec_data(compiled: Compiled) -> tuple[np.ndarray, np.ndarray]:
-    """The spec's worked example (``values``) as a batch of one."""
+    """The spec's worked example (``values``): its examples, or a batch of one."""
     spec = compiled.net.spec
     if spec.values is None:
         raise DeriveError(f"{spec.source or spec.name}: the spec has no values; give --data FILE.csv")
-    X = np.array([[float(spec.values.inputs[x]) for x in spec.inputs]])
-    T = np.array([[float(spec.values.targets[t]) for t in spec.targets]]).reshape(1, len(spec.targets))
+    batch = spec.values.batch
+    X = np.array([[float(ins[x]) for x in spec.inputs] for ins, _ in batch])
+    T = np.array([[float(ts[t]) for t in spec.targets] for _, ts in batch]).reshape(len(batch), len(spec.targets))
     return X, T
 
 

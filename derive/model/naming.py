@@ -141,20 +141,24 @@ class Notation:
         if name == self.loss_name:
             return self.loss_latex
         if name.startswith("delta_"):
-            return r"\delta_{%s}" % self.latex(name[6:])
+            unit = self.latex(name[6:])
+            m = re.fullmatch(r"a\^\{\((\d+)\)\}_\{(.+)\}", unit)
+            if m and p in ("theta", "ng"):   # seed 000 and Ng: the delta of unit j in layer l
+                return r"\delta^{(%s)}_{%s}" % m.groups()
+            return r"\delta_{%s}" % unit
         m = re.fullmatch(r"(theta|w|W|b|B|z|a|s)(\d+)_(\d+(?:_\d+)?)", name)
         if m and not (p == "w-delta" and m.group(1) == "w"):
             base, layer, idx = m.groups()
             idx = idx.replace("_", ",")
             if base == "theta":
                 return r"\theta^{(%s)}_{%s}" % (layer, idx)
-            if p == "ng":
+            if p == "ng":   # seed 003 writes W^{(l)} for the matrix: its entries are W^{(l)}_{ij}
                 big = {"w": "W", "z": "z", "a": "a", "b": "b"}.get(base, base)
-                return r"%s^{[%s]}_{%s}" % (big, layer, idx)
+                return r"%s^{(%s)}_{%s}" % (big, layer, idx)
             return r"%s^{(%s)}_{%s}" % (base, layer, idx)
         m = re.fullmatch(r"(a|b|B)(\d+)", name)
         if m and p in ("ng", "theta"):
-            return r"%s^{(%s)}" % m.groups() if p == "theta" else r"%s^{[%s]}" % m.groups()
+            return r"%s^{(%s)}" % m.groups()
         return latex_of_name(name)
 
 

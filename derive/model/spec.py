@@ -38,6 +38,12 @@ class Values:
     params: dict
     targets: dict
     learning_rate: object = None
+    examples: tuple = ()        # ((inputs, targets), ...): the batch of m examples; inputs/targets = the first
+
+    @property
+    def batch(self) -> tuple:
+        """Every example as (inputs, targets): ``examples``, or the one of ``inputs``/``targets``."""
+        return self.examples or ((self.inputs, self.targets),)
 
 
 @dataclass(frozen=True)
@@ -180,31 +186,63 @@ def _number(v, field_: str):
     raise SpecError(field_, f"expected a number, got {v!r}")
 
 
+MAX_EXAMPLES = 64          # a worked example over more than this is not a lecture's example
+
+
+def _named_numbers(m, allowed, required: bool, field_: str) -> dict:
+    if not isinstance(m, dict):
+        raise SpecError(field_, "expected a mapping of name: number")
+    for k in m:
+        if k not in allowed:
+            raise SpecError(f"{field_}.{k}", f"unknown name; expected one of {', '.join(allowed) or '(none)'}")
+    if required:
+        missing = [n for n in allowed if n not in m]
+        if missing:
+            raise SpecError(field_, f"missing value for {missing[0]}")
+    return {k: _number(v, f"{field_}.{k}") for k, v in m.items()}
+
+
+def _examples(raw, spec_inputs, targets) -> tuple:
+    if not isinstance(raw, list) or not raw:
+        raise SpecError("values.examples", "expected a non-empty list of {inputs: ..., targets: ...}")
+    if len(raw) > MAX_EXAMPLES:
+        raise SpecError("values.examples", f"at most {MAX_EXAMPLES} examples, got {len(raw)}")
+    out = []
+    for i, ex in enumerate(raw):
+        f = f"values.examples[{i}]"
+        if not isinstance(ex, dict):
+            raise SpecError(f, "expected a mapping with inputs and targets")
+        extra = set(ex) - {"inputs", "targets"}
+        if extra:
+            raise SpecError(f"{f}.{sorted(extra)[0]}", "unknown field; expected inputs, targets")
+        out.append((_named_numbers(ex.get("inputs") or {}, spec_inputs, True, f"{f}.inputs"),
+                    _named_numbers(ex.get("targets") or {}, targets, True, f"{f}.targets")))
+    return tuple(out)
+
+
 def _values(data, spec_inputs, params, targets) -> Values | None:
     if data is None:
         return None
     if not isinstance(data, dict):
         raise SpecError("values", "expected a mapping with inputs, params, targets")
-    unknown = set(data) - {"inputs", "params", "targets", "learning_rate"}
+    unknown = set(data) - {"inputs", "params", "targets", "learning_rate", "examples"}
     if unknown:
-        raise SpecError(f"values.{sorted(unknown)[0]}", "unknown field; expected inputs, params, targets, learning_rate")
-    out = {}
-    for key, allowed, required in (("inputs", spec_inputs, True), ("params", params, False),
-                                   ("targets", targets, True)):
-        m = data.get(key) or {}
-        if not isinstance(m, dict):
-            raise SpecError(f"values.{key}", "expected a mapping of name: number")
-        for k in m:
-            if k not in allowed:
-                raise SpecError(f"values.{key}.{k}", f"unknown name; expected one of {', '.join(allowed) or '(none)'}")
-        if required:
-            missing = [n for n in allowed if n not in m]
-            if missing:
-                raise SpecError(f"values.{key}", f"missing value for {missing[0]}")
-        out[key] = {k: _number(v, f"values.{key}.{k}") for k, v in m.items()}
+        raise SpecError(f"values.{sorted(unknown)[0]}",
+                        "unknown field; expected inputs, params, targets, learning_rate, examples")
+    examples = ()
+    if "examples" in data:
+        for key in ("inputs", "targets"):
+            if key in data:
+                raise SpecError(f"values.{key}", "give the inputs and targets either here or in "
+                                                 "values.examples, not both")
+        examples = _examples(data["examples"], spec_inputs, targets)
+    out = {"params": _named_numbers(data.get("params") or {}, params, False, "values.params")}
+    for key, allowed in (("inputs", spec_inputs), ("targets", targets)):
+        out[key] = examples[0][key == "targets"] if examples else \
+            _named_numbers(data.get(key) or {}, allowed, True, f"values.{key}")
     lr = data.get("learning_rate")
     return Values(out["inputs"], out["params"], out["targets"],
-                  None if lr is None else _number(lr, "values.learning_rate"))
+                  None if lr is None else _number(lr, "values.learning_rate"), examples)
 
 
 def _bias(value, li: int, units, nota: Notation, fixed: set) -> tuple[str | None, ...]:

@@ -52,8 +52,6 @@ EN = {
     "delta_form": "With the deltas (derivatives of the loss with respect to each weighted sum), computed once and reused:",
     "delta_defs": "where",
     "result": "Result, every delta written out:",
-    "direct": "Direct differentiation of the fully substituted loss with respect to {p} (sympy.diff) gives:",
-    "direct_long": "Direct differentiation of the fully substituted loss with respect to {p} gives an expression of {n} characters, too long to print.",
     "proven": "Proven: the chain-rule result and the direct derivative are the same function (exact symbolic identity; at {points} random points they agree to {err}).",
     "proven_randomized": "Proven: the chain-rule result and the direct derivative are the same function (randomized identity test: both evaluated exactly over random prime fields, chance of a wrong verdict {bound}; at {points} random points they agree to {err}).",
     "not_proven": "Not proven: the chain-rule result and the direct derivative could not be shown equal.",
@@ -77,6 +75,23 @@ EN = {
     "path_colour_3": "purple",
     "path_colour_4": "red",
     "path_colour_5": "teal",
+    "direct": "Direct differentiation of the fully substituted loss with respect to {p} (by SymEngine, independently of the chain rule) gives:",
+    "direct_show": "Show the direct derivative ({n} characters)",
+    "omitted": "These notes show {k} of the {n} trainable parameters; left out: {names}. Write them all with --param all (or name one with --param NAME).",
+    "batch": "Over a batch of m examples",
+    "batch_intro": "The derivation below is for one example. Over m examples the cost is the mean of the per-example losses, and so its gradient is the mean of the per-example gradients:",
+    "example_data": "Examples (m = {m})",
+    "example_params": "Starting parameters",
+    "example_batch_loss": "Cost over the batch:",
+    "example_grads_batch": "The last column is the batch gradient: the mean of the per-example gradients.",
+    "col_quantity": "Quantity",
+    "col_formula": "Formula",
+    "col_numbers": "With the numbers",
+    "col_value": "Value",
+    "col_example": "Example {i}",
+    "col_mean": "Mean",
+    "appendix": "Appendix: direct derivatives",
+    "appendix_intro": "For each parameter, the derivative of the fully substituted loss (SymEngine), which the proof shows equal to the chain-rule result.",
 }
 
 KO = {
@@ -117,8 +132,6 @@ KO = {
     "delta_form": "델타(각 가중합에 대한 오차의 편미분)를 한 번 계산해 다시 쓰면:",
     "delta_defs": "여기서",
     "result": "델타를 모두 풀어 쓴 결과:",
-    "direct": "모두 대입한 오차 함수를 {p}로 직접 미분(sympy.diff)하면:",
-    "direct_long": "모두 대입한 오차 함수를 {p}로 직접 미분한 식은 {n}자로 너무 길어 싣지 않는다.",
     "proven": "증명됨: 체인룰 결과와 직접 미분 결과는 같은 함수다 (정확한 기호적 항등식, 무작위 점 {points}개에서 차이 {err}).",
     "proven_randomized": "증명됨: 체인룰 결과와 직접 미분 결과는 같은 함수다 (무작위 항등식 검사: 두 식을 무작위 소수체에서 정확히 계산, 틀릴 확률 {bound}, 무작위 점 {points}개에서 차이 {err}).",
     "not_proven": "증명되지 않음: 체인룰 결과와 직접 미분 결과가 같음을 보이지 못했다.",
@@ -142,6 +155,23 @@ KO = {
     "path_colour_3": "보라색",
     "path_colour_4": "빨간색",
     "path_colour_5": "청록색",
+    "direct": "모두 대입한 오차 함수를 {p}로 직접 미분하면 (체인룰과 무관하게 SymEngine으로 계산):",
+    "direct_show": "직접 미분 결과 보기 ({n}자)",
+    "omitted": "이 노트는 학습할 매개변수 {n}개 중 {k}개를 보인다. 빠진 것: {names}. 모두 보려면 --param all (하나만 보려면 --param 이름)을 쓴다.",
+    "batch": "m개의 예제에 대해",
+    "batch_intro": "아래 유도는 예제 하나에 대한 것이다. m개의 예제에 대한 비용은 예제별 오차의 평균이고, 그 기울기도 예제별 기울기의 평균이다:",
+    "example_data": "예제 (m = {m})",
+    "example_params": "매개변수의 시작값",
+    "example_batch_loss": "배치 전체의 비용:",
+    "example_grads_batch": "마지막 열이 배치 기울기(예제별 기울기의 평균)다.",
+    "col_quantity": "값",
+    "col_formula": "식",
+    "col_numbers": "숫자 대입",
+    "col_value": "결과",
+    "col_example": "예제 {i}",
+    "col_mean": "평균",
+    "appendix": "부록: 직접 미분",
+    "appendix_intro": "매개변수마다, 모두 대입한 오차 함수의 도함수(SymEngine). 증명은 이것이 체인룰 결과와 같음을 보인다.",
 }
 
 JA = {
@@ -182,8 +212,6 @@ JA = {
     "delta_form": "デルタ(各重み付き和に関する誤差の偏微分)を一度計算して再利用すると:",
     "delta_defs": "ここで",
     "result": "デルタをすべて展開した結果:",
-    "direct": "すべて代入した誤差関数を {p} で直接微分(sympy.diff)すると:",
-    "direct_long": "すべて代入した誤差関数を {p} で直接微分した式は {n} 文字あり、長すぎるため載せない。",
     "proven": "証明済み:連鎖律の結果と直接微分の結果は同じ関数である(厳密な記号的恒等式。ランダムな {points} 点での差 {err})。",
     "proven_randomized": "証明済み:連鎖律の結果と直接微分の結果は同じ関数である(乱択恒等式検定:ランダムな素数体上で両辺を厳密に評価、誤りの確率 {bound}。ランダムな {points} 点での差 {err})。",
     "not_proven": "未証明:連鎖律の結果と直接微分の結果が等しいことを示せなかった。",
@@ -207,9 +235,47 @@ JA = {
     "path_colour_3": "紫",
     "path_colour_4": "赤",
     "path_colour_5": "青緑",
+    "direct": "すべて代入した誤差関数を {p} で直接微分すると(連鎖律とは独立に SymEngine で計算):",
+    "direct_show": "直接微分の結果を表示({n} 文字)",
+    "omitted": "このノートは学習する {n} 個のパラメータのうち {k} 個を示す。省いたもの:{names}。すべて出すには --param all(一つなら --param 名前)を使う。",
+    "batch": "m 個の例について",
+    "batch_intro": "以下の導出は一つの例についてのもの。m 個の例のコストは例ごとの誤差の平均で、その勾配も例ごとの勾配の平均になる:",
+    "example_data": "例 (m = {m})",
+    "example_params": "パラメータの初期値",
+    "example_batch_loss": "バッチ全体のコスト:",
+    "example_grads_batch": "最後の列がバッチ勾配(例ごとの勾配の平均)。",
+    "col_quantity": "量",
+    "col_formula": "式",
+    "col_numbers": "数値を代入",
+    "col_value": "値",
+    "col_example": "例 {i}",
+    "col_mean": "平均",
+    "appendix": "付録:直接微分",
+    "appendix_intro": "パラメータごとに、すべて代入した誤差関数の導関数(SymEngine)。証明はこれが連鎖律の結果と等しいことを示す。",
 }
 
 TABLES = {"en": EN, "ko": KO, "ja": JA}
+
+# Activation and loss names in each language's prose (the maths keeps its own symbols).
+NAMES = {
+    "en": {"sigmoid": "sigmoid", "tanh": "tanh", "relu": "ReLU", "linear": "linear (identity)",
+           "softmax": "softmax", "half_sse": "half the sum of squared errors", "sse": "sum of squared errors",
+           "mse": "mean squared error", "bce": "binary cross-entropy", "ce": "cross-entropy",
+           "none": "the output itself"},
+    "ko": {"sigmoid": "시그모이드", "tanh": "하이퍼볼릭 탄젠트", "relu": "ReLU", "linear": "선형(항등)",
+           "softmax": "소프트맥스", "half_sse": "오차 제곱합의 절반", "sse": "오차 제곱합",
+           "mse": "평균 제곱 오차", "bce": "이진 교차 엔트로피", "ce": "교차 엔트로피",
+           "none": "출력 그 자체"},
+    "ja": {"sigmoid": "シグモイド", "tanh": "双曲線正接", "relu": "ReLU", "linear": "線形(恒等)",
+           "softmax": "ソフトマックス", "half_sse": "二乗誤差和の半分", "sse": "二乗誤差和",
+           "mse": "平均二乗誤差", "bce": "二値交差エントロピー", "ce": "交差エントロピー",
+           "none": "出力そのもの"},
+}
+
+
+def name_of(lang: str, op: str) -> str:
+    """An activation's or loss's name in ``lang`` (the spec's own word if the table lacks it)."""
+    return NAMES[lang].get(op, op)
 
 
 def check_language(lang: str) -> str:

@@ -12,9 +12,10 @@ from . import diagram
 from . import prose
 from .prose import FORMATS
 from ..errors import DeriveError
-from .content import COLOURS, Eq, M, Notes
+from .content import COLOUR_HEX, COLOURS, Eq, M, Notes
+from .lines import aligned, glyphs
 
-LONG_TEX = 160            # LaTeX characters beyond which an equation is set with breqn's dmath*
+BUDGET = {"html": 58, "tex": 78}   # glyphs on one line: a 1000 px page, an A4 page at 10 pt
 CJK_FONTS = {"ko": "Noto Sans CJK KR", "ja": "Noto Sans CJK JP"}
 
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -64,16 +65,40 @@ class _Format:
         return ("\\(%s\\)" if self.fmt == "tex" else "$%s$") % latex
 
     def display(self, eq) -> str:
-        latex = eq.latex if isinstance(eq, Eq) else eq
-        if self.fmt == "html":
-            return Markup(_mathml(latex, "block"))
+        if isinstance(eq, tuple):
+            eq = Eq(eq)
+        parts = eq.parts if isinstance(eq, Eq) else (eq,)
         if self.fmt == "md":
-            return "$$\n%s\n$$" % latex
-        if len(latex) > LONG_TEX:   # breqn breaks long equations across lines at + and =
-            return "\\begin{dmath*}\n  %s\n\\end{dmath*}" % latex
-        parts = eq.parts if isinstance(eq, Eq) else (latex,)
-        body = parts[0] + " &= " + " \\\\\n  &= ".join(parts[1:]) if len(parts) > 1 else parts[0]
-        return "\\begin{align*}\n  %s\n\\end{align*}" % body
+            return "$$\n%s\n$$" % " = ".join(parts)
+        budget = BUDGET[self.fmt]
+        lines = aligned(parts, budget) if len(parts) > 1 else [(parts[0], "")]
+        wide = glyphs(parts[0]) > 0.35 * budget and len(parts) > 1
+        if wide:    # a long left side gets a line of its own; the rest follows, indented
+            lines = [(parts[0], "")] + [("", r) for _, r in lines]
+        if self.fmt == "html":
+            cells = []
+            for left, right in lines:
+                cells.append('<span class="l">%s</span><span class="r">%s</span>' % (
+                    _mathml(r"\displaystyle " + left, "inline") if left else "",
+                    _mathml(r"\displaystyle " + right, "inline") if right else ""))
+            return Markup('<div class="eq%s">%s</div>' % (" wide" if wide else "", "".join(cells)))
+        rows = []
+        for left, right in lines:
+            if wide:
+                rows.append(("&" + left) if left else (r"&\qquad " + right))
+            else:
+                rows.append(left + " &" + right)
+        return "\\begin{align*}\n  %s\n\\end{align*}" % " \\\\\n  ".join(rows)
+
+    def grid(self, eqs) -> str:
+        """Short equations side by side: two to a row in LaTeX, a wrapping grid in HTML."""
+        if self.fmt == "tex" and all(glyphs(e.latex) < BUDGET["tex"] * 0.45 for e in eqs):
+            rows = []
+            for k in range(0, len(eqs), 2):
+                rows.append(" & ".join("%s &= %s" % (e.parts[0], " = ".join(e.parts[1:])) for e in eqs[k:k + 2]))
+            return "\\begin{align*}\n  %s\n\\end{align*}" % " \\\\\n  ".join(rows)
+        shown = "\n\n".join(str(self.display(e)) for e in eqs)
+        return Markup('<div class="grid">%s</div>' % shown) if self.fmt == "html" else shown
 
     def t(self, key: str, **fields) -> str:
         """The prose entry ``key`` in this language, literal text escaped, fields filled."""
@@ -88,11 +113,15 @@ class _Format:
 
 
 def _mathml(latex: str, display: str) -> str:
+    """MathML of ``latex``; path colours as the same hex the diagram and the PDF use."""
     from latex2mathml.converter import convert
     try:
-        return convert(latex, display=display)
+        out = convert(latex, display=display)
     except Exception as e:   # a converter gap must fail loudly, never ship broken maths
         raise DeriveError(f"cannot convert to MathML: {latex[:80]}: {e}") from None
+    for name, hexa in COLOUR_HEX.items():
+        out = out.replace('mathcolor="%s"' % name, 'mathcolor="%s"' % hexa)
+    return out
 
 
 def environment(fmt: str) -> jinja2.Environment:
@@ -111,21 +140,37 @@ def environment(fmt: str) -> jinja2.Environment:
     return env
 
 
+def path_file(block) -> str:
+    """The file name of a parameter's lit-path diagram (Markdown links to it)."""
+    return f"paths-{block.name}.svg"
+
+
 def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.svg") -> str:
     """The notes as one document in ``fmt`` and ``lang``."""
     prose.check_language(lang)
     f = _Format(fmt, lang)
-    ctx = dict(n=notes, lang=lang, M=M, t=f.t, m=f.math, dm=f.display, text=f.text,
-               cjk_font=CJK_FONTS.get(lang), diagram_file=diagram_file,
+
+    def cols(ex, mean=False, single=False):
+        if ex.m == 1 or single:
+            keys = ["col_quantity", "col_formula", "col_numbers", "col_value"]
+            return [f.t(k) for k in keys]
+        heads = [f.t("col_quantity"), f.t("col_formula")] + [f.t("col_example", i=i + 1) for i in range(ex.m)]
+        return heads + ([f.t("col_mean")] if mean else [])
+
+    ctx = dict(n=notes, lang=lang, M=M, t=f.t, m=f.math, dm=f.display, dm_grid=f.grid, text=f.text,
+               cjk_font=CJK_FONTS.get(lang), diagram_file=diagram_file, path_file=path_file, cols=cols,
+               name=lambda op: prose.name_of(lang, op), colour_hex=COLOUR_HEX,
                colour_name=lambda c: prose.TABLES[lang]["path_colour_%d" % COLOURS.index(c)])
     if fmt == "html":
         ctx["svg"] = Markup(diagram.svg(net))
+        ctx["path_svg"] = lambda block: Markup(diagram.svg(net, block))
     elif fmt == "tex":
         ctx["tikz"] = diagram.tikz(net)
+        ctx["path_tikz"] = lambda block: diagram.tikz(net, block)
     return environment(fmt).get_template("notes." + fmt).render(**ctx)
 
 
-def write_atomic(out_dir: Path, relative: str, text: str) -> Path:
+def write_atomic(out_dir: Path, relative: str, text: str | bytes) -> Path:
     """Write ``out_dir/relative`` via a temp file and os.replace; refuse paths outside out_dir."""
     root = Path(out_dir).resolve()
     target = (root / relative).resolve()
@@ -134,8 +179,12 @@ def write_atomic(out_dir: Path, relative: str, text: str) -> Path:
     target.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-            fh.write(text)
+        if isinstance(text, bytes):
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(text)
+        else:
+            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+                fh.write(text)
         os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
         os.replace(tmp, target)
     except BaseException:
@@ -156,8 +205,17 @@ def write_notes(notes: Notes, net, out_dir: Path, formats, langs) -> list[Path]:
     written = []
     if "md" in formats:
         written.append(write_atomic(out_dir, f"{notes.slug}/diagram.svg", diagram.svg(net)))
+        for block in notes.params:
+            if block.paths:
+                written.append(write_atomic(out_dir, f"{notes.slug}/{path_file(block)}",
+                                            diagram.svg(net, block)))
     for lang in langs:
         for fmt in formats:
+            if fmt == "pdf":
+                from .pdf import compile_pdf
+                data = compile_pdf(render(notes, net, "tex", lang), lang)
+                written.append(write_atomic(out_dir, f"{notes.slug}/notes.{lang}.pdf", data))
+                continue
             written.append(write_atomic(out_dir, f"{notes.slug}/notes.{lang}.{fmt}",
                                         render(notes, net, fmt, lang)))
     return written
