@@ -28,7 +28,8 @@ def test_notes_and_export_print_what_they_wrote(tmp_path):
     out = run("notes", "seed002", "--format", "md", "--out", str(tmp_path / "notes"), "--json")
     assert out.returncode == 0, out.stderr
     written = json.loads(out.stdout)["written"]
-    assert sorted(Path(p).name for p in written) == ["diagram.svg", "notes.en.md"]
+    names = sorted(Path(p).name for p in written)
+    assert names == ["diagram.svg", "notes.en.md"] + [f"paths-w{k}.svg" for k in (11, 12, 21, 22, 31, 32, 41, 42)]
     assert all(Path(p).is_file() and Path(p).is_relative_to(tmp_path) for p in written)
     out = run("export", "seed002", "-o", str(tmp_path / "grad.py"), "--json")
     assert out.returncode == 0 and json.loads(out.stdout) == {"written": str(tmp_path / "grad.py"), "params": 8}
