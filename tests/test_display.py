@@ -3,9 +3,12 @@ diagram; the tour notebook runs top to bottom in a real kernel and shows the sam
 from pathlib import Path
 
 import pytest
+import sympy as sp
 
 import derive
+from derive.checking.checker import checker_for
 from derive.checking.grade import grade
+from derive.notes.eqs import COLOUR_HEX
 
 ROOT = Path(__file__).resolve().parents[1]
 WRONG = "delta_y1*w31*z1*(1-z1)*x1"
@@ -32,13 +35,18 @@ def test_derivation_shows_the_verify_table(seed002):
 def test_gradient_shows_coloured_paths_deltas_and_proof(seed002):
     g = seed002.gradient("w11")
     html = g._repr_html_()
-    assert html.count('mathcolor="blue"') >= 2 and html.count('mathcolor="orange"') >= 2   # one colour per path
+    blue, orange = (f'mathcolor="{COLOUR_HEX[c]}"' for c in ("blue", "orange"))
+    assert html.count(blue) >= 2 and html.count(orange) >= 2                        # one colour per path
     assert "Path 1 (blue)" in html and "Path 2 (orange)" in html and "Proven:" in html
     latex = g._repr_latex_()
+    assert latex.startswith("$$") and latex.endswith("$$")
+    lines = latex.strip("$").removeprefix(r"\begin{aligned}").removesuffix(r"\end{aligned}").split(r" \\ ")
     # seed 002's published formulas: dE/dw11 = delta_h * x1, delta_h = z1(1-z1)(delta_y1 w31 + delta_y2 w41)
-    assert r"= \delta_{z_{1}} x_{1}" in latex
-    assert (r"\delta_{z_{1}} &= \frac{\partial \mathrm{error}}{\partial a^{(1)}_{1}} = z_{1} \left(1 - z_{1}\right) "
-            r"\left(\delta_{y_{1}} w_{31} + \delta_{y_{2}} w_{41}\right)") in latex
+    c = checker_for(seed002)
+    same = lambda shown, seed: sp.expand(c.parse(shown.split(" = ")[-1]) - c.parse(seed)) == 0  # noqa: E731
+    assert same(lines[0], r"\delta_{z_1} x_1")
+    delta_h = next(line for line in lines if line.startswith(r"\delta_{z_{1}} &="))
+    assert same(delta_h, r"z_1 (1 - z_1) (\delta_{y_1} w_{31} + \delta_{y_2} w_{41})")
 
 
 def test_proof_and_verdict(seed002):
@@ -69,7 +77,7 @@ def test_tour_notebook_runs(tmp_path):
     out = [[o for o in c.outputs] for c in nb.cells if c.cell_type == "code"]
     html = lambda i: "".join(o.get("data", {}).get("text/html", "") for o in out[i])  # noqa: E731
     assert "<svg" in html(0) and "<math" in html(0)                                # the network
-    assert 'mathcolor="orange"' in html(1) and "Proven:" in html(1)                  # a gradient
+    assert f'mathcolor="{COLOUR_HEX["orange"]}"' in html(1) and "Proven:" in html(1)  # a gradient
     assert "8 of 8 gradients proven equal" in html(2)                                # the verify table
     assert "path through y2 is missing" in html(3)                                   # a wrong answer
     text = "".join(o.get("text", "") for o in out[4])
