@@ -19,6 +19,8 @@ def add_parser(sub):
     what.add_argument("--answer", help="the formula, plain text or LaTeX")
     what.add_argument("--answer-file", help="read the formula from a file ('-': standard input)")
     what.add_argument("--derivation", help="a Markdown/LaTeX file whose equations are checked step by step")
+    what.add_argument("--backward", metavar="FILE.py",
+                      help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per check in seconds (default 5)")
     return p
@@ -43,6 +45,13 @@ def run(args) -> int:
     from ..checking.checker import checker_for
     if args.timeout <= 0:
         raise DeriveError("--timeout must be positive")
+    from . import tensor
+    if args.backward:
+        if not tensor.is_tensor(args.spec):
+            raise DeriveError(f"{args.spec}: --backward needs a tensor program (a spec with 'tensor:')")
+        return tensor.check(args, read_text(args.backward))
+    if tensor.is_tensor(args.spec):
+        raise DeriveError(f"{args.spec} is a tensor program: check its backward pass with --backward FILE.py")
     c = checker_for(args.spec)
     if args.derivation:
         from ..checking.derivation import check_derivation

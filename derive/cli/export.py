@@ -16,6 +16,9 @@ def add_parser(sub):
 def run(args) -> int:
     from ..codegen.export import export
     from ..model.build import load
+    from . import tensor
+    if tensor.is_tensor(args.spec):
+        return tensor.export(args)
     net = load(args.spec)
     path = export(net, args.output, seed=args.seed)
     if args.json:

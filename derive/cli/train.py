@@ -37,6 +37,9 @@ def run(args) -> int:
     from ..codegen import train as training
     from ..codegen.compile import compile
     from ..model.build import load
+    from . import tensor
+    if tensor.is_tensor(args.spec):
+        return tensor.train(args)
     net = load(args.spec)
     compiled = compile(net)
     X, T = training.read_csv(args.data, compiled) if args.data else training.spec_data(compiled)

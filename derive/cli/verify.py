@@ -39,6 +39,9 @@ def report(spec, d=None) -> dict:
 
 
 def run(args) -> int:
+    from . import tensor
+    if tensor.is_tensor(args.spec):
+        return tensor.verify(args)
     from ..derivation.derivation import derive
     d = derive(args.spec)
     rep = report(args.spec, d)

@@ -1,0 +1,253 @@
+"""Check a student's backward pass line by line: ``dNAME = expression``, each against the true dJ/dNAME.
+
+Every line is evaluated on its own at a random point at realistic sizes, with the forward values and
+the TRUE values of every other d-tensor it reads (from derive's proven backward pass), so one wrong
+line never makes a later one wrong.  A wrong line is diagnosed in words by finding the small change
+that makes it right: a shape, a transpose or the wrong side of a matmul, the wrong axis or a missing
+sum where broadcasting happened, a missing 1/N (or N-1 for N), a missing activation derivative, a sign.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DeriveError, FormulaError
+from ..tensor import grammar
+from ..tensor.backward import Backward, derive_backward
+from ..tensor.evaluate import NumpyOps, evaluate
+from ..tensor.printer import to_code
+from ..tensor.shapes import fmt
+from .mutate import activation_factors, mutations
+
+MAX_LINES = 2000
+MAX_CHARS = 1_000_000
+RTOL = 1e-8
+_LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
+
+
+@dataclass
+class LineVerdict:
+    line: int
+    name: str
+    correct: bool
+    diagnosis: list = field(default_factory=list)    # [{"kind", "message"}]
+
+    def to_dict(self) -> dict:
+        return {"line": self.line, "name": self.name, "correct": self.correct, "diagnosis": self.diagnosis}
+
+
+@dataclass
+class BackwardReport:
+    lines: list
+
+    @property
+    def first_wrong(self):
+        return next((x.line for x in self.lines if not x.correct), None)
+
+    @property
+    def correct(self) -> bool:
+        return self.first_wrong is None
+
+    def to_dict(self) -> dict:
+        return {"lines": [x.to_dict() for x in self.lines], "first_wrong": self.first_wrong}
+
+    def __str__(self) -> str:
+        w = max([len(x.name) for x in self.lines] + [4])
+        out = []
+        for x in self.lines:
+            head = f"line {x.line:<4} {x.name:<{w}}  "
+            if x.correct:
+                out.append(head + "correct")
+            else:
+                out.append(head + "WRONG: " + x.diagnosis[0]["message"])
+                out += [" " * len(head) + "       also: " + d["message"] for d in x.diagnosis[1:]]
+        n = sum(x.correct for x in self.lines)
+        out.append(f"{n} of {len(self.lines)} lines correct"
+                   + (f"; first wrong line: {self.first_wrong}" if self.first_wrong else ""))
+        return "\n".join(out)
+
+
+def read_lines(text: str) -> list[tuple[int, str, object]]:
+    """(line number, target name, tree) for each assignment; comments and blank lines skipped."""
+    if len(text) > MAX_CHARS:
+        raise DeriveError(f"the backward file is larger than {MAX_CHARS} bytes")
+    raw = text.splitlines()
+    if len(raw) > MAX_LINES:
+        raise DeriveError(f"the backward file has {len(raw)} lines; at most {MAX_LINES}")
+    out = []
+    for k, line in enumerate(raw, 1):
+        body = line.split("#", 1)[0].strip()
+        if not body:
+            continue
+        m = _LINE.fullmatch(body)
+        if not m:
+            raise DeriveError(f"line {k}: expected 'dNAME = expression'")
+        try:
+            out.append((k, m.group(1), grammar.parse(m.group(2))))
+        except FormulaError as e:
+            raise DeriveError(f"line {k}: {e}") from None
+    if not out:
+        raise DeriveError("no 'dNAME = expression' line found")
+    return out
+
+
+class Truth:
+    """Forward values and the true gradients at one random point (realistic sizes)."""
+
+    def __init__(self, bw: Backward, seed: int):
+        from ..codegen.tensor import make_values
+        prog = bw.program
+        self.sizes = prog.realistic()
+        vals = make_values(prog, self.sizes, seed)
+        env = {**vals["inputs"], **vals["params"]}
+        ops = NumpyOps()
+        with np.errstate(all="ignore"):
+            for name, tree, _ in prog.forward:
+                env[name] = np.asarray(evaluate(tree, env, ops, self.sizes))
+            self.forward = dict(env)
+            for line in bw.lines:
+                env[line.target] = np.broadcast_to(np.asarray(evaluate(line.tree, env, ops, self.sizes), float),
+                                                   self.forward[line.name].shape)
+        self.env = env
+
+    def value(self, tree, target: str, helpers: dict):
+        env = {k: v for k, v in self.env.items() if k != target}
+        env.update(helpers)
+        with np.errstate(all="ignore"):
+            return np.asarray(evaluate(tree, env, NumpyOps(), self.sizes), dtype=float)
+
+
+def same(a, b) -> bool:
+    a, b = np.asarray(a, float), np.asarray(b, float)
+    if a.shape != b.shape or not np.all(np.isfinite(a)):
+        return False
+    scale = max(1.0, float(np.max(np.abs(b))) if b.size else 1.0)
+    return bool(np.all(np.abs(a - b) <= RTOL * scale))
+
+
+def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
+    """Check every ``dNAME = expression`` line of ``text`` against the program's true gradients."""
+    bw = program if isinstance(program, Backward) else derive_backward(program)
+    prog = bw.program
+    parsed = read_lines(text)
+    truths = [Truth(bw, seed), Truth(bw, seed + 1)]
+    grads = {x.target: x for x in bw.lines}
+    tensors = {t.name for t in prog.leaves} | {n for n, _, _ in prog.forward}
+    helpers: list = [{}, {}]
+    verdicts = []
+    for k, target, tree in parsed:
+        if not target.startswith("d") or target not in grads:
+            if target in tensors or target in grads or target.startswith("d") and target[1:] in tensors:
+                verdicts.append(LineVerdict(k, target, False, [{"kind": "name", "message":
+                    f"{target} is not a gradient derive computes (inputs and values the output does not use have none)"
+                    if target.startswith("d") else f"{target} is a forward value; backward lines assign dNAME"}]))
+                continue
+            for h, t in zip(helpers, truths):    # a helper value (not checked): computed from true values
+                try:
+                    h[target] = t.value(tree, "", h)
+                except (FormulaError, ValueError, IndexError, TypeError) as e:
+                    raise DeriveError(f"line {k}: {target}: {_reason(e)}") from None
+            continue
+        verdicts.append(_check_line(k, target, tree, bw, truths, helpers))
+    if not verdicts:
+        raise DeriveError("no 'dNAME = expression' line found")
+    return BackwardReport(verdicts)
+
+
+def _reason(e: Exception) -> str:
+    msg = str(e).splitlines()[0] if str(e) else type(e).__name__
+    return msg[:200]
+
+
+def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: list) -> LineVerdict:
+    name = target[1:]
+    shape = truths[0].forward[name].shape
+    values = []
+    for t, h in zip(truths, helpers):
+        try:
+            values.append(t.value(tree, target, h))
+        except FormulaError as e:
+            msg = str(e)
+            if f"'{target}'" in msg:
+                msg = f"uses {target} itself: a line must compute {target} from other values"
+            return LineVerdict(k, target, False, [{"kind": "unusable", "message": msg}])
+        except (ValueError, IndexError, TypeError) as e:
+            return LineVerdict(k, target, False, [{"kind": "shape", "message":
+                               f"cannot be computed: {_reason(e)}; {target} must have {name}'s shape {fmt(shape)}"}])
+    if all(same(v, t.env[target]) for v, t in zip(values, truths)):
+        return LineVerdict(k, target, True)
+    return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]))
+
+
+def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) -> list:
+    """What is wrong, in words: the first explanations that make the line right."""
+    name = target[1:]
+    want = truth.env[target]
+    shape = want.shape
+    prog = bw.program
+    out = []
+
+    def add(kind, message):
+        if all(d["kind"] != kind for d in out):
+            out.append({"kind": kind, "message": message})
+
+    if got.shape != shape:
+        if got.T.shape == shape and same(got.T, want):
+            add("transpose", f"transposed: it has shape {fmt(got.shape)}, its transpose is right; "
+                             f"{target} must have {name}'s shape {fmt(shape)}")
+        else:
+            summed = _unbroadcast(got, shape)
+            if summed is not None and same(summed, want):
+                axes = tuple(i for i in range(got.ndim) if i < got.ndim - len(shape)
+                             or got.shape[i] != shape[i - (got.ndim - len(shape))])
+                add("not_summed", f"not summed where broadcasting happened: {name} was broadcast along "
+                                  f"axis {', '.join(map(str, axes))} in the forward pass, so {target} must sum "
+                                  f"over it (shape {fmt(got.shape)}, needs {fmt(shape)})")
+    elif same(-got, want):
+        add("sign", f"wrong sign: {target} is the negative of this")
+    else:
+        sizes = truth.sizes
+        for sname, n in sizes.items():
+            if n > 1 and same(got / n, want):
+                add("scale", f"missing 1/{sname}: the output averages over {sname}, so {target} carries 1/{sname}"
+                    if sname == prog.batch else f"missing a factor 1/{sname}")
+            elif n > 1 and same(got * n, want):
+                add("scale", f"divided by {sname} once too often")
+            elif n > 2 and (same(got * (n - 1) / n, want) or same(got * n / (n - 1), want)):
+                add("n_minus_1", f"uses {sname}-1 where {sname} belongs (or {sname} where {sname}-1 belongs): "
+                                 f"check the 1/{sname} of the mean and variance")
+        for factor_name, factor in activation_factors(prog, truth.forward, shape):
+            if same(got * factor, want):
+                add("activation", f"missing {factor_name}")
+    for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
+        if len(out) >= 3:
+            break
+        try:
+            v = truth.value(variant, target, helpers)
+        except (FormulaError, ValueError, IndexError, TypeError):
+            continue
+        if same(v, want):
+            add(kind, message + f": {target} = {to_code(variant)} is right")
+    if not out:
+        if got.shape != shape:
+            add("shape", f"wrong shape {fmt(got.shape)}: {target} must have {name}'s shape {fmt(shape)}")
+        else:
+            err = np.abs(got - want)
+            idx = np.unravel_index(int(np.nanargmax(err)), shape) if err.size else ()
+            add("value", f"not equal to dJ/d{name} (largest difference {float(np.nanmax(err)) if err.size else 0:.3g}"
+                         f" at entry {tuple(int(i) for i in idx)})")
+    return out
+
+
+def _unbroadcast(g, shape):
+    """g summed over the axes broadcasting added or stretched to reach ``shape`` (None: not possible)."""
+    lead = g.ndim - len(shape)
+    if lead < 0:
+        return None
+    if any(s != 1 and s != n for s, n in zip(shape, g.shape[lead:])):
+        return None
+    g = g.sum(axis=tuple(range(lead))) if lead else g
+    ax = tuple(i for i, s in enumerate(shape) if s == 1 and g.shape[i] != 1)
+    return g.sum(axis=ax, keepdims=True) if ax else g

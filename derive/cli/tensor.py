@@ -1,0 +1,105 @@
+"""The commands' tensor-program forms: ``verify``, ``check --backward``, ``train``, ``export`` of a ``tensor:`` spec.
+
+Each command module asks ``is_tensor(args.spec)`` and hands a tensor spec to the function here; the
+library calls are the same a Python user makes (``derive.tensor``, ``derive.codegen.tensor``,
+``derive.checking.backward``).  Imports happen inside the functions: ``derive --help`` stays light.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+
+def is_tensor(spec) -> bool:
+    from ..tensor.program import is_tensor_spec
+    return is_tensor_spec(spec)
+
+
+def _shape(shape) -> str:
+    from ..tensor.shapes import fmt
+    return fmt(shape)
+
+
+def verify(args) -> int:
+    from ..tensor.backward import derive_backward
+    from ..tensor.proof import prove_backward
+    bw = derive_backward(args.spec)
+    proofs = prove_backward(bw)
+    prog = bw.program
+    rows = [{"name": x.target, "shape": list(x.shape), "formula": bw.text(x), "code": x.code,
+             "entries": proofs[x.name].entries, "proven": proofs[x.name].proven} for x in bw.lines]
+    ok = all(r["proven"] for r in rows)
+    if args.json:
+        json.dump({"spec": prog.name, "sizes": dict(prog.sizes), "lines": rows, "all_proven": ok,
+                   "forward": [{"name": n, "code": _code(t), "shape": list(s)} for n, t, s in _forward(prog)]},
+                  sys.stdout, indent=1)
+        print()
+        return 0 if ok else 1
+    print(prog.name)
+    print("sizes for the proof: " + ", ".join(f"{k} = {v}" for k, v in prog.sizes))
+    print("\nforward pass:")
+    for n, t, s in _forward(prog):
+        print(f"  {n} = {_code(t)}    {_shape(s)}")
+    print("\nbackward pass (derived tensor by tensor):")
+    w = max(len(r["formula"]) for r in rows)
+    w = min(w, 72)
+    for r in rows:
+        f = r["formula"] if len(r["formula"]) <= w else r["formula"][:w - 3] + "..."
+        print(f"  {f:<{w}}  {_shape(r['shape']):<10} {'proven' if r['proven'] else 'NOT PROVEN'}"
+              f" ({r['entries']} entries)")
+    n = sum(r["proven"] for r in rows)
+    print(f"\n{n} of {len(rows)} gradient tensors proven equal to the direct derivative of {prog.output}, "
+          "entry by entry (exact, GF(2^61-1), 3 points)")
+    return 0 if ok else 1
+
+
+def _code(tree) -> str:
+    from ..tensor.printer import to_code
+    return to_code(tree)
+
+
+def _forward(prog):
+    shapes = prog.shapes()
+    return [(n, t, shapes[n].shape) for n, t, _ in prog.forward]
+
+
+def check(args, text: str) -> int:
+    from ..checking.backward import check_backward
+    report = check_backward(args.spec, text)
+    if args.json:
+        json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
+        print()
+    else:
+        print(report)
+    return 0 if report.correct else 1
+
+
+def train(args) -> int:
+    from ..codegen.tensor import compile_tensor, train as run_training
+    c = compile_tensor(args.spec)
+    lr = args.lr if args.lr is not None else 0.01
+    method = args.optimizer if args.optimizer != "sgd" or args.lr is not None else "adam"
+    hist = run_training(c, steps=args.steps, lr=lr, method=method, seed=args.seed,
+                        progress=False if args.json else None)
+    if args.plot:
+        from ..codegen import train as training
+        training.plot(hist.losses, args.plot, f"{c.program.name}: {method}, lr {lr:g}")
+    if args.json:
+        json.dump({"loss": hist.losses, "params": {k: v.tolist() for k, v in hist.params.items()}},
+                  sys.stdout, indent=1)
+        print()
+        return 0
+    sizes = c.program.realistic()
+    print(f"{c.program.name}: a random batch at " + ", ".join(f"{k} = {v}" for k, v in sizes.items())
+          + f", {method}, lr {lr:g}, {args.steps} steps, seed {args.seed}")
+    print(f"loss {hist.losses[0]:.6g} -> {hist.losses[-1]:.6g} in {hist.seconds:.2f} s")
+    if args.plot:
+        print(f"loss curve: {args.plot}")
+    return 0
+
+
+def export(args) -> int:
+    from ..codegen.tensor import export_tensor
+    path = export_tensor(args.spec, args.output)
+    print(f"wrote {path}: forward({{...}}) and gradients({{...}}) over the program's inputs and parameters")
+    return 0

@@ -1,0 +1,169 @@
+"""Print tensor trees: as NumPy code (generated modules, re-readable by our grammar) and as the
+formula a lecturer writes (``dW2 = h^T dlogits``, ``db2 = sum over the batch of dlogits``)."""
+from __future__ import annotations
+
+from fractions import Fraction
+
+from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+
+# binding strength: higher binds tighter (Python's order)
+_PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3, "neg": 4, "**": 5, "atom": 6}
+HELPERS = ("softmax", "log_softmax", "sigmoid", "relu", "one_hot", "scatter")
+
+
+def number(q: Fraction) -> str:
+    if q.denominator == 1:
+        return str(q.numerator)
+    f = float(q)
+    return repr(f) if Fraction(f) == q or len(repr(f)) < 12 else f"({q.numerator} / {q.denominator})"
+
+
+def _flatten(t, sign=1, num=None, den=None, up=True):
+    """(sign, numerator factors, denominator factors) of a product/quotient tree."""
+    num = [] if num is None else num
+    den = [] if den is None else den
+    if isinstance(t, Neg):
+        return _flatten(t.x, -sign, num, den, up)
+    if isinstance(t, Num) and t.value < 0:
+        return _flatten(Num(-t.value), -sign, num, den, up)
+    if isinstance(t, Bin) and t.op == "*":
+        sign, num, den = _flatten(t.a, sign, num, den, up)
+        return _flatten(t.b, sign, num, den, up)
+    if isinstance(t, Bin) and t.op == "/":
+        sign, num, den = _flatten(t.a, sign, num, den, up)
+        return _flatten(t.b, sign, num, den, not up)
+    if isinstance(t, Num) and t.value.denominator != 1 and t.value.numerator == 1:
+        t = Num(Fraction(t.value.denominator))
+        up = not up
+    if t != Num(Fraction(1)):
+        (num if up else den).append(t)
+    return sign, num, den
+
+
+def _prec(t) -> int:
+    if isinstance(t, Bin):
+        return _PREC.get(t.op, _PREC["cmp"])
+    if isinstance(t, Neg) or (isinstance(t, Num) and t.value < 0):
+        return _PREC["neg"]
+    return _PREC["atom"]
+
+
+class CodePrinter:
+    """NumPy source; ``np.`` for NumPy functions, helpers for softmax & co (defined in the module)."""
+
+    def __call__(self, t) -> str:
+        return self.p(t)
+
+    def wrap(self, t, prec: int, right: bool = False) -> str:
+        s = self.p(t)
+        mine = _prec(t)
+        return f"({s})" if mine < prec or (right and mine == prec) else s
+
+    def p(self, t) -> str:
+        if isinstance(t, Num):
+            return number(t.value)
+        if isinstance(t, Name):
+            return t.id
+        if isinstance(t, Const):
+            return repr(t.value)
+        if isinstance(t, Neg) and isinstance(t.x, Bin) and t.x.op in ("*", "/"):
+            return self.product(t)
+        if isinstance(t, Neg):
+            return "-" + self.wrap(t.x, _PREC["neg"] + 1 if isinstance(t.x, Neg) else _PREC["neg"])
+        if isinstance(t, Bin):
+            prec = _prec(t)
+            if t.op == "**":
+                return f"{self.wrap(t.a, prec + 1)} ** {self.wrap(t.b, prec)}"
+            if prec == _PREC["cmp"]:
+                return f"{self.wrap(t.a, 2)} {t.op} {self.wrap(t.b, 2)}"
+            if t.op in ("*", "/"):
+                return self.product(t)
+            return f"{self.wrap(t.a, prec)} {t.op} {self.wrap(t.b, prec, right=True)}"
+        if isinstance(t, Index):
+            return f"{self.wrap(t.x, _PREC['atom'])}[{self.items(t.items)}]"
+        if isinstance(t, Scatter):
+            return f"scatter({self.p(t.g)}, {self.p(t.x)}, np.s_[{self.items(t.items)}])"
+        if isinstance(t, Tuple):
+            inner = ", ".join(self.p(x) for x in t.items)
+            return f"({inner},)" if len(t.items) == 1 else f"({inner})"
+        if isinstance(t, Call):
+            return self.call(t)
+        raise TypeError(type(t).__name__)
+
+    def product(self, t) -> str:
+        """A chain of * and / as one fraction: -Y / (N * probs)."""
+        sign, num, den = _flatten(t)
+        factor = lambda f: self.wrap(f, _PREC["*"] + 1 if isinstance(f, Bin) and f.op == "@" else _PREC["*"])  # noqa: E731
+        top = " * ".join(factor(f) for f in num) or "1"
+        if den:
+            bottom = factor(den[0]) if len(den) == 1 else "(" + " * ".join(factor(f) for f in den) + ")"
+            top = f"{top} / {bottom}"
+        return ("-" if sign < 0 else "") + top
+
+    def items(self, items) -> str:
+        out = []
+        for it in items:
+            if isinstance(it, Slice):
+                out.append(("" if it.lo is None else self.p(it.lo)) + ":" + ("" if it.hi is None else self.p(it.hi)))
+            elif isinstance(it, Call) and it.fn == "arange":
+                out.append(f"np.arange({self.p(it.args[0])})")
+            else:
+                out.append(self.p(it))
+        return ", ".join(out)
+
+    def kw(self, t: Call) -> str:
+        return "".join(f", {k}={self.p(v)}" for k, v in t.kw)
+
+    def call(self, t: Call) -> str:
+        fn, a = t.fn, t.args
+        x = self.wrap(a[0], _PREC["atom"]) if a else ""
+        if fn == "transpose":
+            return f"{x}.T"
+        if fn in ("sum", "mean", "max"):
+            kws = ", ".join(f"{k}={self.p(v)}" for k, v in t.kw)
+            return f"{x}.{fn}({kws})"
+        if fn == "reshape":
+            return f"{x}.reshape{self.p(a[1]) if isinstance(a[1], Tuple) else '(' + self.p(a[1]) + ')'}"
+        if fn in ("exp", "log", "tanh", "sqrt", "ones_like", "zeros_like", "broadcast_to"):
+            return f"np.{fn}({', '.join(self.p(v) for v in a)})"
+        if fn == "float":
+            return self.p(a[0])
+        return f"{fn}({', '.join(self.p(v) for v in a)}{self.kw(t)})"
+
+
+class TextPrinter(CodePrinter):
+    """The lecturer's form: juxtaposition for matmul, ^T, and sums named by the axis they run over."""
+
+    def __init__(self, axis_names=None):
+        self.axis_names = axis_names or (lambda t, axis: f"axis {axis}")
+
+    def wrap(self, t, prec: int, right: bool = False) -> str:
+        if isinstance(t, Bin) and _prec(t) == _PREC["cmp"]:
+            return self.p(t)
+        return super().wrap(t, prec, right)
+
+    def p(self, t) -> str:
+        if isinstance(t, Bin) and t.op == "@":
+            return f"{self.wrap(t.a, 3)} {self.wrap(t.b, 3, right=True)}"
+        if isinstance(t, Bin) and t.op in (">", "<", ">=", "<=", "==", "!="):
+            return f"[{self.p(t.a)} {t.op} {self.p(t.b)}]"
+        return super().p(t)
+
+    def call(self, t: Call) -> str:
+        fn, a = t.fn, t.args
+        if fn == "transpose":
+            return f"{self.wrap(a[0], _PREC['atom'])}^T"
+        if fn in ("sum", "mean") and t.get("axis") is not None and len(t.kw) <= 2:
+            ax = t.get("axis")
+            axs = ax.items if isinstance(ax, Tuple) else (ax,)
+            over = " and ".join(self.axis_names(a[0], int(x.value)) for x in axs)
+            word = "sum" if fn == "sum" else "mean"
+            return f"{word} over {over} of {self.wrap(a[0], _PREC['*'] + 1)}"
+        if fn in ("exp", "log", "tanh", "sqrt"):
+            return f"{fn}({self.p(a[0])})"
+        if fn in ("ones_like",):
+            return f"ones_like({self.p(a[0])})"
+        return super().call(t)
+
+
+to_code = CodePrinter()

@@ -1,0 +1,299 @@
+"""Prove each derived dNAME equal to the direct derivative of the output, entry by entry, exactly.
+
+The program is instantiated at the spec's small sizes with one variable per entry.  Both sides are
+rational functions of those variables and of one variable per transcendental value (each exp, log,
+tanh, sigmoid of an entry; square roots are true roots, r*r = u).  Two rational functions are equal
+when they agree at random points of a large prime field (Schwartz-Zippel: a nonzero difference of
+degree d vanishes at a random point with probability at most d/p, p = 2^61 - 1), and every value
+here is exact field arithmetic: no rounding.  The derived side evaluates the backward formulas; the
+direct side differentiates the forward pass itself, forward mode, one seed per entry (d exp(u) =
+exp(u) du, d(u v) = u dv + v du, ...): it never sees the rules table.  Branches (relu, max,
+comparisons) are fixed by a real-valued shadow of the same point, so each point proves the identity
+on an open region of one branch; points fall in different regions.
+"""
+from __future__ import annotations
+
+import random
+import time
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import DeriveError, ProofError
+from .backward import Backward, derive_backward
+from .evaluate import evaluate
+
+P = 2**61 - 1          # a prime, 3 mod 4: square roots are u^((P+1)/4)
+MAX_ENTRIES = 20_000   # entries over all tensors at the small sizes; more is not what the proof is for
+_inv = np.frompyfunc(lambda x: pow(int(x), P - 2, P), 1, 1)
+
+
+class _NotSquare(Exception):
+    """A square root's argument is not a square at this point: draw another point."""
+
+
+def _o(x):
+    return np.asarray(x, dtype=object)
+
+
+class FV:
+    """A tensor at a proof point: exact field values v, tangents t (None: zero), real shadow f."""
+    __slots__ = ("f", "v", "t")
+
+    def __init__(self, f, v, t=None):
+        self.f, self.v, self.t = np.asarray(f, dtype=float), _o(v), None if t is None else _o(t)
+
+
+class FieldOps:
+    """The backend the evaluator runs on for the proof (see ``evaluate.NumpyOps`` for the float one)."""
+
+    def __init__(self, rng: random.Random):
+        self.rng, self.table = rng, {}
+
+    def oracle(self, fn: str, v):
+        """A random function of the value: the same argument always gives the same result."""
+        def one(x):
+            key = (fn, int(x))
+            if key not in self.table:
+                self.table[key] = self.rng.randrange(1, P)
+            return self.table[key]
+        return np.frompyfunc(one, 1, 1)(v) if np.ndim(v) else _o(one(v))
+
+    def const(self, q: Fraction):
+        return FV(float(q), q.numerator % P * pow(q.denominator, P - 2, P) % P)
+
+    def array(self, a):
+        a = np.asarray(a, dtype=float)
+        return FV(a, _o(a.astype(np.int64)) % P)
+
+    @staticmethod
+    def _t(t, shape):
+        return None if t is None else np.broadcast_to(_o(t), shape)
+
+    def _tsum(self, *ts):
+        ts = [t for t in ts if t is not None]
+        if not ts:
+            return None
+        out = ts[0]
+        for t in ts[1:]:
+            out = out + t
+        return out % P
+
+    def add(self, a, b):
+        v = _o((a.v + b.v) % P)
+        return FV(a.f + b.f, v, self._t(self._tsum(a.t, b.t), v.shape))
+
+    def neg(self, a):
+        return FV(-a.f, (-a.v) % P, None if a.t is None else (-a.t) % P)
+
+    def sub(self, a, b):
+        return self.add(a, self.neg(b))
+
+    def mul(self, a, b):
+        v = _o((a.v * b.v) % P)
+        t = self._tsum(None if a.t is None else a.t * b.v, None if b.t is None else a.v * b.t)
+        return FV(a.f * b.f, v, self._t(t, v.shape))
+
+    def div(self, a, b):
+        return self.mul(a, self._reciprocal(b))
+
+    def _reciprocal(self, b):
+        inv = _inv(b.v) if np.ndim(b.v) else _o(pow(int(b.v), P - 2, P))
+        t = None if b.t is None else (-b.t * inv * inv) % P
+        with np.errstate(divide="ignore"):
+            return FV(1.0 / b.f, inv, t)
+
+    def pow(self, a, q: Fraction):
+        with np.errstate(all="ignore"):
+            f = np.power(a.f, float(q))
+        if q.denominator == 1:
+            k = int(q)
+            base = a if k >= 0 else self._reciprocal(FV(a.f, a.v))
+            v = _o(1) if k == 0 else _pow(base.v, abs(k))
+            dv = _o(0) if k == 0 else (k * _pow(a.v, k - 1)) % P if k > 0 else (k * _pow(base.v, 1 - k)) % P
+        else:
+            if q.denominator == 2:
+                r = _sqrt(a.v)
+                v = _pow(r, q.numerator) if q.numerator > 0 else _pow(_inv(r) if np.ndim(r) else _o(pow(int(r), P - 2, P)), -q.numerator)
+            else:
+                v = self.oracle(f"pow{q}", a.v)
+            qq = q.numerator % P * pow(q.denominator, P - 2, P) % P
+            inv_a = _inv(a.v) if np.ndim(a.v) else _o(pow(int(a.v), P - 2, P))
+            dv = (qq * v * inv_a) % P
+        t = None if a.t is None else (dv * a.t) % P
+        return FV(f, _o(v) % P, t)
+
+    def matmul(self, a, b):
+        v = (a.v @ b.v) % P
+        t = self._tsum(None if a.t is None else a.t @ b.v, None if b.t is None else a.v @ b.t)
+        return FV(a.f @ b.f, v, t)
+
+    def _unary(self, fn, a, f, dv):
+        v = self.oracle(fn, a.v)
+        return FV(f, v, None if a.t is None else (dv(v) * a.t) % P)
+
+    def exp(self, a):
+        return self._unary("exp", a, np.exp(a.f), lambda v: v)
+
+    def log(self, a):
+        out = self.oracle("log", a.v)
+        inv = _inv(a.v) if np.ndim(a.v) else _o(pow(int(a.v), P - 2, P))
+        with np.errstate(all="ignore"):
+            return FV(np.log(a.f), out, None if a.t is None else (inv * a.t) % P)
+
+    def tanh(self, a):
+        return self._unary("tanh", a, np.tanh(a.f), lambda v: (1 - v * v) % P)
+
+    def sigmoid(self, a):
+        return self._unary("sigmoid", a, 1 / (1 + np.exp(-a.f)), lambda v: (v * (1 - v)) % P)
+
+    def relu(self, a):
+        mask = _o((a.f > 0).astype(np.int64))
+        return FV(np.maximum(a.f, 0), a.v * mask, None if a.t is None else a.t * mask)
+
+    def compare(self, op, a, b):
+        from .evaluate import NumpyOps
+        m = NumpyOps().compare(op, a.f, b.f)
+        return FV(m, _o(m.astype(np.int64)))
+
+    def sum(self, a, ax, keep):
+        return FV(np.sum(a.f, axis=ax, keepdims=keep), np.sum(a.v, axis=ax, keepdims=keep) % P,
+                  None if a.t is None else np.sum(a.t, axis=ax, keepdims=keep) % P)
+
+    def max(self, a, ax, keep):
+        axes_ = tuple(range(a.f.ndim)) if ax is None else ax
+        f, v, t = a.f, a.v, a.t
+        for k in sorted(axes_, reverse=True):
+            i = np.expand_dims(np.argmax(f, axis=k), k)
+            f, v = np.take_along_axis(f, i, k), np.take_along_axis(v, i, k)
+            t = None if t is None else np.take_along_axis(np.broadcast_to(t, a.v.shape) if t.shape != a.v.shape else t, i, k)
+        if not keep:
+            f, v = np.squeeze(f, axes_), np.squeeze(v, axes_)
+            t = None if t is None else np.squeeze(t, axes_)
+        return FV(f, v, t)
+
+    def transpose(self, a):
+        return FV(a.f.T, a.v.T, None if a.t is None else a.t.T)
+
+    def reshape(self, a, shape):
+        return FV(a.f.reshape(shape), a.v.reshape(shape), None if a.t is None else np.reshape(a.t, shape))
+
+    def broadcast_to(self, a, shape):
+        return FV(np.broadcast_to(a.f, shape), np.broadcast_to(a.v, shape),
+                  None if a.t is None else np.broadcast_to(a.t, shape))
+
+    def index(self, a, key):
+        t = None if a.t is None else np.broadcast_to(a.t, a.v.shape)[key]
+        return FV(a.f[key], a.v[key], t)
+
+    def scatter(self, g, shape, key):
+        f, v = np.zeros(shape), _o(np.zeros(shape, dtype=np.int64))
+        np.add.at(f, key, g.f)
+        np.add.at(v, key, np.broadcast_to(g.v, v[key].shape))
+        return FV(f, v % P)
+
+    def shape(self, a):
+        return a.v.shape
+
+
+def _pow(v, k: int):
+    return np.frompyfunc(lambda x: pow(int(x), k, P), 1, 1)(v) if np.ndim(v) else _o(pow(int(v), k, P))
+
+
+def _sqrt(v):
+    def one(x):
+        r = pow(int(x), (P + 1) // 4, P)
+        if r * r % P != int(x) % P:
+            raise _NotSquare
+        return r
+    return np.frompyfunc(one, 1, 1)(v) if np.ndim(v) else _o(one(v))
+
+
+@dataclass(frozen=True)
+class TensorProof:
+    """The verdict for one dNAME: every entry equal to the direct derivative at every point."""
+    name: str
+    entries: int
+    proven: bool
+    points: int
+    seconds: float
+    first_failure: tuple | None = None    # the entry's index where the two sides differ
+
+
+def _point(prog, rng: random.Random, ops: FieldOps, nrng) -> dict:
+    sizes = dict(prog.sizes)
+    env = {}
+    for t in prog.leaves:
+        shape = prog.leaf_shape(t, sizes)
+        if t.name in prog.integer_inputs:
+            env[t.name] = nrng.integers(0, prog.integer_inputs[t.name], size=shape)
+            continue
+        f = nrng.standard_normal(shape)
+        v = _o(np.array([rng.randrange(1, P) for _ in range(int(np.prod(shape)))], dtype=object).reshape(shape))
+        env[t.name] = FV(f, v)
+    return env
+
+
+def prove_backward(program, points: int = 3, seed: int = 0) -> dict[str, TensorProof]:
+    """Prove every line of the derived backward pass; name -> TensorProof."""
+    bw = program if isinstance(program, Backward) else derive_backward(program)
+    prog = bw.program
+    sizes = dict(prog.sizes)
+    total = sum(int(np.prod(x.shape)) for x in bw.lines)
+    if total > MAX_ENTRIES:
+        raise DeriveError(f"{total} gradient entries at the spec's sizes: make the sizes smaller to prove it "
+                          f"(at most {MAX_ENTRIES})")
+    rng, nrng = random.Random(seed), np.random.default_rng(seed)
+    order = [name for name, _, _ in prog.forward]
+    ok = {x.name: True for x in bw.lines}
+    failure: dict = {}
+    took = {x.name: 0.0 for x in bw.lines}
+    for _ in range(points):
+        for _attempt in range(2000):
+            ops = FieldOps(rng)
+            try:
+                env = _point(prog, rng, ops, nrng)
+                base = dict(env)
+                prefix = {}
+                for name, tree, _ in prog.forward:
+                    prefix[name] = dict(base)
+                    base[name] = evaluate(tree, base, ops, sizes)
+                derived = dict(base)
+                for line in bw.lines:
+                    derived[line.target] = evaluate(line.tree, derived, ops, sizes)
+                break
+            except _NotSquare:
+                continue
+        else:
+            raise DeriveError("could not find a proof point where every square root exists")
+        for line in bw.lines:
+            t0 = time.perf_counter()
+            d = np.broadcast_to(derived[line.target].v, line.shape)
+            start = order.index(line.name) + 1 if line.name in order else 0
+            for idx in np.ndindex(*line.shape):
+                seed_env = dict(prefix[line.name]) if line.name in order else dict(env)
+                x = base[line.name]
+                tangent = _o(np.zeros(line.shape, dtype=np.int64))
+                tangent[idx] = 1
+                seed_env[line.name] = FV(x.f, x.v, tangent)
+                for name, tree, _ in prog.forward[start:]:
+                    seed_env[name] = evaluate(tree, seed_env, ops, sizes)
+                out = seed_env[prog.output]
+                direct = 0 if out.t is None else int(out.t) % P
+                if int(d[idx]) % P != direct:
+                    ok[line.name] = False
+                    failure.setdefault(line.name, idx)
+                    break
+            took[line.name] += time.perf_counter() - t0
+    proofs = {}
+    for line in bw.lines:
+        proofs[line.name] = TensorProof(line.target, int(np.prod(line.shape)), ok[line.name], points,
+                                        took[line.name], failure.get(line.name))
+    return proofs
+
+
+def assert_proven(proofs: dict):
+    bad = [p.name for p in proofs.values() if not p.proven]
+    if bad:
+        raise ProofError("derived backward pass not equal to the direct derivative for " + ", ".join(bad))

@@ -1,0 +1,92 @@
+"""PyTorch's reading of a tensor program: an interpreter of the parsed tree with torch's own functions.
+
+Independent of derive's evaluator, printer and rules table: softmax, log_softmax, mean and max are
+torch's, and gradients come from torch autograd (float64).
+"""
+from __future__ import annotations
+
+import numpy as np
+import torch
+
+from derive.tensor.grammar import Bin, Call, Const, Index, Name, Neg, Num, Slice
+from derive.tensor.shapes import axes, const_int, dims, keepdims
+
+F64 = torch.float64
+_CMP = {">": torch.gt, "<": torch.lt, ">=": torch.ge, "<=": torch.le, "==": torch.eq, "!=": torch.ne}
+
+
+def _t(node, env, sizes):
+    if isinstance(node, Num):
+        return torch.tensor(float(node.value), dtype=F64)
+    if isinstance(node, Name):
+        if node.id in env:
+            return env[node.id]
+        return torch.tensor(float(sizes[node.id]), dtype=F64)
+    if isinstance(node, Neg):
+        return -_t(node.x, env, sizes)
+    if isinstance(node, Bin):
+        a = _t(node.a, env, sizes)
+        if node.op == "**":
+            e = node.b.value if isinstance(node.b, Num) else -node.b.x.value
+            return a ** float(e)
+        b = _t(node.b, env, sizes)
+        if node.op in _CMP:
+            return _CMP[node.op](a, b).to(F64)
+        return {"+": torch.add, "-": torch.sub, "*": torch.mul, "/": torch.div, "@": torch.matmul}[node.op](a, b)
+    if isinstance(node, Index):
+        key = []
+        for it in node.items:
+            if isinstance(it, Const) and it.value is None:
+                key.append(None)
+            elif isinstance(it, Slice):
+                key.append(slice(None if it.lo is None else const_int(it.lo, sizes),
+                                 None if it.hi is None else const_int(it.hi, sizes)))
+            elif isinstance(it, Call) and it.fn == "arange":
+                key.append(torch.arange(const_int(it.args[0], sizes)))
+            elif isinstance(it, Name) and it.id in env:
+                key.append(env[it.id].long())
+            else:
+                key.append(const_int(it, sizes))
+        return _t(node.x, env, sizes)[tuple(key)]
+    fn = node.fn
+    if fn == "one_hot":
+        return torch.nn.functional.one_hot(env[node.args[0].id].long(), const_int(node.args[1], sizes)).to(F64)
+    x = _t(node.args[0], env, sizes)
+    simple = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+              "relu": torch.relu, "sqrt": torch.sqrt, "float": lambda v: v, "transpose": lambda v: v.T,
+              "ones_like": torch.ones_like, "zeros_like": torch.zeros_like}
+    if fn in simple:
+        return simple[fn](x)
+    if fn == "reshape":
+        return x.reshape(dims(node.args[1], sizes))
+    if fn == "broadcast_to":
+        return x.broadcast_to(dims(node.args[1], sizes))
+    ax = axes(node, x.dim(), sizes)
+    if fn in ("softmax", "log_softmax"):
+        (k,) = ax if ax is not None else (0,)
+        return (torch.softmax if fn == "softmax" else torch.log_softmax)(x, dim=k)
+    keep = keepdims(node)
+    if fn == "sum":
+        return x.sum() if ax is None and not keep else x.sum(dim=ax if ax is not None else tuple(range(x.dim())), keepdim=keep)
+    if fn == "mean":
+        return x.mean() if ax is None and not keep else x.mean(dim=ax if ax is not None else tuple(range(x.dim())), keepdim=keep)
+    if fn == "max":
+        return x.amax(dim=ax if ax is not None else tuple(range(x.dim())), keepdim=keep)
+    raise NotImplementedError(fn)
+
+
+def torch_gradients(prog, values: dict, sizes: dict):
+    """(output, {param: gradient}) by torch autograd, float64."""
+    env = {}
+    for t in prog.leaves:
+        v = torch.tensor(np.asarray(values[t.name]))
+        if t.kind == "param":
+            v = v.to(F64).requires_grad_(True)
+        elif t.name not in prog.integer_inputs:
+            v = v.to(F64)
+        env[t.name] = v
+    for name, tree, _ in prog.forward:
+        env[name] = _t(tree, env, sizes)
+    out = env[prog.output]
+    out.backward()
+    return out.item(), {p: env[p].grad.numpy() for p in prog.params}
