@@ -49,6 +49,9 @@ def _t(node, env, sizes):
                 key.append(const_int(it, sizes))
         return _t(node.x, env, sizes)[tuple(key)]
     fn = node.fn
+    if fn == "stack":
+        return torch.stack([_t(x, env, sizes) for x in node.args[0].items], dim=const_int(node.get("axis", Num(0)), sizes)
+                           if node.get("axis") is not None else 0)
     if fn == "one_hot":
         return torch.nn.functional.one_hot(env[node.args[0].id].long(), const_int(node.args[1], sizes)).to(F64)
     x = _t(node.args[0], env, sizes)

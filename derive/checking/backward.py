@@ -174,8 +174,10 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
                 msg = f"uses {target} itself: a line must compute {target} from other values"
             return LineVerdict(k, target, False, [{"kind": "unusable", "message": msg}])
         except (ValueError, IndexError, TypeError) as e:
+            fixes = diagnose(target, tree, None, bw, truths[0], helpers[0])
             return LineVerdict(k, target, False, [{"kind": "shape", "message":
-                               f"cannot be computed: {_reason(e)}; {target} must have {name}'s shape {fmt(shape)}"}])
+                               f"cannot be computed ({_reason(e)}); {target} must have {name}'s shape {fmt(shape)}"}]
+                               + [d for d in fixes if d["kind"] not in ("shape", "value")])
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)
     return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]))
@@ -193,12 +195,17 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
         if all(d["kind"] != kind for d in out):
             out.append({"kind": kind, "message": message})
 
-    if got.shape != shape:
+    if got is None:
+        pass
+    elif got.shape != shape:
+        add("shape", f"wrong shape {fmt(got.shape)}: {target} must have {name}'s shape {fmt(shape)}")
         if got.T.shape == shape and same(got.T, want):
             add("transpose", f"transposed: it has shape {fmt(got.shape)}, its transpose is right; "
                              f"{target} must have {name}'s shape {fmt(shape)}")
         else:
             summed = _unbroadcast(got, shape)
+            if summed is not None and summed.size == got.size:     # only size-1 axes: a reshape, not a sum
+                summed = None
             if summed is not None and same(summed, want):
                 axes = tuple(i for i in range(got.ndim) if i < got.ndim - len(shape)
                              or got.shape[i] != shape[i - (got.ndim - len(shape))])
@@ -207,7 +214,9 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
                                   f"over it (shape {fmt(got.shape)}, needs {fmt(shape)})")
     elif same(-got, want):
         add("sign", f"wrong sign: {target} is the negative of this")
-    else:
+    elif got.ndim == 2 and same(got.T, want):
+        add("transpose", f"transposed: its transpose is right ({target} is square here, so the shape cannot tell)")
+    elif got is not None:
         sizes = truth.sizes
         for sname, n in sizes.items():
             if n > 1 and same(got / n, want):
@@ -230,14 +239,11 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
             continue
         if same(v, want):
             add(kind, message + f": {target} = {to_code(variant)} is right")
-    if not out:
-        if got.shape != shape:
-            add("shape", f"wrong shape {fmt(got.shape)}: {target} must have {name}'s shape {fmt(shape)}")
-        else:
-            err = np.abs(got - want)
-            idx = np.unravel_index(int(np.nanargmax(err)), shape) if err.size else ()
-            add("value", f"not equal to dJ/d{name} (largest difference {float(np.nanmax(err)) if err.size else 0:.3g}"
-                         f" at entry {tuple(int(i) for i in idx)})")
+    if not out and got is not None:
+        err = np.abs(got - want)
+        idx = np.unravel_index(int(np.nanargmax(err)), shape) if err.size else ()
+        add("value", f"not equal to dJ/d{name} (largest difference {float(np.nanmax(err)) if err.size else 0:.3g}"
+                     f" at entry {tuple(int(i) for i in idx)})")
     return out
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..errors import DeriveError
+from ..errors import DeriveError, FormulaError
 from .grammar import Call, Const, Name, Num, names
 from .printer import TextPrinter, to_code
 from .program import Program, load_program
@@ -51,11 +51,8 @@ class Backward:
     @property
     def printer(self) -> TextPrinter:
         prog = self.program
-        sizes = dict(prog.sizes)
-        env = gradient_env(prog, sizes)
-        sym_sizes = {n: _PRIMES[i] for i, n in enumerate(sizes)}
-        sym_env = gradient_env(prog, sym_sizes)
-        c = Builder(env, sizes, sym_env, sym_sizes)
+        c = builder(prog)
+        sym_env, sym_sizes = c.sym_env, c.sym_sizes
 
         def axis_name(t, axis):
             from .shapes import infer
@@ -65,6 +62,25 @@ class Backward:
                 return "the batch"
             return to_code(dim)
         return TextPrinter(axis_name)
+
+
+def builder(prog: Program) -> Builder:
+    """The tree builder, with each size a distinct prime so that dimensions can be named.
+
+    When constant slices tie sizes together (a convolution's X[:, 0:4]), only the batch size varies
+    (the only size the realistic checks change) and other dimensions print as numbers.
+    """
+    sizes = dict(prog.sizes)
+    if len(sizes) > len(_PRIMES):
+        raise DeriveError(f"at most {len(_PRIMES)} size names")
+    env = gradient_env(prog, sizes)
+    for names_ in (list(sizes), [prog.batch] if prog.batch else []):
+        sym_sizes = {**sizes, **{n: _PRIMES[i] for i, n in enumerate(names_)}}
+        try:
+            return Builder(env, sizes, gradient_env(prog, sym_sizes), sym_sizes)
+        except FormulaError:
+            continue
+    return Builder(env, sizes, env, sizes)
 
 
 def gradient_env(prog: Program, sizes: dict) -> dict:
@@ -100,11 +116,8 @@ def derive_backward(program) -> Backward:
     """The backward pass of a Program (or a spec path / bundled example name)."""
     prog = program if isinstance(program, Program) else load_program(program)
     sizes = dict(prog.sizes)
-    sym_sizes = {n: _PRIMES[i] for i, n in enumerate(sizes)}
-    if len(sizes) > len(_PRIMES):
-        raise DeriveError(f"at most {len(_PRIMES)} size names")
     env = gradient_env(prog, sizes)
-    c = Builder(env, sizes, gradient_env(prog, sym_sizes), sym_sizes)
+    c = builder(prog)
     live = ancestors(prog)
     kinds = {t.name: t.kind for t in prog.leaves}
     readers: dict = {}

@@ -70,6 +70,9 @@ class NumpyOps:
         np.add.at(out, key, g)
         return out
 
+    def stack(self, parts, axis):
+        return np.stack([np.broadcast_to(p, np.shape(parts[0])) for p in parts], axis=axis)
+
     def shape(self, a):
         return np.shape(a)
 
@@ -132,6 +135,9 @@ class _Eval:
         if fn == "one_hot":
             idx = np.asarray(self.env[node.args[0].id]).astype(np.int64)
             return B.array(np.eye(const_int(node.args[1], self.sizes))[idx])
+        if fn == "stack":
+            parts = [self(x) for x in node.args[0].items]
+            return B.stack(parts, const_int(node.get("axis", Num(Fraction(0))), self.sizes))
         x = self(node.args[0])
         if fn in ("exp", "log", "tanh", "sigmoid", "relu"):
             return getattr(B, fn)(x)

@@ -23,12 +23,13 @@ FUNCS = {
     "sum": (1, 2, ("axis", "dim", "keepdims", "keepdim")), "mean": (1, 2, ("axis", "dim", "keepdims", "keepdim")),
     "max": (1, 2, ("axis", "dim", "keepdims", "keepdim")), "reshape": (2, 9, ()), "transpose": (1, 1, ()),
     "one_hot": (2, 2, ("num_classes",)), "broadcast_to": (2, 2, ()), "ones_like": (1, 1, ()),
-    "zeros_like": (1, 1, ()), "float": (1, 1, ()), "arange": (1, 1, ()),
+    "zeros_like": (1, 1, ()), "float": (1, 1, ()), "arange": (1, 1, ()), "stack": (1, 2, ("axis", "dim")),
 }
 ALIASES = {"view": "reshape", "t": "transpose", "double": "float", "logsoftmax": "log_softmax",
-           "amax": "max", "expand": "broadcast_to", "range": "arange"}
+           "amax": "max", "expand": "broadcast_to", "range": "arange", "clone": "float",
+           "detach": "float"}
 PREFIXES = {"np", "numpy", "torch", "F", "nn", "functional"}
-RESERVED = set(FUNCS) | set(ALIASES) | PREFIXES | {"T", "None", "True", "False", "scatter", "forward",
+RESERVED = set(FUNCS) | set(ALIASES) | PREFIXES | {"None", "True", "False", "scatter", "forward",
                                                    "gradients", "NAME", "PARAMS", "INPUTS"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
                     r"|(?P<op>\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=]))")
@@ -264,6 +265,17 @@ class _Parser:
         kind, t = self.take()
         if kind == "num":
             return Num(Fraction(t))
+        if t == "[":                       # a list, as stack([a, b]) takes it
+            self.nest()
+            items = [self.expr()]
+            while self.peek()[1] == ",":
+                self.take()
+                if self.peek()[1] == "]":
+                    break
+                items.append(self.expr())
+            self.take("]")
+            self.depth -= 1
+            return Tuple(tuple(items))
         if t == "(":
             self.nest()
             first = self.expr()
@@ -304,6 +316,8 @@ class _Parser:
 
 def _call(fn: str, args: tuple, kw: tuple) -> Call:
     lo, hi, keys = FUNCS[fn]
+    if fn == "one_hot" and len(args) == 1 and len(kw) == 1 and kw[0][0] == "num_classes":
+        args, kw = args + (kw[0][1],), ()
     if not lo <= len(args) <= hi:
         raise FormulaError(f"{fn}() takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), got {len(args)}")
     norm = []
@@ -312,11 +326,9 @@ def _call(fn: str, args: tuple, kw: tuple) -> Call:
             raise FormulaError(f"{fn}() has no keyword {k!r}")
         k = {"dim": "axis", "keepdim": "keepdims"}.get(k, k)
         norm.append((k, v))
-    if fn in ("sum", "mean", "max", "softmax", "log_softmax") and len(args) == 2:
+    if fn in ("sum", "mean", "max", "softmax", "log_softmax", "stack") and len(args) == 2:
         norm.insert(0, ("axis", args[1]))
         args = args[:1]
-    if fn == "one_hot" and norm:
-        args, norm = args + (norm[0][1],), []
     if len({k for k, _ in norm}) != len(norm):
         raise FormulaError(f"{fn}() got a keyword twice")
     return Call(fn, args, tuple(norm))

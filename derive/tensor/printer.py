@@ -128,6 +128,8 @@ class CodePrinter:
             return f"np.{fn}({', '.join(self.p(v) for v in a)})"
         if fn == "float":
             return self.p(a[0])
+        if fn == "stack":
+            return f"np.stack([{', '.join(self.p(x) for x in a[0].items)}]{self.kw(t)})"
         return f"{fn}({', '.join(self.p(v) for v in a)}{self.kw(t)})"
 
 

@@ -190,8 +190,13 @@ class FieldOps:
     def scatter(self, g, shape, key):
         f, v = np.zeros(shape), _o(np.zeros(shape, dtype=np.int64))
         np.add.at(f, key, g.f)
-        np.add.at(v, key, np.broadcast_to(g.v, v[key].shape))
+        np.add.at(v, key, g.v)
         return FV(f, v % P)
+
+    def stack(self, parts, axis):
+        t = [p.t if p.t is not None else _o(np.zeros(p.v.shape, dtype=np.int64)) for p in parts]
+        return FV(np.stack([p.f for p in parts], axis), np.stack([p.v for p in parts], axis),
+                  None if all(p.t is None for p in parts) else np.stack([np.broadcast_to(x, parts[0].v.shape) for x in t], axis))
 
     def shape(self, a):
         return a.v.shape

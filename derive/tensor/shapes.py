@@ -7,6 +7,7 @@ to :class:`Info` (shape, and whether the tensor holds integers: an index input).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from ..errors import FormulaError
 from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
@@ -202,6 +203,16 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     fn = node.fn
     if fn == "arange":
         raise FormulaError("arange/range is only allowed as an index")
+    if fn == "stack":
+        if not isinstance(node.args[0], Tuple):
+            raise FormulaError("stack takes a list of tensors: stack([a, b])")
+        parts = [infer(x, env, sizes, limit).shape for x in node.args[0].items]
+        if any(p != parts[0] for p in parts):
+            raise FormulaError("stack: the tensors have different shapes " + ", ".join(map(fmt, parts)))
+        k = const_int(node.get("axis", Num(Fraction(0))), sizes)
+        if not 0 <= k <= len(parts[0]):
+            raise FormulaError(f"stack: axis {k} is out of range")
+        return Info(parts[0][:k] + (len(parts),) + parts[0][k:])
     x = infer(node.args[0], env, sizes, limit)
     s = x.shape
     if fn in ("sum", "mean", "max"):

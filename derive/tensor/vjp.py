@@ -33,8 +33,7 @@ RULES_BINARY = {
     "/": lambda g, a, b, y, c: (c.unbroadcast(c.div(g, b), a),
                                 c.unbroadcast(c.neg(c.div(c.mul(g, a), c.pow(b, 2))), b)),
     # x ** p (p a number): p x^(p-1)
-    "**": lambda g, a, b, y, c: (c.mul(g, c.mul(b, c.pow(a, b.value - 1))) if b.value != 2
-                                 else c.mul(c.mul(TWO, g), a), None),
+    "**": lambda g, a, b, y, c: (c.power_rule(g, a, b), None),
     "@": lambda g, a, b, y, c: c.matmul_vjp(g, a, b),
 }
 
@@ -58,14 +57,16 @@ RULES = {
                                         Bin("==", node.args[0], c.expand(y, node))),),
     # softmax: y (g - sum(g y)) over the softmax axis
     "softmax": lambda g, node, y, c: (c.mul(y, c.sub(g, c.total(c.mul(g, y), node))),),
-    # log-softmax: g - softmax(x) sum(g) over the axis, softmax(x) = exp(y)
-    "log_softmax": lambda g, node, y, c: (c.sub(g, c.mul(Call("exp", (y,)), c.total(g, node))),),
+    # log-softmax: g - softmax(x) sum(g) over the axis
+    "log_softmax": lambda g, node, y, c: (c.sub(g, c.mul(Call("softmax", node.args, node.kw), c.total(g, node))),),
     # indexing / embedding lookup: g added back into zeros shaped like x at the same index
     "index": lambda g, node, y, c: (Scatter(g, node.x, node.items),),
     "one_hot": lambda g, node, y, c: (None, None),
     "ones_like": lambda g, node, y, c: (None,),
     "zeros_like": lambda g, node, y, c: (None,),
     "compare": lambda g, node, y, c: (None, None),
+    # stack: each stacked tensor gets its slice of g
+    "stack": lambda g, node, y, c: tuple(c.take(g, k, node) for k in range(len(node.args[0].items))),
 }
 
 
@@ -79,6 +80,8 @@ def rule(node):
         return RULES["neg"], (node.x,)
     if isinstance(node, Index):
         return RULES["index"], (node.x,)
+    if isinstance(node, Call) and node.fn == "stack":
+        return RULES["stack"], node.args[0].items
     if isinstance(node, Call) and node.fn in RULES:
         return RULES[node.fn], node.args[:1] if node.fn not in ("one_hot",) else node.args
     raise DeriveError(f"no vector-Jacobian product rule for {getattr(node, 'fn', type(node).__name__)}")
@@ -89,7 +92,7 @@ class Builder:
 
     def __init__(self, env: dict, sizes: dict, sym_env: dict, sym_sizes: dict):
         self.env, self.sizes, self.sym_env, self.sym_sizes = env, sizes, sym_env, sym_sizes
-        self.primes = {p: n for n, p in sym_sizes.items()}
+        self.primes = {p: n for n, p in sym_sizes.items() if sizes.get(n) != p}
 
     def shape(self, t) -> tuple:
         return infer(t, self.env, self.sizes, limit=False).shape
@@ -101,6 +104,9 @@ class Builder:
             while n % p == 0:
                 n //= p
                 out = Name(name) if out is None else Bin("*", out, Name(name))
+        same = [name for name, small in self.sizes.items() if small == n and name not in self.primes.values()]
+        if out is None and len(same) == 1 and n > 1:      # a fixed size with a value no other size has
+            return Name(same[0])
         if n != 1 or out is None:
             num = Num(Fraction(n))
             return num if out is None else Bin("*", out, num)
@@ -129,8 +135,9 @@ class Builder:
         if isinstance(b, Neg):
             return self.neg(self.mul(a, b.x))
         for x, other in ((a, b), (b, a)):   # (g * ones_like(s)) * other: the ones are other's shape
-            if _ones(x) is not None and self.shape(other) == self.shape(x):
-                return self.mul(x.a, other)
+            found = _without_ones(x)
+            if found is not None and self.shape(other) == self.shape(found[1]):
+                return self.mul(found[0], other)
         return Bin("*", a, b)
 
     def div(self, a, b):
@@ -178,6 +185,8 @@ class Builder:
         ax = axes(node, nd, self.sizes)
         if ax is None or keepdims(node) or not self.shape(g):
             return g
+        if ax == tuple(range(len(ax))):      # leading axes: broadcasting puts them back by itself
+            return g
         items = tuple(Const(None) if i in ax else ALL for i in range(nd))
         while items and items[-1] == ALL:
             items = items[:-1]
@@ -207,6 +216,21 @@ class Builder:
         n = _prod([shape[i] for i in (ax if ax is not None else range(len(shape)))])
         return self.dim_tree(n)
 
+    def power_rule(self, g, a, b):
+        """g p a^(p-1) for a number p (2 a for a square)."""
+        p = b.value if isinstance(b, Num) else -b.x.value
+        if p == 2:
+            return self.mul(g, self.mul(TWO, a))
+        if p == 1:
+            return g
+        return self.mul(g, self.mul(Num(p), self.pow(a, p - 1)))
+
+    def take(self, g, k: int, node: Call):
+        """g[:, k] along the stacking axis of ``node``."""
+        from .shapes import const_int
+        axis = const_int(node.get("axis", Num(Fraction(0))), self.sizes)
+        return Index(g, (ALL,) * axis + (Num(Fraction(k)),))
+
     def matmul_vjp(self, g, a, b):
         """C = A @ B: dA = dC B^T, dB = A^T dC (vectors and stacked A handled as NumPy shapes them)."""
         sa, sb = self.shape(a), self.shape(b)
@@ -226,10 +250,19 @@ class Builder:
         return Bin("@", g, T(b)), Bin("@", T(flat(a, k)), flat(g, m))
 
 
-def _ones(t):
-    """t if it is ``g * ones_like(x)`` (a broadcast), else None."""
-    if isinstance(t, Bin) and t.op == "*" and isinstance(t.b, Call) and t.b.fn == "ones_like":
-        return t
+def _without_ones(t):
+    """(t without its factor ones_like(s), ones_like(s)) if t is a product/quotient holding one, else None."""
+    if isinstance(t, Bin) and t.op == "*":
+        if isinstance(t.b, Call) and t.b.fn == "ones_like":
+            return t.a, t.b
+        for side in ("a", "b"):
+            found = _without_ones(getattr(t, side))
+            if found is not None:
+                return Bin("*", found[0], t.b) if side == "a" else Bin("*", t.a, found[0]), found[1]
+    if isinstance(t, Bin) and t.op == "/":
+        found = _without_ones(t.a)
+        if found is not None:
+            return Bin("/", found[0], t.b), found[1]
     return None
 
 
