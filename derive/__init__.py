@@ -17,6 +17,9 @@ _EXPORTS = {
     "Network": "derive.model.graph", "bundled_examples": "derive.model.spec",
     "Verdict": "derive.checking.verdict", "check": "derive.checking.checker",
     "compile": "derive.codegen.compile",
+    "load_program": "derive.tensor.program", "derive_backward": "derive.tensor.backward",
+    "prove_backward": "derive.tensor.proof", "compile_tensor": "derive.codegen.tensor",
+    "check_backward": "derive.checking.backward",
     "DeriveError": "derive.errors", "FormulaError": "derive.errors", "ProofError": "derive.errors",
     "SpecError": "derive.errors",
 }

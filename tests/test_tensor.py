@@ -70,3 +70,27 @@ def test_generated_code_is_reread_by_the_grammar_as_a_right_backward_file():
         if "scatter(" in bw.code():
             continue
         assert check_backward(bw, bw.code()).correct, name
+
+
+def test_cli_verify_train_export(tmp_path, capsys):
+    import importlib.util
+    import json
+
+    from derive.cli import main
+    assert main(["verify", "rnn", "--json"]) == 0
+    out = json.loads(capsys.readouterr().out)
+    assert out["all_proven"] and "dWh = h2^T da3 + h1^T da2" in [x["formula"] for x in out["lines"]]
+    assert main(["train", "cs231n", "--steps", "300", "--json"]) == 0
+    losses = json.loads(capsys.readouterr().out)["loss"]
+    assert losses[-1] < 0.8 * losses[0]
+    path = tmp_path / "ninja_grads.py"
+    assert main(["export", "ninja", "-o", str(path)]) == 0
+    spec = importlib.util.spec_from_file_location("ninja_grads", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    c = compile_tensor("ninja")
+    v = make_values(c.program, c.program.realistic(32), 3)
+    values = {**v["inputs"], **v["params"]}
+    J, grads = mod.gradients(*[values[t.name] for t in c.program.leaves])
+    tJ, tgrads = torch_gradients(c.program, values, c.program.realistic(32))
+    assert abs(J - tJ) < 1e-10 and all(np.allclose(grads[p], tgrads[p], rtol=0, atol=1e-10) for p in grads)

@@ -209,9 +209,10 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
             if summed is not None and same(summed, want):
                 axes = tuple(i for i in range(got.ndim) if i < got.ndim - len(shape)
                              or got.shape[i] != shape[i - (got.ndim - len(shape))])
+                batch = truth.sizes.get(prog.batch) if prog.batch else None
+                what = ", ".join(f"{a} (the batch)" if got.shape[a] == batch else str(a) for a in axes)
                 add("not_summed", f"not summed where broadcasting happened: {name} was broadcast along "
-                                  f"axis {', '.join(map(str, axes))} in the forward pass, so {target} must sum "
-                                  f"over it (shape {fmt(got.shape)}, needs {fmt(shape)})")
+                                  f"axis {what} in the forward pass, so {target} must sum over it")
     elif same(-got, want):
         add("sign", f"wrong sign: {target} is the negative of this")
     elif got.ndim == 2 and same(got.T, want):
@@ -224,9 +225,11 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
                     if sname == prog.batch else f"missing a factor 1/{sname}")
             elif n > 1 and same(got * n, want):
                 add("scale", f"divided by {sname} once too often")
-            elif n > 2 and (same(got * (n - 1) / n, want) or same(got * n / (n - 1), want)):
-                add("n_minus_1", f"uses {sname}-1 where {sname} belongs (or {sname} where {sname}-1 belongs): "
-                                 f"check the 1/{sname} of the mean and variance")
+            elif n > 2 and same(got * (n - 1) / n, want):
+                add("n_minus_1", f"divides by {sname}-1 where {sname} belongs (the mean over {sname} is 1/{sname})")
+            elif n > 2 and same(got * n / (n - 1), want):
+                add("n_minus_1", f"divides by {sname} where {sname}-1 belongs (the program's variance is "
+                                 f"Bessel-corrected: 1/({sname}-1))")
         for factor_name, factor in activation_factors(prog, truth.forward, shape):
             if same(got * factor, want):
                 add("activation", f"missing {factor_name}")

@@ -89,8 +89,14 @@ def run(args) -> int:
         from ..notes.pdf import engine_for
         for lang in langs:
             engine_for(lang)      # one clear line before any work when no engine is installed
+    from .tensor import is_tensor
     for spec in specs:
-        for path in write(spec, out, formats, langs, args.param, args.notation):
+        if is_tensor(spec):
+            from ..notes.tensor import write as write_tensor
+            paths = write_tensor(spec, out, formats, langs)
+        else:
+            paths = write(spec, out, formats, langs, args.param, args.notation)
+        for path in paths:
             written.append(str(path))
             if not args.json:
                 print(path, file=sys.stdout)
