@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 
+import json
+
 import pytest
 
 from derive.cli import main
@@ -72,3 +74,13 @@ def test_unusable_backward_file_is_one_line_and_exit_2(text, message, tmp_path, 
     code, out, err = _run(capsys, ["check", "cs231n", "--backward", str(f), "--json"])
     assert code == 2, err
     assert err.count("\n") == 1 and message in err
+
+
+def test_a_line_that_would_build_a_huge_tensor_is_refused_quickly(tmp_path, capsys):
+    f = tmp_path / "bw.py"
+    f.write_text("dW1 = (X[:, None, None, None] * X[None, :, None, None] * X[None, None, :, None]"
+                 " * X[None, None, None, :]).sum()\ndW2 = h.T @ dlogits\n")
+    code, out, err = _run(capsys, ["check", "cs231n", "--backward", str(f), "--json"])
+    report = json.loads(out)
+    assert code == 1 and report["first_wrong"] == 1 and report["lines"][1]["correct"]
+    assert "larger than" in report["lines"][0]["diagnosis"][0]["message"]

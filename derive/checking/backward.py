@@ -18,7 +18,7 @@ from ..tensor import grammar
 from ..tensor.backward import Backward, derive_backward
 from ..tensor.evaluate import NumpyOps, evaluate
 from ..tensor.printer import to_code
-from ..tensor.shapes import fmt
+from ..tensor.shapes import Info, fmt, infer
 from .mutate import activation_factors, mutations
 
 MAX_LINES = 2000
@@ -111,10 +111,13 @@ class Truth:
                 env[line.target] = np.broadcast_to(np.asarray(evaluate(line.tree, env, ops, self.sizes), float),
                                                    self.forward[line.name].shape)
         self.env = env
+        self.integer = set(prog.integer_inputs)
 
     def value(self, tree, target: str, helpers: dict):
         env = {k: v for k, v in self.env.items() if k != target}
         env.update(helpers)
+        # shapes first: a line that would build a huge tensor is refused before any arithmetic
+        infer(tree, {k: Info(np.shape(v), k in self.integer) for k, v in env.items()}, self.sizes)
         with np.errstate(all="ignore"):
             return np.asarray(evaluate(tree, env, NumpyOps(), self.sizes), dtype=float)
 
@@ -170,9 +173,14 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
             values.append(t.value(tree, target, h))
         except FormulaError as e:
             msg = str(e)
-            if f"'{target}'" in msg:
-                msg = f"uses {target} itself: a line must compute {target} from other values"
-            return LineVerdict(k, target, False, [{"kind": "unusable", "message": msg}])
+            if msg.startswith("unknown name"):
+                if f"'{target}'" in msg:
+                    msg = f"uses {target} itself: a line must compute {target} from other values"
+                return LineVerdict(k, target, False, [{"kind": "name", "message": msg}])
+            fixes = diagnose(target, tree, None, bw, truths[0], helpers[0])
+            return LineVerdict(k, target, False, [{"kind": "shape", "message":
+                               f"cannot be computed ({msg}); {target} must have {name}'s shape {fmt(shape)}"}]
+                               + [d for d in fixes if d["kind"] not in ("shape", "value")])
         except (ValueError, IndexError, TypeError) as e:
             fixes = diagnose(target, tree, None, bw, truths[0], helpers[0])
             return LineVerdict(k, target, False, [{"kind": "shape", "message":

@@ -31,7 +31,7 @@ TEXT = {
         "mean_text": "The output is an average over the {N} examples of the batch, so the factor 1/{N} enters the "
                      "backward pass at {first} and every gradient computed from it carries that 1/{N}.",
         "no_mean": "The output is not divided by a batch size; no 1/N appears in the backward pass.",
-        "proven": "proven: all {k} entries equal the direct derivative of {out} (exact, {p} points of GF(2^61-1))",
+        "proven": "proven: all {k} entries equal the direct derivative of {out} (exact arithmetic, {p} random points of GF(2^61-1))",
         "unproven": "NOT PROVEN: entry {idx} differs from the direct derivative of {out}",
         "proof_intro": "Each line is proven entry by entry: the program is instantiated at the sizes above with one "
                        "variable per entry, and the derived formula is compared with the derivative of the output "
