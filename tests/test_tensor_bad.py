@@ -74,6 +74,7 @@ def test_unusable_backward_file_is_one_line_and_exit_2(text, message, tmp_path, 
     code, out, err = _run(capsys, ["check", "cs231n", "--backward", str(f), "--json"])
     assert code == 2, err
     assert err.count("\n") == 1 and message in err
+    assert json.loads(out) == {"error": err.strip().removeprefix("derive: error: ")}
 
 
 def test_a_line_that_would_build_a_huge_tensor_is_refused_quickly(tmp_path, capsys):

@@ -65,9 +65,9 @@ def mutations(tree, forward: dict, sizes: dict):
                     if keep:
                         new["keepdims"] = Const(True)
                     count += 1
-                    what = "over the whole tensor" if here is None else f"over axis {_code(here)}"
+                    what = "the whole tensor" if here is None else f"axis {_code(here)}"
                     yield "axis", rebuild(Call(node.fn, node.args, tuple(new.items()))), \
-                        f"summed {what} where the sum runs over axis {k}"
+                        f"summed over the wrong axis: over {what} instead of axis {k}"
             if "keepdims" in kw:
                 new = {k: v for k, v in kw.items() if k != "keepdims"}
                 yield "axis", rebuild(Call(node.fn, node.args, tuple(new.items()))), "keepdims=True keeps an axis that must go"

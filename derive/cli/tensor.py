@@ -105,5 +105,8 @@ def train(args) -> int:
 def export(args) -> int:
     from ..codegen.tensor import export_tensor
     path = export_tensor(args.spec, args.output)
+    if getattr(args, "json", False):
+        print(json.dumps({"written": str(path)}))
+        return 0
     print(f"wrote {path}: forward({{...}}) and gradients({{...}}) over the program's inputs and parameters")
     return 0
