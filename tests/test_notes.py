@@ -119,6 +119,19 @@ def check_equation(o: Oracle, eq: str, points: list[tuple[dict, float]], tol: fl
             assert abs(x - want) <= tol * max(1.0, abs(want)), (eq, got, want)
 
 
+def check_batch_update(o: Oracle, cells: list[str], points):
+    """``p(t+1) = p(t) - alpha dJ/dp = numbers = value`` with dJ/dp the mean over the examples."""
+    p = o.read(cells[0][: -len("(t+1)")])
+    g = o.d.direct.sympy_gradient(p.name)
+    g = g.xreplace({s: o.net.symbol(s.name) for s in g.free_symbols})
+    mean = sum(o.value(g, vals, lr) for vals, lr in points) / len(points)
+    vals, lr = points[0]
+    want = float(vals[p]) - lr * mean
+    for x in cells[2:]:
+        got = o.value(o.read(x), vals, lr)
+        assert abs(got - want) <= 2e-5 * max(1.0, abs(want)), (cells, got, want)
+
+
 def random_points(net, k=2):
     rng = random.Random(7)
     out = []
@@ -164,12 +177,14 @@ def test_every_display_equation_reads_back_equal_to_the_derivation(name):
         assert len(rows) >= len(d.net.nodes) - len(d.net.spec.params)
         points = example_point(d)
         for cells in rows:
-            if len(cells) > 4 or len(points) > 1 and len(cells) > 3:   # one value per example
+            if len(points) > 1 and cells[0].endswith("(t+1)"):        # one step with the batch mean
+                check_batch_update(o, cells, points)
+            elif len(points) > 1:                                       # one value per example
                 cells = [c for c in cells if c]
                 for k, point in enumerate(points):
                     check_equation(o, " = ".join(cells[:2] + [cells[2 + k]]), [point], 2e-5)
             else:
-                check_equation(o, " = ".join(c for c in cells if c), points[:1], 2e-5)
+                check_equation(o, " = ".join(c for c in cells if c), points, 2e-5)
 
 
 def test_seed001_worked_example_is_exact_q_8_l_9_over_2():
@@ -309,7 +324,9 @@ def test_tex_and_html_show_the_same_equations_as_markdown(name):
     grids = [_uncoloured(e.latex) for p in n.params for e in p.locals]
     # every Markdown equation is in the LaTeX (locals two to a row, direct derivatives in the appendix)
     flat = "".join(in_tex)
+    direct = {_uncoloured(p.direct.latex) for p in n.params}      # in the appendix, set as a paragraph
     for e in in_md:
-        assert e in flat or e in grids, e
+        assert e in flat or e in grids or e in direct, e
+    assert tex.count(r"\(\displaystyle ") >= len(n.params)
     assert any(len(re.findall(r"\\\\\n", b)) >= 2 for b in re.findall(r"\\begin\{align\*\}\n(.*?)\n\\end\{align\*\}", tex, flags=re.S)) or name == "seed001"
     assert html.count('<div class="eq') == sum(1 for e in display_equations(md)) - sum(len(p.locals) for p in n.params) * 0

@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from ..derivation.derivation import Derivation
 from ..model.graph import Network
-from .eqs import COLOUR_HEX, COLOURS, Eq, M, coloured, leibniz, shown_layer, tex, update_eq  # noqa: F401
+from .eqs import COLOUR_HEX, COLOURS, Eq, M, coloured, leibniz, linear_tex, shown_layer, tex, update_eq  # noqa: F401
 from .example import worked_example
 from .matrix import batch_form, matrix_form
 
@@ -41,6 +41,7 @@ class ParamBlock:
     delta_defs: tuple[Eq, ...]
     result: Eq
     direct: Eq
+    direct_linear: str             # the same right side as a / b with plain brackets (LaTeX appendix)
     proven: bool
     points: int
     error: str
@@ -151,7 +152,7 @@ def _param_block(d: Derivation, p: str) -> ParamBlock:
     err = "0" if proof.numeric_max_error == 0 else "< 10^{-8}"   # the prover's own threshold
     return ParamBlock(p, L[net.symbol(p)], g.path_count, update_eq(net, p), chain, tuple(paths),
                       path_sum, tuple(locals_), delta_form, defs, result,
-                      Eq((dLdp, tex(net, direct_expr))), proof.proven, proof.points, err, proof.method,
+                      Eq((dLdp, tex(net, direct_expr))), linear_tex(net, direct_expr), proof.proven, proof.points, err, proof.method,
                       "" if proof.method == "exact" else "< 2^{%d}" % math.floor(proof.bound_log2))
 
 

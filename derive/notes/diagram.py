@@ -16,7 +16,7 @@ from ..model.graph import Network
 from .eqs import COLOUR_HEX
 
 MAX_SHOWN = 8          # nodes drawn per column; the rest are elided with a vertical ellipsis
-MAX_LABELS = 40        # edges labelled at most (more cannot be read)
+MAX_LABELS = 64        # edges labelled at most (more cannot be read)
 ROW_GAP, R, PAD = 76, 21, 30
 BIAS = "1"             # the bias node's name and text
 _GREEK_UNICODE = dict(zip(

@@ -22,6 +22,11 @@ def tex(net: Network, expr) -> str:
     return p.doprint(expr)
 
 
+def linear_tex(net: Network, expr) -> str:
+    """``expr`` with ``a / b`` fractions and plain brackets: long, but a paragraph breaks it."""
+    return printer(net, linear=True).doprint(expr)
+
+
 class M(str):
     """Inline math (LaTeX) for a prose field, as opposed to plain text."""
 

@@ -76,16 +76,19 @@ def _pieces(part: str, budget: float) -> list[str]:
 
 
 def aligned(parts: tuple[str, ...], budget: float) -> list[tuple[str, str]]:
-    """(left, right) lines: the first right side starts with ``=``, later ones with ``=``, ``+``
-    or ``-``; the left side is the first part on the first line and empty after it."""
-    lines = []
+    """(left, right) lines: ``parts[0]`` on the left of the first line; on the right the other parts,
+    each opened by ``=``, packed greedily into lines of ``budget`` glyphs, broken at ``=`` or at a
+    sum's top-level ``+``/``-`` (continuation lines open with ``\\quad``)."""
+    pieces = []
     for part in parts[1:]:
-        current = "= "
-        for piece in _pieces(part, budget * 0.8):
-            if current != "= " and glyphs(current + " " + piece) > budget:
-                lines.append(current)
-                current = r"\quad " + piece
-            else:
-                current = current + ("" if current == "= " else " ") + piece
-        lines.append(current)
+        ps = _pieces(part, budget * 0.8)
+        pieces += ["= " + ps[0]] + ps[1:]
+    lines, current = [], ""
+    for piece in pieces:
+        if current and glyphs(current + " " + piece) > budget:
+            lines.append(current)
+            current = piece if piece.startswith("=") else r"\quad " + piece
+        else:
+            current = (current + " " + piece) if current else piece
+    lines.append(current)
     return [(parts[0] if k == 0 else "", line) for k, line in enumerate(lines)]

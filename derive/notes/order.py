@@ -50,11 +50,12 @@ class Printer(LatexPrinter):
     """sympy's LaTeX printer with sums and products in textbook order (see the module docstring)."""
 
     def __init__(self, names: dict, back: dict, fwd: dict, params: frozenset = frozenset(),
-                 params_last: bool = False, values: dict | None = None):
+                 params_last: bool = False, values: dict | None = None, linear: bool = False):
         super().__init__({"symbol_names": names})
         self._back, self._fwd, self._params_last = back, fwd, params_last
         self._values = values or {}
         self._params = params
+        self._linear = linear      # a / b and plain brackets: a paragraph can break it across lines
 
     # -- ordering keys --------------------------------------------------------------------------
     def _rank(self, e) -> float:
@@ -68,7 +69,8 @@ class Printer(LatexPrinter):
                                                 sp.default_sort_key(t)))
 
     def _factors(self, e) -> list:
-        fs = sorted(sp.Mul.make_args(e), key=lambda f: (-self._rank(f), f.is_Add, sp.default_sort_key(f)))
+        fs = sorted(sp.Mul.make_args(e), key=lambda f: (not f.is_Number, -self._rank(f), f.is_Add,
+                                                        sp.default_sort_key(f)))
         if self._params_last:
             fs = [f for f in fs if f not in self._params] + [f for f in fs if f in self._params]
         return fs
@@ -104,17 +106,37 @@ class Printer(LatexPrinter):
             tex += term_tex
         return tex
 
-    def _product(self, e) -> str:
+    def _product(self, e, framed: bool = False) -> str:
+        """The factors of ``e`` in order; ``framed`` (a fraction's own numerator or denominator):
+        a lone sum needs no brackets."""
         sep = r" \cdot " if self._values else " "
+        factors = self._factors(e)
         out = []
-        for k, f in enumerate(self._factors(e)):
+        for k, f in enumerate(factors):
             t = self._print(f)
-            if f.is_Add or (k and self._negative_value(f)):
+            if (f.is_Add and not (framed and len(factors) == 1)) or (k and self._negative_value(f)):
                 t = r"\left(%s\right)" % t
             out.append(t)
         return sep.join(out)
 
+    def _over(self, num: str, den: str, den_expr) -> str:
+        if not self._linear:
+            return r"\frac{%s}{%s}" % (num, den)
+        if len(self._factors(den_expr)) > 1 or den_expr.is_Add:
+            den = "(%s)" % den
+        return "%s / %s" % (num, den)
+
+    def doprint(self, expr):
+        out = super().doprint(expr)
+        return out.replace(r"\left(", "(").replace(r"\right)", ")") if self._linear else out
+
     def _print_Mul(self, expr):
+        args = sp.Mul.make_args(expr)
+        flips = [f for f in args if f.is_Add and all(t.could_extract_minus_sign() for t in f.args)]
+        if flips:    # (- a - b) x is written - (a + b) x
+            flipped = sp.Mul(*[-f if f in flips else f for f in args], evaluate=False)
+            inner = self._print_Mul(flipped)
+            return inner if len(flips) % 2 == 0 else (inner[2:] if inner.startswith("- ") else "- " + inner)
         c, rest = expr.as_coeff_Mul()
         if c.is_negative:
             inner = self._print_Mul(-expr) if (-expr).is_Mul else self._print(-expr)
@@ -123,7 +145,12 @@ class Printer(LatexPrinter):
             return "- " + inner
         num, den = sp.fraction(rest, exact=True)
         if den != 1:
-            body = r"\frac{%s}{%s}" % (self._product(num) if num != 1 else "1", self._product(den))
+            if c.is_Rational and c != 1:     # 2/(a b), not 2 \frac{1}{a b}
+                num, den, c = c.p * num, c.q * den, sp.S.One
+            top = self._product(num, framed=True) if num != 1 else "1"
+            if self._linear and (num.is_Add or len(self._factors(num)) > 1):
+                top = "(%s)" % top
+            body = self._over(top, self._product(den, framed=True), den)
         else:
             body = self._product(num)
         if c == 1:
@@ -132,7 +159,15 @@ class Printer(LatexPrinter):
         coeff = r"\frac{%d}{%d}" % (c.p, c.q) if c.is_Rational and c.q != 1 else self._print(c)
         return coeff + sep + body
 
+    def _print_ExpBase(self, expr, exp=None):
+        if self._linear:      # \exp(...) keeps the exponent on the line, where TeX may break it
+            return r"\exp\left(%s\right)" % self._print(expr.args[0])
+        return super()._print_ExpBase(expr, exp)
+
     def _print_Pow(self, expr):
+        if self._linear and expr.exp.is_Rational and expr.exp.is_negative:
+            return self._print_Mul(sp.Mul(1, expr, evaluate=False)) if expr.exp != -1 else \
+                self._over("1", self._product(expr.base, framed=True), expr.base)
         if expr.base in self._values and expr.exp.is_Integer and expr.exp > 0:
             base = self._values[expr.base]
             if base.lstrip().startswith("-") or "\\" in base:
@@ -141,8 +176,9 @@ class Printer(LatexPrinter):
         return super()._print_Pow(expr)
 
 
-def printer(net, values: dict | None = None, names: dict | None = None) -> Printer:
-    """A textbook-order printer for ``net``'s symbols (``values``: symbol -> LaTeX of its number)."""
+def printer(net, values: dict | None = None, names: dict | None = None, linear: bool = False) -> Printer:
+    """A textbook-order printer for ``net``'s symbols (``values``: symbol -> LaTeX of its number;
+    ``linear``: fractions as ``a / b`` with plain brackets, for a long derivative set as a paragraph)."""
     back, fwd = ranks(net)
     params = frozenset(net.symbol(p) for p in net.params)
-    return Printer(names or net.latex_names, back, fwd, params, net.notation.preset == "ihv", values)
+    return Printer(names or net.latex_names, back, fwd, params, net.notation.preset == "ihv", values, linear)

@@ -15,7 +15,7 @@ from ..errors import DeriveError
 from .content import COLOUR_HEX, COLOURS, Eq, M, Notes
 from .lines import aligned, glyphs
 
-BUDGET = {"html": 58, "tex": 78}   # glyphs on one line: a 1000 px page, an A4 page at 10 pt
+BUDGET = {"html": 58, "tex": 90}   # glyphs on one line: a 1000 px page, an A4 page at 10 pt
 CJK_FONTS = {"ko": "Noto Sans CJK KR", "ja": "Noto Sans CJK JP"}
 
 _TEX_ESCAPES = {"\\": r"\textbackslash{}", "{": r"\{", "}": r"\}", "$": r"\$", "&": r"\&", "#": r"\#",
@@ -64,6 +64,13 @@ class _Format:
             return Markup(_mathml(latex, "inline"))
         return ("\\(%s\\)" if self.fmt == "tex" else "$%s$") % latex
 
+    def block(self, eqs) -> str:
+        """Several equations: one aligned LaTeX environment (compact), else one display each."""
+        if self.fmt != "tex":
+            return "\n\n".join(str(self.display(e)) for e in eqs)
+        bodies = [self.display(e)[len("\\begin{align*}\n  "):-len("\n\\end{align*}")] for e in eqs]
+        return "\\begin{align*}\n  %s\n\\end{align*}" % " \\\\\n  ".join(bodies)
+
     def display(self, eq) -> str:
         if isinstance(eq, tuple):
             eq = Eq(eq)
@@ -92,10 +99,12 @@ class _Format:
 
     def grid(self, eqs) -> str:
         """Short equations side by side: two to a row in LaTeX, a wrapping grid in HTML."""
-        if self.fmt == "tex" and all(glyphs(e.latex) < BUDGET["tex"] * 0.45 for e in eqs):
+        widest = max((glyphs(e.latex) for e in eqs), default=0)
+        if self.fmt == "tex" and widest < BUDGET["tex"] * 0.45:
+            per = 3 if widest < BUDGET["tex"] * 0.28 else 2
             rows = []
-            for k in range(0, len(eqs), 2):
-                rows.append(" & ".join("%s &= %s" % (e.parts[0], " = ".join(e.parts[1:])) for e in eqs[k:k + 2]))
+            for k in range(0, len(eqs), per):
+                rows.append(" & ".join("%s &= %s" % (e.parts[0], " = ".join(e.parts[1:])) for e in eqs[k:k + per]))
             return "\\begin{align*}\n  %s\n\\end{align*}" % " \\\\\n  ".join(rows)
         shown = "\n\n".join(str(self.display(e)) for e in eqs)
         return Markup('<div class="grid">%s</div>' % shown) if self.fmt == "html" else shown
@@ -107,6 +116,8 @@ class _Format:
             out.append(self.text(literal))
             if name is not None:
                 v = fields[name]
+                if name in ("loss", "act") and not isinstance(v, M):   # an op's name, in this language
+                    v = prose.name_of(self.lang, v)
                 out.append(self.math(v) if isinstance(v, M) else self.text(v))
         joined = "".join(str(x) for x in out)
         return Markup(joined) if self.fmt == "html" else joined
@@ -157,7 +168,7 @@ def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.
         heads = [f.t("col_quantity"), f.t("col_formula")] + [f.t("col_example", i=i + 1) for i in range(ex.m)]
         return heads + ([f.t("col_mean")] if mean else [])
 
-    ctx = dict(n=notes, lang=lang, M=M, t=f.t, m=f.math, dm=f.display, dm_grid=f.grid, text=f.text,
+    ctx = dict(n=notes, lang=lang, M=M, t=f.t, m=f.math, dm=f.display, dm_grid=f.grid, dm_block=f.block, text=f.text,
                cjk_font=CJK_FONTS.get(lang), diagram_file=diagram_file, path_file=path_file, cols=cols,
                name=lambda op: prose.name_of(lang, op), colour_hex=COLOUR_HEX,
                colour_name=lambda c: prose.TABLES[lang]["path_colour_%d" % COLOURS.index(c)])
