@@ -209,6 +209,6 @@ def test_forty_checks_at_once(server):
 
 
 def test_warns_off_loopback():
-    from derive.serve.app import is_loopback
+    from derive.serve.http import is_loopback
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1") and not is_loopback("example.org")

@@ -23,7 +23,8 @@ def run(args) -> int:
 
     import uvicorn
 
-    from ..serve.app import Settings, create_app, is_loopback
+    from ..serve.app import create_app
+    from ..serve.http import Settings, is_loopback
     if args.timeout <= 0 or not 0 <= args.port <= 65535:
         raise DeriveError("--timeout must be positive and --port in 0..65535")
     if not is_loopback(args.host):
