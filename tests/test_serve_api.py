@@ -212,3 +212,19 @@ def test_warns_off_loopback():
     from derive.serve.http import is_loopback
     assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
     assert not is_loopback("0.0.0.0") and not is_loopback("192.0.2.1") and not is_loopback("example.org")
+
+
+def test_verify_and_notes_run_under_the_time_limit(tmp_path):
+    """A 12-layer spec would keep verify busy for minutes: its sandbox is killed at the limit."""
+    import time
+    deep = json.dumps({"inputs": 3, "layers": [{"units": 3, "activation": "tanh"}] * 12, "loss": "half_sse"})
+    s = Served(tmp_path, "--work-timeout", "2")
+    try:
+        for path in ("/api/verify", "/api/notes"):
+            start = time.monotonic()
+            status, body, _ = s.post(path, {"spec": deep})
+            assert status == 422 and "time limit" in body["error"], body
+            assert time.monotonic() - start < 30
+        assert s.post("/api/check", {"spec": "seed002", "param": "w11", "answer": "delta_z1*x1"})[1]["correct"]
+    finally:
+        assert "Traceback" not in s.stop()

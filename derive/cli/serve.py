@@ -14,6 +14,8 @@ def add_parser(sub):
     p.add_argument("--port", type=int, default=8000, help="port (default 8000; 0: any free port)")
     p.add_argument("--open", action="store_true", help="open the page in a web browser")
     p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per check in seconds (default 5)")
+    p.add_argument("--work-timeout", type=float, default=120.0,
+                   help="hard time limit for verify, notes, a derivation or a grading run, in seconds (default 120)")
     p.add_argument("--json", action="store_true", help='print {"url": ...} as one JSON line once serving')
     return p
 
@@ -25,8 +27,8 @@ def run(args) -> int:
 
     from ..serve.app import create_app
     from ..serve.http import Settings, is_loopback
-    if args.timeout <= 0 or not 0 <= args.port <= 65535:
-        raise DeriveError("--timeout must be positive and --port in 0..65535")
+    if args.timeout <= 0 or args.work_timeout <= 0 or not 0 <= args.port <= 65535:
+        raise DeriveError("--timeout and --work-timeout must be positive and --port in 0..65535")
     if not is_loopback(args.host):
         print(f"derive: warning: serving on {args.host}: anyone who can reach this machine can use "
               "the page and the API", file=sys.stderr)
@@ -38,7 +40,7 @@ def run(args) -> int:
         raise DeriveError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
     host, port = sock.getsockname()[:2]
     url = f"http://{'[%s]' % host if ':' in host else host}:{port}/"
-    app = create_app(Settings(timeout=args.timeout), args.host)
+    app = create_app(Settings(timeout=args.timeout, work_timeout=args.work_timeout), args.host)
     class Server(uvicorn.Server):
         async def startup(self, sockets=None):     # announce the address once the app is ready
             await super().startup(sockets)

@@ -69,7 +69,7 @@ async def check(request, srv):
         raise Bad(400, "give either 'answer' (with 'param') or 'derivation'")
     t = srv.settings.timeout
     if "derivation" in data:
-        out = await srv.run(work.check_derivation, spec_text, text(data, "derivation"), timeout=6 * t)
+        out = await srv.run(work.check_derivation, spec_text, text(data, "derivation"), timeout=srv.settings.work_timeout)
         return JSONResponse(out, status_code=422 if "error" in out else 200)
     return JSONResponse(await srv.run(work.check, spec_text, text(data, "param"), text(data, "answer"), t,
                                       timeout=t + 2))
