@@ -159,6 +159,18 @@ def test_size_limits(server):
     assert code == 413 and "larger than 2000000 bytes" in body["error"]
     code, body, _ = server.post("/api/check", {"spec": "seed002", "param": "w11", "answer": "x1" * 60_000})
     assert code == 413 and "'answer' is longer than" in body["error"]
+    import socket                  # a declared length far over the limit is refused before the body is read
+    with socket.create_connection(("127.0.0.1", int(server.url.rsplit(":", 1)[1])), timeout=30) as sock:
+        sock.sendall(b"POST /api/check HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                     b"Content-Length: 999999999\r\n\r\n{")
+        reply = b""
+        for _ in range(20):                           # headers and body may come in separate packets
+            part = sock.recv(4096)
+            reply += part
+            if not part or b"}" in part:
+                break
+        reply = reply.decode()
+    assert reply.startswith("HTTP/1.1 413") and "larger than 2000000 bytes" in reply
 
 
 def test_routes_and_headers(server):

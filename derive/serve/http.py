@@ -24,6 +24,7 @@ from ..errors import DeriveError
 MAX_BODY = 2_000_000                 # bytes of one request body
 LIMITS = {"spec": 1_000_000, "answer": 100_000, "param": 200, "derivation": 1_000_000, "csv": 1_900_000,
           "lang": 8, "format": 8, "notation": 16}
+DRAIN = 8 * MAX_BODY                 # bytes read and dropped past the limit, so a client sees the 413
 MAX_WAITING = 400                    # requests queued for a sandbox before the server says it is busy
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",
            "Content-Security-Policy": "default-src 'self'; style-src 'self' 'unsafe-inline'; "
@@ -86,15 +87,19 @@ async def body(request: Request) -> dict:
     ctype = request.headers.get("content-type", "").split(";")[0].strip().lower()
     if ctype != "application/json":
         raise Bad(415, "send a JSON object (Content-Type: application/json)")
+    too_big = Bad(413, f"request body larger than {MAX_BODY} bytes")
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > MAX_BODY:
-        raise Bad(413, f"request body larger than {MAX_BODY} bytes")
+    if length.isdigit() and int(length) > DRAIN:
+        raise too_big
     chunks, size = [], 0
     async for chunk in request.stream():
         size += len(chunk)
-        if size > MAX_BODY:
-            raise Bad(413, f"request body larger than {MAX_BODY} bytes")
-        chunks.append(chunk)
+        if size > DRAIN:
+            raise too_big
+        if size <= MAX_BODY:
+            chunks.append(chunk)
+    if size > MAX_BODY:    # read to the end (up to DRAIN) and dropped, so the client gets the answer
+        raise too_big
     try:
         data = json.loads(b"".join(chunks))
     except (ValueError, RecursionError):
