@@ -127,6 +127,16 @@ def test_every_node_holds_its_text(name):
         assert lay.radius["error"] > diagram.R
 
 
+def test_readme_screenshot_of_seed000s_two_lit_paths_is_not_blank():
+    img = mpimg.imread(ROOT / "output" / "seed000" / "paths.png")
+    assert ink(img) > 0.02
+    blue = np.array([int(COLOUR_HEX["blue"][k:k + 2], 16) / 255 for k in (1, 3, 5)])
+    orange = np.array([int(COLOUR_HEX["orange"][k:k + 2], 16) / 255 for k in (1, 3, 5)])
+    px = np.asarray(img)[..., :3]
+    for colour in (blue, orange):                  # both paths are lit in the picture
+        assert (np.abs(px - colour).max(axis=-1) < 0.08).mean() > 0.002
+
+
 def test_bias_nodes_are_drawn_when_there_are_biases():
     svg = diagram.svg(derive.load("seed003"))
     assert svg.count(">1</text>") == 2                       # one bias node per layer

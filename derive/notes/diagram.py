@@ -230,9 +230,10 @@ def svg(net: Network, block=None) -> str:
            % (lay.width, lay.height, lay.width, lay.height),
            '<title>%s</title>' % xml_escape(title), "<defs>"]
     for k, c in enumerate(colours):
-        out.append('<marker id="arrow%d" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-                   'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>'
-                   % (k, c))
+        size = 9 if k < len(colours) - 2 else 7           # lit paths a little larger than the rest
+        out.append('<marker id="arrow%d" viewBox="0 0 10 10" refX="9" refY="5" markerUnits="userSpaceOnUse" '
+                   'markerWidth="%d" markerHeight="%d" orient="auto-start-reverse">'
+                   '<path d="M0,0 L10,5 L0,10 z" fill="%s"/></marker>' % (k, size, size, c))
     out.append("</defs>")
     marker = {c: "url(#arrow%d)" % k for k, c in enumerate(colours)}
     dim = block is not None
