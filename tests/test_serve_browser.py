@@ -97,6 +97,10 @@ def test_spec_errors_next_to_the_field_and_notes_switch(page, server):
     open_student(page, server)
     page.select_option("#lang", "ko")
     page.frame_locator("#notes").locator("html[lang=ko]").wait_for(state="attached")
+    page.select_option("#notation", "theta")
+    page.wait_for_selector("#notes-status:has-text('theta notation')")
+    page.set_input_files("#spec-file", str(DATA.parent.parent / "derive" / "examples" / "seed001.yaml"))
+    page.wait_for_selector("#param option[value=W1]", state="attached")   # an uploaded spec is used at once
     page.select_option("#example", "")
     page.fill("#spec", "inputs: 2\nlayers:\n  - units: 2\n    activation: swish\n")
     page.click("#load-spec")

@@ -61,6 +61,7 @@ def network_html(net) -> str:
 
 def derivation_html(d) -> str:
     """The verify table (parameter, paths, delta form, proven) and every delta, defined once."""
+    from .eqs import tex          # the notes' order of terms
     _DERIVATIONS[d.net] = d
     net = d.net
     if len(d.params) <= PROVE_UP_TO:
@@ -71,10 +72,10 @@ def derivation_html(d) -> str:
         proof = d.proofs.get(p)
         state = (('<span class="ok">yes</span>' if proof.proven else '<span class="bad">NO</span>')
                  + f" ({escape(proof.how)})") if proof else "not yet (call .prove())"
-        rows.append(f"<tr><td>{mathml(net.latex(g.symbol))}</td><td>{g.path_count}</td>"
-                    f"<td>{mathml(net.latex(g.delta_form))}</td><td>{state}</td></tr>")
+        rows.append(f"<tr><td>{mathml(tex(net, g.symbol))}</td><td>{g.path_count}</td>"
+                    f"<td>{mathml(tex(net, g.delta_form))}</td><td>{state}</td></tr>")
     proven = sum(1 for p in d.params if p in d.proofs and d.proofs[p].proven)
-    deltas = "".join(mathml(f"{net.latex(x.symbol)} = {net.latex(x.expr)}", "block") for x in d.deltas.values())
+    deltas = "".join(mathml(f"{tex(net, x.symbol)} = {tex(net, x.expr)}", "block") for x in d.deltas.values())
     return _box(f"<h3>{escape(net.spec.name)}</h3>",
                 "<table><tr><th>parameter</th><th>paths</th><th>chain rule (delta form)</th><th>proven</th></tr>"
                 + "".join(rows) + "</table>",
