@@ -163,11 +163,12 @@ class FieldOps:
 
     def max(self, a, ax, keep):
         axes_ = tuple(range(a.f.ndim)) if ax is None else ax
-        f, v, t = a.f, a.v, a.t
+        f, v = a.f, a.v
+        t = None if a.t is None else np.broadcast_to(a.t, a.v.shape)
         for k in sorted(axes_, reverse=True):
             i = np.expand_dims(np.argmax(f, axis=k), k)
             f, v = np.take_along_axis(f, i, k), np.take_along_axis(v, i, k)
-            t = None if t is None else np.take_along_axis(np.broadcast_to(t, a.v.shape) if t.shape != a.v.shape else t, i, k)
+            t = None if t is None else np.take_along_axis(t, i, k)
         if not keep:
             f, v = np.squeeze(f, axes_), np.squeeze(v, axes_)
             t = None if t is None else np.squeeze(t, axes_)
