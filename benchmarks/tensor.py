@@ -5,8 +5,8 @@
 Each peer runs in its own process with its threads pinned (OMP/OpenBLAS/MKL and torch.set_num_threads):
 derive's generated NumPy module computing the output and every parameter's gradient, and PyTorch computing
 the same program's output (built once into closures over torch functions) and ``torch.autograd.grad``.
-Times are per gradient call: the best of 7 rounds inside a process, and the best of 3 processes per peer,
-run alternately.  The symbolic side times ``derive verify``'s
+Times are per gradient call, one thread: the best of 7 rounds inside a process, and the best of 3
+processes per peer, run alternately.  The symbolic side times ``derive verify``'s
 work (derive + prove every gradient tensor entry by entry) and ``derive check --backward`` on the right
 backward file of each example.
 """
@@ -24,7 +24,7 @@ from pathlib import Path
 RESULTS = Path(__file__).parent / "results"
 DATA = Path(__file__).parent.parent / "tests" / "data" / "backward"
 BATCHES = (64, 1024)
-THREADS = (1, 2)
+THREADS = (1,)
 REPEATS = 3
 
 
@@ -123,12 +123,17 @@ def _reduction(node, x, sizes, axes, keepdims):
     return run
 
 
-def worker(peer: str, name: str, batch: int, threads: int) -> float:
-    """Seconds per gradient call of one peer (run in a fresh process with pinned threads)."""
+def worker(peer: str, name: str, batches, threads: int) -> dict:
+    """Seconds per gradient call of one peer at each batch size (run in a fresh process, threads pinned)."""
+    from derive.codegen.tensor import compile_tensor
+    c = compile_tensor(name)
+    return {b: _seconds(peer, c, b, threads) for b in batches}
+
+
+def _seconds(peer: str, c, batch: int, threads: int) -> float:
     import numpy as np
 
-    from derive.codegen.tensor import compile_tensor, make_values
-    c = compile_tensor(name)
+    from derive.codegen.tensor import make_values
     prog = c.program
     sizes = prog.realistic(batch)
     v = make_values(prog, sizes, 0)
@@ -156,12 +161,12 @@ def worker(peer: str, name: str, batch: int, threads: int) -> float:
     return _best(run)
 
 
-def _in_process(peer, name, batch, threads) -> float:
+def _in_process(peer, name, threads) -> dict:
     env = {**os.environ, "OMP_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
            "MKL_NUM_THREADS": str(threads)}
-    out = subprocess.run([sys.executable, "-m", "benchmarks.tensor", "--worker", peer, name, str(batch), str(threads)],
+    out = subprocess.run([sys.executable, "-m", "benchmarks.tensor", "--worker", peer, name, str(threads)],
                          capture_output=True, text=True, env=env, cwd=Path(__file__).parent.parent, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])["seconds"]
+    return {int(k): v for k, v in json.loads(out.stdout.strip().splitlines()[-1]).items()}
 
 
 def run(progress=print) -> tuple[list, list]:
@@ -180,12 +185,14 @@ def run(progress=print) -> tuple[list, list]:
         symbolic.append({"program": name, "tensors": len(proofs), "entries": sum(p.entries for p in proofs.values()),
                          "proven": all(p.proven for p in proofs.values()), "prove_s": t1 - t0,
                          "check_lines": len(report.lines), "check_s": t2 - t1, "check_ok": report.correct})
-        for batch in BATCHES:
-            for threads in THREADS:
-                d, p = float("inf"), float("inf")
-                for _ in range(REPEATS):      # alternate the peers; the best of each (the machine is shared)
-                    d = min(d, _in_process("derive", name, batch, threads))
-                    p = min(p, _in_process("torch", name, batch, threads))
+        for threads in THREADS:
+            best = {"derive": {}, "torch": {}}
+            for _ in range(REPEATS):      # alternate the peers; the best of each (the machine is shared)
+                for peer in best:
+                    for b, s in _in_process(peer, name, threads).items():
+                        best[peer][b] = min(best[peer].get(b, float("inf")), s)
+            for batch in BATCHES:
+                d, p = best["derive"][batch], best["torch"][batch]
                 speed.append({"program": name, "batch": batch, "threads": threads, "derive": d, "torch": p})
                 progress(f"  {name:<10} N={batch:<5} threads={threads}: derive {d * 1e6:9.1f} µs, "
                          f"PyTorch {p * 1e6:9.1f} µs, ratio {d / p:.2f}")
@@ -208,8 +215,8 @@ def tables(speed, symbolic) -> str:
 def main(argv=None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--worker"]:
-        peer, name, batch, threads = argv[1], argv[2], int(argv[3]), int(argv[4])
-        print(json.dumps({"seconds": worker(peer, name, batch, threads)}))
+        peer, name, threads = argv[1], argv[2], int(argv[3])
+        print(json.dumps(worker(peer, name, BATCHES, threads)))
         return 0
     from .__main__ import machine
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

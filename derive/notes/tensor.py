@@ -13,7 +13,8 @@ from ..errors import DeriveError
 from ..model.naming import latex_of_name
 from ..tensor.backward import Backward, builder, derive_backward
 from ..tensor.grammar import Name, walk
-from ..tensor.printer import LatexPrinter, to_code
+from ..tensor.latex import LatexPrinter
+from ..tensor.printer import to_code
 from ..tensor.proof import prove_backward
 from ..tensor.shapes import infer
 

@@ -60,7 +60,7 @@ RULES = {
     # log-softmax: g - softmax(x) sum(g) over the axis
     "log_softmax": lambda g, node, y, c: (c.sub(g, c.mul(Call("softmax", node.args, node.kw), c.total(g, node))),),
     # indexing / embedding lookup: g added back into zeros shaped like x at the same index
-    "index": lambda g, node, y, c: (Scatter(g, node.x, node.items),),
+    "index": lambda g, node, y, c: (c.scatter(g, node),),
     "one_hot": lambda g, node, y, c: (None, None),
     "ones_like": lambda g, node, y, c: (None,),
     "zeros_like": lambda g, node, y, c: (None,),
@@ -215,6 +215,13 @@ class Builder:
         shape = infer(x, self.sym_env, self.sym_sizes, limit=False).shape
         n = _prod([shape[i] for i in (ax if ax is not None else range(len(shape)))])
         return self.dim_tree(n)
+
+    def scatter(self, g, node: Index):
+        """Scatter(g, x, items); a scalar spread by ones_like stays a scalar (np.add.at broadcasts it)."""
+        found = _without_ones(g)
+        if found is not None and self.shape(found[0]) == ():
+            g = found[0]
+        return Scatter(g, node.x, node.items)
 
     def power_rule(self, g, a, b):
         """g p a^(p-1) for a number p (2 a for a square)."""

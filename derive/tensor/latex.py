@@ -1,0 +1,127 @@
+"""Print tensor trees as the LaTeX a lecturer writes (matrix-form notes)."""
+from __future__ import annotations
+
+from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+from .printer import _PREC, _folded, _prec, number
+
+
+class LatexPrinter:
+    """The lecturer's LaTeX: juxtaposition for matmul, \\odot for the elementwise product, \\sum_n for sums.
+
+    ``latex_name`` maps an identifier to LaTeX; ``is_scalar(t)`` says when * is a plain product;
+    ``axis_index(t, axis)`` names the index a sum over that axis runs over (n for the batch).
+    """
+
+    def __init__(self, latex_name, is_scalar, axis_index):
+        self.name, self.is_scalar, self.axis_index = latex_name, is_scalar, axis_index
+
+    def __call__(self, t) -> str:
+        return self.p(t)
+
+    def wrap(self, t, prec: int) -> str:
+        s = self.p(t)
+        return f"\\left({s}\\right)" if _prec(t) < prec else s
+
+    def p(self, t) -> str:
+        if isinstance(t, Num):
+            q = t.value
+            if q.denominator == 1:
+                return str(q.numerator)
+            text = number(q)
+            if "e" in text:
+                mant, exp = text.split("e")
+                return (f"{mant} \\cdot " if mant not in ("1", "1.0") else "") + f"10^{{{int(exp)}}}"
+            return text
+        if isinstance(t, Name):
+            return self.name(t.id)
+        if isinstance(t, (Neg, Bin)) and (isinstance(t, Bin) and t.op in ("*", "/")
+                                          or isinstance(t, Neg) and isinstance(t.x, Bin) and t.x.op in ("*", "/")):
+            return self.product(t)
+        if isinstance(t, Neg):
+            return "-" + self.wrap(t.x, _PREC["neg"])
+        if isinstance(t, Bin):
+            prec = _prec(t)
+            if t.op == "**":
+                return f"{{{self.wrap(t.a, _PREC['atom'])}}}^{{{self.p(t.b)}}}"
+            if prec == _PREC["cmp"]:
+                op = {">=": "\\ge", "<=": "\\le", "!=": "\\ne"}.get(t.op, t.op)
+                return f"\\mathbb{{1}}\\left[{self.p(t.a)} {op} {self.p(t.b)}\\right]"
+            if t.op == "@":
+                return f"{self.wrap(t.a, prec)}\\, {self.wrap(t.b, prec + 1)}"
+            if t.op == "*":
+                op = " " if self.is_scalar(t.a) or self.is_scalar(t.b) else " \\odot "
+                return f"{self.wrap(t.a, prec)}{op}{self.wrap(t.b, prec + 1)}"
+            b = self.wrap(t.b, prec + 1)
+            return f"{self.p(t.a)} {t.op} {b}"
+        if isinstance(t, Index):
+            items = [self.item(it) for it in t.items]
+            items = [x for x in items if x is not None]
+            return f"{self.wrap(t.x, _PREC['atom'])}" + (f"_{{[{', '.join(items)}]}}" if items else "")
+        if isinstance(t, Scatter):
+            items = ", ".join(x for x in (self.item(it) for it in t.items) if x is not None)
+            return f"\\operatorname{{scatter}}_{{[{items}]}}\\left({self.p(t.g)}\\right)"
+        if isinstance(t, Tuple):
+            return " \\times ".join(self.p(x) for x in t.items)
+        if isinstance(t, Call):
+            return self.call(t)
+        return "?"
+
+    def product(self, t) -> str:
+        """A chain of * and / as one fraction; \\odot between two tensors, juxtaposition with a scalar."""
+        sign, num, den = _folded(t)
+
+        def join(fs):
+            out = ""
+            for i, f in enumerate(fs):
+                s = self.p(f) if len(fs) == 1 and den else self.wrap(f, _PREC["*"] + (1 if isinstance(f, Bin) and f.op == "@" else 0))
+                if i:
+                    out += " " if self.is_scalar(fs[i - 1]) or self.is_scalar(f) else " \\odot "
+                out += s
+            return out or "1"
+        body = join(num) if not den else f"\\frac{{{join(num)}}}{{{join(den)}}}"
+        return ("-" if sign < 0 else "") + body
+
+    def item(self, it):
+        if isinstance(it, Const) and it.value is None:
+            return None
+        if isinstance(it, Slice):
+            return ("" if it.lo is None else self.p(it.lo)) + "{:}" + ("" if it.hi is None else self.p(it.hi))
+        if isinstance(it, Call) and it.fn == "arange":
+            return "n"
+        return self.p(it)
+
+    def call(self, t: Call) -> str:
+        fn, a = t.fn, t.args
+        if fn == "transpose":
+            return f"{{{self.wrap(a[0], _PREC['atom'])}}}^{{\\top}}"
+        if fn in ("sum", "mean", "max"):
+            ax = t.get("axis")
+            if ax is None:
+                sub = ""
+            else:
+                axs = ax.items if isinstance(ax, Tuple) else (ax,)
+                sub = "_{" + ",".join(self.axis_index(a[0], int(x.value)) for x in axs) + "}"
+            body = self.wrap(a[0], _PREC["*"] + 1)
+            if fn == "max":
+                return f"\\max{sub} {body}"
+            head = f"\\sum{sub} " if fn == "sum" else f"\\operatorname{{mean}}{sub} "
+            return head + body
+        simple = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "sigmoid": "\\sigma",
+                  "relu": "\\operatorname{relu}", "softmax": "\\operatorname{softmax}",
+                  "log_softmax": "\\operatorname{log\\,softmax}", "one_hot": "\\operatorname{onehot}",
+                  "stack": "\\operatorname{stack}"}
+        if fn == "sqrt":
+            return f"\\sqrt{{{self.p(a[0])}}}"
+        if fn in ("ones_like",):
+            return "\\mathbf{1}"
+        if fn in ("zeros_like",):
+            return "\\mathbf{0}"
+        if fn == "float":
+            return self.p(a[0])
+        if fn == "reshape":
+            return f"\\operatorname{{reshape}}\\left({self.p(a[0])},\\ {self.p(a[1])}\\right)"
+        if fn == "stack":
+            return f"{simple[fn]}\\left({', '.join(self.p(x) for x in a[0].items)}\\right)"
+        if fn in simple:
+            return f"{simple[fn]}\\left({self.p(a[0])}\\right)"
+        return f"\\operatorname{{{fn}}}\\left({', '.join(self.p(x) for x in a)}\\right)"
