@@ -52,6 +52,13 @@ def test_bad_program_is_one_line_and_exit_2(case, tmp_path, capsys):
         assert message in err, err
 
 
+def test_tensor_field_that_is_not_a_mapping(tmp_path, capsys):
+    spec = tmp_path / "bad.yaml"
+    spec.write_text("tensor: 5\n")
+    code, out, err = _run(capsys, ["verify", str(spec)])
+    assert code == 2 and err == "derive: error: tensor: expected a mapping\n"
+
+
 def test_ten_thousand_line_program_is_refused(tmp_path, capsys):
     body = "\n".join(f"    z{i}: X @ W" for i in range(10_000)) + "\n    J: sum(z0)"
     spec = tmp_path / "big.yaml"

@@ -95,7 +95,7 @@ def is_tensor_spec(path_or_name) -> bool:
         return str(path_or_name) in bundled_tensor_examples()
     try:
         text, _ = read_source(path_or_name)
-        return isinstance(parse_text(text, str(path_or_name)).get("tensor"), dict)
+        return "tensor" in parse_text(text, str(path_or_name))
     except SpecError:
         return False
 
