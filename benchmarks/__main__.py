@@ -3,6 +3,7 @@
     python -m benchmarks            # or ./dev bench
     python -m benchmarks --quick    # throughput only, fewer timing rounds
     python -m benchmarks --grading  # grading throughput only (results/grading.md)
+    python -m benchmarks --tensor   # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
 """
 from __future__ import annotations
 
@@ -65,7 +66,11 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="throughput only")
     ap.add_argument("--grading", action="store_true", help="grading throughput only")
+    ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     args = ap.parse_args(argv)
+    if args.tensor:
+        from . import tensor
+        return tensor.main([])
     RESULTS.mkdir(exist_ok=True)
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"derive benchmarks, {when}\n{machine()}\n")

@@ -52,3 +52,25 @@ def test_tex_compiles(lang, tmp_path):
                          cwd=tex.parent, capture_output=True, text=True, timeout=300)
     assert run.returncode == 0, run.stdout[-2000:]
     assert (tex.parent / f"notes.{lang}.pdf").stat().st_size > 10_000
+
+
+def test_html_notes_fit_1000px_in_chromium_and_are_not_blank(tmp_path):
+    sync_api = pytest.importorskip("playwright.sync_api")
+    import numpy as np
+    from matplotlib import image as mpimg
+    assert main(["notes", "ninja", "--format", "html", "--lang", "en,ko", "--out", str(tmp_path)]) == 0
+    args = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+            "--disable-component-update"]
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path="/usr/bin/chromium", args=args)
+        for lang in ("en", "ko"):
+            tab = b.new_page(viewport={"width": 1000, "height": 900})
+            tab.goto((tmp_path / "ninja" / f"notes.{lang}.html").as_uri())
+            assert tab.evaluate("document.documentElement.scrollWidth") <= 1000
+            assert tab.evaluate("document.querySelectorAll('.line').length") == 26
+            shot = tmp_path / f"{lang}.png"
+            tab.screenshot(path=str(shot), full_page=True)
+            tab.close()
+            img = np.asarray(mpimg.imread(shot))[..., :3]
+            assert float((img < 0.85).any(axis=-1).mean()) > 0.02
+        b.close()

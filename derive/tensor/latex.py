@@ -44,7 +44,7 @@ class LatexPrinter:
             if t.op == "**":
                 return f"{{{self.wrap(t.a, _PREC['atom'])}}}^{{{self.p(t.b)}}}"
             if prec == _PREC["cmp"]:
-                op = {">=": "\\ge", "<=": "\\le", "!=": "\\ne"}.get(t.op, t.op)
+                op = {">=": "\\ge", "<=": "\\le", "!=": "\\ne", "==": "="}.get(t.op, t.op)
                 return f"\\mathbb{{1}}\\left[{self.p(t.a)} {op} {self.p(t.b)}\\right]"
             if t.op == "@":
                 return f"{self.wrap(t.a, prec)}\\, {self.wrap(t.b, prec + 1)}"
