@@ -92,3 +92,12 @@ def test_a_line_that_would_build_a_huge_tensor_is_refused_quickly(tmp_path, caps
     report = json.loads(out)
     assert code == 1 and report["first_wrong"] == 1 and report["lines"][1]["correct"]
     assert "larger than" in report["lines"][0]["diagnosis"][0]["message"]
+
+
+def test_backward_check_runs_under_a_hard_time_limit(tmp_path, capsys):
+    """A line that would run for long is stopped by the sandbox (one line, exit 2)."""
+    f = tmp_path / "bw.py"
+    f.write_text("dW1 = (X.reshape(64 * 3, 1) @ X.reshape(1, 64 * 3)).reshape(64 * 3 * 64 * 3, 1).sum() "
+                 "* ones_like(W1)\n")
+    code, out, err = _run(capsys, ["check", "cs231n", "--backward", str(f), "--timeout", "0.001"])
+    assert code == 2 and "time limit" in err and err.count("\n") == 1

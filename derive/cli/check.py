@@ -22,7 +22,8 @@ def add_parser(sub):
     what.add_argument("--backward", metavar="FILE.py",
                       help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per check in seconds (default 5)")
+    p.add_argument("--timeout", type=float, default=5.0,
+                   help="hard time limit per check in seconds (default 5; with --backward, per line)")
     return p
 
 

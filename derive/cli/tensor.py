@@ -68,8 +68,13 @@ def _forward(prog):
 
 
 def check(args, text: str) -> int:
-    from ..checking.backward import check_backward
-    report = check_backward(args.spec, text)
+    """Each line checked in a forked child under a hard limit of --timeout seconds per line."""
+    from ..checking.backward import check_backward, read_lines
+    from ..sandbox import call
+    from ..tensor.backward import derive_backward
+    bw = derive_backward(args.spec)          # a bad program or an unreadable file fails here, in one line
+    lines = read_lines(text)
+    report = call(check_backward, bw, text, timeout=args.timeout * max(1, len(lines)))
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()
