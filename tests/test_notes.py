@@ -177,7 +177,9 @@ def test_every_display_equation_reads_back_equal_to_the_derivation(name):
         assert len(rows) >= len(d.net.nodes) - len(d.net.spec.params)
         points = example_point(d)
         for cells in rows:
-            if len(points) > 1 and cells[0].endswith("(t+1)"):        # one step with the batch mean
+            if len(cells) == 2:                                         # a starting value
+                check_equation(o, " = ".join(cells), points[:1], 1e-6)
+            elif len(points) > 1 and cells[0].endswith("(t+1)"):        # one step with the batch mean
                 check_batch_update(o, cells, points)
             elif len(points) > 1:                                       # one value per example
                 cells = [c for c in cells if c]

@@ -257,3 +257,14 @@ def test_a_spec_with_examples_trains_on_all_of_them(capsys):
     assert len(spec.values.batch) == 3 and spec.values.inputs == {"x1": 1, "x2": 0}
     X, T = training.spec_data(compile(derive.Network(spec)))
     assert X.tolist() == [[1, 0], [0, 1], [1, 1]] and T.tolist() == [[1], [0], [1]]
+
+
+@pytest.mark.parametrize("name", ["seed000", "seed003"])
+def test_derive_check_finds_no_wrong_step_in_the_generated_notes(name, tmp_path, capsys):
+    path = tmp_path / "notes.md"
+    path.write_text(md(name), encoding="utf-8")
+    main(["check", name, "--derivation", str(path), "--json"])
+    report = json.loads(capsys.readouterr().out)
+    wrong = [s for s in report["steps"] if s["status"] == "wrong"]
+    assert not wrong, wrong[:2]
+    assert report["checked"] >= 100
