@@ -48,14 +48,12 @@ def gallery_examples() -> list[str]:
 
 def _network(spec: str, preset: str | None):
     from ..model.graph import Network
-    from ..model.spec import from_dict, parse_text, read_source
+    from ..model.spec import from_dict, in_notation, parse_text, read_source
     if not preset:
         return spec
     text, source = read_source(spec)
-    data = parse_text(text, source)
-    if isinstance(data, dict):
-        data = {**data, "notation": preset}
-    return Network(from_dict(data, Path(source).stem))
+    stem = Path(source).stem
+    return Network(from_dict(in_notation(parse_text(text, source), preset, stem), stem))
 
 
 def prepare(spec, params=None, preset=None, progress=None):

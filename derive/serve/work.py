@@ -14,7 +14,7 @@ from ..errors import DeriveError
 def network(spec: str, notation: str | None = None):
     """The Network of a bundled example's name or of spec text, optionally in another notation."""
     from ..model.graph import Network
-    from ..model.spec import bundled_examples, from_dict, parse_text, read_source
+    from ..model.spec import bundled_examples, from_dict, in_notation, parse_text, read_source
     if spec in bundled_examples():
         text, stem = read_source(spec)
         source = spec
@@ -22,7 +22,7 @@ def network(spec: str, notation: str | None = None):
         text, stem, source = spec, "spec", "the spec"
     data = parse_text(text, source)
     if notation:
-        data = {**data, "notation": notation}
+        data = in_notation(data, notation, stem)
     return Network(from_dict(data, stem))
 
 
