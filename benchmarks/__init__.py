@@ -1,4 +1,4 @@
-"""Benchmarks for derive: gradient throughput against NumPy and PyTorch, and symbolic cost vs size.
-
-Run with ``python -m benchmarks`` (or ``./dev bench``); results go to ``benchmarks/results/``.
+"""Benchmarks for derive: proof cost against the exact expansion alone, gradient throughput against hand
+NumPy, PyTorch and JAX, training against a hand NumPy loop, and grading throughput.  Every peer runs in its
+own process (``benchmarks.runner``).  Run with ``./dev bench`` or ``python -m benchmarks``.
 """

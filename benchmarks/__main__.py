@@ -1,9 +1,12 @@
-"""Run every benchmark, write benchmarks/results/{results.md, symbolic.png} and print the tables.
+"""Run every benchmark; write benchmarks/results/*.md and *.png and print the tables.
 
-    python -m benchmarks            # or ./dev bench
-    python -m benchmarks --quick    # throughput only, fewer timing rounds
-    python -m benchmarks --grading  # grading throughput only (results/grading.md)
-    python -m benchmarks --tensor   # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
+    python -m benchmarks              # or ./dev bench: everything (about 25 minutes on 2 busy cores)
+    python -m benchmarks --quick      # fewer repetitions, no scaling curve, no grading (about 8 minutes)
+    python -m benchmarks --only proofs|gradients|training|grading
+    python -m benchmarks --tensor     # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
+
+Every peer runs in its own fresh process with pinned threads (``benchmarks.runner``); figures are
+medians of interleaved repetitions.  results.md is what the README's tables are copied from.
 """
 from __future__ import annotations
 
@@ -11,16 +14,16 @@ import argparse
 import datetime
 import os
 import platform
+import time
 from pathlib import Path
 
-from . import grading, symbolic, throughput
+from . import grading, proofs, throughput, training
 
 RESULTS = Path(__file__).parent / "results"
 
 
 def machine() -> str:
     import numpy
-    import torch
     cpu = platform.processor() or platform.machine()
     try:
         for line in Path("/proc/cpuinfo").read_text().splitlines():
@@ -29,78 +32,70 @@ def machine() -> str:
                 break
     except OSError:
         pass
-    note = ""
-    if os.environ.get("OPENBLAS_CORETYPE"):
-        note = f"; OPENBLAS_CORETYPE={os.environ['OPENBLAS_CORETYPE']} is set (it slows NumPy's BLAS)"
-    return (f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}, NumPy {numpy.__version__}, "
-            f"PyTorch {torch.__version__}{note}")
-
-
-def throughput_table(default: list[dict], single: list[dict]) -> str:
-    lines = ["| network | batch | derive µs | NumPy µs | derive/NumPy | PyTorch µs | derive/PyTorch "
-             "| derive µs (1 thread) | NumPy µs (1 thread) | derive/NumPy (1 thread) | PyTorch µs (1 thread) "
-             "| derive/PyTorch (1 thread) |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for a, b in zip(default, single):
-        cells = [a["network"], str(a["batch"])]
-        for r in (a, b):
-            cells += [f"{r['derive'] * 1e6:.1f}", f"{r['numpy'] * 1e6:.1f}", f"**{r['derive'] / r['numpy']:.2f}x**",
-                      f"{r['torch'] * 1e6:.1f}", f"{r['derive'] / r['torch']:.2f}x"]
-        lines.append("| " + " | ".join(cells) + " |")
-    return "\n".join(lines)
-
-
-def symbolic_table(rows: list[dict]) -> str:
-    lines = ["| network | trainable params | derive + prove s | target | all proven | chain-rule ops (memoised) "
-             "| direct ops | direct ops, shared subexpressions once | direct / chain |",
-             "|---|---:|---:|---:|---|---:|---:|---:|---:|"]
-    for r in rows:
-        target = f"< {r['target']:g} s" if r["target"] else ""
-        lines.append(f"| {r['network']} | {r['params']} | {r['seconds']:.2f} | {target} | "
-                     f"{'yes' if r['proven'] else 'NO'} | {r['chain_ops']:,} | {r['direct_ops']:,} | "
-                     f"{r['direct_shared_ops']:,} | {r['direct_ops'] / r['chain_ops']:,.0f}x |")
-    return "\n".join(lines)
+    versions = [f"Python {platform.python_version()}", f"NumPy {numpy.__version__}"]
+    for mod in ("torch", "jax"):
+        try:
+            versions.append(f"{mod} {__import__(mod).__version__}")
+        except ImportError:
+            versions.append(f"{mod} not installed")
+    try:
+        load = "load average %.1f" % os.getloadavg()[0]
+    except OSError:
+        load = ""
+    return f"{cpu}, {os.cpu_count()} cores, {load}; " + ", ".join(versions)
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
-    ap.add_argument("--quick", action="store_true", help="throughput only")
-    ap.add_argument("--grading", action="store_true", help="grading throughput only")
+    ap.add_argument("--quick", action="store_true", help="fewer repetitions; no scaling curve, no grading")
+    ap.add_argument("--only", choices=["proofs", "gradients", "training", "grading"])
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     args = ap.parse_args(argv)
     if args.tensor:
         from . import tensor
         return tensor.main([])
     RESULTS.mkdir(exist_ok=True)
+    start = time.perf_counter()
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"derive benchmarks, {when}\n{machine()}\n")
-    if not args.quick:
+    want = (lambda k: args.only in (None, k)) if args.only else (lambda k: True)
+    reps = 2 if args.quick else 5
+    parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n"]
+    if want("proofs"):
+        print("proofs (derive + prove every parameter):")
+        rows = proofs.targets(reps=1 if args.quick else 3)
+        parts += ["## Proofs\n", proofs.__doc__.strip() + "\n", proofs.table(rows), ""]
+        if not args.quick:
+            print("proof scaling curve:")
+            curve = proofs.scaling()
+            proofs.plot(curve, RESULTS / "proof-scaling.png")
+            parts += ["![proof time vs depth and parameters](proof-scaling.png)\n"]
+    if want("gradients"):
+        parts += ["## Gradient throughput\n", throughput.__doc__.strip(),
+                  "\nSigmoid layers with biases, loss 1/2 SSE averaged over the batch. derive: "
+                  "`derive.compile(net).gradients`; NumPy: `benchmarks/hand.py`; PyTorch: autograd; JAX: "
+                  "`jax.jit(jax.grad(loss))`. Microseconds per call; ratios below 1 mean derive is faster.\n"]
+        for dtype in ("float64", "float32"):
+            for threads in (1, 2):
+                print(f"gradients, {dtype}, {threads} thread(s):")
+                res = throughput.run(threads, reps=reps, dtype=dtype)
+                parts += [f"### {dtype}, {threads} thread{'s' if threads > 1 else ''}\n",
+                          throughput.markdown(res), "", throughput.thread_note(res), ""]
+    if want("training"):
+        print("training (whole processes):")
+        rows = [training.run(t, reps=3 if args.quick else 5) for t in (1, 2)]
+        parts += ["## Training\n", training.__doc__.strip() + "\n", training.table(rows), ""]
+    if want("grading") and not args.quick:
         print("grading throughput:")
         text = (f"# derive grading benchmark\n\n{when}; {machine()}.\n\n"
                 + grading.__doc__.strip() + "\n\n" + grading.table(grading.run()) + "\n")
         (RESULTS / "grading.md").write_text(text, encoding="utf-8")
         print("\n" + text)
-    if args.grading:
-        return 0
-    print("gradient throughput, default threads:")
-    default = throughput.run(None)
-    print("gradient throughput, one thread:")
-    single = throughput.run(1)
-    parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n",
-             "## Gradient throughput (seconds per gradient call, best of interleaved rounds)\n",
-             "Sigmoid layers with biases, loss 1/2 SSE averaged over the batch, float64. derive: "
-             "`derive.compile(net).gradients`; NumPy: `benchmarks/hand.py`; PyTorch: autograd on CPU. "
-             "Ratios below 1 mean derive is faster.\n", throughput_table(default, single), ""]
-    if not args.quick:
-        print("symbolic cost:")
-        rows = symbolic.run()
-        plot = RESULTS / "symbolic.png"
-        symbolic.plot(rows, plot)
-        parts += ["## Symbolic cost vs network size (sigmoid, 1/2 SSE, no biases)\n",
-                  symbolic.__doc__.split("\n", 2)[2].strip() + "\n", symbolic_table(rows), "",
-                  "![symbolic cost](symbolic.png)\n"]
+    minutes = (time.perf_counter() - start) / 60
+    parts.append(f"This run took {minutes:.1f} minutes.\n")
     text = "\n".join(parts)
-    (RESULTS / ("results-quick.md" if args.quick else "results.md")).write_text(text, encoding="utf-8")
+    name = "results-quick.md" if args.quick else ("results.md" if not args.only else f"results-{args.only}.md")
+    (RESULTS / name).write_text(text, encoding="utf-8")
     print("\n" + text)
     return 0
 

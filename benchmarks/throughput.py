@@ -1,86 +1,58 @@
-"""Gradient throughput: derive.compile vs hand-written NumPy vs PyTorch autograd (CPU), same run."""
+"""Gradient throughput: derive.compile vs hand-written NumPy vs PyTorch autograd vs JAX jit (CPU).
+
+Each (peer, network) is measured in its own fresh process (``benchmarks.peers``) with its threads
+pinned; the peers' order rotates over the repetitions, and each figure is the median over them of
+the per-process median time per call.  1 and 2 threads are separate tables.
+"""
 from __future__ import annotations
 
-import timeit
+from . import runner
 
-import numpy as np
-
-import derive
-
-from . import hand
-
-NETWORKS = [(2, 2, 2), (16, 32, 16), (64, 128, 10)]
-BATCHES = [1, 64, 4096]
+NETWORKS = ["2-2-2", "16-32-16", "64-128-10"]
+PEERS = ["derive", "numpy", "torch", "jax"]
 
 
-def _calls(fn, target: float = 0.02) -> int:
-    """Calls per timing so that one timing takes about ``target`` seconds."""
-    fn()
-    number = 1
-    while timeit.timeit(fn, number=number) < target / 2 and number < 1_000_000:
-        number *= 4
-    return number
+def available_peers() -> list[str]:
+    import importlib.util
+    return [p for p in PEERS if p in ("derive", "numpy") or importlib.util.find_spec(p) is not None]
 
 
-def _race(fns: dict, rounds: int = 9) -> dict:
-    """Best seconds per call of each function, timed in interleaved rounds (fair under load)."""
-    numbers = {k: _calls(f) for k, f in fns.items()}
-    best = {k: float("inf") for k in fns}
-    for _ in range(rounds):
-        for k, f in fns.items():
-            best[k] = min(best[k], timeit.timeit(f, number=numbers[k]) / numbers[k])
-    return best
+def run(threads: int, reps: int = 5, dtype: str = "float64", progress=print) -> dict:
+    """{(network, batch): {peer: median seconds}} plus the thread reports of the children."""
+    peers = available_peers()
+    table: dict = {}
+    reports: dict = {}
+    for net in NETWORKS:
+        res = runner.interleaved(peers, reps, lambda p: runner.child(["gradients", p, net, str(threads), dtype],
+                                                                      threads))
+        for p, outs in res.items():
+            reports[p] = outs[0]["report"]
+            for k, row in enumerate(outs[0]["rows"]):
+                table.setdefault((net, row["batch"]), {})[p] = runner.median(o["rows"][k]["seconds"] for o in outs)
+        for (n, b), v in table.items():
+            if n == net:
+                progress(f"  {threads} thread(s) {net:>9} batch {b:>4}: "
+                         + ", ".join(f"{p} {s * 1e6:9.1f} us" for p, s in v.items()))
+    return {"table": table, "reports": reports, "peers": peers, "threads": threads, "reps": reps, "dtype": dtype}
 
 
-def _torch_fn(torch, P, X, T):
-    tp = [torch.tensor(P[k], requires_grad=True) for k in ("W1", "b1", "W2", "b2")]
-    tx, tt = torch.tensor(X), torch.tensor(T)
+def markdown(res: dict) -> str:
+    peers = res["peers"]
+    others = [p for p in peers if p != "derive"]
+    head = ["network", "batch"] + [f"{p} µs" for p in peers] + [f"derive/{p}" for p in others]
+    lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
+    for (net, batch), v in res["table"].items():
+        cells = [net, str(batch)] + [f"{v[p] * 1e6:.1f}" for p in peers]
+        cells += [f"**{v['derive'] / v[p]:.2f}x**" if p == "numpy" else f"{v['derive'] / v[p]:.2f}x" for p in others]
+        lines.append("| " + " | ".join(cells) + " |")
+    return "\n".join(lines)
 
-    def run():
-        W1, b1, W2, b2 = tp
-        a1 = torch.sigmoid(tx @ W1.T + b1)
-        y = torch.sigmoid(a1 @ W2.T + b2)
-        loss = 0.5 * ((tt - y) ** 2).sum(dim=1).mean()
-        return torch.autograd.grad(loss, tp)
-    return run
 
-
-def run(threads: int | None = None, progress=print) -> list[dict]:
-    """Seconds per gradient call of derive, hand NumPy and PyTorch, per (network, batch).
-
-    threads=None: every library with its default threads; threads=1: NumPy's BLAS limited to one
-    thread (threadpoolctl) and ``torch.set_num_threads(1)``.
-    """
-    import contextlib
-
-    import torch
-    from threadpoolctl import threadpool_limits
-    default_threads = torch.get_num_threads()
-    limit = threadpool_limits(threads) if threads else contextlib.nullcontext()
-    rows = []
-    with limit:
-        torch.set_num_threads(threads or default_threads)
-        try:
-            for sizes in NETWORKS:
-                net = derive.mlp(list(sizes), activation="sigmoid", loss="half_sse", bias="per-unit")
-                c = derive.compile(net)
-                P = c.start(seed=0)
-                rng = np.random.default_rng(0)
-                for n in BATCHES:
-                    X = rng.uniform(-1, 1, size=(n, sizes[0]))
-                    T = rng.uniform(0, 1, size=(n, sizes[-1]))
-                    got = c.gradients(P, X, T)
-                    want = hand.gradients(P["W1"], P["b1"], P["W2"], P["b2"], X, T)
-                    for k, h in zip(("W1", "b1", "W2", "b2"), want):
-                        np.testing.assert_allclose(got[k], h, rtol=1e-10, atol=1e-14)
-                    row = {"network": "-".join(map(str, sizes)), "batch": n}
-                    row.update(_race({
-                        "derive": lambda: c.gradients(P, X, T),
-                        "numpy": lambda: hand.gradients(P["W1"], P["b1"], P["W2"], P["b2"], X, T),
-                        "torch": _torch_fn(torch, P, X, T)}))
-                    rows.append(row)
-                    progress(f"  {row['network']:>9} batch {n:>4}: derive {row['derive'] * 1e6:9.1f} us, "
-                             f"numpy {row['numpy'] * 1e6:9.1f} us, torch {row['torch'] * 1e6:9.1f} us")
-        finally:
-            torch.set_num_threads(default_threads)
-    return rows
+def thread_note(res: dict) -> str:
+    parts = []
+    for p, rep in res["reports"].items():
+        blas = ", ".join(f"{api} {n}" for api, n in rep["blas"]) or "none loaded"
+        extra = f"; torch.get_num_threads() {rep['torch']}" if "torch" in rep else ""
+        extra += f"; XLA_FLAGS {rep['xla_flags']!r}" if "xla_flags" in rep else ""
+        parts.append(f"{p}: BLAS threads {blas}{extra}")
+    return "Threads as measured inside each child process: " + "; ".join(parts) + "."

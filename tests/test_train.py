@@ -165,3 +165,24 @@ def test_minibatch_and_full_data_losses_agree_with_an_independent_computation(ca
     assert out["batch_loss"] == pytest.approx(batch_losses, rel=1e-10)
     assert out["loss_steps"] == logged
     assert out["loss"] == pytest.approx([full[s] for s in logged], rel=1e-10)
+
+
+def test_a_second_run_uses_the_compiled_cache_without_sympy(tmp_path):
+    import os
+    import subprocess
+    import sys
+    spec = tmp_path / "net.yaml"
+    spec.write_text("name: cached\ninputs: 2\nlayers:\n  - {units: 2, activation: sigmoid, bias: per-unit}\n"
+                    "  - {units: 1, activation: sigmoid}\nloss: bce\ntargets: [t]\n", encoding="utf-8")
+    code = ("import json, sys\nfrom derive.cli import main\n"
+            f"assert main(['train', {str(spec)!r}, '--data', {XOR!r}, '--steps', '5', '--json']) == 0\n"
+            "print(json.dumps('sympy' in sys.modules))\n")
+    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+            for _ in range(3)]
+    outs = [r.stdout.rsplit("\n", 2) for r in runs]
+    assert [o[1] for o in outs] == ["true", "false", "false"]          # cold, then warm
+    assert outs[0][0] == outs[1][0] == outs[2][0]                      # the same training, bit for bit
+    spec.write_text(spec.read_text().replace("loss: bce", "loss: half_sse"), encoding="utf-8")
+    again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
+    assert again.stdout.rsplit("\n", 2)[1] == "true"                   # a changed spec is compiled anew

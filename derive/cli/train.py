@@ -34,23 +34,25 @@ def add_parser(sub):
 def run(args) -> int:
     import numpy as np
 
+    from ..codegen import cache
     from ..codegen import train as training
-    from ..codegen.compile import compile
-    from ..model.build import load
-    from . import tensor
-    if tensor.is_tensor(args.spec):
-        return tensor.train(args)
-    net = load(args.spec)
-    compiled = compile(net)
+    compiled = cache.load(args.spec)          # compiled before: no sympy, no symbolic network
+    if compiled is None:
+        from . import tensor
+        if tensor.is_tensor(args.spec):
+            return tensor.train(args)
+        from ..codegen.compile import compile
+        from ..model.build import load
+        compiled = compile(load(args.spec))
+        cache.store(args.spec, compiled)
+    meta = compiled.meta
     X, T = training.read_csv(args.data, compiled) if args.data else training.spec_data(compiled)
-    values = net.spec.values
-    lr = args.lr if args.lr is not None else (
-        float(values.learning_rate) if values and values.learning_rate is not None else 0.1)
+    lr = args.lr if args.lr is not None else (meta.learning_rate if meta.learning_rate is not None else 0.1)
     hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
                           method=args.optimizer, batch=args.batch, seed=args.seed,
                           progress=False if args.json else None, log_every=args.log_every)
     if args.plot:
-        training.plot(hist.losses, args.plot, f"{net.spec.name}: {args.optimizer}, lr {lr:g}",
+        training.plot(hist.losses, args.plot, f"{meta.name}: {args.optimizer}, lr {lr:g}",
                       hist.loss_steps, hist.batch_losses)
     if args.json:
         json.dump({"loss": hist.losses, "loss_steps": hist.loss_steps, "batch_loss": hist.batch_losses,
@@ -60,7 +62,7 @@ def run(args) -> int:
         return 0
     labels = T.shape[1] > 0 and bool(np.isin(T, (0.0, 1.0)).all())   # a classification task
     acc = training.accuracy(compiled.forward(hist.params, X), T) if labels else None
-    print(f"{net.spec.name}: {len(X)} example{'s' if len(X) != 1 else ''}, {args.optimizer}, lr {lr:g}, {args.steps} steps, "
+    print(f"{meta.name}: {len(X)} example{'s' if len(X) != 1 else ''}, {args.optimizer}, lr {lr:g}, {args.steps} steps, "
           f"batch {args.batch or len(X)}, seed {args.seed}")
     print(f"loss {hist.losses[0]:.6g} -> {hist.losses[-1]:.6g} in {hist.seconds:.2f} s")
     if acc is not None:

@@ -13,15 +13,16 @@ import os
 import random
 import re
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from . import matrix as codegen
 from ..errors import DeriveError, ProofError
-from ..model import start as _start
-from ..model.graph import Network
+
+if TYPE_CHECKING:          # importing this module needs numpy only (``codegen.cache`` relies on it)
+    from ..model.graph import Network
 
 CHECK_MAX_PARAMS = 120   # layered nets up to this size are checked against the per-scalar derivation
 
@@ -41,13 +42,50 @@ def _shape(names) -> tuple[int, ...]:
     return (len(names),) + (_shape(names[0]) if names and not isinstance(names[0], str) else ())
 
 
+@dataclass(frozen=True)
+class Meta:
+    """What training needs to know of a spec besides the generated code (kept by ``codegen.cache``)."""
+    name: str
+    source: str | None                  # the spec file, for messages
+    inputs: tuple[str, ...]
+    targets: tuple[str, ...]
+    params: tuple[str, ...]
+    trainable: tuple[str, ...]
+    fan_in: dict                        # parameter -> inputs of its unit (random starts)
+    given: dict                         # parameter -> its value in the spec's values
+    examples: list | None               # [[{input: x}, {target: t}], ...] from values (its batch)
+    learning_rate: float | None
+
+    @classmethod
+    def of(cls, net: Network) -> "Meta":
+        spec = net.spec
+        fan_in: dict[str, int] = {}
+        for L in spec.layers if spec.layered else ():
+            for row in L.weights:
+                for w in row:
+                    fan_in[w] = len(row)
+            for b in L.biases:
+                if b:
+                    fan_in[b] = len(L.weights[0])
+        v = spec.values
+        examples = None
+        if v is not None:
+            examples = [[{k: float(x) for k, x in ins.items()}, {k: float(x) for k, x in ts.items()}]
+                        for ins, ts in v.batch]
+        return cls(spec.name, getattr(spec, "source", None), tuple(spec.inputs), tuple(spec.targets),
+                   tuple(net.params), tuple(net.trainable), fan_in,
+                   {k: float(x) for k, x in (v.params or {}).items()} if v is not None else {},
+                   examples, float(v.learning_rate) if v is not None and v.learning_rate is not None else None)
+
+
 @dataclass
 class Compiled:
     """Vectorised ``forward``, ``loss`` and ``gradients`` of one network, from generated code."""
-    net: Network
+    net: Network | None                 # None when loaded from the on-disk cache (``codegen.cache``)
     source: str
     path: Path
     module: object
+    meta: Meta | None = field(default=None)
 
     @property
     def arrays(self) -> tuple[str, ...]:
@@ -59,6 +97,8 @@ class Compiled:
         return self.module.LAYOUT
 
     def __post_init__(self):
+        if self.meta is None:
+            self.meta = Meta.of(self.net)
         # The generated functions themselves, with no wrapper in between (speed at batch 1):
         #   forward(params, X) -> Y[n, k];  loss(params, X, T) -> batch-mean loss;
         #   gradients(params, X, T) -> {array name: dJ/d array (batch mean)}.
@@ -87,7 +127,7 @@ class Compiled:
 
     def unpack(self, arrays: dict, trainable_only: bool = False) -> dict[str, float]:
         """Spec parameter name -> float, from arrays (a shared bias appears once)."""
-        keep = set(self.net.trainable) if trainable_only else None
+        keep = set(self.meta.trainable) if trainable_only else None
         out: dict[str, float] = {}
         for array, names in self.layout.items():
             a = np.asarray(arrays[array])
@@ -102,7 +142,7 @@ class Compiled:
 
     def masks(self) -> dict[str, np.ndarray]:
         """1.0 where an array entry is trainable, 0.0 where it is fixed (training keeps it)."""
-        train = set(self.net.trainable)
+        train = set(self.meta.trainable)
         out = {}
         for array, names in self.layout.items():
             m = np.zeros(_shape(names))
@@ -113,12 +153,26 @@ class Compiled:
 
     def start(self, seed: int = 0) -> dict[str, np.ndarray]:
         """Starting arrays: the spec's values, a seeded random start for the rest."""
-        return self.pack(start_values(self.net, seed))
+        return self.pack(start_values(self.meta, seed))
 
 
-def start_values(net: Network, seed: int = 0) -> dict[str, float]:
-    """The shared seeded start (:func:`derive.model.start.start_values`) as floats."""
-    return {p: float(v) for p, v in _start.start_values(net, seed).items()}
+def start_values(meta: Meta | Network, seed: int = 0) -> dict[str, float]:
+    """The shared seeded start (:func:`derive.model.start.start_values`) as floats.
+
+    From a Meta (a cached network, no sympy) the same draws are made here, in the same order: each
+    parameter not given draws uniform(-1/sqrt(fan-in), +1/sqrt(fan-in)); tests keep the two equal.
+    """
+    if not isinstance(meta, Meta):
+        from ..model import start as _start
+        return {p: float(v) for p, v in _start.start_values(meta, seed).items()}
+    rng = random.Random(seed)
+    given, fan_in = meta.given, meta.fan_in
+    out = {}
+    for p in meta.params:
+        r = 1.0 / math.sqrt(fan_in.get(p, 1))
+        draw = rng.uniform(-r, r)   # drawn for every parameter so a given value never shifts the rest
+        out[p] = float(given[p]) if p in given else draw
+    return out
 
 
 def _cache_dir() -> Path:
@@ -154,6 +208,7 @@ def compile(net: Network, check: bool = True) -> Compiled:
     Returns:
         a Compiled with ``forward``, ``loss``, ``gradients``, ``pack``, ``unpack``, ``start``.
     """
+    from . import matrix as codegen
     chain = None
     if not net.spec.layered:
         from ..derivation.derivation import Derivation

@@ -24,12 +24,12 @@ MAX_STEPS = 10_000_000
 
 def spec_data(compiled: Compiled) -> tuple[np.ndarray, np.ndarray]:
     """The spec's worked example (``values``): its examples, or a batch of one."""
-    spec = compiled.net.spec
-    if spec.values is None:
-        raise DeriveError(f"{spec.source or spec.name}: the spec has no values; give --data FILE.csv")
-    batch = spec.values.batch
-    X = np.array([[float(ins[x]) for x in spec.inputs] for ins, _ in batch])
-    T = np.array([[float(ts[t]) for t in spec.targets] for _, ts in batch]).reshape(len(batch), len(spec.targets))
+    meta = compiled.meta
+    if meta.examples is None:
+        raise DeriveError(f"{meta.source or meta.name}: the spec has no values; give --data FILE.csv")
+    batch = meta.examples
+    X = np.array([[ins[x] for x in meta.inputs] for ins, _ in batch])
+    T = np.array([[ts[t] for t in meta.targets] for _, ts in batch]).reshape(len(batch), len(meta.targets))
     return X, T
 
 
@@ -39,7 +39,7 @@ def read_csv(path: str | Path, compiled: Compiled) -> tuple[np.ndarray, np.ndarr
     Every column must be an input or a target of the network; every cell a finite number.
     Errors name the file, the row (1-based, header is row 1) and the column.
     """
-    spec = compiled.net.spec
+    spec = compiled.meta
     p = Path(path)
     try:
         size = p.stat().st_size
