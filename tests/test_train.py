@@ -186,3 +186,16 @@ def test_a_second_run_uses_the_compiled_cache_without_sympy(tmp_path):
     spec.write_text(spec.read_text().replace("loss: bce", "loss: half_sse"), encoding="utf-8")
     again = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
     assert again.stdout.rsplit("\n", 2)[1] == "true"                   # a changed spec is compiled anew
+
+
+def test_float32_training_follows_float64(capsys):
+    import numpy as np
+    from derive.codegen import train as training
+    from derive.codegen.compile import compile
+    from derive.model.build import load
+    c = compile(load("xor"))
+    X, T = training.read_csv(XOR, c)
+    h64 = training.train(c, c.start(1), X, T, steps=200, lr=0.1, method="adam", progress=False)
+    h32 = training.train(c, c.start(1), X, T, steps=200, lr=0.1, method="adam", progress=False, dtype="float32")
+    assert all(np.asarray(v).dtype == np.float32 for v in h32.params.values() if np.ndim(v))
+    assert h32.losses == pytest.approx(h64.losses, rel=1e-3, abs=1e-5)

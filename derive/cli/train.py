@@ -22,6 +22,8 @@ def add_parser(sub):
                         "(default: the spec's values, one example)")
     p.add_argument("--test", metavar="FILE.csv", help="held-out data to report loss and accuracy on")
     p.add_argument("--seed", type=int, default=0, help="seed for random starting values and minibatches")
+    p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
+                   help="precision of the data, the parameters and the generated code's arrays")
     p.add_argument("--log-every", type=int, default=None, metavar="N",
                    help="loss on all the training data every N steps (default: once per epoch); "
                         "the minibatch loss of every step is recorded anyway")
@@ -50,7 +52,8 @@ def run(args) -> int:
     lr = args.lr if args.lr is not None else (meta.learning_rate if meta.learning_rate is not None else 0.1)
     hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
                           method=args.optimizer, batch=args.batch, seed=args.seed,
-                          progress=False if args.json else None, log_every=args.log_every)
+                          progress=False if args.json else None, log_every=args.log_every,
+                          dtype=args.dtype)
     if args.plot:
         training.plot(hist.losses, args.plot, f"{meta.name}: {args.optimizer}, lr {lr:g}",
                       hist.loss_steps, hist.batch_losses)

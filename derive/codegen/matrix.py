@@ -107,8 +107,59 @@ def _batch_mean(D: str) -> list[str]:
             f"    {D} /= n"]
 
 
-def _forward_lines(net: Network, p: Printer) -> list[str]:
+_UNARY = {sp.exp: "np.exp", sp.tanh: "np.tanh"}
+
+
+def _chain(e: sp.Expr, z: sp.Symbol, p: Printer) -> list[tuple[str, str]] | None:
+    """``e`` as ufuncs applied one after another to ``z`` [(ufunc, other operand)], or None.
+
+    sigmoid's table definition 1/(1 + exp(-z)) is negative, exp, add 1, reciprocal: each can write
+    into the same array, so the activation needs no temporary arrays.
+    """
+    if e == z:
+        return []
+    if e.func in _UNARY:
+        inner = _chain(e.args[0], z, p)
+        return None if inner is None else inner + [(_UNARY[e.func], "")]
+    if isinstance(e, sp.Pow) and e.exp == -1:
+        inner = _chain(e.base, z, p)
+        return None if inner is None else inner + [("np.reciprocal", "")]
+    if isinstance(e, (sp.Add, sp.Mul)):
+        consts = [a for a in e.args if a.is_Number]
+        rest = [a for a in e.args if not a.is_Number]
+        if len(rest) != 1 or len(consts) != 1:
+            return None
+        inner = _chain(rest[0], z, p)
+        if inner is None:
+            return None
+        c = consts[0]
+        if isinstance(e, sp.Mul) and c == -1:
+            return inner + [("np.negative", "")]
+        return inner + [("np.add" if isinstance(e, sp.Add) else "np.multiply", p.doprint(c))]
+    return None
+
+
+def _activation_lines(e: sp.Expr, z: str, a: str, p: Printer, overwrite: bool) -> list[str] | None:
+    """In-place lines computing a = e(z) in z's own memory (``overwrite``) or one new array."""
+    steps = _chain(e, symbol(z), p)
+    if not steps:
+        return None
+    out = []
+    for k, (ufunc, operand) in enumerate(steps):
+        src = z if k == 0 else a
+        args = f"{src}, {operand}" if operand else src
+        if k == 0:
+            out.append(f"{a} = {ufunc}({args}, out={z})" if overwrite else f"{a} = {ufunc}({args})")
+        else:
+            out.append(f"{ufunc}({args}, out={a})")
+    return out
+
+
+def _forward_lines(net: Network, p: Printer, inplace: bool = True) -> list[str]:
+    """The forward pass; with ``inplace``, activations overwrite their pre-activation when the
+    backward pass never reads it (sigmoid and tanh write f' in terms of a)."""
     lines, prev = [], "X"
+    Ln = len(net.spec.layers)
     for li, L in enumerate(net.spec.layers, 1):
         m = matrix_names(li)
         act = rules.activation(L.activation)
@@ -116,13 +167,34 @@ def _forward_lines(net: Network, p: Printer) -> list[str]:
         if bias_kind(L) != "none":
             lines.append(f"{m['Z']} += {m['b']}".ljust(40) + f"#        + b^({li})")
         if act.unitwise:
-            value = p.doprint(act.value([symbol(m["Z"])], 0))
+            e = act.value([symbol(m["Z"])], 0)
+            if isinstance(e, sp.Function) and e.func not in _UNARY:
+                e = e.rewrite(sp.exp)         # sigmoid by the table's definition; relu stays itself
+            a, z = symbol(m["A"]), symbol(m["Z"])
+            needs_z = act.local(a, z).has(z) or (li == Ln and _output_uses_z(net))
+            chain = _activation_lines(e, m["Z"], m["A"], p, overwrite=not needs_z) if inplace else None
+            if chain:
+                note = f"# a^({li}) = {L.activation}(z^({li}))" + (f" = {e}" if len(chain) > 1 else "") + \
+                       (f", in {m['Z']}'s memory" if not needs_z else "")
+                lines += [chain[0].ljust(40) + note] + chain[1:]
+                prev = m["A"]
+                continue
+            value = p.doprint(e)
         else:   # softmax, shifted by the row maximum so exp cannot overflow (same value)
             lines.append(f"E = np.exp({m['Z']} - {m['Z']}.max(axis=1, keepdims=True))")
             value = "E / E.sum(axis=1, keepdims=True)"
         lines.append(f"{m['A']} = {value}".ljust(40) + f"# a^({li}) = {L.activation}(z^({li}))")
         prev = m["A"]
     return lines
+
+
+def _output_uses_z(net: Network) -> bool:
+    """Whether the output delta reads z^(L) (a relu output: step(z))."""
+    spec = net.spec
+    act = rules.activation(spec.layers[-1].activation)
+    m = matrix_names(len(spec.layers))
+    a, z = symbol(m["A"]), symbol(m["Z"])
+    return bool((rules.loss(spec.loss).local(a, symbol("T"), len(spec.outputs)) * act.local(a, z)).has(z))
 
 
 def _unpack_line(names: list[str]) -> str:

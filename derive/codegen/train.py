@@ -139,7 +139,7 @@ class Momentum(SGD):
 
     def step(self, params, grads, masks):
         if self.v is None:
-            self.v = {k: np.array(g, dtype=float) for k, g in grads.items()}
+            self.v = {k: np.array(g, dtype=np.result_type(g, np.float32)) for k, g in grads.items()}
         else:
             for k, g in grads.items():
                 self.v[k] *= self.mu
@@ -158,9 +158,9 @@ class Adam(SGD):
     def step(self, params, grads, masks):
         self.t += 1
         if self.m is None:
-            self.m = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
-            self.v = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
-            self.tmp = {k: np.zeros(np.shape(g)) for k, g in grads.items()}
+            self.m = {k: np.zeros_like(g, dtype=np.result_type(g, np.float32)) for k, g in grads.items()}
+            self.v = {k: np.zeros_like(m) for k, m in self.m.items()}
+            self.tmp = {k: np.zeros_like(m) for k, m in self.m.items()}
         c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
         for k, g in grads.items():
             m, v, tmp = self.m[k], self.v[k], self.tmp[k]
@@ -213,13 +213,14 @@ class History:
 
 def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, steps: int = 100,
           lr: float = 0.1, method: str = "sgd", batch: int | None = None, seed: int = 0,
-          progress: bool | None = None, log_every: int | None = None) -> History:
+          progress: bool | None = None, log_every: int | None = None, dtype: str = "float64") -> History:
     """Run ``steps`` optimizer steps on minibatches of ``batch`` examples (all when None).
 
     The full-data loss is computed once per epoch (every step when each batch is all the data,
     where it is free: the next step's batch loss), or every ``log_every`` steps.  Fixed parameters
     never change (their update is masked out).  Returns the History with the final parameter
-    arrays in ``params``.
+    arrays in ``params``.  ``dtype`` "float32" trains in single precision (data, parameters and
+    every array the generated code makes).
     """
     import time
 
@@ -232,7 +233,11 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
         raise DeriveError(f"--log-every must be at least 1, got {log_every}")
     opt = optimizer(method, lr)
     masks = {k: (None if np.all(m == 1) else m) for k, m in compiled.masks().items()}
-    params = {k: np.array(v, dtype=float) if np.ndim(v) else v for k, v in params.items()}   # own copies
+    if dtype not in ("float64", "float32"):
+        raise DeriveError(f"--dtype must be float64 or float32, got {dtype!r}")
+    params = {k: np.array(v, dtype=dtype) if np.ndim(v) else np.dtype(dtype).type(v)
+              for k, v in params.items()}   # own copies
+    X, T = np.asarray(X, dtype=dtype), np.asarray(T, dtype=dtype)
     n = X.shape[0]
     full = batch is None or batch >= n
     every = log_every or (1 if full else -(-n // batch))
