@@ -115,11 +115,11 @@ def proof(net: str, activation: str, bias: str, method: str) -> dict:
     t0 = time.perf_counter()
     import derive
     from derive.derivation.proof import Prover
+    t1 = time.perf_counter()
     if "-" in net:
         network = derive.mlp([int(s) for s in net.split("-")], activation=activation, loss="half_sse", bias=bias)
     else:
         network = derive.load(net)
-    t1 = time.perf_counter()
     d = derive.derive(network)
     prover = Prover(d.net, d.chain, d.direct, method=method)
     proofs = [prover.prove(p) for p in d.params]

@@ -4,7 +4,8 @@
 randomized identity test over random prime fields beyond (and as a cross-check everywhere).
 "exact" is the expansion alone, as derive proved before 2026-11-25.  Each run is a fresh process
 (``benchmarks.peers proof``), the two methods interleaved; a run past its time limit is reported
-as such.  Seconds exclude the interpreter's start and imports.
+as such.  Seconds count building the network from its spec, the chain rule, the direct
+derivatives and every proof; they exclude the interpreter's start and imports.
 """
 from __future__ import annotations
 
