@@ -1,6 +1,6 @@
 """Run every benchmark; write benchmarks/results/*.md and *.png and print the tables.
 
-    python -m benchmarks              # or ./dev bench: everything (about 25 minutes on 2 busy cores)
+    python -m benchmarks              # or ./dev bench: everything (see the end of results.md for how long)
     python -m benchmarks --quick      # fewer repetitions, no scaling curve, no grading (about 8 minutes)
     python -m benchmarks --only proofs|gradients|training|grading
     python -m benchmarks --tensor     # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
@@ -59,7 +59,7 @@ def main(argv=None) -> int:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"derive benchmarks, {when}\n{machine()}\n")
     want = (lambda k: args.only in (None, k)) if args.only else (lambda k: True)
-    reps = 2 if args.quick else 5
+    reps = 2 if args.quick else 3
     parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n"]
     if want("proofs"):
         print("proofs (derive + prove every parameter):")
