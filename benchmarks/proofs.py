@@ -1,6 +1,6 @@
 """Proof cost: derive + prove every parameter, today's method against the exact expansion alone.
 
-"auto" is derive's method: the exact expansion for gradients of at most 16 paths, the certified
+"auto" is derive's method: the exact expansion for gradients of at most 8 paths, the certified
 randomized identity test over random prime fields beyond (and as a cross-check everywhere).
 "exact" is the expansion alone, as derive proved before 2026-11-25.  Each run is a fresh process
 (``benchmarks.peers proof``), the two methods interleaved; a run past its time limit is reported

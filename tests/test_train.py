@@ -199,3 +199,12 @@ def test_float32_training_follows_float64(capsys):
     h32 = training.train(c, c.start(1), X, T, steps=200, lr=0.1, method="adam", progress=False, dtype="float32")
     assert all(np.asarray(v).dtype == np.float32 for v in h32.params.values() if np.ndim(v))
     assert h32.losses == pytest.approx(h64.losses, rel=1e-3, abs=1e-5)
+
+
+@pytest.mark.parametrize("name", ["digits", "classic", "seed001"])
+def test_the_cached_start_is_the_shared_seeded_start(name):
+    from derive.codegen.compile import Meta, start_values
+    from derive.model.build import load
+    net = load(name)
+    for seed in (0, 7):
+        assert start_values(Meta.of(net), seed) == start_values(net, seed)

@@ -54,7 +54,7 @@ def linear(v) -> dict:
 
 def solve(columns: list[dict], rhs: dict) -> list[Fraction] | None:
     """Exact x with sum_j x_j * columns[j] == rhs (sparse vectors), or None; free unknowns are 0."""
-    rows = sorted({t for c in columns for t in c} | set(rhs), key=str)
+    rows = list(dict.fromkeys([t for c in columns for t in c] + list(rhs)))
     m = [[c.get(t, Fraction(0)) for c in columns] + [rhs.get(t, Fraction(0))] for t in rows]
     n = len(columns)
     pivots, r = [], 0
@@ -111,6 +111,13 @@ class Atoms:
     def _exp(self, v):
         rest = linear(v)
         cand = sorted({k for t in rest for k in self._index.get(t, ())})
+        for k in cand:                # the common case first: v is a multiple of one exponent
+            B = self._bases[k][2]
+            if len(B) == len(rest):
+                t0 = next(iter(B))
+                c = rest.get(t0, 0) / B[t0]
+                if c and c.denominator == 1 and abs(c) <= MAX_POWER and all(rest.get(t) == c * b for t, b in B.items()):
+                    return [(("exp", self._bases[k][0]), self._bases[k][1], int(c))]
         if cand:
             x = solve([self._bases[k][2] for k in cand], rest)
             if x is not None and all(c.denominator == 1 and abs(c) <= MAX_POWER for c in x):

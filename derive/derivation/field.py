@@ -112,8 +112,12 @@ class Program:
     def mul(self, ids: list[int]) -> int:
         if len(ids) == 1:
             return ids[0]
-        bs = [self.bounds[i] for i in ids]
-        return self._emit(MUL, tuple(ids), tuple(sum(b[k] for b in bs) for k in range(4)))
+        dn = dd = 0
+        hn = hd = 0.0
+        for i in ids:
+            b = self.bounds[i]
+            dn, dd, hn, hd = dn + b[0], dd + b[1], hn + b[2], hd + b[3]
+        return self._emit(MUL, tuple(ids), (dn, dd, hn, hd))
 
     def pow(self, i: int, k: int, source=None) -> int:
         if k == 1:
@@ -161,7 +165,7 @@ class Program:
                     return self.var(parts)
                 if not parts:
                     return self.const(Fraction(1))
-                return self.mul([self.pow(self.atom(key, kind), c, f"exp({k})") for key, kind, c in parts])
+                return self.mul([self.pow(self.atom(key, kind), c, "an exponential") for key, kind, c in parts])
             if isinstance(k, se.Integer) and abs(int(k)) <= 64:
                 return self.pow(self.lower(base), int(k), base)
             root = Atoms.power(e)

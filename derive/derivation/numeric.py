@@ -90,32 +90,33 @@ def evaluate_se(e, env: dict, memo: dict) -> float:
     hit = memo.get(e)
     if hit is not None:
         return hit
+    kind = type(e)
     if isinstance(e, se.Symbol):
         v = env[e.name]
-    elif isinstance(e, (se.Integer, se.Rational, se.RealDouble)):
-        v = float(e)
-    elif isinstance(e, se.Add):
-        v = math.fsum(evaluate_se(a, env, memo) for a in e.args)
-    elif isinstance(e, se.Mul):
+    elif kind is se.Add:
+        v = math.fsum([evaluate_se(a, env, memo) for a in e.args])
+    elif kind is se.Mul:
         v = 1.0
         for a in e.args:
             v *= evaluate_se(a, env, memo)
-    elif isinstance(e, se.Pow):
+    elif kind is se.Pow:
         b, k = e.args
         x = evaluate_se(k, env, memo)
         v = _exp(x) if b == se.E else _pow(evaluate_se(b, env, memo), x)
-    elif isinstance(e, se.Piecewise):
+    elif isinstance(e, (se.Integer, se.Rational, se.RealDouble)):     # Zero, One, Half... are subclasses
+        v = float(e)
+    elif kind is se.Piecewise:
         value, cond = e.args[0], e.args[1]
         lo, hi = (evaluate_se(a, env, memo) for a in cond.args)
         v = evaluate_se(value, env, memo) if lo < hi else 0.0
-    elif isinstance(e, se.tanh):
+    elif kind is se.tanh:
         v = math.tanh(evaluate_se(e.args[0], env, memo))
-    elif isinstance(e, se.log):
+    elif kind is se.log:
         v = _log(evaluate_se(e.args[0], env, memo))
     elif e == se.E:
         v = math.e
     else:
-        raise ProofError(f"cannot evaluate {type(e).__name__}")
+        raise ProofError(f"cannot evaluate {kind.__name__}")
     memo[e] = v
     return v
 

@@ -39,7 +39,7 @@ from ..errors import DeriveError, ProofError, SpecError
 from ..model.graph import Network
 
 ONE = se.Integer(1)
-EXACT_MAX_PATHS = 16       # expand exactly when the gradient has at most this many paths (measured: < 35 ms)
+EXACT_MAX_PATHS = 8        # expand exactly when the gradient has at most this many paths (measured: < 5 ms)
 FIELD_POINTS = 2
 REDRAWS = 6
 
