@@ -50,6 +50,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; no scaling curve, no grading")
     ap.add_argument("--only", choices=["proofs", "gradients", "training", "grading"])
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
+    ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
+    ap.add_argument("--reps", type=int, help="interleaved repetitions (default: 3; --quick: 2)")
     args = ap.parse_args(argv)
     if args.tensor:
         from . import tensor
@@ -59,7 +61,7 @@ def main(argv=None) -> int:
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"derive benchmarks, {when}\n{machine()}\n")
     want = (lambda k: args.only in (None, k)) if args.only else (lambda k: True)
-    reps = 2 if args.quick else 3
+    reps = args.reps or (2 if args.quick else 3)
     parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n"]
     if want("proofs"):
         print("proofs (derive + prove every parameter):")
@@ -75,7 +77,7 @@ def main(argv=None) -> int:
                   "\nSigmoid layers with biases, loss 1/2 SSE averaged over the batch. derive: "
                   "`derive.compile(net).gradients`; NumPy: `benchmarks/hand.py`; PyTorch: autograd; JAX: "
                   "`jax.jit(jax.grad(loss))`. Microseconds per call; ratios below 1 mean derive is faster.\n"]
-        for dtype in ("float64", "float32"):
+        for dtype in args.dtypes.split(","):
             for threads in (1, 2):
                 print(f"gradients, {dtype}, {threads} thread(s):")
                 res = throughput.run(threads, reps=reps, dtype=dtype)
@@ -83,7 +85,7 @@ def main(argv=None) -> int:
                           throughput.markdown(res), "", throughput.thread_note(res), ""]
     if want("training"):
         print("training (whole processes):")
-        rows = [training.run(t, reps=3 if args.quick else 5) for t in (1, 2)]
+        rows = [training.run(t, reps=reps) for t in (1, 2)]
         parts += ["## Training\n", training.__doc__.strip() + "\n", training.table(rows), ""]
     if want("grading") and not args.quick:
         print("grading throughput:")

@@ -73,14 +73,20 @@ def read_csv(path: str | Path, compiled: Compiled) -> tuple[np.ndarray, np.ndarr
                     raise DeriveError(f"{p}: row {r} has {len(line)} cells, expected {len(header)}")
                 if len(rows) >= MAX_ROWS:
                     raise DeriveError(f"{p}: more than {MAX_ROWS} rows")
-                rows.append([_cell(line[c], p, r, header[c]) for c in cols])
+                rows.append((r, line))
     except UnicodeDecodeError as e:
         raise DeriveError(f"{p}: not UTF-8 text (byte {e.start})") from None
     except csv.Error as e:
         raise DeriveError(f"{p}: not valid CSV: {e}") from None
     if not rows:
         raise DeriveError(f"{p}: no data rows")
-    data = np.array(rows, dtype=float)
+    try:        # NumPy converts every cell at once; a bad cell is then found and named one by one
+        data = np.array([[line[c].strip() for c in cols] for _, line in rows], dtype=float)
+        ok = bool(np.isfinite(data).all())
+    except ValueError:
+        ok = False
+    if not ok:
+        data = np.array([[_cell(line[c], p, r, header[c]) for c in cols] for r, line in rows], dtype=float)
     k = len(spec.inputs)
     return data[:, :k], data[:, k:]
 
