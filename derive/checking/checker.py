@@ -24,7 +24,7 @@ from ..derivation.direct import ToSymEngine
 from ..errors import DeriveError, FormulaError, ProofError
 from ..model.formula import Name, parse, split_equalities
 from ..model.graph import Network
-from .lookup import SymbolTable
+from .lookup import LEARNING_RATE, SymbolTable
 from ..derivation.proof import Rationalize, evaluate, forward_values, random_point
 from ..model.rules import relu, sigmoid, step
 from .verdict import Mistake, Verdict
@@ -91,12 +91,12 @@ class Checker:
                                      for c in self.net.consumers[lower]])
         return memo[key]
 
-    def parse(self, text: str, resolve=None, derivative=None) -> sp.Expr:
+    def parse(self, text: str, resolve=None, derivative=None, **options) -> sp.Expr:
         """The answer as a sympy expression in the network's symbols (FormulaError if unreadable)."""
         if isinstance(text, str) and len(text) <= 100_000:   # J(\theta): the loss as a function of all weights
             text = _LOSS_OF_ALL.sub(lambda m: m.group(1) if m.group(1) in LOSS_ALIASES + (self.net.loss,)
                                     else m.group(0), text)
-        return parse(text, resolve or self.table, derivative=derivative or self.leibniz)
+        return parse(text, resolve or self.table, derivative=derivative or self.leibniz, **options)
 
     def parse_answer(self, text: str) -> sp.Expr:
         """An answer, of which only the last side counts if it is written ``dE/dw = ... = answer``."""
@@ -109,6 +109,7 @@ class Checker:
         memo: dict = {}
         for sym, definition in self.deltas.items():
             vals[sym] = evaluate(definition, vals.__getitem__, memo)
+        vals.setdefault(LEARNING_RATE, 0.25)
         return vals
 
     def _example_points(self) -> list[dict]:
@@ -118,9 +119,12 @@ class Checker:
         if v is not None:
             given = {**v.inputs, **v.params, **v.targets}
             base = random_point(self.net, rng)
-            out.append({s: float(given.get(s.name, x)) for s, x in base.items()})
+            out.append({s: float(given.get(s.name, x)) for s, x in base.items()}
+                       | {LEARNING_RATE: float(v.learning_rate if v.learning_rate is not None else 0.5)})
+        targets = {self.net.nodes[t].symbol for t in self.net.spec.targets}
         for _ in range(4):
-            out.append({s: (round(x, 2) or 0.37) for s, x in random_point(self.net, rng).items()})
+            out.append({s: x if s in targets else (round(x, 2) or 0.37)
+                        for s, x in random_point(self.net, rng).items()} | {LEARNING_RATE: 0.1})
         return [p for p in (self._safe(self._complete, p) for p in out) if p is not None]
 
     @staticmethod
@@ -133,7 +137,8 @@ class Checker:
     def points(self, k: int) -> list[dict]:
         """k generic random points (every leaf, node and delta value), the same on every call."""
         while len(self._points) < k:
-            p = self._safe(self._complete, random_point(self.net, self.rng))
+            leaves = random_point(self.net, self.rng) | {LEARNING_RATE: self.rng.uniform(0.05, 0.95)}
+            p = self._safe(self._complete, leaves)
             if p is not None:
                 self._points.append(p)
         return self._points[:k]
@@ -153,6 +158,9 @@ class Checker:
         direct = self.derivation.direct
         env = {n.symbol: direct.leaf[n.name] for n in self.net.nodes.values() if not n.leaf}
         conv = ToSymEngine(env, dict(direct.exponents))
+        targets = [self.net.nodes[t].symbol for t in self.net.spec.targets]
+        if self.net.spec.loss == "ce" and len(targets) > 1:   # targets are a probability vector
+            env[targets[-1]] = 1 - sum(conv(t) for t in targets[:-1])
         for sym, definition in self.deltas.items():   # nearest the loss first: each is defined
             env[sym] = conv(definition)
         return env, conv.exponents
@@ -174,6 +182,7 @@ class Checker:
     def confirmed(self, given: sp.Expr, expected: sp.Expr, pt: dict) -> bool:
         """A float difference confirmed with 60 digits (floats cancel catastrophically in big sums)."""
         leaves = {s: v for s, v in pt.items() if self.net.nodes.get(s.name) and self.net.nodes[s.name].leaf}
+        leaves[LEARNING_RATE] = pt.get(LEARNING_RATE, 0.25)
         with mpmath.workdps(60):
             vals = dict(leaves)
             for node in self.net.nodes.values():

@@ -16,11 +16,12 @@ from dataclasses import asdict, dataclass
 import sympy as sp
 
 from .checker import Checker, Mistake, checker_for
-from ..errors import DeriveError
-from ..model.formula import Name, parse, split_equalities
+from .lookup import LEARNING_RATE
+from .steps import Reader, Side, judge
+from ..model.formula import split_equalities
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
-_MATH = re.compile(r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\begin\{(?P<env>equation|align|gather|eqnarray|multline)"
+_MATH = re.compile(r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\begin\{(?P<env>equation|align|gather|eqnarray|multline|dmath|flalign)"
                    r"(?P<star>\*?)\}(?P<e>.+?)\\end\{(?P=env)(?P=star)\}|\\\((?P<p>.+?)\\\)|\$(?P<i>[^$\n]+?)\$", re.S)
 _BRACE_INDEX = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\{(\d+)\}")     # y{1}: a typo for y_{1}
 _DROP = re.compile(r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag")
@@ -32,7 +33,7 @@ class Step:
     line: int
     left: str
     right: str
-    status: str                       # correct | wrong | definition | unchecked
+    status: str                       # correct | wrong | definition | given | unchecked
     diagnosis: tuple[Mistake, ...] = ()
     note: str = ""
     counterexample: dict | None = None
@@ -61,9 +62,10 @@ class DerivationReport:
                 "first_wrong": self.steps.index(first) if first else None}
 
     def __str__(self) -> str:
-        count = {k: sum(s.status == k for s in self.steps) for k in ("correct", "wrong", "definition", "unchecked")}
+        count = {k: sum(s.status == k for s in self.steps)
+                 for k in ("correct", "wrong", "definition", "given", "unchecked")}
         out = [f"{len(self.steps)} equalities: {count['correct']} correct, {count['wrong']} wrong, "
-               f"{count['definition']} definitions, {count['unchecked']} not checked"]
+               f"{count['definition']} definitions, {count['given']} given values, {count['unchecked']} not checked"]
         for s in self.steps:
             eq = _short(f"{s.left} = {s.right}", 100)
             out.append(f"  line {s.line:>3}  {s.status:<10} {eq}" + (f"  ({_short(s.note, 80)})" if s.note else ""))
@@ -79,12 +81,15 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[:n - 3] + "..."
 
 
-def equations(text: str) -> list[tuple[int, str]]:
-    """The math chains of a document as (line, LaTeX), adjacent inline pieces joined."""
+def chains(text: str) -> list[tuple[int, str, tuple]]:
+    """The math chains of a document as (line, LaTeX, rows): rows are (offset, line) where each
+    source row of the chain starts, so every step can be reported at its own line."""
     text = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
-    out: list[list] = []          # [line, latex, end offset, inline?]
+    out: list[list] = []          # [line, latex, end offset, kind, rows]
     for m in _MATH.finditer(text):
-        line = text.count("\n", 0, m.start()) + 1
+        group = next(g for g in ("d", "b", "p", "i", "e") if m.group(g) is not None)
+        body_at = m.start(group) + len(m.group(group)) - len(m.group(group).lstrip())
+        line = text.count("\n", 0, body_at) + 1
         inline = m.group("i") is not None
         if m.group("e") is not None:
             first = text.count("\n", 0, m.start("e")) + 1
@@ -94,101 +99,115 @@ def equations(text: str) -> list[tuple[int, str]]:
                 r = " ".join(_DROP.sub("", row).split())
                 if not r or r == "\\\\":
                     continue
+                row_line += row[:len(row) - len(row.lstrip())].count("\n")
                 if out and out[-1][3] == "env" and r.lstrip("& ").startswith("="):
+                    out[-1][4].append((len(out[-1][1]) + 1, row_line))
                     out[-1][1] += " " + r
                 else:
-                    out.append([row_line + (row[:len(row) - len(row.lstrip())].count("\n")), r, m.end(), "env"])
+                    out.append([row_line, r, m.end(), "env", [(0, row_line)]])
             continue
-        body = " ".join((m.group("d") or m.group("b") or m.group("p") or m.group("i")).split())
+        body = " ".join(m.group(group).split())
         if inline and out and out[-1][3] == "inline" and not text[out[-1][2]:m.start()].strip():
             out[-1][1] += " " + body
             out[-1][2] = m.end()
         else:
-            out.append([line, body, m.end(), "inline" if inline else "display"])
-    return [(line, _BRACE_INDEX.sub(r"\1_{\2}", body)) for line, body, _, _ in out]
+            out.append([line, body, m.end(), "inline" if inline else "display", [(0, line)]])
+    return [(line, _BRACE_INDEX.sub(r"\1_{\2}", body), tuple(rows)) for line, body, _, _, rows in out]
 
 
-class _Reader:
-    """Parses sides with the spec's symbols plus the names the derivation itself defined."""
-
-    def __init__(self, c: Checker):
-        self.c = c
-        self.defs: dict[str, tuple[sp.Symbol, sp.Expr]] = {}
-        self.leibniz: list[tuple] = []
-
-    def resolve(self, name: Name) -> sp.Expr:
-        if name.key() in self.defs:
-            return self.defs[name.key()][0]
-        return self.c.table(name)
-
-    def derivative(self, of: Name, args: tuple, wrt: Name) -> sp.Expr:
-        v = self.c.leibniz(of, args, wrt)
-        upper = self.c.loss_node(of) or self.c.node_of(of)
-        self.leibniz.append((self.c.node_of(wrt), upper, args[0].name if args else None, v))
-        return v
-
-    def read(self, text: str):
-        """(value with definitions substituted, the Leibniz target if the side is one derivative)."""
-        self.leibniz = []
-        e = self.c.parse(text, self.resolve, self.derivative)
-        target = self.leibniz[0][:3] if len(self.leibniz) == 1 and e == self.leibniz[0][3] else None
-        subs = {sym: value for sym, value in self.defs.values()}
-        return e.xreplace(subs), target
-
-    def bare_new_name(self, text: str) -> Name | None:
-        seen: list[Name] = []
-        try:
-            e = parse(text, lambda n: seen.append(n) or sp.Symbol("_new"))
-        except DeriveError:
-            return None
-        if len(seen) == 1 and e == sp.Symbol("_new") and self.c.table.find(seen[0]) is None:
-            return seen[0]
-        return None
+def equations(text: str) -> list[tuple[int, str]]:
+    """The math chains of a document as (line, LaTeX), adjacent inline pieces joined."""
+    return [(line, latex) for line, latex, _ in chains(text)]
 
 
-def check_chain(c: Checker, reader: _Reader, line: int, parts: list[str]) -> list[Step]:
-    """Steps for one chain a = b = c ..., updating the reader's definitions."""
-    read: list = []
-    for p in parts:
-        try:
-            read.append(reader.read(p))
-        except DeriveError as e:
-            read.append(e)
-    target = next((r[1] for r in read if not isinstance(r, Exception) and r[1]), None)
+def _equals_at(latex: str) -> list[int]:
+    """Offsets of the top-level '=' (and \\approx) of a chain."""
+    out, depth = [], 0
+    for i, ch in enumerate(latex):
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if depth == 0 and (ch in "=≈" or latex.startswith("\\approx", i)):
+            out.append(i)
+    return out
+
+
+def _line_at(rows: tuple, offset: int) -> int:
+    return [line for at, line in rows if at <= offset][-1]
+
+
+def statements(latex: str) -> list[str]:
+    """``x_1 = 0.05,\\quad x_2 = 0.1``: equalities listed with top-level commas or semicolons, apart."""
+    pieces, depth, cur = [], 0, []
+    for ch in latex:
+        depth += ch in "([{"
+        depth -= ch in ")]}"
+        if ch in ",;" and depth == 0:
+            pieces.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    pieces.append("".join(cur))
+    pieces = [re.sub(r"^\s*(\\q?quad|\\text\{\s*and\s*\})\s*", "", p).strip() for p in pieces]
+    pieces = [p for p in pieces if p]
+    if len(pieces) > 1 and all("=" in p for p in pieces):
+        return pieces
+    return [latex]
+
+
+def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str]) -> list[Step]:
+    """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
+    and stated values."""
+    sides = [reader.read(p) for p in parts]
+    _update_rule(reader, sides)
+    if len(sides) == 2 and (v := reader.statement(*sides)) is not None:
+        note = reader.example.state(sides[0].expr, v)
+        return [Step(lines[0], parts[0], parts[1], "given", note=note)]
     steps = []
     for i in range(1, len(parts)):
-        left, right, a, b = parts[i - 1], parts[i], read[i - 1], read[i]
-        if isinstance(a, Exception) or isinstance(b, Exception):
-            known, new_side = (a, right) if not isinstance(a, Exception) else (b, left)
-            name = reader.bare_new_name(new_side) if not isinstance(known, Exception) else None
+        left, right, a, b = parts[i - 1], parts[i], sides[i - 1], sides[i]
+        line = lines[i - 1]
+        if not (a.ok and b.ok):
+            known, new_side = (a, right) if a.ok else (b, left)
+            name = reader.bare_new_name(new_side) if known.ok else None
             if name is not None:
-                sym = sp.Symbol("local_" + re.sub(r"\W", "_", name.key()))
-                reader.defs[name.key()] = (sym, known[0])
+                reader.define(name, known.expr)
                 steps.append(Step(line, left, right, "definition", note=f"defines {name.text}"))
             else:
-                err = a if isinstance(a, Exception) else b
-                steps.append(Step(line, left, right, "unchecked", note=str(err)))
+                steps.append(Step(line, left, right, "unchecked", note=a.error or b.error))
             continue
-        ok, method, cex = c.compare(b[0], a[0])
-        if ok:
-            steps.append(Step(line, left, right, "correct", note="" if method == "exact" else method))
-            continue
+        j = judge(c, reader, a, b)
         mistakes: tuple = ()
-        if target:
+        target = a.target or b.target or next((s.target for s in sides if s.target), None)
+        if j.status == "wrong" and target and not (b.literals.text or a.literals.text):
             from .diagnose import diagnose
             lower, upper, through = target
-            mistakes = diagnose(c, lower, b[0], lower=lower, upper=upper, through=through)
-        steps.append(Step(line, left, right, "wrong", mistakes, counterexample=cex))
+            mistakes = diagnose(c, lower, b.expr, lower=lower, upper=upper, through=through)
+        steps.append(Step(line, left, right, j.status, mistakes, j.note, j.counterexample))
     return steps
 
 
+def _update_rule(reader: Reader, sides: list[Side]):
+    """``W = W - \\alpha dJ/dW``: the left side is the parameter after the step."""
+    if len(sides) < 2 or not (sides[0].ok and sides[1].ok):
+        return
+    p = sides[0].expr
+    if p.is_Symbol and reader.c.table.kinds.get(p) == "param" and LEARNING_RATE in sides[1].expr.free_symbols \
+            and p in sides[1].expr.free_symbols:
+        sides[0].expr = reader.nexts[reader.next_symbol(p)]
+
+
 def _check_all(c: Checker, text: str) -> DerivationReport:
-    reader = _Reader(c)
+    reader = Reader(c)
     steps: list[Step] = []
-    for line, latex in equations(text):
-        parts = split_equalities(latex)
-        if len(parts) >= 2:
-            steps += check_chain(c, reader, line, parts)
+    for line, latex, rows in chains(text):
+        for statement in statements(latex):
+            parts = split_equalities(statement)
+            if len(parts) < 2:
+                continue
+            at = latex.find(statement)
+            eqs = [at + o for o in _equals_at(statement)] if at >= 0 else []
+            lines = [_line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
+            steps += check_chain(c, reader, lines, parts)
     return DerivationReport(tuple(steps))
 
 
@@ -204,4 +223,4 @@ def check_derivation(network, text: str, timeout: float | None = 5.0) -> Derivat
     return sandbox.call(functools.partial(_check_all, c), text, timeout=limit)
 
 
-__all__ = ["DerivationReport", "Step", "check_derivation", "equations"]
+__all__ = ["DerivationReport", "Step", "chains", "check_derivation", "equations"]

@@ -10,6 +10,10 @@ import sympy as sp
 from ..errors import FormulaError
 from ..model.formula import Name, parse
 from ..model.graph import Network
+from ..model.naming import symbol
+
+LEARNING_RATE = symbol("learning_rate")
+_LR_NAMES = ("alpha", "eta", "lr")
 
 
 def _loose(text: str) -> str:
@@ -48,17 +52,42 @@ class SymbolTable:
                 keys.add(k)
             for key in keys:
                 loose.setdefault(key, set()).add(sym)
+        for node in net.delta_nodes:        # \delta^{(l)}_j: the delta of the unit printed a^{(l)}_j / z^{(l)}_j
+            dsym = net.delta_symbol(node)
+            for unit in {node, net.delta_label(node)}:
+                k = _latex_key(net.notation.latex(unit))
+                m = re.fullmatch(r"[A-Za-z]+(\d+)", k or "")
+                if m:
+                    loose.setdefault("delta" + m.group(1), set()).add(dsym)
+        self.kinds[LEARNING_RATE] = "lr"
         self.exact = exact
         self.loose = {k: next(iter(v)) for k, v in loose.items() if len(v) == 1}
         self.ambiguous = {k: sorted(s.name for s in v) for k, v in loose.items() if len(v) > 1}
 
     def find(self, name: Name) -> sp.Symbol | None:
         """The symbol ``name`` denotes, or None."""
+        if name.accent:
+            return self._accented(name)
         plain = name.base + (("_" + name.sub) if name.sub else "")
         for cand in (name.base if not name.sub and not name.sup else None, plain):
             if cand and cand in self.exact:
                 return self.exact[cand]
-        return self.loose.get(name.key())
+        hit = self.loose.get(name.key())
+        if hit is None and name.base in _LR_NAMES and not (name.sub or name.sup):
+            return LEARNING_RATE
+        return hit
+
+    def _accented(self, name: Name) -> sp.Symbol | None:
+        """``\\hat{y}`` (``\\hat{y}_k``): the network's output (output k), as textbooks write the prediction."""
+        if name.accent != "hat":
+            return None
+        outs = self.net.spec.outputs
+        index = re.sub(r"\D", "", name.sub) or ("1" if len(outs) == 1 else "")
+        if name.sup and not re.fullmatch(r"\(?[i1]\)?", name.sup):
+            return None
+        if index.isdigit() and 1 <= int(index) <= len(outs):
+            return self.net.nodes[outs[int(index) - 1]].symbol
+        return None
 
     def __call__(self, name: Name) -> sp.Symbol:
         """Resolver for :func:`derive.model.formula.parse`: the symbol, or a helpful FormulaError."""
@@ -70,6 +99,10 @@ class SymbolTable:
     def unknown_message(self, name: Name) -> str:
         shown = name.text or name.base + name.sub
         key = name.key()
+        if name.accent:
+            outs = ", ".join(self.net.spec.outputs)
+            return (f"{shown}: \\{name.accent}{{...}} is read only as the network's output "
+                    f"(\\hat{{y}}, \\hat{{y}}_k); outputs here are {outs}")
         if key in self.ambiguous:
             return f"{shown} is ambiguous here: it could be {' or '.join(self.ambiguous[key])}"
         kind = self._guess_kind(name)

@@ -123,7 +123,7 @@ def evaluate_se(e, env: dict, memo: dict) -> float:
 
 def random_point(net: Network, rng: random.Random, attempt: int = 0) -> dict[sp.Symbol, float]:
     """Leaf values: inputs and parameters in [-1, 1] (later attempts: positive, then small
-    positive), targets in (0, 1) (valid for every loss, summing to 1 for cross-entropy)."""
+    positive), targets in (0, 1) (valid for every loss; one-hot for cross-entropy)."""
     lo, hi = (-1.0, 1.0) if attempt < 16 else (0.05, 1.0) if attempt < 40 else (0.01, 0.2)
     pt = {}
     for n in net.nodes.values():
@@ -131,10 +131,10 @@ def random_point(net: Network, rng: random.Random, attempt: int = 0) -> dict[sp.
             pt[n.symbol] = rng.uniform(0.05, 0.95)
         elif n.leaf:
             pt[n.symbol] = rng.uniform(lo, hi)
-    if net.spec.loss == "ce":   # targets that sum to 1, like a probability vector
-        ts = [net.nodes[t].symbol for t in net.spec.targets]
-        s = sum(pt[t] for t in ts)
-        pt.update({t: pt[t] / s for t in ts})
+    ts = [net.nodes[t].symbol for t in net.spec.targets]
+    if net.spec.loss == "ce" and len(ts) > 1:   # one-hot targets, as classification data has them
+        hot = rng.randrange(len(ts))
+        pt.update({t: float(i == hot) for i, t in enumerate(ts)})
     return pt
 
 

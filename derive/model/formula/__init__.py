@@ -8,7 +8,7 @@ The only way text becomes maths in derive: never ``eval``, ``sympify`` or ``pars
 """
 from __future__ import annotations
 
-import unicodedata
+import re
 from typing import Callable, Mapping
 
 import sympy as sp
@@ -20,6 +20,7 @@ from .latex import LatexParser
 from .limits import Limits
 from .plain import Name, Parser
 from .tokens import MODES, tokenize
+from .unicode import normalize
 
 __all__ = ["FormulaError", "Limits", "Name", "looks_like_latex", "parse", "split_equalities"]
 
@@ -40,9 +41,12 @@ def _strip_delimiters(s: str) -> str:
     return s
 
 
+_APPROX = re.compile(r"\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])")
+
+
 def split_equalities(text: str) -> list[str]:
-    """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=``."""
-    s = _strip_delimiters(unicodedata.normalize("NFKC", text))
+    """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=`` (or ``\\approx``)."""
+    s = _APPROX.sub("=", _strip_delimiters(text))
     parts, depth, cur = [], 0, []
     for c in s:
         depth += c in "([{"
@@ -65,15 +69,22 @@ def _default_functions() -> dict[str, Callable]:
 def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
           functions: Mapping[str, Callable] | None = None,
           derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
-          mode: str = "auto", limits: Limits = Limits()) -> sp.Expr:
-    """Parse ``text`` into a sympy expression, resolving every name through ``resolve``."""
+          mode: str = "auto", limits: Limits = Limits(), numbers: Callable[[str], sp.Expr] | None = None,
+          notes: list | None = None, update_steps: bool = False) -> sp.Expr:
+    """Parse ``text`` into a sympy expression, resolving every name through ``resolve``.
+
+    ``numbers`` (optional) turns each number literal's text into an expression (the checker keeps
+    decimals as symbols to know their digits); ``notes`` collects what was read in a non-obvious way;
+    ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``).
+    """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
     if not isinstance(text, str):
         raise FormulaError(f"a formula must be text, not {type(text).__name__}")
     if len(text) > limits.max_length:
         raise FormulaError(f"formula too long ({len(text)} characters; at most {limits.max_length})")
-    s = unicodedata.normalize("NFKC", text)
+    guess = mode if mode != "auto" else ("latex" if looks_like_latex(text) else "plain")
+    s = normalize(text, guess, notes)
     if len(s) > limits.max_length:
         raise FormulaError(f"formula too long ({len(s)} characters; at most {limits.max_length})")
     if mode != "node":
@@ -89,6 +100,7 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
             raise FormulaError("empty formula")
         grammar = LatexParser if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
+        p.literal, p.update_steps = numbers, update_steps
         result = p.expr()
         if p.peek().kind != "end":
             raise p.unexpected()

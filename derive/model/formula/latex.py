@@ -50,6 +50,17 @@ class LatexParser(Parser):
 
     # -- names with sub- and superscripts ------------------------------------------------------
     def read_base(self, t: Tok) -> str:
+        if t.kind == "accent":    # \hat{y}, \hat{y_1}, \hat y: the accent is kept on the Name
+            accent = t.val
+            if self.at("{"):
+                self.next()
+                base = self.flat_until_close()
+            else:
+                base = self.read_base(self.next())
+            if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_']*", base):
+                raise self.err(f"expected a name under \\{accent}", t)
+            self.accent = accent
+            return base
         if t.kind == "wrap":
             self.expect("{")
             base = self.flat_until_close()

@@ -25,6 +25,8 @@ class Name:
     sub: str = ""
     sup: str = ""
     text: str = ""
+    accent: str = ""      # hat | tilde | bar (``\\hat{y}``)
+    time: str = ""        # "t" or "t+1": ``w_{11}(t+1)``, the value after one update
 
     def key(self) -> str:
         """base + sup + sub without ``_ { } ( ) \\ ^`` and spaces, for loose matching."""
@@ -39,6 +41,7 @@ class Parser(Builder):
         super().__init__(limits)
         self.src, self.toks, self.i, self.depth = src, toks, 0, 0
         self.resolve, self.functions, self.derivative, self.mode = resolve, functions, derivative, mode
+        self.literal = None
         if mode == "node":
             self.openers = "("
 
@@ -137,13 +140,13 @@ class Parser(Builder):
     def primary(self):
         t = self.peek()
         if t.kind == "num":
-            return self.number(self.next().val)
+            return self.number_literal(self.next())
         if t.kind == "op" and t.val in self.openers:
             self.next()
             v = self.expr()
             self.expect(OPENERS[t.val])
             return v
-        if t.kind in ("name", "greek", "wrap"):
+        if t.kind in ("name", "greek", "wrap", "accent"):
             return self.named()
         if self.at("∂"):
             return self.partial_quotient()
@@ -151,6 +154,11 @@ class Parser(Builder):
 
     def primary_other(self, t: Tok):
         raise self.unexpected(t)
+
+    def number_literal(self, tok: Tok):
+        if self.literal is None or self.mode == "node":
+            return self.number(tok.val)
+        return self.guard(self.call(self.literal, tok.val), tok)
 
     # -- names, functions, primes ----------------------------------------------------------------
     def read_base(self, t: Tok) -> str:
@@ -164,9 +172,26 @@ class Parser(Builder):
 
     def read_name(self) -> Name:
         t = self.next()
-        base = self.read_base(t)
+        base, accent = self.read_base(t), self.accent
+        self.accent = ""
         sub, sup = self.read_scripts()
-        return Name(base, sub, sup, self.src[t.pos:self.toks[self.i - 1].end].strip())
+        time = self.read_time()
+        return Name(base, sub, sup, self.src[t.pos:self.toks[self.i - 1].end].strip(), accent, time)
+
+    accent = ""
+    update_steps = False
+
+    def read_time(self) -> str:
+        """``(t)`` or ``(t+1)`` right after a name: the value at step t or after one update."""
+        if not self.update_steps or not self.at("(") or self.peek(1).val != "t" or self.peek(1).kind != "name":
+            return ""
+        if self.at(")", k=2):
+            self.i += 3
+            return "t"
+        if self.at("+", k=2) and self.peek(3).val == "1" and self.at(")", k=4):
+            self.i += 5
+            return "t+1"
+        return ""
 
     def read_prime(self) -> bool:
         if self.at("'"):
@@ -230,7 +255,7 @@ class Parser(Builder):
         t = self.peek(k)
         if self.at("∂", k=k):
             return 1
-        if t.kind == "name" and t.val == "d" and self.peek(k + 1).kind in ("name", "greek", "wrap", "op"):
+        if t.kind == "name" and t.val == "d" and self.peek(k + 1).kind in ("name", "greek", "wrap", "accent", "op"):
             return 1
         if t.kind == "name" and D_NAME.fullmatch(t.val):
             return -1   # 'dE': the d is glued to the name

@@ -25,10 +25,13 @@ _UNICODE_OPS = {"·": "*", "⋅": "*", "∙": "*", "×": "*", "−": "-", "–":
 _ASCII_OPS = set("+-*/^()[]{}_',=")
 _SKIP_CMDS = {",", ";", "!", ":", " ", "\\", "quad", "qquad", "displaystyle", "textstyle", "left", "right",
               "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
-_OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'"}
+_OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "odot": "*", "circ": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'"}
 _FN_CMDS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "sinh", "cosh"}
 _WRAP_CMDS = {"mathrm", "text", "operatorname", "mathit", "mathbf", "textrm", "textit", "boldsymbol", "bm", "mathsf"}
 _FRAC_CMDS = {"frac", "dfrac", "tfrac"}
+_ACCENT_CMDS = {"hat": "hat", "widehat": "hat", "tilde": "tilde", "widetilde": "tilde", "bar": "bar",
+                "overline": "bar"}
+_COLOR_ARG = re.compile(r"\s*\{[A-Za-z!0-9 ]{1,30}\}")     # \color{blue}, \textcolor{orange}
 OPENERS = {"(": ")", "[": "]", "{": "}"}
 D_NAME = re.compile(r"d[A-Za-z][0-9]*")
 _NUMBER = re.compile(r"[0-9]*(\.[0-9]*)?")
@@ -37,7 +40,7 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.S)
 
 
 class Tok(NamedTuple):
-    kind: str   # num name greek wrap fn frac sqrt op end
+    kind: str   # num name greek wrap accent fn frac sqrt op end
     val: str
     pos: int
     end: int
@@ -81,6 +84,12 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
                     if j < n and s[j] == ".":
                         i = j + 1
                 continue
+            if cmd in ("color", "textcolor"):
+                m = _COLOR_ARG.match(s, i)
+                if not m:
+                    raise FormulaError(f"\\{cmd} needs a colour name in braces at column {start + 1}")
+                i = m.end()
+                continue
             if cmd in _OP_CMDS:
                 toks.append(Tok("op", _OP_CMDS[cmd], start, i))
             elif cmd in _GREEK_CMDS:
@@ -89,6 +98,8 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
                 toks.append(Tok("fn", cmd, start, i))
             elif cmd in _WRAP_CMDS:
                 toks.append(Tok("wrap", cmd, start, i))
+            elif cmd in _ACCENT_CMDS:
+                toks.append(Tok("accent", _ACCENT_CMDS[cmd], start, i))
             elif cmd in _FRAC_CMDS:
                 toks.append(Tok("frac", cmd, start, i))
             elif cmd == "sqrt":

@@ -1,0 +1,219 @@
+"""One equality ``left = right`` of student work, read and judged.
+
+Each side is read with the spec's symbols, the names the text defined (``... = \\delta_h``), the
+learning rate (``\\alpha``, ``\\eta``), update steps (``w(t+1)`` means ``w - \\alpha dE/dw``) and its number
+literals kept apart (``numbers.py``).  A step between two symbolic sides is an identity over the
+leaves, decided exactly; a step with numbers in it is judged at the worked example's values, with
+rounded decimals accepted when they round correctly.  What cannot be decided is "unchecked", never
+"wrong".
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from ..errors import DeriveError, FormulaError
+from ..model.formula import Name, parse
+from ..model.naming import symbol
+from .example import Example
+from .lookup import LEARNING_RATE
+from .numbers import Literals, half_unit, iv, overlaps, show, value
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+
+@dataclass
+class Side:
+    """One side of an equality as read: its meaning (``expr``) or why it could not be read."""
+    text: str
+    expr: sp.Expr | None = None
+    literals: Literals = field(default_factory=Literals)
+    target: tuple | None = None      # (lower, upper, through) when the side is one Leibniz derivative
+    error: str = ""
+    updates: tuple = ()              # parameters written after an update step, w(t+1)
+
+    @property
+    def ok(self) -> bool:
+        return self.expr is not None
+
+
+@dataclass(frozen=True)
+class Judgement:
+    status: str                      # correct | wrong | unchecked
+    note: str = ""
+    counterexample: dict | None = None
+
+
+class Reader:
+    """Reads sides about one network, remembering what the text defines and states."""
+
+    def __init__(self, c: Checker, example: Example | None = None):
+        self.c = c
+        self.example = example or Example(c)
+        self.defs: dict[str, tuple[sp.Symbol, sp.Expr, str]] = {}   # key -> (symbol, meaning, as written)
+        self.nexts: dict[sp.Symbol, sp.Expr] = {}
+        self._leibniz: list[tuple] = []
+
+    def next_symbol(self, param: sp.Symbol) -> sp.Symbol:
+        """The symbol for ``param`` after one gradient step, meaning param - alpha * dE/dparam."""
+        s = symbol(param.name + "__next")
+        if s not in self.nexts:
+            g = self.c.derivation.gradient(param.name).delta_form
+            self.nexts[s] = param - LEARNING_RATE * g
+        return s
+
+    def resolve(self, name: Name) -> sp.Expr:
+        if name.key() in self.defs and not name.time:
+            return self.defs[name.key()][0]
+        sym = self.c.table(replace(name, time=""))
+        if not name.time:
+            return sym
+        if self.c.table.kinds.get(sym) != "param":
+            raise FormulaError(f"{name.text}: (t) and (t+1) are read only after a parameter")
+        if name.time == "t":
+            return sym
+        self._updates.append(sym)
+        return self.next_symbol(sym)
+
+    def derivative(self, of: Name, args: tuple, wrt: Name) -> sp.Expr:
+        v = self.c.leibniz(of, args, wrt)
+        upper = self.c.loss_node(of) or self.c.node_of(of)
+        self._leibniz.append((self.c.node_of(wrt), upper, args[0].name if args else None, v))
+        return v
+
+    def read(self, text: str) -> Side:
+        """A side's meaning: definitions and update steps replaced by what they stand for."""
+        self._leibniz, self._updates = [], []
+        lits = Literals()
+        try:
+            e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True)
+        except DeriveError as err:
+            return Side(text, None, lits, None, str(err))
+        target = self._leibniz[0][:3] if len(self._leibniz) == 1 and e == self._leibniz[0][3] else None
+        e = e.xreplace({sym: meaning for sym, meaning, _ in self.defs.values()}).xreplace(self.nexts)
+        return Side(text, e, lits, target, updates=tuple(self._updates))
+
+    def bare_new_name(self, text: str) -> Name | None:
+        """The name, if ``text`` is one name the network does not know (a definition's new side)."""
+        seen: list[Name] = []
+        try:
+            e = parse(text, lambda n: seen.append(n) or sp.Symbol("_new"))
+        except DeriveError:
+            return None
+        if len(seen) == 1 and e == sp.Symbol("_new") and self.c.table.find(seen[0]) is None:
+            return seen[0]
+        return None
+
+    def define(self, name: Name, meaning: sp.Expr):
+        sym = symbol("local_" + re.sub(r"\W", "_", name.key()))
+        self.defs[name.key()] = (sym, meaning, name.text)
+
+    def statement(self, a: Side, b: Side) -> Fraction | None:
+        """``x_1 = 0.05``: a leaf given a plain number (the value, else None)."""
+        if not (a.ok and b.ok and a.expr.is_Symbol and self.example.is_leaf(a.expr)):
+            return None
+        try:
+            v = value(b.expr, b.literals.exact())
+        except (KeyError, ArithmeticError, ValueError, DeriveError):
+            return None
+        return v if isinstance(v, Fraction) else None
+
+
+def _network_symbols(side: Side) -> set:
+    return side.expr.free_symbols - set(side.literals.text)
+
+
+def judge(c: Checker, reader: Reader, a: Side, b: Side) -> Judgement:
+    """Is ``a = b`` right?  Symbolic sides: an identity.  Numbers: at the worked example's values."""
+    numeric = bool(a.literals.text or b.literals.text) or not _network_symbols(a) or not _network_symbols(b)
+    if not numeric or not (a.literals.text or b.literals.text):
+        ok, method, cex = c.compare(b.expr, a.expr)
+        if ok:
+            return Judgement("correct", "" if method == "exact" else method)
+        rate = _other_rate(c, a, b)
+        if rate is not None:
+            return Judgement("correct", f"an update step with learning rate {rate}")
+        if not numeric:
+            return Judgement("wrong", counterexample=cex)
+    return at_example(reader.example, a, b)
+
+
+def _other_rate(c: Checker, a: Side, b: Side):
+    """``w(t+1) = w(t) - dE/dw`` (seed 002): an update written with its own constant learning rate."""
+    for upd, other in ((a, b), (b, a)):
+        if len(upd.updates) != 1 or LEARNING_RATE in other.expr.free_symbols or other.literals.text:
+            continue
+        p = upd.updates[0]
+        g = c.derivation.gradient(p.name).delta_form
+        ratios = {round(c.value((p - other.expr) / g, pt), 9) for pt in c.points(3)}
+        if len(ratios) == 1:
+            k = Fraction(ratios.pop()).limit_denominator(1000)
+            if k > 0 and c.compare(other.expr, p - sp.Rational(k.numerator, k.denominator) * g)[0]:
+                return k
+    return None
+
+
+def at_example(ex: Example, a: Side, b: Side) -> Judgement:
+    """``a = b`` at the example's values: exact, else with decimals read as rounded."""
+    missing = sorted(set(ex.missing(a.expr)) | set(ex.missing(b.expr)))
+    if missing:
+        shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+        return Judgement("unchecked", f"no value for {shown}: state it (like $x_1 = 0.5$) or give the spec values")
+    env = ex.env
+    lits = {**a.literals.text, **b.literals.text}
+    exact = {s: Fraction(t) for s, t in lits.items()}
+    try:
+        va, vb = value(a.expr, env | exact), value(b.expr, env | exact)
+    except (ArithmeticError, ValueError, DeriveError, KeyError) as e:
+        return Judgement("unchecked", f"cannot evaluate at the example's values ({e})")
+    if overlaps(va, vb):
+        return Judgement("correct", "at the worked example's values" if _network_symbols(a) or _network_symbols(b)
+                         else "")
+    given = set(ex.given.values())
+    rounded = {s: (exact[s] if exact[s] in given else iv.mpf([_mp(exact[s] - half_unit(t)), _mp(exact[s] + half_unit(t))]))
+               for s, t in lits.items()}
+    try:
+        ra, rb = value(a.expr, env | rounded), value(b.expr, env | rounded)
+    except (ArithmeticError, ValueError, DeriveError, KeyError):
+        ra = rb = None
+    if ra is not None and overlaps(ra, rb):
+        return Judgement("correct", "rounded")
+    return Judgement("wrong", _wrong_number(a, b, va, vb))
+
+
+def _mp(x: Fraction):
+    return iv.mpf(x.numerator) / x.denominator
+
+
+def _claim(side: Side) -> str | None:
+    """The number text if the side is one number literal (possibly negative)."""
+    e = side.expr
+    neg = e.could_extract_minus_sign() and (-e).is_Symbol
+    core = -e if neg else e
+    if core in side.literals.text:
+        return ("-" if neg else "") + side.literals.text[core]
+    if e.is_Rational:
+        return str(e)
+    return None
+
+
+def _wrong_number(a: Side, b: Side, va, vb) -> str:
+    for claim_side, other, v in ((b, a, va), (a, b, vb)):
+        t = _claim(claim_side)
+        if t is not None:
+            digits = len(re.sub(r"^[-0.]*", "", t).replace(".", "")) or 1
+            return f"{_short(other.text)} is {show(v, max(digits, 3), '.' not in t)} here, not {t}"
+    return f"the left side is {show(va)} here and the right side {show(vb)}"
+
+
+def _short(s: str) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= 40 else s[:37] + "..."
+
+
+__all__ = ["Judgement", "Reader", "Side", "at_example", "judge"]

@@ -1,0 +1,105 @@
+"""derive's own notes pass derive check; one injected error (a symbol, a sign, a number) fails at that line.
+
+The notes are generated here with ``derive notes`` (never committed copies), so whatever the notes
+print, the checker must read: every bundled example small enough for the gallery, Markdown and LaTeX.
+"""
+import re
+import subprocess
+import sys
+
+import pytest
+
+import derive
+from derive.checking.checker import checker_for
+from derive.checking.derivation import check_derivation
+
+EXAMPLES = ["seed000", "seed001", "seed002", "seed003", "seed004", "classic", "xor"]
+
+
+@pytest.fixture(scope="module")
+def notes_dir(tmp_path_factory):
+    out = tmp_path_factory.mktemp("notes")
+    for name in EXAMPLES:
+        for fmt in ("md", "tex"):
+            r = subprocess.run([sys.executable, "-m", "derive", "notes", name, "--out", str(out), "--format", fmt],
+                               capture_output=True, text=True, timeout=300)
+            assert r.returncode == 0, r.stderr
+    return out
+
+
+def _notes(notes_dir, name, fmt):
+    return (notes_dir / name / f"notes.en.{fmt}").read_text(encoding="utf-8")
+
+
+def _body_lines(text):
+    """(index, line) of lines inside display maths (md $$ blocks, tex dmath/align/equation)."""
+    inside = False
+    for i, line in enumerate(text.splitlines()):
+        s = line.strip()
+        if s in ("$$",) or re.fullmatch(r"\\(begin|end)\{(dmath|align|equation|gather)\*?\}", s):
+            inside = s == "$$" and not inside or s.startswith("\\begin")
+            continue
+        if inside and s:
+            yield i, line
+
+
+def inject_number(text):
+    """Change the last digit of the first worked-example result (``... = 0.0275``)."""
+    for i, line in _body_lines(text):
+        m = re.search(r"=\s*-?\s*(?:\\frac\{)?(\d+(?:\.\d+)?)(\}\{\d+\})?\s*(\\\\)?\s*$", line)
+        if m and "\\partial" not in line:
+            num = m.group(1)
+            new = num[:-1] + str((int(num[-1]) + 5) % 10)
+            lines = text.splitlines()
+            lines[i] = line[:m.start(1)] + new + line[m.end(1):]
+            return "\n".join(lines), i + 1
+    return None
+
+
+def inject_sign(text):
+    """Negate the right side of the first local derivative ``\\frac{\\partial a}{\\partial b} = ...``."""
+    for i, line in _body_lines(text):
+        s = line.strip()
+        if s.startswith("\\frac{\\partial") and s.count("=") == 1 and not re.search(r"\d\.\d", s) \
+                and "\\color" not in s and not s.endswith("= 1") and "= 0" not in s:
+            lines = text.splitlines()
+            lines[i] = line.replace("=", "= -(", 1) + ")"
+            return "\n".join(lines), i + 1
+    raise AssertionError("no local derivative in the notes")
+
+
+def inject_symbol(text, net):
+    """Swap the first input for the second in the first forward-pass right side that uses it."""
+    x1, x2 = (net.latex_names[net.nodes[n].symbol] for n in net.spec.inputs[:2])
+    for i, line in _body_lines(text):
+        head, eq, rest = line.partition("=")
+        if eq and x1 in rest and "\\partial" not in line and not re.search(r"\d\.\d|\\frac\{\d", rest):
+            lines = text.splitlines()
+            lines[i] = head + eq + rest.replace(x1, x2, 1)
+            return "\n".join(lines), i + 1
+    raise AssertionError("no forward-pass line with the first input")
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_notes_pass_and_injected_errors_fail_at_their_line(notes_dir, name, fmt):
+    c = checker_for(derive.load(name))
+    text = _notes(notes_dir, name, fmt)
+    report = check_derivation(c, text, timeout=None)
+    wrong = [s for s in report.steps if s.status == "wrong"]
+    assert not wrong, wrong[:3]
+    assert report.checked > 50
+    statuses = {s.status for s in report.steps}
+    assert statuses <= {"correct", "definition", "given", "unchecked"}
+    injected = [inject_number(text), inject_sign(text), inject_symbol(text, c.net)]
+    assert (injected[0] is None) == (c.net.spec.values is None)    # a worked example has numbers
+    for bad, line in filter(None, injected):
+        first = check_derivation(c, bad, timeout=None).first_wrong
+        assert first is not None and first.line == line, (line, first)
+
+
+def test_a_wrong_number_is_flagged_with_the_right_value(notes_dir):
+    c = checker_for(derive.load("seed002"))
+    text = _notes(notes_dir, "seed002", "md").replace("= 0.506875\n", "= 0.506975\n", 1)
+    first = check_derivation(c, text, timeout=None).first_wrong
+    assert first.right.strip() == "0.506975" and "0.506875" in first.note
