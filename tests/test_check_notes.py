@@ -44,10 +44,11 @@ def _body_lines(text):
 
 
 def inject_number(text):
-    """Change the last digit of the first worked-example result (``... = 0.0275``)."""
-    for i, line in _body_lines(text):
-        m = re.search(r"=\s*-?\s*(?:\\frac\{)?(\d+(?:\.\d+)?)(\}\{\d+\})?\s*(\\\\)?\s*$", line)
-        if m and "\\partial" not in line:
+    """Change the last digit of the first worked-example result (``... = 0.0275``, a table's value cell)."""
+    for i, line in enumerate(text.splitlines()):
+        m = re.search(r"(?:=|\|\s*\$|&\s*\\\()\s*-?\s*(?:\\frac\{)?(\d+(?:\.\d+)?)(\}\{\d+\})?\s*"
+                      r"(\$\s*\||\\\)\s*\\\\\s*(\\hline)?|\\\\)?\s*$", line)
+        if m and "\\partial" not in line and ("=" in line or "\\cdot" in line):
             num = m.group(1)
             new = num[:-1] + str((int(num[-1]) + 5) % 10)
             lines = text.splitlines()
@@ -63,7 +64,8 @@ def inject_sign(text):
         if s.startswith("\\frac{\\partial") and s.count("=") == 1 and not re.search(r"\d\.\d", s) \
                 and "\\color" not in s and not s.endswith("= 1") and "= 0" not in s:
             lines = text.splitlines()
-            lines[i] = line.replace("=", "= -(", 1) + ")"
+            body, tail = (line.rstrip()[:-2], " \\\\") if line.rstrip().endswith("\\\\") else (line, "")
+            lines[i] = body.replace("=", "= -(", 1) + ")" + tail
             return "\n".join(lines), i + 1
     raise AssertionError("no local derivative in the notes")
 
@@ -100,6 +102,6 @@ def test_notes_pass_and_injected_errors_fail_at_their_line(notes_dir, name, fmt)
 
 def test_a_wrong_number_is_flagged_with_the_right_value(notes_dir):
     c = checker_for(derive.load("seed002"))
-    text = _notes(notes_dir, "seed002", "md").replace("= 0.506875\n", "= 0.506975\n", 1)
+    text = _notes(notes_dir, "seed002", "md").replace("$0.506875$ |", "$0.506975$ |", 1)
     first = check_derivation(c, text, timeout=None).first_wrong
     assert first.right.strip() == "0.506975" and "0.506875" in first.note

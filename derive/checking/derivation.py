@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
+from . import tables
 from .checker import Checker, Mistake, checker_for
 from .lookup import LEARNING_RATE
 from .steps import Reader, Side, judge
@@ -24,6 +25,7 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 _MATH = re.compile(r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\begin\{(?P<env>equation|align|gather|eqnarray|multline|dmath|flalign)"
                    r"(?P<star>\*?)\}(?P<e>.+?)\\end\{(?P=env)(?P=star)\}|\\\((?P<p>.+?)\\\)|\$(?P<i>[^$\n]+?)\$", re.S)
 _BRACE_INDEX = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\{(\d+)\}")     # y{1}: a typo for y_{1}
+_CONTINUES = re.compile(r"^(&|\s|\\q?quad\b)*(=|\+|-|\\cdot\b|\\times\b|\\approx\b)")   # an aligned row going on
 _DROP = re.compile(r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag")
 
 
@@ -84,7 +86,7 @@ def _short(s: str, n: int) -> str:
 def chains(text: str) -> list[tuple[int, str, tuple]]:
     """The math chains of a document as (line, LaTeX, rows): rows are (offset, line) where each
     source row of the chain starts, so every step can be reported at its own line."""
-    text = _FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text)
+    text = tables.rewrite(_FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text))
     out: list[list] = []          # [line, latex, end offset, kind, rows]
     for m in _MATH.finditer(text):
         group = next(g for g in ("d", "b", "p", "i", "e") if m.group(g) is not None)
@@ -100,7 +102,12 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
                 if not r or r == "\\\\":
                     continue
                 row_line += row[:len(row) - len(row.lstrip())].count("\n")
-                if out and out[-1][3] == "env" and r.lstrip("& ").startswith("="):
+                cells = _cells(r)
+                if len(cells) >= 3:       # align with several equations per row: A &= B & C &= D
+                    for k in range(0, len(cells), 2):
+                        out.append([row_line, " ".join(cells[k:k + 2]), m.end(), "cell", [(0, row_line)]])
+                    continue
+                if out and out[-1][3] == "env" and _CONTINUES.match(r):
                     out[-1][4].append((len(out[-1][1]) + 1, row_line))
                     out[-1][1] += " " + r
                 else:
@@ -113,6 +120,21 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
         else:
             out.append([line, body, m.end(), "inline" if inline else "display", [(0, line)]])
     return [(line, _BRACE_INDEX.sub(r"\1_{\2}", body), tuple(rows)) for line, body, _, _, rows in out]
+
+
+def _cells(row: str) -> list[str]:
+    """An aligned row split at its top-level ``&`` (not ``\\&``)."""
+    cells, depth, cur = [], 0, []
+    for i, ch in enumerate(row):
+        depth += ch in "{"
+        depth -= ch in "}"
+        if ch == "&" and depth == 0 and (i == 0 or row[i - 1] != "\\"):
+            cells.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    cells.append("".join(cur))
+    return cells
 
 
 def equations(text: str) -> list[tuple[int, str]]:
@@ -191,7 +213,7 @@ def _update_rule(reader: Reader, sides: list[Side]):
     if len(sides) < 2 or not (sides[0].ok and sides[1].ok):
         return
     p = sides[0].expr
-    if p.is_Symbol and reader.c.table.kinds.get(p) == "param" and LEARNING_RATE in sides[1].expr.free_symbols \
+    if p.is_Symbol and p.name in reader.c.net.trainable and LEARNING_RATE in sides[1].expr.free_symbols \
             and p in sides[1].expr.free_symbols:
         sides[0].expr = reader.nexts[reader.next_symbol(p)]
 

@@ -13,7 +13,7 @@ import sympy as sp
 
 from ..errors import ProofError
 from .lookup import LEARNING_RATE
-from .numbers import finite, to_fraction, value
+from .numbers import finite, show, to_fraction, value
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -27,7 +27,8 @@ class Example:
         self.given: dict[sp.Symbol, Fraction] = {}
         v = c.net.spec.values
         if v is not None:
-            for name, x in {**v.inputs, **v.params, **v.targets}.items():
+            batch = len(getattr(v, "examples", ()) or ()) > 1      # m examples: no single input value
+            for name, x in {**({} if batch else {**v.inputs, **v.targets}), **v.params}.items():
                 self.given[c.net.nodes[name].symbol] = to_fraction(x)
             if v.learning_rate is not None:
                 self.given[LEARNING_RATE] = to_fraction(v.learning_rate)
@@ -38,13 +39,13 @@ class Example:
         node = self.c.net.nodes.get(sym.name)
         return sym == LEARNING_RATE or bool(node and node.leaf and node.symbol == sym)
 
-    def state(self, sym: sp.Symbol, x: Fraction) -> str:
+    def state(self, sym: sp.Symbol, x) -> str:
         """Take a value the derivation states; a note when it differs from the spec's."""
         before = self.from_spec.get(sym)
         self.given[sym] = x
         self._env = None
         if before is not None and before != x:
-            return f"the spec has {sym.name} = {before}; this derivation's value is used from here on"
+            return (f"the spec has {sym.name} = {show(before)}; this derivation's value is used from here on")
         return ""
 
     @property

@@ -99,6 +99,9 @@ class SymbolTable:
     def unknown_message(self, name: Name) -> str:
         shown = name.text or name.base + name.sub
         key = name.key()
+        if name.accent == "bold":
+            return (f"{shown} is a vector or matrix (the layer form); its equations are not checked entry by "
+                    f"entry: write one entry, like the notes' per-parameter lines")
         if name.accent:
             outs = ", ".join(self.net.spec.outputs)
             return (f"{shown}: \\{name.accent}{{...}} is read only as the network's output "

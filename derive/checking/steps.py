@@ -62,6 +62,8 @@ class Reader:
     def next_symbol(self, param: sp.Symbol) -> sp.Symbol:
         """The symbol for ``param`` after one gradient step, meaning param - alpha * dE/dparam."""
         s = symbol(param.name + "__next")
+        if param.name not in self.c.net.trainable:
+            raise FormulaError(f"{param.name} is not trained (fixed), so it has no update step")
         if s not in self.nexts:
             g = self.c.derivation.gradient(param.name).delta_form
             self.nexts[s] = param - LEARNING_RATE * g
@@ -113,15 +115,21 @@ class Reader:
         sym = symbol("local_" + re.sub(r"\W", "_", name.key()))
         self.defs[name.key()] = (sym, meaning, name.text)
 
-    def statement(self, a: Side, b: Side) -> Fraction | None:
-        """``x_1 = 0.05``: a leaf given a plain number (the value, else None)."""
+    def statement(self, a: Side, b: Side):
+        """``x_1 = 0.05``: a leaf given a plain number (its value, else None).  A decimal that is
+        not the spec's own value may be rounded: it stands for the interval that rounds to it."""
         if not (a.ok and b.ok and a.expr.is_Symbol and self.example.is_leaf(a.expr)):
             return None
         try:
             v = value(b.expr, b.literals.exact())
         except (KeyError, ArithmeticError, ValueError, DeriveError):
             return None
-        return v if isinstance(v, Fraction) else None
+        if not isinstance(v, Fraction):
+            return None
+        if b.literals.text and self.example.from_spec.get(a.expr) != v:   # a decimal: maybe rounded
+            h = max(half_unit(t) for t in b.literals.text.values())
+            return iv.mpf([_mp(v - h), _mp(v + h)])
+        return v
 
 
 def _network_symbols(side: Side) -> set:
@@ -174,7 +182,7 @@ def at_example(ex: Example, a: Side, b: Side) -> Judgement:
     if overlaps(va, vb):
         return Judgement("correct", "at the worked example's values" if _network_symbols(a) or _network_symbols(b)
                          else "")
-    given = set(ex.given.values())
+    given = {v for v in ex.given.values() if isinstance(v, Fraction)}
     rounded = {s: (exact[s] if exact[s] in given else iv.mpf([_mp(exact[s] - half_unit(t)), _mp(exact[s] + half_unit(t))]))
                for s, t in lits.items()}
     try:

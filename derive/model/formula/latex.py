@@ -66,6 +66,8 @@ class LatexParser(Parser):
             base = self.flat_until_close()
             if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_']*", base):
                 raise self.err(f"expected a name inside \\{t.val}{{...}}", t)
+            if t.val in ("mathbf", "boldsymbol", "bm"):
+                self.accent = "bold"      # a vector or matrix (W^{(l)}, \\boldsymbol{\\delta}^{(l)})
             return base
         return super().read_base(t)
 

@@ -1,0 +1,90 @@
+"""Tables of a derivation (Markdown ``| ... |`` rows, LaTeX tabular/longtable rows) as equations.
+
+A worked example printed as a table means, row by row, ``quantity = formula = with the numbers =
+value``: a row whose cells are each one maths piece becomes that chain.  A table whose header
+cells are symbols (``| i | $x_1$ | $x_2$ |``) gives values: its one data row states
+``x_1 = 0.05, x_2 = 0.1``.  With several data rows (a batch of m examples) no single value is
+stated.  Each row is rewritten in place as ``\\[ ... \\]`` on its own line, so lines keep their numbers.
+"""
+from __future__ import annotations
+
+import re
+
+_MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
+_MD_RULE = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
+_TEX_BEGIN = re.compile(r"\\begin\{(tabular|longtable|array)\}")
+_TEX_END = re.compile(r"\\end\{(tabular|longtable|array)\}")
+_ONE_MATH = re.compile(r"^\s*(?:\$(?!\$)([^$]+)\$|\\\((.+?)\\\))\s*$")
+
+
+def _math(cell: str) -> str | None:
+    """The maths of a cell that is exactly one inline piece, else None."""
+    m = _ONE_MATH.match(cell)
+    return (m.group(1) or m.group(2)).strip() if m else None
+
+
+def _is_index(cell: str) -> bool:
+    return bool(re.fullmatch(r"\s*\$?\s*(i|k|n|#|\d+)\s*\$?\s*", cell))
+
+
+def _symbolic_header(cells: list[str]) -> bool:
+    maths = [_math(c) for c in cells]
+    rest = [m for c, m in zip(cells, maths) if not (_is_index(c) and c is cells[0])]
+    return bool(rest) and all(m is not None and not re.search(r"\d\.\d|=", m) for m in rest)
+
+
+def _rows(block: list[tuple[int, list[str]]]) -> dict[int, str]:
+    """Rewritten rows of one table: {line index: maths}."""
+    if len(block) < 2:
+        return {}
+    header, data = block[0][1], block[1:]
+    out: dict[int, str] = {}
+    if _symbolic_header(header):
+        if len(data) != 1:
+            return {}
+        i, cells = data[0]
+        pairs = [(_math(h), _math(c)) for h, c in zip(header, cells) if not (_is_index(h) and h is header[0])]
+        if all(h and v for h, v in pairs):
+            out[i] = ", ".join(f"{h} = {v}" for h, v in pairs)
+        return out
+    for i, cells in data:
+        maths = [_math(c) for c in cells]
+        if len(maths) >= 2 and all(maths):
+            out[i] = " = ".join(maths)
+    return out
+
+
+def rewrite(text: str) -> str:
+    """``text`` with every table row of maths written as one display equation on its line."""
+    lines = text.split("\n")
+    blocks: list[list[tuple[int, list[str]]]] = []
+    in_tex = False
+    current: list = []
+    for i, line in enumerate(lines):
+        if _TEX_BEGIN.search(line):
+            in_tex, current = True, []
+            blocks.append(current)
+            continue
+        if in_tex and _TEX_END.search(line):
+            in_tex = False
+            continue
+        if in_tex:
+            row = re.sub(r"\\\\\s*(\\hline\s*)?$", "", line.strip())
+            if "&" in row:
+                current.append((i, [c.strip() for c in row.split("&")]))
+            continue
+        m = _MD_ROW.match(line)
+        if m and not _MD_RULE.match(line):
+            if not (current and blocks and blocks[-1] is current and current[-1][0] in (i - 1, i - 2)):
+                current = []
+                blocks.append(current)
+            current.append((i, [c.strip() for c in m.group(1).split("|")]))
+        elif not _MD_RULE.match(line):
+            current = []
+    for block in blocks:
+        for i, maths in _rows(block).items():
+            lines[i] = "\\[ " + maths + " \\]"
+    return "\n".join(lines)
+
+
+__all__ = ["rewrite"]
