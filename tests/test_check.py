@@ -210,3 +210,38 @@ def test_checker_raises_only_formula_errors(text):
         assert "\n" not in str(e)
     else:
         assert isinstance(v.correct, bool)
+
+
+def test_left_side_and_every_step_of_an_answer():
+    """The issue's cases: a left side naming another parameter, a wrong middle step, --param spellings."""
+    from derive.checking.checker import check
+    net = derive.load("seed002")
+    v = check(net, "w11", r"\frac{\partial error}{\partial w_{12}} = \delta_{z_1} x_1", timeout=None)
+    assert not v.correct and [m.kind for m in v.diagnosis] == ["wrong_left_side"]
+    assert "w_{12}" in v.diagnosis[0].message
+    chosen = check(net, None, r"\frac{\partial error}{\partial w_{12}} = \delta_{z_1} x_2", timeout=None)
+    assert chosen.param == "w12" and chosen.correct
+    middle = check(net, "w11", "delta_z1*x1 = delta_y1*x1 = delta_z1*x1", timeout=None)
+    assert not middle.correct and middle.diagnosis[0].kind == "wrong_step"
+    assert check(derive.load("seed000"), r"\theta^{(1)}_{11}", r"\delta^{(2)}_1 x_1", timeout=None).correct
+    with pytest.raises(derive.DeriveError):
+        check(net, None, "delta_z1*x1", timeout=None)          # no --param and no left side
+
+
+def test_numeric_answers_at_the_spec_values():
+    from derive.checking.checker import check
+    net = derive.load("seed002")            # dE/dw11 = 0.000188256... at the spec's values
+    form = check(net, "w11", "0.00019", timeout=None)
+    assert not form.correct and form.diagnosis[0].kind == "number_not_form"
+    assert "right number" in form.diagnosis[0].message
+    assert check(net, "w11", "0.00019", timeout=None, number_asked=True).correct
+    wrong = check(net, "w11", "0.0003", timeout=None, number_asked=True)
+    assert not wrong.correct and "0.000188" in wrong.diagnosis[0].message
+
+
+def test_superscript_digits_are_read_and_said():
+    from derive.checking.checker import check
+    v = check(derive.load("seed002"), "w11", "delta_z1 * x1²", timeout=None)
+    assert not v.correct and v.notes == ("x1² read as x1^2",)
+    with pytest.raises(derive.DeriveError, match="styled character"):
+        check(derive.load("seed002"), "w11", "delta_z1 * 𝐱1", timeout=None)

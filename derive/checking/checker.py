@@ -217,16 +217,15 @@ class Checker:
         return {"point": {s.name: round(v, 6) for s, v in pt.items()}, "leaves": leaves,
                 "expected": expected, "given": given}
 
-    def check(self, param: str, text: str, diagnose: bool = True) -> Verdict:
-        """Check ``text`` as dE/d``param``; raise FormulaError/DeriveError for unusable input."""
-        expected = self.derivation.gradient(param).delta_form
-        given = self.parse_answer(text)
-        ok, method, cex = self.compare(given, expected)
-        mistakes: tuple[Mistake, ...] = ()
-        if not ok and diagnose:
-            from .diagnose import diagnose as run
-            mistakes = run(self, param, given)
-        return Verdict(param, text, ok, self.net.latex(given), self.net.latex(expected), method, mistakes, cex)
+    def check(self, param: str | None, text: str, diagnose: bool = True, number_asked: bool = False) -> Verdict:
+        """Check ``text`` as dE/d``param`` (None: the parameter its left side names); raise
+        FormulaError/DeriveError for unusable input."""
+        from .answer import check_answer
+        return check_answer(self, param, text, diagnose, number_asked)
+
+    def latex(self, expr) -> str:
+        """LaTeX in the notation's symbols (the learning rate as alpha)."""
+        return sp.latex(expr, symbol_names={**self.net.latex_names, LEARNING_RATE: "\\alpha"})
 
 
 _MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp: mpmath.exp,
@@ -265,21 +264,27 @@ def checker_for(net_or_derivation) -> Checker:
     return c
 
 
-def check(network, param: str, text: str, *, timeout: float | None = 5.0, diagnose: bool = True) -> Verdict:
+def check(network, param: str | None, text: str, *, timeout: float | None = 5.0, diagnose: bool = True,
+          number_asked: bool = False) -> Verdict:
     """Check a typed formula for d loss / d ``param`` on ``network`` (Network, Derivation or spec).
 
+    ``param`` may be spelled as the notes print it (``\\theta^{(1)}_{11}``), or None when the answer's
+    left side names it.  A plain number is checked at the spec's values (``number_asked``: a number
+    was what the question asked for; otherwise it is "right number; the symbolic form was asked").
     The check runs in a child process killed after ``timeout`` seconds (``None``: in this
     process).  Raises FormulaError for an unreadable answer, sandbox.TimeLimit on timeout.
     """
     c = checker_for(network)
-    c.derivation.gradient(param)          # an unknown parameter fails here, in the caller
+    if param is not None:
+        from .answer import resolve_param
+        param = resolve_param(c, param)    # an unknown parameter fails here, in the caller
     if not isinstance(text, str):
         raise FormulaError(f"an answer must be text, not {type(text).__name__}")
     if timeout is None:
-        return c.check(param, text, diagnose)
+        return c.check(param, text, diagnose, number_asked)
     from .. import sandbox
     c._env                                 # computed once here, inherited by the child
-    return sandbox.call(c.check, param, text, diagnose, timeout=timeout)
+    return sandbox.call(c.check, param, text, diagnose, number_asked, timeout=timeout)
 
 
 __all__ = ["Checker", "Mistake", "Verdict", "check", "checker_for", "DeriveError"]

@@ -88,12 +88,12 @@ class Reader:
         self._leibniz.append((self.c.node_of(wrt), upper, args[0].name if args else None, v))
         return v
 
-    def read(self, text: str) -> Side:
+    def read(self, text: str, notes: list | None = None) -> Side:
         """A side's meaning: definitions and update steps replaced by what they stand for."""
         self._leibniz, self._updates = [], []
         lits = Literals()
         try:
-            e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True)
+            e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True, notes=notes)
         except DeriveError as err:
             return Side(text, None, lits, None, str(err))
         target = self._leibniz[0][:3] if len(self._leibniz) == 1 and e == self._leibniz[0][3] else None

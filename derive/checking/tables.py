@@ -4,7 +4,7 @@ A worked example printed as a table means, row by row, ``quantity = formula = wi
 value``: a row whose cells are each one maths piece becomes that chain.  A table whose header
 cells are symbols (``| i | $x_1$ | $x_2$ |``) gives values: its one data row states
 ``x_1 = 0.05, x_2 = 0.1``.  With several data rows (a batch of m examples) no single value is
-stated.  Each row is rewritten in place as ``\\[ ... \\]`` on its own line, so lines keep their numbers.
+stated, and columns of one example each (``Example 1 | Example 2``) are left out.  Each row is rewritten in place as ``\\[ ... \\]`` on its own line, so lines keep their numbers.
 """
 from __future__ import annotations
 
@@ -33,6 +33,14 @@ def _symbolic_header(cells: list[str]) -> bool:
     return bool(rest) and all(m is not None and not re.search(r"\d\.\d|=", m) for m in rest)
 
 
+def _batch_columns(header: list[str]) -> set[int]:
+    """Columns of one example each (``Example 1 | Example 2``): same words, different numbers."""
+    heads = [re.fullmatch(r"\s*(\D*?)\s*(\d+)\s*", h) for h in header]
+    prefixes = [m.group(1) for m in heads if m and m.group(1)]
+    repeated = {p for p in prefixes if prefixes.count(p) > 1}
+    return {k for k, m in enumerate(heads) if m and m.group(1) in repeated}
+
+
 def _rows(block: list[tuple[int, list[str]]]) -> dict[int, str]:
     """Rewritten rows of one table: {line index: maths}."""
     if len(block) < 2:
@@ -47,8 +55,9 @@ def _rows(block: list[tuple[int, list[str]]]) -> dict[int, str]:
         if all(h and v for h, v in pairs):
             out[i] = ", ".join(f"{h} = {v}" for h, v in pairs)
         return out
+    batch = _batch_columns(header)
     for i, cells in data:
-        maths = [_math(c) for c in cells]
+        maths = [_math(c) for k, c in enumerate(cells) if k not in batch]
         if len(maths) >= 2 and all(maths):
             out[i] = " = ".join(maths)
     return out

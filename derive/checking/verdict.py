@@ -23,15 +23,17 @@ class Verdict:
     method: str                       # exact | numeric | counterexample
     diagnosis: tuple[Mistake, ...] = ()
     counterexample: dict | None = None   # {"point": {symbol: value}, "expected": x, "given": y}
+    notes: tuple[str, ...] = ()          # how the text was read where it was not plain (x² as x^2)
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["diagnosis"] = [asdict(m) | {"nodes": list(m.nodes)} for m in self.diagnosis]
+        d["notes"] = list(self.notes)
         return d
 
     def __str__(self) -> str:
         lines = [f"{self.param}: {'correct' if self.correct else 'incorrect'}",
-                 f"  understood: {self.parsed}"]
+                 f"  understood: {self.parsed}" + (f"  ({'; '.join(self.notes)})" if self.notes else "")]
         if not self.correct:
             lines.append(f"  expected:   {self.expected}")
             lines += [f"  - {m.message}" for m in self.diagnosis] or ["  (no usual mistake matches)"]

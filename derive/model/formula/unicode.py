@@ -17,6 +17,14 @@ SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
 KEEP = set("·⋅∙×−–÷′∂σδθαβγηλμπρτφψωΔΘΣΦΨΩ≈")
 
 
+def _before(s: str, i: int) -> int:
+    """Start of the name or number just before position i (for saying what was read)."""
+    k = i
+    while k > 0 and (s[k - 1].isalnum() or s[k - 1] in "_{}") and s[k - 1].isascii():
+        k -= 1
+    return k
+
+
 def _run(s: str, i: int, table: dict) -> int:
     j = i
     while j < len(s) and s[j] in table:
@@ -39,7 +47,8 @@ def normalize(text: str, mode: str, notes: list | None = None) -> str:
                 raise FormulaError(f"superscript {text[i:j]!r} at column {i + 1} is not a power")
             out.append("^{" + power + "}" if latex else "^(" + power + ")")
             if notes is not None:
-                note = f"{text[max(0, i - 1):j]} read as {text[max(0, i - 1):i]}^{power}"
+                k = _before(text, i)
+                note = f"{text[k:j]} read as {text[k:i]}^{power}"
                 if note not in notes:
                     notes.append(note)
             i = j

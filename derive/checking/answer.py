@@ -1,0 +1,115 @@
+"""Check one typed answer for dE/dparam: every side of every equality, the left-hand side's
+parameter, and a numeric answer against the gradient at the spec's values.
+
+``\\frac{\\partial E}{\\partial w_{12}} = \\delta_{z_1} x_2`` names w12: with ``--param w11`` that is
+a mistake of its own; without ``--param`` it chooses the parameter.  In ``A = B = C`` every step
+is checked (a wrong middle step is reported even when the last side is right), and the last side
+is the answer.  A plain number is judged at the worked example's values.
+"""
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from ..errors import DeriveError, FormulaError
+from ..model.formula import split_equalities
+from .steps import Reader, Side, at_example, judge
+from .verdict import Mistake, Verdict
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+
+def resolve_param(c: Checker, text: str) -> str:
+    """A parameter named as the notes print it (``w11``, ``w_{11}``, ``\\theta^{(1)}_{11}``)."""
+    if text in c.net.params:
+        name = text
+    else:
+        try:
+            sym = c.parse(text)
+        except DeriveError as e:
+            raise DeriveError(f"--param {text!r}: {e}") from None
+        name = sym.name if isinstance(sym, sp.Symbol) else ""
+        if name not in c.net.params:
+            raise DeriveError(f"--param {text!r} is not a parameter; parameters: {', '.join(c.net.trainable)}")
+    c.derivation.gradient(name)           # a fixed parameter is refused here, with the list
+    return name
+
+
+def _lhs_param(c: Checker, sides: list[Side]) -> str | None:
+    """The parameter a side d loss / d param names, if any."""
+    for s in sides:
+        if s.ok and s.target and s.target[1] == c.net.loss and s.target[2] is None and s.target[0] in c.net.params:
+            return s.target[0]
+    return None
+
+
+def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True,
+                 number_asked: bool = False) -> Verdict:
+    """The verdict on ``text`` as d loss / d ``param`` (None: the parameter its left side names)."""
+    parts = split_equalities(text) if "=" in text or "≈" in text or "\\approx" in text else [text]
+    if not parts:
+        raise FormulaError("empty answer")
+    reader = Reader(c)
+    notes: list[str] = []
+    sides = []
+    for p in parts:
+        s = reader.read(p, notes)
+        if not s.ok:
+            raise FormulaError(s.error)
+        sides.append(s)
+    named = _lhs_param(c, sides[:-1]) if len(sides) > 1 else None
+    if param is None:
+        if named is None:
+            raise DeriveError("give --param, or write the left side, like \\frac{\\partial E}{\\partial w_{11}} = ...")
+        param = named
+    grad = c.derivation.gradient(param)
+    expected = grad.delta_form
+    mistakes: list[Mistake] = []
+    if named is not None and named != param:
+        mistakes.append(Mistake("wrong_left_side", f"the left side is the derivative with respect to "
+                                                   f"{_tex(c, named)}, but the parameter checked is {_tex(c, param)}",
+                                (named,)))
+    for i in range(1, len(sides) - 1):        # the steps before the answer; the answer itself below
+        a, b = sides[i - 1], sides[i]
+        j = judge(c, reader, a, b)
+        if j.status == "wrong":
+            mistakes.append(Mistake("wrong_step", f"the step {_short(parts[i - 1])} = {_short(parts[i])} is wrong"
+                                    + (f" ({j.note})" if j.note else "")))
+    given = sides[-1]
+    numeric = not (given.expr.free_symbols - set(given.literals.text))
+    if numeric:
+        j = at_example(reader.example, Side(f"d{c.net.loss}/d{param}", expected), given)
+        if j.status == "unchecked":
+            raise DeriveError(f"a number cannot be checked here: {j.note}")
+        ok = j.status == "correct"
+        if ok and not number_asked:
+            mistakes.append(Mistake("number_not_form", "right number at the spec's values"
+                                    + (f" ({j.note})" if j.note else "") + "; the symbolic form was asked"))
+        elif not ok:
+            mistakes.append(Mistake("wrong_number", j.note))
+        return Verdict(param, text, ok and not mistakes, given.text.strip(),
+                       c.net.latex(expected), "at the example's values", tuple(mistakes), None, tuple(notes))
+    ok, method, cex = c.compare(given.expr, expected)
+    if len(sides) > 1 and not mistakes and ok:
+        last = judge(c, reader, sides[-2], given)
+        if last.status == "wrong":
+            mistakes.append(Mistake("wrong_step", f"the step {_short(parts[-2])} = {_short(parts[-1])} is wrong"))
+    if not ok and diagnose:
+        from .diagnose import diagnose as run
+        mistakes += run(c, param, given.expr)
+    return Verdict(param, text, ok and not mistakes, c.latex(given.expr), c.net.latex(expected), method,
+                   tuple(mistakes), cex, tuple(notes))
+
+
+def _tex(c: Checker, name: str) -> str:
+    return c.net.latex(c.net.nodes[name].symbol)
+
+
+def _short(s: str) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= 50 else s[:47] + "..."
+
+
+__all__ = ["check_answer", "resolve_param"]
