@@ -99,7 +99,7 @@ def test_correct_corpus_matches_finite_differences(checkers, spec, param, text):
 WRONG = [
     ("seed002", "w11", "delta_y1*w31*z1*(1-z1)*x1", ["missing_path"], "path through y2 is missing"),
     ("seed002", "w11", "delta_y2*w41*z1*(1-z1)*x1", ["missing_path"], "path through y1 is missing"),
-    ("seed002", "w11", "(delta_y1*w31 + delta_y2*w41)*x1", ["activation_derivative_dropped"], "dz1/da1_1"),
+    ("seed002", "w11", "(delta_y1*w31 + delta_y2*w41)*x1", ["activation_derivative_dropped"], "dz1/da^{(1)}_{1}"),
     ("seed002", "w11", "(delta_y1*w31 + delta_y2*w41)*z1*x1", ["activation_derivative_as_value"], "written as z1"),
     ("seed002", "w11", "-(delta_y1*w31 + delta_y2*w41)*z1*(1-z1)*x1", ["sign_flipped"], "sign is flipped"),
     ("seed002", "w11", "2*delta_z1*x1", ["constant_factor"], "extra factor 2"),
@@ -111,7 +111,7 @@ WRONG = [
     ("seed002", "w11", "-2*delta_y1*w31*z1*(1-z1)*x1", ["constant_factor", "missing_path"], "sign is flipped and"),
     ("seed002", "w31", "(y1-yt1)*y1*(1-y1)*z1 + (y2-yt2)*y2*(1-y2)*z1", ["extra_path"], "through y2, which w31"),
     ("seed002", "w31", "(yt1 - y1)*y1*(1-y1)*z1", ["sign_flipped"], "sign is flipped"),
-    ("seed002", "w31", "(y1 - yt1)*z1", ["activation_derivative_dropped"], "dy1/da2_1"),
+    ("seed002", "w31", "(y1 - yt1)*z1", ["activation_derivative_dropped"], "dy1/da^{(2)}_{1}"),
     ("seed002", "w31", "(y1 - yt1)*y1*z1", ["activation_derivative_as_value"], "written as y1"),
     ("seed002", "w31", "(y1-yt1)*sigmoid(y1)*(1-sigmoid(y1))*z1", ["activation_derivative_at_output"], "at y1"),
     ("seed002", "w31", "delta_y1*z2", ["other_parameter"], "gradient of w32"),
@@ -121,7 +121,7 @@ WRONG = [
     ("seed004", "V1", "2*(Y1 - T1)*H1", ["constant_factor"], "the 1/m of the mean is missing (m = 2"),
     ("seed004", "V1", "(Y1 - T1)*H1/2", ["constant_factor"], "a factor 2 is missing"),
     ("classic", "w1", "(o1-t1) o1(1-o1) w5 h1 (1-h1) x1", ["missing_path"], "through o2"),
-    ("seed000", "theta1_11", "delta_a2_1*x2", ["other_parameter"], "theta1_12"),
+    ("seed000", "theta1_11", "delta_a2_1*x2", ["other_parameter"], "\\theta^{(1)}_{12}"),
 ]
 
 

@@ -31,6 +31,7 @@ from .verdict import Mistake, Verdict
 
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
+MAX_SHOWN = 12          # a counterexample shows at most this many leaves
 _LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")
 
 
@@ -201,7 +202,7 @@ class Checker:
         for pt in self.examples + self.points(4):
             g, e = self.value(given, pt), self.value(expected, pt)
             if not math.isnan(g) and not math.isnan(e) and self.differs(g, e) and self.confirmed(given, expected, pt):
-                return False, "counterexample", self._counterexample(pt, e, g)
+                return False, "counterexample", self._counterexample(pt, e, g, (given, expected))
         exact = self.exact_equal(given, expected)
         if exact:
             return True, "exact", None
@@ -209,13 +210,32 @@ class Checker:
             g, e = self.value(given, pt), self.value(expected, pt)
             if math.isnan(g) != math.isnan(e) or (not math.isnan(g) and self.differs(g, e)
                                                    and self.confirmed(given, expected, pt)):
-                return False, "counterexample", self._counterexample(pt, e, g)
+                return False, "counterexample", self._counterexample(pt, e, g, (given, expected))
         return True, "numeric", None
 
-    def _counterexample(self, pt: dict, expected: float, given: float) -> dict:
-        leaves = [n.name for n in self.net.nodes.values() if n.leaf]
-        return {"point": {s.name: round(v, 6) for s, v in pt.items()}, "leaves": leaves,
-                "expected": expected, "given": given}
+    def leaves_of(self, *exprs) -> list[str]:
+        """The leaves (inputs, parameters, targets, learning rate) the expressions depend on, in spec order."""
+        seen, stack = set(), [s for e in exprs for s in e.free_symbols]
+        while stack:
+            s = stack.pop()
+            if s in seen:
+                continue
+            seen.add(s)
+            node = self.net.nodes.get(s.name)
+            if node is not None and node.symbol == s and not node.leaf:
+                stack += node.expr.free_symbols
+            elif s in self.deltas:
+                stack += self.deltas[s].free_symbols
+        order = [n.symbol for n in self.net.nodes.values() if n.leaf] + [LEARNING_RATE]
+        return [s.name for s in order if s in seen]
+
+    def _counterexample(self, pt: dict, expected: float, given: float, exprs=()) -> dict:
+        """The point, showing only the leaves both sides depend on (at most 12, in the notation's symbols)."""
+        leaves = self.leaves_of(*exprs) if exprs else [n.name for n in self.net.nodes.values() if n.leaf]
+        shown = leaves[:MAX_SHOWN]
+        names = {n: self.latex(self.net.nodes[n].symbol if n in self.net.nodes else LEARNING_RATE) for n in shown}
+        return {"point": {s.name: round(v, 6) for s, v in pt.items() if s.name in shown}, "leaves": shown,
+                "symbols": names, "more": len(leaves) - len(shown), "expected": expected, "given": given}
 
     def check(self, param: str | None, text: str, diagnose: bool = True, number_asked: bool = False) -> Verdict:
         """Check ``text`` as dE/d``param`` (None: the parameter its left side names); raise

@@ -12,14 +12,14 @@ from __future__ import annotations
 
 import itertools
 import time
-from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import numpy as np
 import sympy as sp
 
-from ..model.rules import sigmoid
+from .lookup import LEARNING_RATE
+from .mistakes import Mutation, mutations, shown
 from .verdict import Mistake
 
 if TYPE_CHECKING:   # diagnose works for a Checker; it never imports one at run time
@@ -29,13 +29,6 @@ MAX_PATHS = 32
 MAX_COST = 3
 MAX_PAIRS = 2000
 SECONDS = 2.0          # search budget: the best explanation found by then (checks have a hard limit)
-
-
-@dataclass(frozen=True)
-class Mutation:
-    edge: tuple[str, str]            # (upper, lower)
-    value: sp.Expr
-    mistake: Mistake
 
 
 def paths_between(c: Checker, lower: str, upper: str, through: str | None = None):
@@ -60,69 +53,6 @@ def _label(paths, i, units: set) -> tuple[str, ...]:
     common = set.intersection(*[set(p[0]) for p in paths]) if len(paths) > 1 else set()
     own = [n for n in paths[i][0][1:-1] if n not in common]
     return tuple(n for n in own if n in units) or tuple(own)
-
-
-def _mutations(c: Checker, edges) -> list[Mutation]:
-    net = c.net
-    pos = _positions(net)
-    out: list[Mutation] = []
-    for u, l in edges:
-        node, value = net.nodes[u], net.nodes[u].local_of(l)
-        if u == net.loss:
-            continue
-        if node.kind == "act" or (node.kind == "node" and isinstance(node.expr, sp.Function)):
-            if value != 1:
-                out.append(Mutation((u, l), sp.S.One, Mistake(
-                    "activation_derivative_dropped", f"the activation derivative d{u}/d{l} = {value} is missing", (u,))))
-                out.append(Mutation((u, l), node.symbol, Mistake(
-                    "activation_derivative_as_value", f"the activation derivative d{u}/d{l} is written as {u} "
-                                                      f"instead of {value}", (u,))))
-                if isinstance(node.expr, sigmoid):
-                    s = sigmoid(node.symbol)
-                    out.append(Mutation((u, l), s * (1 - s), Mistake(
-                        "activation_derivative_at_output", f"sigma' is taken at {u} instead of at {l}: "
-                                                           f"d{u}/d{l} = {value}", (u,))))
-        if isinstance(value, sp.Symbol) and value.name in net.nodes:
-            out += _swaps(c, (u, l), value.name, pos)
-    return out
-
-
-def _positions(net) -> dict[str, tuple]:
-    pos = {}
-    for li, L in enumerate(net.spec.layers or (), 1):
-        for j, row in enumerate(L.weights, 1):
-            for i, w in enumerate(row, 1):
-                pos[w] = (li, j, i)
-        for j, b in enumerate(L.biases, 1):
-            if b:
-                pos.setdefault(b, (li, j, 0))
-    return pos
-
-
-def _swaps(c: Checker, edge, name: str, pos) -> list[Mutation]:
-    net, node = c.net, c.net.nodes[name]
-    out = []
-    if node.kind == "param":
-        here = pos.get(name)
-        for q in net.params:
-            if q == name:
-                continue
-            there = pos.get(q)
-            if here and there and here[0] != there[0]:
-                if sorted(there[1:]) != sorted(here[1:]):
-                    continue
-                kind, why = "wrong_weight_layer", "wrong layer"
-            else:
-                kind, why = ("wrong_weight_index", "wrong index") if here else ("wrong_weight", "wrong parameter")
-            out.append(Mutation(edge, net.nodes[q].symbol, Mistake(kind, f"{q} is used instead of {name} ({why})",
-                                                                   (name, q))))
-        return out
-    family = ("input", "act", "node") if node.kind in ("input", "act", "node") else (node.kind,)
-    for other in net.nodes.values():
-        if other.name != name and other.kind in family and other.kind != "loss":
-            out.append(Mutation(edge, other.symbol, Mistake("wrong_symbol", f"{other.name} is used instead of {name}",
-                                                            (name, other.name))))
-    return out
 
 
 def _nice(x: float) -> Fraction | None:
@@ -158,6 +88,9 @@ def _constant(k: Fraction, c: Checker) -> Mistake:
         return Mistake("sign_flipped", "the sign is flipped (t - y instead of y - t, or an ascent step)")
     neg = k < 0
     text = hints.get(abs(k), f"off by a constant factor {abs(k)}")
+    lr = c.net.spec.values.learning_rate if c.net.spec.values else None
+    if lr is not None and abs(k) == Fraction(str(lr)) and abs(k) != 1:
+        text += f" (the learning rate {abs(k)} folded in?)"
     return Mistake("constant_factor", ("the sign is flipped and " if neg else "") + text)
 
 
@@ -166,11 +99,11 @@ def _explain(c, coef, labels, phantom_names, k_default=Fraction(1)) -> list[Mist
     path_c = coef[:n]
     nonzero = [x for x in path_c if x != 0]
     if not nonzero:
-        return [Mistake("missing_path", "every path's term is missing", ())]
+        return None          # nothing of the right paths: another story (another parameter) or none
     k = max(set(nonzero), key=lambda x: (nonzero.count(x), x == k_default, x > 0))
     out = [] if k == 1 else [_constant(k, c)]
     for lab, x in zip(labels, path_c):
-        where = " and ".join(lab) or "the other nodes"
+        where = " and ".join(shown(c, n) for n in lab) or "the other nodes"
         if x == 0:
             out.append(Mistake("missing_path", f"the term for the path through {where} is missing", lab))
         elif x == -k:
@@ -180,8 +113,8 @@ def _explain(c, coef, labels, phantom_names, k_default=Fraction(1)) -> list[Mist
                                lab))
     for (name, why), x in zip(phantom_names, coef[n:]):
         if x != 0:
-            out.append(Mistake("extra_path", f"there is an extra term for a path through {name}, "
-                                             f"which {why} does not reach", (name,)))
+            out.append(Mistake("extra_path", f"there is an extra term for a path through {shown(c, name)}, "
+                                             f"which {shown(c, why)} does not reach", (name,)))
     return out
 
 
@@ -189,6 +122,17 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
              through: str | None = None) -> tuple[Mistake, ...]:
     """The usual mistakes that explain ``given`` as d upper / d lower (default: d loss / d param)."""
     net = c.net
+    if LEARNING_RATE in given.free_symbols:       # alpha * gradient: the update step, not the gradient
+        rest = sp.cancel(given / LEARNING_RATE)
+        if LEARNING_RATE in rest.free_symbols:
+            return ()
+        folded = Mistake("learning_rate", "the learning rate \\alpha is folded in: the gradient has no \\alpha "
+                                          "(alpha * gradient is the size of the update step)")
+        whole = lower in (None, param) and upper in (None, net.loss)
+        if whole and c.compare(rest, c.derivation.gradient(param).delta_form)[0]:
+            return (folded,)
+        more = diagnose(c, param, rest, lower, upper, through)
+        return (folded, *more) if more and len(more) < MAX_COST else ()
     lower, upper = lower or param, upper or net.loss
     paths = paths_between(c, lower, upper, through)
     if not paths:
@@ -247,8 +191,10 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
                 coef = _fit([vec(c.derivation.gradient(q).delta_form)], a)
                 if coef and coef[0] != 0 and (best is None or len(best) > 1 + (coef[0] != 1)):
                     extra = [] if coef[0] == 1 else [_constant(coef[0], c)]
-                    best = [Mistake("other_parameter", f"this is the gradient of {q}, not of {lower}", (q,))] + extra
-    muts = _mutations(c, edges)
+                    best = [Mistake("other_parameter", f"this is the gradient of {shown(c, q)} "
+                                                       f"(d{shown(c, net.loss)}/d{shown(c, q)}), not of {shown(c, lower)}",
+                                    (q,))] + extra
+    muts = mutations(c, edges)
     deadline = time.monotonic() + SECONDS
     if best is None or len(best) > 1:
         for m in muts:

@@ -39,7 +39,10 @@ class Verdict:
             lines += [f"  - {m.message}" for m in self.diagnosis] or ["  (no usual mistake matches)"]
             if self.counterexample:
                 c = self.counterexample
-                leaves = ", ".join(f"{k}={v:g}" for k, v in c["point"].items() if k in c["leaves"])
+                names = c.get("symbols", {})
+                leaves = ", ".join(f"{names.get(k, k)}={c['point'][k]:g}" for k in c["leaves"] if k in c["point"])
+                if c.get("more"):
+                    leaves += f" (and {c['more']} more)"
                 lines.append(f"  counterexample: at {leaves}: expected {c['expected']:.6g}, "
                              f"given {c['given']:.6g}")
         return "\n".join(lines)

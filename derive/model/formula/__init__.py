@@ -62,7 +62,8 @@ def split_equalities(text: str) -> list[str]:
 
 def _default_functions() -> dict[str, Callable]:
     table = dict(rules.FUNCTIONS)
-    table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log})
+    table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
+                  "step": rules.step})
     return table
 
 

@@ -1,0 +1,150 @@
+"""The usual mistakes made in one factor of a chain-rule path, each a ``Mutation`` with its sentence.
+
+A path's term is a product of local derivatives, one per edge.  A mistake changes one edge's
+factor: the activation derivative dropped, written as the activation, with a sign error inside
+(``z(1+z)``) or taken at another unit; the input factor dropped or squared; a weight of another
+unit, layer or index order.  Sentences name symbols as the notation prints them (``a^{(3)}_{2}``),
+never by internal names.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from ..model.rules import sigmoid
+from .verdict import Mistake
+
+if TYPE_CHECKING:
+    from .checker import Checker
+
+
+@dataclass(frozen=True)
+class Mutation:
+    edge: tuple[str, str]            # (upper, lower)
+    value: sp.Expr
+    mistake: Mistake
+
+
+def shown(c: Checker, name_or_expr) -> str:
+    """A node name or an expression as the notation prints it: ``y2`` for y_{2}, ``a^{(3)}_{2}``."""
+    if isinstance(name_or_expr, str):
+        node = c.net.nodes.get(name_or_expr)
+        sym = node.symbol if node else sp.Symbol(name_or_expr)
+        return _plain(c.latex(sym))
+    e = name_or_expr
+    names = {s: sp.Symbol(_plain(c.latex(s))) for s in e.free_symbols}
+    return sp.sstr(e.xreplace(names)).replace("**", "^")
+
+
+def _plain(tex: str) -> str:
+    m = re.fullmatch(r"([A-Za-z]+)_\{([A-Za-z0-9]+)\}", tex)
+    return m.group(1) + m.group(2) if m else tex
+
+
+def _is_activation(node) -> bool:
+    return node.kind in ("act", "node") and isinstance(node.expr, sp.Function)
+
+
+def mutations(c: Checker, edges) -> list[Mutation]:
+    """Every usual one-factor mistake on the given edges."""
+    net = c.net
+    pos = _positions(net)
+    out: list[Mutation] = []
+    for u, l in edges:
+        node, value = net.nodes[u], net.nodes[u].local_of(l)
+        if u == net.loss:
+            continue
+        d = f"d{shown(c, u)}/d{shown(c, l)}"
+        if _is_activation(node) and value != 1:
+            out += _activation(c, (u, l), node, value, d)
+        lower = net.nodes[l]
+        if node.kind in ("pre", "node") and lower.kind == "param" and isinstance(value, sp.Symbol) \
+                and value.name in net.nodes and net.nodes[value.name].kind in ("input", "act", "node"):
+            x = shown(c, value.name)
+            out.append(Mutation((u, l), sp.S.One, Mistake(
+                "input_dropped", f"the input factor {x} (= {d}) is missing", (value.name,))))
+            out.append(Mutation((u, l), value ** 2, Mistake(
+                "input_extra", f"the input factor {x} appears twice", (value.name,))))
+        if isinstance(value, sp.Symbol) and value.name in net.nodes:
+            out += _swaps(c, (u, l), value.name, pos)
+    return out
+
+
+def _activation(c: Checker, edge, node, value, d) -> list[Mutation]:
+    net, a = c.net, node.symbol
+    u = edge[0]
+    out = [Mutation(edge, sp.S.One, Mistake("activation_derivative_dropped",
+                                            f"the activation derivative {d} = {shown(c, value)} is missing", (u,))),
+           Mutation(edge, a, Mistake("activation_derivative_as_value",
+                                     f"the activation derivative {d} is written as {shown(c, u)} instead of "
+                                     f"{shown(c, value)}", (u,)))]
+    flipped = {a * (1 - a): a * (1 + a), 1 - a ** 2: 1 + a ** 2}.get(value)
+    if flipped is not None:
+        out.append(Mutation(edge, flipped, Mistake("activation_derivative_sign",
+                                                   f"a sign inside the activation derivative is wrong: "
+                                                   f"{shown(c, flipped)} instead of {shown(c, value)}", (u,))))
+    if isinstance(node.expr, sigmoid):
+        s = sigmoid(a)
+        out.append(Mutation(edge, s * (1 - s), Mistake(
+            "activation_derivative_at_output", f"sigma' is taken at {shown(c, u)} instead of at "
+                                               f"{shown(c, edge[1])}: {d} = {shown(c, value)}", (u,))))
+    for other in net.nodes.values():
+        if other.name == u or not _is_activation(other) or type(other.expr) is not type(node.expr):
+            continue
+        swap = {a: other.symbol}
+        if node.inputs and other.inputs:
+            swap[net.nodes[node.inputs[0]].symbol] = net.nodes[other.inputs[0]].symbol
+        wrong = value.xreplace(swap)
+        if wrong != value:
+            out.append(Mutation(edge, wrong, Mistake(
+                "activation_derivative_wrong_unit", f"the activation derivative is taken at {shown(c, other.name)} "
+                f"({shown(c, wrong)}) instead of at {shown(c, u)} ({shown(c, value)})", (u, other.name))))
+    return out
+
+
+def _positions(net) -> dict[str, tuple]:
+    pos = {}
+    for li, L in enumerate(net.spec.layers or (), 1):
+        for j, row in enumerate(L.weights, 1):
+            for i, w in enumerate(row, 1):
+                pos[w] = (li, j, i)
+        for j, b in enumerate(L.biases, 1):
+            if b:
+                pos.setdefault(b, (li, j, 0))
+    return pos
+
+
+def _swaps(c: Checker, edge, name: str, pos) -> list[Mutation]:
+    net, node = c.net, c.net.nodes[name]
+    out = []
+    if node.kind == "param":
+        here = pos.get(name)
+        for q in net.params:
+            if q == name:
+                continue
+            there = pos.get(q)
+            if here and there and here[0] != there[0]:
+                if sorted(there[1:]) != sorted(here[1:]):
+                    continue
+                kind, why = "wrong_weight_layer", "the wrong layer"
+            elif here and there:
+                kind = "wrong_weight_index"
+                why = ("indices in the wrong order" if here[1:] == there[1:][::-1] else
+                       "the weight of another unit" if here[1] != there[1] else "the weight from another input")
+            else:
+                kind, why = "wrong_weight", "another parameter"
+            out.append(Mutation(edge, net.nodes[q].symbol, Mistake(
+                kind, f"{shown(c, q)} is used instead of {shown(c, name)} ({why})", (name, q))))
+        return out
+    family = ("input", "act", "node") if node.kind in ("input", "act", "node") else (node.kind,)
+    for other in net.nodes.values():
+        if other.name != name and other.kind in family and other.kind != "loss":
+            out.append(Mutation(edge, other.symbol, Mistake(
+                "wrong_symbol", f"{shown(c, other.name)} is used instead of {shown(c, name)}", (name, other.name))))
+    return out
+
+
+__all__ = ["Mutation", "mutations", "shown"]
