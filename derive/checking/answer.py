@@ -60,6 +60,8 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
             raise FormulaError(s.error)
         sides.append(s)
     named = _lhs_param(c, sides[:-1]) if len(sides) > 1 else None
+    if param is not None and param not in c.net.params:
+        param = resolve_param(c, param)       # as the notes print it (a class CSV, the web page)
     if param is None:
         if named is None:
             raise DeriveError("give --param, or write the left side, like \\frac{\\partial E}{\\partial w_{11}} = ...")

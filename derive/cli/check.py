@@ -14,13 +14,16 @@ def add_parser(sub):
     p = sub.add_parser("check", help="check a typed gradient formula or a whole derivation against a spec")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
-    p.add_argument("--param", help="the parameter the answer is the gradient for (e.g. w11)")
+    p.add_argument("--param", help="the parameter the answer is the gradient for, as the notes print it (w11, "
+                                   "'\\theta^{(1)}_{11}'); without it, the answer's left side dE/dw names it")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--answer", help="the formula, plain text or LaTeX")
     what.add_argument("--answer-file", help="read the formula from a file ('-': standard input)")
     what.add_argument("--derivation", help="a Markdown/LaTeX file whose equations are checked step by step")
     what.add_argument("--backward", metavar="FILE.py",
                       help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
+    p.add_argument("--number", action="store_true",
+                   help="the question asks for the gradient's value at the spec's values (a number is the answer)")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeout", type=float, default=5.0,
                    help="hard time limit per check in seconds (default 5; with --backward, per line)")
@@ -65,11 +68,9 @@ def run(args) -> int:
         if not report.checked:
             raise DeriveError(f"{args.derivation}: no equation could be checked")
         return 0 if report.correct else 1
-    if not args.param:
-        raise DeriveError("--param is required with --answer/--answer-file (e.g. --param w11)")
     text = args.answer if args.answer is not None else read_text(args.answer_file).strip()
     from ..checking.checker import check
-    verdict = check(c.derivation, args.param, text, timeout=args.timeout)
+    verdict = check(c.derivation, args.param, text, timeout=args.timeout, number_asked=args.number)
     if args.json:
         json.dump(verdict.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()
