@@ -28,11 +28,11 @@ def resolve_param(c: Checker, text: str) -> str:
     else:
         try:
             sym = c.parse(text)
-        except DeriveError as e:
-            raise DeriveError(f"--param {text!r}: {e}") from None
+        except DeriveError:
+            sym = None
         name = sym.name if isinstance(sym, sp.Symbol) else ""
         if name not in c.net.params:
-            raise DeriveError(f"--param {text!r} is not a parameter; parameters: {', '.join(c.net.trainable)}")
+            raise DeriveError(f"{text} is not a parameter; parameters: {', '.join(c.net.trainable)}")
     c.derivation.gradient(name)           # a fixed parameter is refused here, with the list
     return name
 

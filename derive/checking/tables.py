@@ -14,6 +14,8 @@ _MD_ROW = re.compile(r"^\s*\|(.*)\|\s*$")
 _MD_RULE = re.compile(r"^\s*\|[\s:|-]+\|\s*$")
 _TEX_BEGIN = re.compile(r"\\begin\{(tabular|longtable|array)\}")
 _TEX_END = re.compile(r"\\end\{(tabular|longtable|array)\}")
+_NUMBER = re.compile(r"-?\s*(\d+(\.\d+)?|\\frac\{\d+\}\{\d+\})")
+_NAME = re.compile(r"[^\s=+]*[A-Za-z][^\s=+]*")
 _ONE_MATH = re.compile(r"^\s*(?:\$(?!\$)([^$]+)\$|\\\((.+?)\\\))\s*$")
 
 
@@ -43,10 +45,16 @@ def _batch_columns(header: list[str]) -> set[int]:
 
 def _rows(block: list[tuple[int, list[str]]]) -> dict[int, str]:
     """Rewritten rows of one table: {line index: maths}."""
-    if len(block) < 2:
-        return {}
-    header, data = block[0][1], block[1:]
     out: dict[int, str] = {}
+    for i, cells in block:          # a grid of name | value pairs: w_{11} | 0.15 | w_{12} | 0.2
+        maths = [_math(c) for c in cells if c.strip()]
+        if len(maths) >= 2 and len(maths) % 2 == 0 and all(maths) and \
+                all(_NUMBER.fullmatch(v) for v in maths[1::2]) and all(_NAME.fullmatch(n) for n in maths[::2]):
+            out[i] = ", ".join(f"{n} = {v}" for n, v in zip(maths[::2], maths[1::2]))
+    block = [(i, cells) for i, cells in block if i not in out]
+    if len(block) < 2:
+        return out
+    header, data = block[0][1], block[1:]
     if _symbolic_header(header):
         if len(data) != 1:
             return {}
