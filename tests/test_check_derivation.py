@@ -129,3 +129,8 @@ def test_rounded_decimals():
     assert bad.first_wrong and "0.5069" in bad.first_wrong.note
     missing = check_derivation(checker_for(derive.load("xor")), "$h_1 = 0.5$", timeout=None)
     assert missing.steps[0].status == "unchecked" and "no value for" in missing.steps[0].note
+
+
+def test_inline_pieces_join_within_a_paragraph_only():
+    assert [b for _, b in equations("$a = b$\n\n$c = d$")] == ["a = b", "c = d"]
+    assert [b for _, b in equations("$a =$ $b$\n$+ c$")] == ["a = b + c"]

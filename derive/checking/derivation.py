@@ -114,7 +114,8 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
                     out.append([row_line, r, m.end(), "env", [(0, row_line)]])
             continue
         body = " ".join(m.group(group).split())
-        if inline and out and out[-1][3] == "inline" and not text[out[-1][2]:m.start()].strip():
+        gap = text[out[-1][2]:m.start()] if out else "x"
+        if inline and out and out[-1][3] == "inline" and not gap.strip() and gap.count("\n") < 2:   # one paragraph
             out[-1][1] += " " + body
             out[-1][2] = m.end()
         else:
