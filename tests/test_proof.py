@@ -126,3 +126,23 @@ def test_the_bound_is_certified_from_degree_and_height():
     dn, dd, hn, hd = prover.program.bounds[a]
     bound = failure_log2(prover.program, a, a)
     assert bound >= math.log2(2 * dn + 1) - PRIME_BITS - 1 and bound < -60
+
+
+def test_more_points_are_drawn_until_the_bound_is_below_2_to_the_minus_100(monkeypatch):
+    from derive.derivation import field
+    monkeypatch.setattr(field, "PRIME_BITS", 40)       # small primes: each point certifies less
+    monkeypatch.setattr(field, "LOG2_PRIMES", 33.0)
+    d = deep()
+    prover = Prover(d.net, d.chain, d.direct, exact_max_paths=-1)
+    proof = prover.prove("w1_11")
+    assert proof.proven and proof.bound_log2 <= -100 and len(prover.field) > 2
+    assert all(p.bit_length() == 41 for p in (pt.p for pt in prover.field))
+
+
+def test_no_proof_when_the_field_is_too_small_to_certify(monkeypatch):
+    from derive.derivation import field
+    monkeypatch.setattr(field, "PRIME_BITS", 6)
+    monkeypatch.setattr(field, "LOG2_PRIMES", 1.0)
+    d = deep()
+    prover = Prover(d.net, d.chain, d.direct, exact_max_paths=-1, points=1)
+    assert prover.prove("w1_11").proven is False

@@ -41,6 +41,8 @@ from ..model.graph import Network
 ONE = se.Integer(1)
 EXACT_MAX_PATHS = 8        # expand exactly when the gradient has at most this many paths (measured: < 5 ms)
 FIELD_POINTS = 2
+TARGET_LOG2 = -100         # a randomized proof needs P(wrong) below 2^-100: more points until it is
+MAX_FIELD_POINTS = 16
 REDRAWS = 6
 
 
@@ -227,7 +229,15 @@ class Prover:
             a, b = self.program.lower(chain_se), self.program.lower(direct_expr)
             self._run(f"d/d{param}: ")
             proven = all(pt.values[a] == pt.values[b] for pt in self.field)
-            bound = sum(failure_log2(self.program, a, b) for _ in self.field)
+            per_point = failure_log2(self.program, a, b)
+            while proven and per_point < 0 and per_point * len(self.field) > TARGET_LOG2 \
+                    and len(self.field) < MAX_FIELD_POINTS:
+                self.field.append(Point(self.rng))          # a fresh prime and point, kept for later parameters
+                self._run(f"d/d{param}: ")
+                proven = self.field[-1].values[a] == self.field[-1].values[b]
+            bound = per_point * len(self.field)
+            if bound > TARGET_LOG2:      # degrees too large for the field: nothing certified, no proof
+                proven = False
             method = "randomized"
         if self.chain.gradients[param].path_count <= self.exact_max_paths:
             exact = self.rational(chain_se).equals(self.rational(direct_expr))
