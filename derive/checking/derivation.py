@@ -22,8 +22,9 @@ from .steps import Reader, Side, judge
 from ..model.formula import split_equalities
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
-_MATH = re.compile(r"\$\$(?P<d>.+?)\$\$|\\\[(?P<b>.+?)\\\]|\\begin\{(?P<env>equation|align|gather|eqnarray|multline|dmath|flalign)"
-                   r"(?P<star>\*?)\}(?P<e>.+?)\\end\{(?P=env)(?P=star)\}|\\\((?P<p>.+?)\\\)|\$(?P<i>[^$\n]+?)\$", re.S)
+# Math openers; each closer is then found with str.find, remembered per kind, so that a document full
+# of unclosed openers costs linear time (one regex for the whole span was quadratic: 96 KB took 68 s).
+_OPENER = re.compile(r"\$\$?|\\\[|\\\(|\\begin\{(equation|align|gather|eqnarray|multline|dmath|flalign)(\*?)\}")
 _BRACE_INDEX = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\{(\d+)\}")     # y{1}: a typo for y_{1}
 _CONTINUES = re.compile(r"^(&|\s|\\q?quad\b)*(=|\+|-|\\cdot\b|\\times\b|\\approx\b)")   # an aligned row going on
 _DROP = re.compile(r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag")
@@ -83,18 +84,97 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[:n - 3] + "..."
 
 
+class _Math:
+    """One math span, answering the few ``re.Match`` questions ``equations`` asks."""
+
+    def __init__(self, kind: str, start: int, body_start: int, body_end: int, end: int, text: str, env=None):
+        self.kind, self._start, self._body, self._end = kind, start, (body_start, body_end), end
+        self._groups = {kind: text[body_start:body_end], "env": env}
+
+    def group(self, name: str):
+        return self._groups.get(name)
+
+    def start(self, name: str | None = None) -> int:
+        return self._body[0] if name else self._start
+
+    def end(self) -> int:
+        return self._end
+
+
+class _Finder:
+    """``text.find(needle, at)`` for increasing ``at``, each needle's last answer reused: linear overall."""
+
+    def __init__(self, text: str):
+        self.text, self.last = text, {}
+
+    def find(self, needle: str, at: int) -> int:
+        seen = self.last.get(needle)
+        if seen is not None and seen[0] <= at and (seen[1] == -1 or at <= seen[1]):
+            return seen[1]
+        found = self.text.find(needle, at)
+        self.last[needle] = (at, found)
+        return found
+
+
+def _math_spans(text: str):
+    """The math of ``text`` left to right, as the regex ``$$..$$ | \\[..\\] | \\begin{env}..\\end{env} |
+    \\(..\\) | $..$`` (bodies non-empty, inline ``$..$`` within one line) would find it, in linear time."""
+    f = _Finder(text)
+    at = 0
+    while True:
+        m = _OPENER.search(text, at)
+        if m is None:
+            return
+        p, o = m.start(), m.group(0)
+        span = None
+        if o == "$$":
+            q = f.find("$$", p + 3)
+            if q != -1:
+                span = _Math("d", p, p + 2, q, q + 2, text)
+        elif o.startswith("\\begin"):
+            close = "\\end{%s%s}" % (m.group(1), m.group(2))
+            q = f.find(close, m.end() + 1)
+            if q != -1:
+                span = _Math("e", p, m.end(), q, q + len(close), text, env=m.group(1))
+        elif o in ("\\[", "\\("):
+            close = "\\]" if o == "\\[" else "\\)"
+            q = f.find(close, p + 3)
+            if q != -1:
+                span = _Math("b" if o == "\\[" else "p", p, p + 2, q, q + 2, text)
+        if span is None and o.startswith("$") and text[p + 1:p + 2] not in ("", "$", "\n"):
+            q, nl = f.find("$", p + 1), f.find("\n", p + 1)
+            if q != -1 and (nl == -1 or q < nl):
+                span = _Math("i", p, p + 1, q, q + 1, text)
+        if span is None:
+            at = p + 1
+            continue
+        yield span
+        at = span.end()
+
+
 def chains(text: str) -> list[tuple[int, str, tuple]]:
     """The math chains of a document as (line, LaTeX, rows): rows are (offset, line) where each
     source row of the chain starts, so every step can be reported at its own line."""
     text = tables.rewrite(_FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text))
     out: list[list] = []          # [line, latex, end offset, kind, rows]
-    for m in _MATH.finditer(text):
+    counted, lines = 0, 1         # newlines counted up to offset ``counted``: linear, not per match
+
+    def line_at(offset: int) -> int:
+        nonlocal counted, lines
+        if offset >= counted:
+            lines += text.count("\n", counted, offset)
+        else:
+            lines -= text.count("\n", offset, counted)
+        counted = offset
+        return lines
+
+    for m in _math_spans(text):
         group = next(g for g in ("d", "b", "p", "i", "e") if m.group(g) is not None)
         body_at = m.start(group) + len(m.group(group)) - len(m.group(group).lstrip())
-        line = text.count("\n", 0, body_at) + 1
+        line = line_at(body_at)
         inline = m.group("i") is not None
         if m.group("e") is not None:
-            first = text.count("\n", 0, m.start("e")) + 1
+            first = line_at(m.start("e"))
             body, at = m.group("e"), 0
             for row in re.split(r"(\\\\)", body):
                 row_line, at = first + body.count("\n", 0, at), at + len(row)
@@ -234,16 +314,17 @@ def _check_all(c: Checker, text: str) -> DerivationReport:
     return DerivationReport(tuple(steps))
 
 
-def check_derivation(network, text: str, timeout: float | None = 5.0) -> DerivationReport:
+def check_derivation(network, text: str, timeout: float | None = 60.0, memory: int | None = None) -> DerivationReport:
     """Check every equality of a derivation document about ``network`` (a Network, Derivation,
-    Checker or spec name), in a child process killed after ``timeout`` seconds per chain."""
+    Checker or spec name) in a child process: ``timeout`` seconds and ``memory`` bytes for the
+    whole document, however many equations it has (``timeout=None``: in this process, no limit)."""
     c = network if isinstance(network, Checker) else checker_for(network)
     if timeout is None:
         return _check_all(c, text)
     from .. import sandbox
     c._env                                   # built here once, inherited by the child
-    limit = timeout * (1 + len(equations(text)))
-    return sandbox.call(functools.partial(_check_all, c), text, timeout=limit)
+    return sandbox.call(functools.partial(_check_all, c), text, timeout=timeout,
+                        memory=memory or sandbox.MEMORY, what="derivation check")
 
 
 __all__ = ["DerivationReport", "Step", "chains", "check_derivation", "equations"]

@@ -15,12 +15,19 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Callable
 
-from .. import sandbox
+from .. import safeio, sandbox
 from .checker import Checker, checker_for
 from ..errors import DeriveError
 
 MAX_CSV = 50_000_000
 STATUSES = ("correct", "incorrect", "unusable", "timeout", "error")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # OWASP: what makes a spreadsheet read a formula
+
+
+def spreadsheet_safe(cell) -> str:
+    """A CSV cell a spreadsheet shows as text: a leading ' before = + - @ tab or CR (OWASP's rule)."""
+    text = str(cell)
+    return "'" + text if text.startswith(FORMULA_START) else text
 
 
 @dataclass(frozen=True)
@@ -39,18 +46,13 @@ class Graded:
 
 def read_answers(path: str | Path) -> list[dict]:
     """Rows of a CSV with columns id, param, answer (header names case-insensitive)."""
+    text = safeio.read_text(path, MAX_CSV, str(path))
+    reader = csv.DictReader(io.StringIO(text, newline=""))     # any line ending, quoted newlines
     try:
-        raw = Path(path).read_bytes()
-    except OSError as e:
-        raise DeriveError(f"cannot read {path}: {e.strerror or e}") from None
-    if len(raw) > MAX_CSV:
-        raise DeriveError(f"{path} is larger than {MAX_CSV} bytes")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise DeriveError(f"{path}: not UTF-8 text") from None
-    reader = csv.DictReader(io.StringIO(text))
-    header = {(h or "").strip().lower(): h for h in reader.fieldnames or ()}
+        fields = reader.fieldnames or ()
+    except csv.Error as e:
+        raise DeriveError(f"{path}: bad CSV ({e})") from None
+    header = {(h or "").strip().lower(): h for h in fields}
     missing = [c for c in ("id", "param", "answer") if c not in header]
     if missing:
         raise DeriveError(f"{path}: missing column(s) {', '.join(missing)}; expected a header id,param,answer")
@@ -96,7 +98,8 @@ class GradeReport:
         return {"answers": n, **{s: counts.get(s, 0) for s in STATUSES},
                 "seconds": round(self.seconds, 3), "workers": self.workers,
                 "answers_per_second": round(n / self.seconds, 1) if self.seconds > 0 else None,
-                "common_diagnoses": diag.most_common(8), "by_param": per_param}
+                "common_diagnoses": diag.most_common(8), "by_param": per_param,
+                "duplicate_ids": sorted(i for i, k in Counter(r.id for r in self.rows).items() if k > 1)}
 
     def summary_text(self) -> str:
         s = self.summary()
@@ -107,24 +110,33 @@ class GradeReport:
         if s["common_diagnoses"]:
             out.append("most common diagnoses:")
             out += [f"  {c:>6}  {m}" for m, c in s["common_diagnoses"]]
+        if s["duplicate_ids"]:
+            d = s["duplicate_ids"]
+            out.append(f"warning: {len(d)} answer id{'s' if len(d) > 1 else ''} appear{'' if len(d) > 1 else 's'} "
+                       f"more than once: " + ", ".join(repr(i) for i in d[:10]) + (", ..." if len(d) > 10 else ""))
         out.append("by parameter: " + ", ".join(f"{p} {v['correct']}/{v['answers']}" for p, v in s["by_param"].items()))
         return "\n".join(out)
 
     def to_dict(self) -> dict:
         return {"spec": self.spec, "summary": self.summary(), "rows": [asdict(r) for r in self.rows]}
 
+    def csv_text(self) -> str:
+        """The report as CSV; every cell safe to open in a spreadsheet."""
+        buf = io.StringIO(newline="")
+        w = csv.writer(buf)
+        w.writerow(["id", "param", "answer", "status", "diagnosis", "kinds", "parsed", "error", "seconds"])
+        for r in self.rows:
+            w.writerow([spreadsheet_safe(c) for c in (r.id, r.param, r.answer, r.status, "; ".join(r.diagnosis),
+                                                     " ".join(r.kinds), r.parsed, r.error)] + [r.seconds])
+        return buf.getvalue()
+
     def write_csv(self, path: str | Path):
-        with open(path, "w", newline="", encoding="utf-8") as f:
-            w = csv.writer(f)
-            w.writerow(["id", "param", "answer", "status", "diagnosis", "kinds", "parsed", "error", "seconds"])
-            for r in self.rows:
-                w.writerow([r.id, r.param, r.answer, r.status, "; ".join(r.diagnosis), " ".join(r.kinds),
-                            r.parsed, r.error, r.seconds])
+        """Write ``csv_text()`` atomically (a temporary file renamed into place)."""
+        safeio.write_atomic(path, self.csv_text())
 
     def write_json(self, path: str | Path):
-        with open(path, "w", encoding="utf-8") as f:
-            json.dump(self.to_dict(), f, indent=1, ensure_ascii=False)
-            f.write("\n")
+        """Write ``to_dict()`` as JSON atomically."""
+        safeio.write_atomic(path, json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n")
 
     def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
         from ..notes.display import html

@@ -4,13 +4,16 @@ Takes argv and gives exit codes and output: each command parses its arguments, m
 call a Python user would, and prints the result (``--json`` for scripts).  Command modules import the
 stages they use only when they run, so ``derive --help`` starts without sympy or numpy.
 
-Exit codes: 0 success, 1 a negative verdict (not proven, wrong answer), 2 unusable input.
-Bad input is reported as one line on stderr, never a traceback.
+Exit codes: 0 success, 1 a negative verdict (not proven, wrong answer), 2 unusable input, 3 a bug.
+Bad input is reported as one line on stderr, never a traceback.  Every command runs as a whole in a
+child process under one time and memory budget (--timeout, --max-memory; see options.add_budget).
+A module may define ``in_parent(args)``, run in this process first (reading standard input).
 """
 from __future__ import annotations
 
 import argparse
 import importlib
+import io
 import os
 import sys
 
@@ -20,39 +23,110 @@ COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve"]
 
 def build_parser() -> argparse.ArgumentParser:
     from ..version import __version__
-    parser = argparse.ArgumentParser(prog="derive", description="Proven backpropagation derivations.")
+    from .options import Parser
+    parser = Parser(prog="derive", description="Proven backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
     for name in COMMANDS:
         mod = importlib.import_module(f"derive.cli.{name}")
-        mod.add_parser(sub).set_defaults(_run=mod.run)
+        mod.add_parser(sub).set_defaults(_run=mod.run, _in_parent=getattr(mod, "in_parent", None))
     return parser
 
 
-def main(argv: list[str] | None = None) -> int:
+def _guarded(args, step=None) -> tuple[int, str]:
+    """Run the command (or ``step``); return (exit code, the one error line or "")."""
     from ..errors import DeriveError
-    args = build_parser().parse_args(argv)
     try:
-        return args._run(args)
+        return (step or args._run)(args), ""
     except DeriveError as e:
         if getattr(args, "json", False):     # scripts read the error where they read the result
             import json
             print(json.dumps({"error": str(e)}, ensure_ascii=False))
-        print(f"derive: error: {e}", file=sys.stderr)
-        return 2
+        return 2, f"derive: error: {_one_line(str(e))}"
     except BrokenPipeError:  # output piped into head: stop quietly, as Unix tools do
+        sys.stderr.close()
+        return 0, ""
+    except KeyboardInterrupt:
+        return 130, "derive: interrupted"
+    except RecursionError:
+        return 2, "derive: error: input nested too deeply"
+    except MemoryError:
+        limit = getattr(args, "max_memory", None)
+        return 2, "derive: error: out of memory" + (f" (the limit is {limit} MB; see --max-memory)" if limit else "")
+    except Exception as e:  # a bug in derive: still one line unless debugging
+        if _out_of_memory(e) and getattr(args, "max_memory", None):
+            return 2, f"derive: error: out of memory (the limit is {args.max_memory} MB; see --max-memory)"
+        if os.environ.get("DERIVE_DEBUG"):
+            raise
+        return 3, (f"derive: internal error: {type(e).__name__}: {_one_line(str(e))} "
+                   "(set DERIVE_DEBUG=1 for details)")
+
+
+def _out_of_memory(e: Exception) -> bool:
+    """A library or file the memory cap kept from being mapped (ENOMEM), not a bug."""
+    import errno
+    return (isinstance(e, OSError) and e.errno == errno.ENOMEM) or (
+        isinstance(e, ImportError) and ("failed to map segment" in str(e) or "Cannot allocate memory" in str(e)))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split()) or "(no message)"
+
+
+def _captured(args) -> tuple[int, str, str]:
+    """In the budget's child: run the command with its standard output kept for the parent."""
+    out, before = io.StringIO(), sys.stdout
+    sys.stdout = out
+    try:
+        code, err = _guarded(args)
+    finally:
+        sys.stdout = before
+    return code, out.getvalue(), err
+
+
+def _budgeted(args) -> tuple[int, str]:
+    """Run the whole command in a child process under its --timeout and --max-memory budget."""
+    from .. import sandbox
+    from ..errors import DeriveError
+    import numpy, sympy, symengine  # noqa: F401,E401  (loaded before the fork: the budget is for the work)
+    try:
+        seconds = args._budget_seconds or args.timeout
+        code, out, err = sandbox.call(_captured, args, timeout=seconds, memory=args.max_memory << 20,
+                                      what=f"derive {args.command}", nested=True)
+    except DeriveError as e:     # the time limit, or the child died (memory cap, a signal)
+        message = str(e)
+        if isinstance(e, sandbox.TimeLimit) and not args._budget_seconds:
+            message += f"; raise it with --timeout (at most {sandbox.MAX_TIMEOUT:g} s)"
+        if getattr(args, "json", False):
+            import json
+            print(json.dumps({"error": message}, ensure_ascii=False))
+        return 2, f"derive: error: {_one_line(message)}"
+    except RuntimeError as e:    # the budget's own machinery failed: a bug
+        return 3, f"derive: internal error: {_one_line(str(e))}"
+    sys.stdout.write(out)
+    sys.stdout.flush()
+    return code, err
+
+
+def main(argv: list[str] | None = None) -> int:
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
+        return e.code if isinstance(e.code, int) else 2
+    budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
+    try:
+        if budget and args._in_parent:
+            code, err = _guarded(args, args._in_parent)
+            if code:
+                print(err, file=sys.stderr)
+                return code
+        code, err = _budgeted(args) if budget else _guarded(args)
+    except BrokenPipeError:
         sys.stderr.close()
         return 0
     except KeyboardInterrupt:
-        print("derive: interrupted", file=sys.stderr)
-        return 130
-    except RecursionError:
-        print("derive: error: input nested too deeply", file=sys.stderr)
-        return 2
-    except Exception as e:  # a bug in derive: still one line unless debugging
-        if os.environ.get("DERIVE_DEBUG"):
-            raise
-        print(f"derive: internal error: {type(e).__name__}: {e} (set DERIVE_DEBUG=1 for details)",
-              file=sys.stderr)
-        return 3
+        code, err = 130, "derive: interrupted"
+    if err:
+        print(err, file=sys.stderr)
+    return code

@@ -3,11 +3,13 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 from ..errors import DeriveError
+from .options import MAX_TIMEOUT, add_budget, seconds
 
 MAX_FILE = 1_000_000
+ANSWER_TIMEOUT = 5.0         # seconds per typed answer
+DERIVATION_TIMEOUT = 60.0    # seconds for a whole --derivation document, however many equations
 
 
 def add_parser(sub):
@@ -25,41 +27,42 @@ def add_parser(sub):
     p.add_argument("--number", action="store_true",
                    help="the question asks for the gradient's value at the spec's values (a number is the answer)")
     p.add_argument("--json", action="store_true", help="print JSON")
-    p.add_argument("--timeout", type=float, default=5.0,
-                   help="hard time limit per check in seconds (default 5; with --backward, per line)")
+    p.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
+                   help=f"hard time limit: per answer (default {ANSWER_TIMEOUT:g}), per --backward line (default "
+                        f"{ANSWER_TIMEOUT:g}) or for a whole --derivation (default {DERIVATION_TIMEOUT:g}); "
+                        f"at most {MAX_TIMEOUT}")
+    add_budget(p, timeout=False)
     return p
 
 
 def read_text(path: str) -> str:
     """A text file (or '-' for stdin), at most 1 MB, as a DeriveError when unusable."""
-    try:
-        if path == "-":
-            data = sys.stdin.read(MAX_FILE + 1)
-        else:
-            with open(Path(path), encoding="utf-8") as f:
-                data = f.read(MAX_FILE + 1)
-    except (OSError, UnicodeDecodeError) as e:
-        raise DeriveError(f"cannot read {path}: {getattr(e, 'strerror', None) or e}") from None
-    if len(data) > MAX_FILE:
-        raise DeriveError(f"{path} is larger than {MAX_FILE} bytes")
-    return data
+    from ..safeio import read_text as bounded
+    return bounded(path, MAX_FILE, "standard input" if path == "-" else path)
+
+
+def in_parent(args) -> int:
+    """Standard input is read here, in the parent: the budget's child has none."""
+    if args.answer_file == "-":
+        args.answer, args.answer_file = read_text("-").strip(), None
+    return 0
 
 
 def run(args) -> int:
     from ..checking.checker import checker_for
-    if args.timeout <= 0:
-        raise DeriveError("--timeout must be positive")
     from . import tensor
     if args.backward:
         if not tensor.is_tensor(args.spec):
             raise DeriveError(f"{args.spec}: --backward needs a tensor program (a spec with 'tensor:')")
+        args.timeout = args.timeout or ANSWER_TIMEOUT
         return tensor.check(args, read_text(args.backward))
     if tensor.is_tensor(args.spec):
         raise DeriveError(f"{args.spec} is a tensor program: check its backward pass with --backward FILE.py")
     c = checker_for(args.spec)
     if args.derivation:
         from ..checking.derivation import check_derivation
-        report = check_derivation(c, read_text(args.derivation), timeout=args.timeout)
+        report = check_derivation(c, read_text(args.derivation), timeout=args.timeout or DERIVATION_TIMEOUT,
+                                  memory=args.max_memory << 20)
         if args.json:
             json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
             print()
@@ -70,7 +73,8 @@ def run(args) -> int:
         return 0 if report.correct else 1
     text = args.answer if args.answer is not None else read_text(args.answer_file).strip()
     from ..checking.checker import check
-    verdict = check(c.derivation, args.param, text, timeout=args.timeout, number_asked=args.number)
+    verdict = check(c.derivation, args.param, text, timeout=args.timeout or ANSWER_TIMEOUT,
+                    number_asked=args.number)
     if args.json:
         json.dump(verdict.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()

@@ -1,6 +1,7 @@
 """``derive export``: a standalone NumPy module with forward, loss and gradients."""
 from __future__ import annotations
 
+from .options import add_budget, seed
 
 
 def add_parser(sub):
@@ -8,8 +9,9 @@ def add_parser(sub):
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("-o", "--output", required=True, metavar="FILE.py", help="module to write")
-    p.add_argument("--seed", type=int, default=0, help="seed for starting values the spec does not give")
+    p.add_argument("--seed", type=seed, default=0, help="seed for starting values the spec does not give")
     p.add_argument("--json", action="store_true", help='print {"written": path, "params": n} instead of a sentence')
+    add_budget(p)
     return p
 
 

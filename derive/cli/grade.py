@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 from ..errors import DeriveError
+from .options import MAX_TIMEOUT, add_budget, integer, seconds
 
 
 def add_parser(sub):
@@ -16,27 +17,45 @@ def add_parser(sub):
     p.add_argument("--out", help="write the report as CSV here (and as JSON next to it, .json)")
     p.add_argument("--json-out", help="write the JSON report here")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of the summary")
-    p.add_argument("--workers", type=int, default=None, help="worker processes (default: every core)")
-    p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per answer in seconds (default 5)")
+    p.add_argument("--workers", type=integer(1, 256), default=None, help="worker processes (default: every core)")
+    p.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS",
+                   help=f"hard time limit per answer (default 5, at most {MAX_TIMEOUT})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_budget(p, timeout=False)
     return p
+
+
+def check_outputs(args, json_out: str | None):
+    """Refuse, before any work, a report path that is an input, the other report, or not a file."""
+    from ..safeio import check_writable, exists, same_file
+    inputs = [("the answers file", args.answers)] + ([("the spec", args.spec)] if exists(args.spec) else [])
+    outs = [(f"--out {args.out}", args.out)] if args.out else []
+    if json_out:
+        outs.append((f"--json-out {args.json_out}" if args.json_out else f"the JSON report {json_out}", json_out))
+    for label, path in outs:
+        check_writable(path, label)
+        for what, other in inputs:
+            if same_file(path, other):
+                raise DeriveError(f"{label} would overwrite {what}; choose another file")
+    if len(outs) == 2 and same_file(outs[0][1], outs[1][1]):
+        raise DeriveError(f"--out {args.out}: the CSV and JSON reports would be the same file; "
+                          "give --json-out another name")
 
 
 def run(args) -> int:
     from ..checking.grade import grade, read_answers
-    if args.timeout <= 0 or (args.workers is not None and args.workers < 1):
-        raise DeriveError("--timeout and --workers must be positive")
+    from ..safeio import check_writable
+    if args.out:
+        check_writable(args.out, f"--out {args.out}")
+    json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
+    check_outputs(args, json_out)
     rows = read_answers(args.answers)
     report = grade(args.spec, rows, workers=args.workers, timeout=args.timeout,
                    progress=False if args.no_progress else None)
-    json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
-    try:
-        if args.out:
-            report.write_csv(args.out)
-        if json_out:
-            report.write_json(json_out)
-    except OSError as e:
-        raise DeriveError(f"cannot write the report: {e.strerror or e}") from None
+    if args.out:
+        report.write_csv(args.out)
+    if json_out:
+        report.write_json(json_out)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()

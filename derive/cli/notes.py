@@ -7,6 +7,7 @@ from pathlib import Path
 
 from ..errors import DeriveError
 from ..notes.prose import FORMATS, LANGUAGES
+from .options import add_budget
 
 GALLERY_LANGS = ("en", "ko")
 GALLERY_MAX_PARAMS = 64     # larger bundled examples (digits: 2410 parameters) stay out of the gallery
@@ -33,6 +34,7 @@ def add_parser(sub):
                    help="only this parameter (repeatable), or 'all'; default: all, or a named sample of "
                         "large networks")
     p.add_argument("--out", default="output", help="output directory (default: ./output)")
+    add_budget(p)
     p.add_argument("--all", action="store_true", help="every bundled example (ignores SPEC; digits alone takes minutes)")
     p.add_argument("--gallery", action="store_true",
                    help="regenerate the gallery: every bundled example of at most "
@@ -77,6 +79,9 @@ def run(args) -> int:
     formats = _list(args.format, FORMATS + ("pdf",), "format")
     langs = _list(args.lang, LANGUAGES, "language")
     out = Path(args.out)
+    from ..safeio import exists, is_dir
+    if exists(out) and not is_dir(out):
+        raise DeriveError(f"--out {args.out}: not a folder (notes are written into a folder)")
     if args.gallery:
         specs, formats, langs = gallery_examples(), list(FORMATS), list(GALLERY_LANGS)
     else:

@@ -70,11 +70,11 @@ def _forward(prog):
 def check(args, text: str) -> int:
     """Each line checked in a forked child under a hard limit of --timeout seconds per line."""
     from ..checking.backward import check_backward, read_lines
-    from ..sandbox import call
+    from ..sandbox import MAX_TIMEOUT, call
     from ..tensor.backward import derive_backward
     bw = derive_backward(args.spec)          # a bad program or an unreadable file fails here, in one line
     lines = read_lines(text)
-    report = call(check_backward, bw, text, timeout=args.timeout * max(1, len(lines)))
+    report = call(check_backward, bw, text, timeout=min(MAX_TIMEOUT, args.timeout * max(1, len(lines))))
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()

@@ -4,32 +4,36 @@ from __future__ import annotations
 import json
 import sys
 
+from .options import add_budget, integer, plot_file, positive_number, seed
+
 # The optimizers of derive.codegen.train, named here so that --help needs no numpy (a test keeps them equal).
 OPTIMIZERS = ("adam", "momentum", "sgd")
+MAX_STEPS = 10_000_000      # derive.codegen.train.MAX_STEPS
 
 
 def add_parser(sub):
     p = sub.add_parser("train", help="train a network with its compiled gradients (spec values or a CSV)")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
-    p.add_argument("--steps", type=int, default=100, help="optimizer steps (default 100; 0: start only)")
-    p.add_argument("--lr", type=float, default=None,
+    p.add_argument("--steps", type=integer(0, MAX_STEPS), default=100, help="optimizer steps (default 100; 0: start only)")
+    p.add_argument("--lr", type=positive_number(1e6), default=None,
                    help="learning rate (default: the spec's values.learning_rate, else 0.1)")
     p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
-    p.add_argument("--batch", type=int, default=None, help="minibatch size (default: all examples)")
+    p.add_argument("--batch", type=integer(1, 10**9), default=None, help="minibatch size (default: all examples)")
     p.add_argument("--data", metavar="FILE.csv",
                    help="training data: a header naming the inputs and targets, one example per row "
                         "(default: the spec's values, one example)")
     p.add_argument("--test", metavar="FILE.csv", help="held-out data to report loss and accuracy on")
-    p.add_argument("--seed", type=int, default=0, help="seed for random starting values and minibatches")
+    p.add_argument("--seed", type=seed, default=0, help="seed for random starting values and minibatches")
     p.add_argument("--dtype", choices=("float64", "float32"), default="float64",
                    help="precision of the data, the parameters and the generated code's arrays")
-    p.add_argument("--log-every", type=int, default=None, metavar="N",
+    p.add_argument("--log-every", type=integer(1, MAX_STEPS), default=None, metavar="N",
                    help="loss on all the training data every N steps (default: once per epoch); "
                         "the minibatch loss of every step is recorded anyway")
     p.add_argument("--json", action="store_true",
                    help='print {"loss": [...], "gradients": {...}, "params": {...}} only')
-    p.add_argument("--plot", metavar="FILE.png", help="draw the loss curve")
+    p.add_argument("--plot", type=plot_file, metavar="FILE.png", help="draw the loss curve (.png, .svg or .pdf)")
+    add_budget(p)
     return p
 
 

@@ -5,12 +5,15 @@ import json
 import math
 import sys
 
+from .options import add_budget
+
 
 def add_parser(sub):
     p = sub.add_parser("verify", help="derive every dJ/dparam by chain rule and directly; prove them equal")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    add_budget(p)
     return p
 
 

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import safeio
 from ..errors import DeriveError, ProofError
 
 if TYPE_CHECKING:          # importing this module needs numpy only (``codegen.cache`` relies on it)
@@ -189,9 +190,7 @@ def load_module(source: str, name_hint: str, directory: Path | None = None):
     mod_name = f"derive_compiled_{stem}_{digest}"
     path = (directory or _cache_dir()) / f"{mod_name}.py"
     if not path.exists() or path.read_text(encoding="utf-8") != source:
-        tmp = path.with_suffix(f".{os.getpid()}.tmp")
-        tmp.write_text(source, encoding="utf-8")
-        os.replace(tmp, path)
+        safeio.write_atomic(path, source)
     spec = importlib.util.spec_from_file_location(mod_name, path)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

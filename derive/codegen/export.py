@@ -5,6 +5,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import safeio
 from .compile import compile
 from ..errors import DeriveError
 from ..model.graph import Network
@@ -29,8 +30,5 @@ def export(net: Network, path: str | Path, seed: int = 0) -> Path:
     p = Path(path)
     if p.suffix != ".py":
         raise DeriveError(f"{p}: the exported module must be a .py file")
-    try:
-        p.write_text(module_source(net, seed), encoding="utf-8")
-    except OSError as e:
-        raise DeriveError(f"cannot write {p}: {e.strerror}") from None
-    return p
+    safeio.check_writable(p)
+    return safeio.write_atomic(p, module_source(net, seed))

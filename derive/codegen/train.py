@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import csv
+import io
 import math
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from .. import safeio
 from ..errors import DeriveError
 
 if TYPE_CHECKING:   # training needs numpy only; the compiled module is handed in
@@ -41,41 +43,33 @@ def read_csv(path: str | Path, compiled: Compiled) -> tuple[np.ndarray, np.ndarr
     """
     spec = compiled.meta
     p = Path(path)
-    try:
-        size = p.stat().st_size
-    except OSError as e:
-        raise DeriveError(f"cannot read {p}: {e.strerror}") from None
-    if size > MAX_CSV_BYTES:
-        raise DeriveError(f"{p}: larger than {MAX_CSV_BYTES} bytes")
+    text = safeio.read_text(p, MAX_CSV_BYTES, str(p))
     wanted = list(spec.inputs) + list(spec.targets)
     try:
-        with p.open(newline="", encoding="utf-8") as f:
-            reader = csv.reader(f)
-            header = next(reader, None)
-            if header is None:
-                raise DeriveError(f"{p}: empty file; expected a header row naming {', '.join(wanted)}")
-            header = [h.strip() for h in header]
-            for h in header:
-                if h not in wanted:
-                    raise DeriveError(f"{p}: column {h[:40]!r} is not an input or target of the network;"
-                                      f" expected {', '.join(wanted)}")
-            if len(set(header)) != len(header):
-                raise DeriveError(f"{p}: a column name appears twice in the header")
-            missing = [w for w in wanted if w not in header]
-            if missing:
-                raise DeriveError(f"{p}: missing column {missing[0]!r}")
-            cols = [header.index(w) for w in wanted]
-            rows = []
-            for r, line in enumerate(reader, start=2):
-                if not line or all(not c.strip() for c in line):
-                    continue
-                if len(line) != len(header):
-                    raise DeriveError(f"{p}: row {r} has {len(line)} cells, expected {len(header)}")
-                if len(rows) >= MAX_ROWS:
-                    raise DeriveError(f"{p}: more than {MAX_ROWS} rows")
-                rows.append((r, line))
-    except UnicodeDecodeError as e:
-        raise DeriveError(f"{p}: not UTF-8 text (byte {e.start})") from None
+        reader = csv.reader(io.StringIO(text, newline=""))   # any line ending, quoted newlines
+        header = next(reader, None)
+        if header is None:
+            raise DeriveError(f"{p}: empty file; expected a header row naming {', '.join(wanted)}")
+        header = [h.strip() for h in header]
+        for h in header:
+            if h not in wanted:
+                raise DeriveError(f"{p}: column {h[:40]!r} is not an input or target of the network;"
+                                  f" expected {', '.join(wanted)}")
+        if len(set(header)) != len(header):
+            raise DeriveError(f"{p}: a column name appears twice in the header")
+        missing = [w for w in wanted if w not in header]
+        if missing:
+            raise DeriveError(f"{p}: missing column {missing[0]!r}")
+        cols = [header.index(w) for w in wanted]
+        rows = []
+        for r, line in enumerate(reader, start=2):
+            if not line or all(not c.strip() for c in line):
+                continue
+            if len(line) != len(header):
+                raise DeriveError(f"{p}: row {r} has {len(line)} cells, expected {len(header)}")
+            if len(rows) >= MAX_ROWS:
+                raise DeriveError(f"{p}: more than {MAX_ROWS} rows")
+            rows.append((r, line))
     except csv.Error as e:
         raise DeriveError(f"{p}: not valid CSV: {e}") from None
     if not rows:
@@ -295,9 +289,17 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     return hist
 
 
+PLOT_FORMATS = ("png", "svg", "pdf")
+
+
 def plot(losses: list[float], path: str | Path, title: str, steps: list[int] | None = None,
          batch_losses: list[float] | None = None) -> None:
-    """Draw the loss curve (and the minibatch losses, faint) to a PNG (matplotlib, no display needed)."""
+    """Draw the loss curve (and the minibatch losses, faint) to a PNG, SVG or PDF, chosen by the suffix
+    (matplotlib, no display needed); written atomically."""
+    fmt = Path(path).suffix.lower().lstrip(".")
+    if fmt not in PLOT_FORMATS:
+        raise DeriveError(f"--plot {path}: expected a .png, .svg or .pdf file name")
+    safeio.check_writable(path)
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -310,13 +312,13 @@ def plot(losses: list[float], path: str | Path, title: str, steps: list[int] | N
         losses = losses + [b for b in batch_losses if b > 0]
     ax.set_xlabel("step")
     ax.set_ylabel("loss")
-    ax.set_title(title)
+    ax.set_title(title.replace("$", r"\$"))     # a spec's name is text, never mathtext
     if min(losses) > 0 and max(losses) / min(losses) > 100:
         ax.set_yscale("log")
     fig.tight_layout()
+    buf = io.BytesIO()
     try:
-        fig.savefig(path, dpi=120)
-    except OSError as e:
-        raise DeriveError(f"cannot write {path}: {e.strerror}") from None
+        fig.savefig(buf, dpi=120, format=fmt)
     finally:
         plt.close(fig)
+    safeio.write_atomic(path, buf.getvalue())

@@ -174,7 +174,7 @@ _LOSS = {
 def notation(preset: str | None, field: str = "notation") -> Notation:
     """Return the notation preset ``preset`` (default ``ng``)."""
     preset = preset or "ng"
-    if preset not in _LOSS:
+    if not isinstance(preset, str) or preset not in _LOSS:
         raise SpecError(field, f"unknown notation {preset!r}; expected one of {', '.join(PRESETS)}")
     name, tex = _LOSS[preset]
     return Notation(preset, name, tex)

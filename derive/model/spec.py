@@ -12,6 +12,7 @@ from pathlib import Path
 import yaml
 
 from . import rules
+from .. import safeio
 from ..errors import SpecError
 from .naming import Notation, check_identifier, notation
 
@@ -120,23 +121,13 @@ def read_source(path_or_name: str | Path) -> tuple[str, str]:
     """Return (text, stem) for a spec path or a bundled example name."""
     p = Path(path_or_name)
     name = str(path_or_name)
-    if not p.exists() and re.fullmatch(r"[A-Za-z0-9_-]+", name):
+    if not safeio.exists(p) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
         ex = resources.files("derive").joinpath("examples", name + ".yaml")
         if ex.is_file():
             return ex.read_text(encoding="utf-8"), name
         raise SpecError("", f"no spec file or bundled example named {name!r}; examples: "
                             + ", ".join(bundled_examples()))
-    try:
-        if p.stat().st_size > MAX_BYTES:
-            raise SpecError("", f"{p} is larger than {MAX_BYTES} bytes")
-        raw = p.read_bytes()
-    except OSError as e:
-        raise SpecError("", f"cannot read {p}: {e.strerror}") from None
-    try:
-        text = raw.decode("utf-8")
-    except UnicodeDecodeError as e:
-        raise SpecError("", f"{p} is not UTF-8 text (byte {e.start})") from None
-    return text, p.stem
+    return safeio.read_text(p, MAX_BYTES, str(p)), p.stem
 
 
 def load_spec(path_or_name: str | Path = "seed002") -> Spec:
@@ -159,6 +150,19 @@ def _names(value, field_: str, default) -> tuple[str, ...]:
     if not isinstance(value, list):
         raise SpecError(field_, "expected a list of names or a count")
     return tuple(check_identifier(v, f"{field_}[{k}]") for k, v in enumerate(value))
+
+
+def _text(value, field_: str, most: int, keep: str = "") -> str:
+    """Free text (a title, a description): a non-empty string of at most ``most`` characters, with no
+    control, format (bidi, zero-width), surrogate, private-use or line/paragraph separator characters
+    other than those in ``keep``: they break SVG and LaTeX, reverse text or inject Markdown."""
+    if not isinstance(value, str) or not value.strip() or len(value) > most:
+        raise SpecError(field_, f"expected a non-empty string of at most {most} characters")
+    bad = next((c for c in value if c not in keep
+                and unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), None)
+    if bad is not None:
+        raise SpecError(field_, f"control or bidi character U+{ord(bad):04X} is not allowed in the {field_}")
+    return value
 
 
 def _slug(name: str) -> str:
@@ -335,12 +339,9 @@ def from_dict(data: dict, stem: str = "network") -> Spec:
     unknown = set(data) - TOP_KEYS
     if unknown:
         raise SpecError(sorted(unknown)[0], "unknown field; expected one of " + ", ".join(sorted(TOP_KEYS)))
-    name = data.get("name", stem)
-    if not isinstance(name, str) or not name.strip() or len(name) > 200:
-        raise SpecError("name", "expected a non-empty string of at most 200 characters")
-    bad = next((c for c in name if unicodedata.category(c) in ("Cc", "Cf", "Cs", "Co", "Zl", "Zp")), None)
-    if bad is not None:
-        raise SpecError("name", f"control or bidi character U+{ord(bad):04X} is not allowed in a name")
+    name = _text(data.get("name", stem), "name", 200)
+    if "description" in data:
+        _text(data["description"], "description", 10_000, keep="\n\t")
     if "graph" in data and "layers" in data:
         raise SpecError("graph", "a spec has either layers or graph, not both")
     is_graph = "graph" in data

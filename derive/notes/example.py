@@ -12,6 +12,7 @@ import sympy as sp
 
 from ..derivation.derivation import Derivation
 from ..derivation.proof import evaluate
+from ..errors import SpecError
 from ..model.start import random_params, start_values
 from .eqs import leibniz, tex, update_eq
 from .matrix import BATCH, per_example
@@ -102,7 +103,11 @@ def worked_example(d: Derivation, params: list[str]) -> Example | None:
             numbers = printer(net, values=shown).doprint(expr)
         out = []
         for env in envs:
-            env[sym] = _value(expr, env)
+            try:
+                env[sym] = _value(expr, env)
+            except (ArithmeticError, ValueError) as e:     # the spec's numbers blow up (overflow, domain)
+                raise SpecError("values", f"the worked example cannot evaluate {sym} ({e}); "
+                                          "choose smaller values") from None
             out.append(num_latex(env[sym]))
         return Line(lhs, tex(net, expr), numbers, tuple(out))
 

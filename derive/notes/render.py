@@ -1,14 +1,13 @@
 """Lay the notes out as Markdown, LaTeX or HTML with jinja2, and write them atomically."""
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 
 import jinja2
 from markupsafe import Markup, escape
 
 from . import diagram
+from .. import safeio
 from . import prose
 from .prose import FORMATS
 from ..errors import DeriveError
@@ -183,32 +182,7 @@ def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.
 
 def write_atomic(out_dir: Path, relative: str, text: str | bytes) -> Path:
     """Write ``out_dir/relative`` via a temp file and os.replace; refuse paths outside out_dir."""
-    root = Path(out_dir).resolve()
-    target = (root / relative).resolve()
-    if not target.is_relative_to(root) or target == root:
-        raise DeriveError(f"refusing to write {relative!r} outside {root}")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=target.parent, prefix="." + target.name, suffix=".tmp")
-    try:
-        if isinstance(text, bytes):
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(text)
-        else:
-            with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
-                fh.write(text)
-        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
-        os.replace(tmp, target)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-    return target
-
-
-def _umask() -> int:
-    mask = os.umask(0)
-    os.umask(mask)
-    return mask
+    return safeio.write_inside(out_dir, relative, text)
 
 
 def write_notes(notes: Notes, net, out_dir: Path, formats, langs) -> list[Path]:

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from importlib import resources
-from pathlib import Path
 
+from .. import safeio
 from ..errors import FormulaError, SpecError
 from ..model.naming import check_identifier
 from ..model.spec import parse_text, read_source
@@ -90,8 +90,7 @@ class Program:
 
 def is_tensor_spec(path_or_name) -> bool:
     """True if a spec path or bundled name holds a tensor program (``tensor:`` at the top)."""
-    p = Path(str(path_or_name))
-    if not p.exists():
+    if not safeio.exists(str(path_or_name)):     # a NUL byte or an overlong name is simply not a file
         return str(path_or_name) in bundled_tensor_examples()
     try:
         text, _ = read_source(path_or_name)
@@ -108,7 +107,7 @@ def bundled_tensor_examples() -> list[str]:
 def load_program(path_or_name) -> Program:
     """A tensor program from a spec file or a bundled tensor example's name (``cs231n``)."""
     name = str(path_or_name)
-    if not Path(name).exists() and name in bundled_tensor_examples():
+    if not safeio.exists(name) and name in bundled_tensor_examples():
         text = resources.files("derive").joinpath("examples", "tensor", name + ".yaml").read_text("utf-8")
         return from_dict(parse_text(text, name), name)
     text, stem = read_source(path_or_name)

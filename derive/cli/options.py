@@ -1,0 +1,89 @@
+"""Argument types and shared options: every number and path range-checked by argparse itself.
+
+A bad value is one line naming the option (``derive: error: argument --timeout: ...``) and exit 2,
+before any work starts.  Nothing here imports sympy or numpy (``derive --help`` stays fast).
+"""
+from __future__ import annotations
+
+import argparse
+import math
+from pathlib import Path
+
+MAX_TIMEOUT = 3600          # the same as derive.sandbox.MAX_TIMEOUT (a test keeps them equal)
+COMMAND_TIMEOUT = 600       # default time budget of verify, notes, train and export as a whole
+MEMORY_MB = 4096            # default memory budget (MB beyond what derive holds when the work starts)
+MIN_MEMORY_MB = 64
+MAX_MEMORY_MB = 65536
+PLOT_FORMATS = (".png", ".svg", ".pdf")
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse with errors as one line on stderr (no usage block) and exit 2."""
+
+    def error(self, message):
+        self.exit(2, f"derive: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
+
+
+def _fail(what: str):
+    raise argparse.ArgumentTypeError(what)
+
+
+def seconds(text: str) -> float:
+    """A time limit: a finite number of seconds, > 0 and at most an hour."""
+    try:
+        t = float(text)
+    except ValueError:
+        _fail(f"expected a number of seconds, got {text[:40]!r}")
+    if not (math.isfinite(t) and 0 < t <= MAX_TIMEOUT):
+        _fail(f"expected seconds > 0 and at most {MAX_TIMEOUT}, got {text[:40]!r}")
+    return t
+
+
+def integer(low: int, high: int):
+    """An argparse type: an integer in [low, high]."""
+    def parse(text: str) -> int:
+        try:
+            v = int(text)
+        except ValueError:
+            _fail(f"expected an integer, got {text[:40]!r}")
+        if not low <= v <= high:
+            _fail(f"expected an integer from {low} to {high}, got {text[:40]!r}")
+        return v
+    parse.__name__ = "integer"
+    return parse
+
+
+seed = integer(0, 2**32 - 1)
+
+
+def positive_number(high: float):
+    """An argparse type: a finite number > 0 and at most ``high``."""
+    def parse(text: str) -> float:
+        try:
+            v = float(text)
+        except ValueError:
+            _fail(f"expected a number, got {text[:40]!r}")
+        if not (math.isfinite(v) and 0 < v <= high):
+            _fail(f"expected a number > 0 and at most {high:g}, got {text[:40]!r}")
+        return v
+    parse.__name__ = "number"
+    return parse
+
+
+def plot_file(text: str) -> str:
+    """A picture file name: .png, .svg or .pdf."""
+    if Path(text).suffix.lower() not in PLOT_FORMATS or Path(text).name.startswith("."):
+        _fail(f"expected a file name ending in {', '.join(PLOT_FORMATS)}, got {text[:60]!r}")
+    return text
+
+
+def add_budget(p, timeout: bool = True):
+    """--timeout and --max-memory: one time and memory budget for the whole command, enforced in a child
+    process.  ``timeout=False``: the command's own --timeout is per check, and the whole run gets an hour."""
+    if timeout:
+        p.add_argument("--timeout", type=seconds, default=COMMAND_TIMEOUT, metavar="SECONDS",
+                       help=f"hard time limit for the whole command (default {COMMAND_TIMEOUT}, at most {MAX_TIMEOUT})")
+    p.add_argument("--max-memory", type=integer(MIN_MEMORY_MB, MAX_MEMORY_MB), default=MEMORY_MB, metavar="MB",
+                   help=f"memory the command may use (default {MEMORY_MB} MB)")
+    p.set_defaults(_budget=True, _budget_seconds=None if timeout else MAX_TIMEOUT)
+

@@ -1,0 +1,168 @@
+"""Bounded reads and atomic writes: every file derive reads or writes goes through here.
+
+A read takes at most ``limit + 1`` bytes whatever the file is (a device, a pipe or a ``/proc`` file
+reports size 0, so its size is never trusted), and fails with one line when there are more.  A write
+goes to a temporary file in the target's own folder, then ``os.replace`` puts it in place: readers
+see the old file or the new one, never half of either, and concurrent writers never mix.
+"""
+from __future__ import annotations
+
+import os
+import stat
+import sys
+import tempfile
+from pathlib import Path
+
+from .errors import DeriveError
+
+CHUNK = 1 << 16
+
+
+def _reason(e: OSError | ValueError) -> str:
+    if isinstance(e, ValueError):           # a NUL byte in the path
+        return "not a usable path"
+    return e.strerror or type(e).__name__
+
+
+def exists(path: str | Path) -> bool:
+    """Whether ``path`` exists; False for a name the system cannot even look up (too long, a NUL byte)."""
+    try:
+        return os.path.exists(path)
+    except (OSError, ValueError):
+        return False
+
+
+def is_dir(path: str | Path) -> bool:
+    try:
+        return os.path.isdir(path)
+    except (OSError, ValueError):
+        return False
+
+
+def read_bytes(path: str | Path, limit: int, what: str = "") -> bytes:
+    """At most ``limit`` bytes of ``path`` ('-': standard input); more is a DeriveError.
+
+    Reads in chunks and stops at ``limit + 1`` bytes, so ``/dev/zero``, a FIFO or ``/proc/kcore``
+    costs no more than a file of ``limit`` bytes.
+    """
+    label = what or str(path)
+    try:
+        if str(path) == "-":
+            stream = sys.stdin.buffer
+            return _bounded(stream, limit, label)
+        p = Path(path)
+        if is_dir(p):
+            raise DeriveError(f"cannot read {label}: it is a folder")
+        with open(p, "rb", buffering=0) as f:
+            return _bounded(f, limit, label)
+    except DeriveError:
+        raise
+    except (OSError, ValueError) as e:
+        raise DeriveError(f"cannot read {label}: {_reason(e)}") from None
+    except MemoryError:
+        raise DeriveError(f"cannot read {label}: out of memory") from None
+
+
+def _bounded(stream, limit: int, label: str) -> bytes:
+    parts, size = [], 0
+    while size <= limit:
+        chunk = stream.read(min(CHUNK, limit + 1 - size))
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise DeriveError(f"{label} is larger than {limit:,} bytes (the limit)")
+    return b"".join(parts)
+
+
+def read_text(path: str | Path, limit: int, what: str = "") -> str:
+    """``read_bytes`` decoded as UTF-8 (a leading BOM dropped); undecodable text is a DeriveError."""
+    raw = read_bytes(path, limit, what)
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        raise DeriveError(f"{what or path} is not UTF-8 text (byte {e.start})") from None
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def check_writable(path: str | Path, what: str = "") -> Path:
+    """``path`` as a file derive may replace: not a folder, device, pipe or socket; its folder exists."""
+    p = Path(path)
+    label = what or str(p)
+    if str(path) in ("", "-") or p.name in ("", ".", ".."):
+        raise DeriveError(f"{label}: expected a file name")
+    try:
+        st = os.stat(p)
+    except FileNotFoundError:
+        st = None
+    except (OSError, ValueError) as e:
+        raise DeriveError(f"cannot write {label}: {_reason(e)}") from None
+    if st is not None and not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise DeriveError(f"cannot write {label}: it is {kind}")
+    parent = p.parent if str(p.parent) else Path(".")
+    if not is_dir(parent):
+        raise DeriveError(f"cannot write {label}: folder {parent} does not exist")
+    return p
+
+
+def write_atomic(path: str | Path, data: str | bytes, what: str = "") -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder and ``os.replace``."""
+    p = check_writable(path, what)
+    raw = data.encode("utf-8") if isinstance(data, str) else data
+    tmp = None
+    try:
+        fd, tmp = tempfile.mkstemp(dir=p.parent if str(p.parent) else ".", prefix="." + p.name[:80] + ".",
+                                   suffix=".tmp")
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(raw)
+        os.chmod(tmp, 0o666 & ~_umask())     # mkstemp makes 0600; give the usual permissions
+        os.replace(tmp, p)
+        tmp = None
+    except OSError as e:
+        raise DeriveError(f"cannot write {what or p}: {_reason(e)}") from None
+    finally:
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
+    return p
+
+
+def write_inside(root: str | Path, relative: str, data: str | bytes) -> Path:
+    """``write_atomic`` of ``root/relative``, refusing any path that leaves ``root``.
+
+    ``root`` is created if missing; an existing ``root`` that is not a folder is a DeriveError.
+    """
+    base = Path(root)
+    if exists(base) and not is_dir(base):
+        raise DeriveError(f"cannot write into {base}: it is not a folder")
+    try:
+        base = base.resolve()
+    except (OSError, ValueError) as e:
+        raise DeriveError(f"cannot write into {root}: {_reason(e)}") from None
+    target = (base / relative).resolve()
+    if not target.is_relative_to(base) or target == base:
+        raise DeriveError(f"refusing to write {relative!r} outside {base}")
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+    except (OSError, ValueError) as e:
+        raise DeriveError(f"cannot create {target.parent}: {_reason(e)}") from None
+    return write_atomic(target, data)
+
+
+def same_file(a: str | Path, b: str | Path) -> bool:
+    """Whether two paths name the same file (existing or not), after resolving links."""
+    try:
+        if exists(a) and exists(b):
+            return os.path.samefile(a, b)
+        return Path(a).resolve() == Path(b).resolve()
+    except (OSError, ValueError):
+        return False
+
+
+__all__ = ["check_writable", "exists", "is_dir", "read_bytes", "read_text", "same_file", "write_atomic", "write_inside"]
