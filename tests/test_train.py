@@ -177,7 +177,8 @@ def test_a_second_run_uses_the_compiled_cache_without_sympy(tmp_path):
     code = ("import json, sys\nfrom derive.cli import main\n"
             f"assert main(['train', {str(spec)!r}, '--data', {XOR!r}, '--steps', '5', '--json']) == 0\n"
             "print(json.dumps('sympy' in sys.modules))\n")
-    env = {**os.environ, "TMPDIR": str(tmp_path)}
+    # DERIVE_DEBUG runs the command in this process, not in the budget's child, so sys.modules shows its imports
+    env = {**os.environ, "TMPDIR": str(tmp_path), "DERIVE_DEBUG": "1"}
     runs = [subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env, check=True)
             for _ in range(3)]
     outs = [r.stdout.rsplit("\n", 2) for r in runs]

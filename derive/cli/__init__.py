@@ -89,7 +89,7 @@ def _budgeted(args) -> tuple[int, str]:
     """Run the whole command in a child process under its --timeout and --max-memory budget."""
     from .. import sandbox
     from ..errors import DeriveError
-    import numpy, sympy, symengine  # noqa: F401,E401  (loaded before the fork: the budget is for the work)
+    import numpy  # noqa: F401  (its thread buffers are mapped before the fork, outside the memory budget)
     try:
         seconds = args._budget_seconds or args.timeout
         code, out, err = sandbox.call(_captured, args, timeout=seconds, memory=args.max_memory << 20,

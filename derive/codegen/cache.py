@@ -17,6 +17,8 @@ from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
+from .. import safeio
+from ..errors import DeriveError
 from .compile import Compiled, Meta, _cache_dir, load_module
 
 MAX_BYTES = 1_000_000
@@ -36,15 +38,12 @@ def _fingerprint() -> str:
 
 def _text(spec: str) -> str | None:
     """The spec's text as ``model.spec.read_source`` would read it, or None (then no caching)."""
-    p = Path(spec)
     try:
-        if not p.exists() and re.fullmatch(r"[A-Za-z0-9_-]+", spec):
+        if not safeio.exists(spec) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", spec):
             ex = resources.files("derive").joinpath("examples", spec + ".yaml")
             return ex.read_text(encoding="utf-8") if ex.is_file() else None
-        if p.stat().st_size > MAX_BYTES:
-            return None
-        return p.read_bytes().decode("utf-8")
-    except (OSError, UnicodeDecodeError):
+        return safeio.read_bytes(spec, MAX_BYTES).decode("utf-8")     # bounded: devices report size 0
+    except (OSError, UnicodeDecodeError, DeriveError):
         return None
 
 
