@@ -79,3 +79,15 @@ def test_bad_input_is_one_line_exit_2(tmp_path, monkeypatch, capsys, files, argv
     for w in words:
         assert w in err, err
     assert {p: p.read_bytes() for p in tmp_path.iterdir() if p.is_file()} == before    # inputs untouched
+
+
+def test_training_that_overflows_is_one_line(tmp_path, capsys):
+    """exp(exp(W*A)) at W*A = 50 overflows: one line naming the step, no NumPy warnings."""
+    spec = tmp_path / "over.yaml"
+    spec.write_text("name: overflow\ngraph:\n  inputs: [A]\n  params: [W]\n  nodes: {P: exp(exp(W*A))}\n"
+                    "  output: [P]\nloss: half_sse\ntargets: [C]\nvalues:\n  inputs: {A: 10}\n"
+                    "  params: {W: 5}\n  targets: {C: 1}\n", encoding="utf-8")
+    from derive.cli import main
+    assert main(["train", str(spec), "--steps", "2"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "loss became inf" in err[0], err

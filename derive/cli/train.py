@@ -40,6 +40,12 @@ def add_parser(sub):
 def run(args) -> int:
     import numpy as np
 
+    # A loss that overflows is derive's to report (one line naming the step), not NumPy's warnings.
+    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
+        return _run(args, np)
+
+
+def _run(args, np) -> int:
     from ..codegen import cache
     from ..codegen import train as training
     compiled = cache.load(args.spec)          # compiled before: no sympy, no symbolic network
