@@ -60,15 +60,9 @@ class Meta:
 
     @classmethod
     def of(cls, net: Network) -> "Meta":
+        from ..model.start import fan_ins
         spec = net.spec
-        fan_in: dict[str, int] = {}
-        for L in spec.layers if spec.layered else ():
-            for row in L.weights:
-                for w in row:
-                    fan_in[w] = len(row)
-            for b in L.biases:
-                if b:
-                    fan_in[b] = len(L.weights[0])
+        fan_in = fan_ins(spec)
         v = spec.values
         examples = None
         if v is not None:

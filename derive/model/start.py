@@ -16,20 +16,26 @@ def start_values(net: Network, seed: int = 0) -> dict[str, object]:
     """
     rng = random.Random(seed)
     given = net.spec.values.params if net.spec.values else {}
-    fan_in: dict[str, int] = {}
-    for L in net.spec.layers:
-        for row in L.weights:
-            for w in row:
-                fan_in[w] = len(row)
-        for b in L.biases:
-            if b:
-                fan_in[b] = len(L.weights[0])
+    fan_in = fan_ins(net.spec)
     out = {}
     for p in net.params:
         r = 1.0 / math.sqrt(fan_in.get(p, 1))
         draw = rng.uniform(-r, r)
         out[p] = given[p] if p in given else draw
     return out
+
+
+def fan_ins(spec) -> dict[str, int]:
+    """Each weight's and bias's fan-in (the inputs of its unit), which scales its random start."""
+    fan_in: dict[str, int] = {}
+    for L in spec.layers:
+        for row in L.weights:
+            for w in row:
+                fan_in[w] = len(row)
+        for b in L.biases:
+            if b:
+                fan_in[b] = len(L.weights[0])
+    return fan_in
 
 
 def random_params(net: Network) -> list[str]:
