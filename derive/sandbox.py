@@ -171,7 +171,11 @@ def call(fn: Callable, *args, timeout: float = DEFAULT_TIMEOUT, memory: int = ME
                 _, outcome = w.conn.recv()
             except EOFError:
                 w.proc.join(2)
-                outcome = ("internal", f"the {what} process died (exit code {w.proc.exitcode})")
+                # Under a memory cap, native code (BLAS threads, glibc) aborts instead of raising
+                # MemoryError: the cap is the likely cause, so say so in the same words.
+                outcome = ("error", "DeriveError", f"the {what} process died (exit code {w.proc.exitcode}), "
+                           f"most likely out of memory (the limit is {memory >> 20} MB)") if memory else \
+                    ("internal", f"the {what} process died (exit code {w.proc.exitcode})")
         else:
             w.kill()
             outcome = ("timeout", f"{what} stopped after {timeout:g} s (time limit)")
