@@ -142,6 +142,13 @@ def test_default_example_is_seed002():
     assert r.returncode == 0 and "Seed 002" in r.stdout and "8 of 8 gradients proven" in r.stdout
 
 
+def test_verify_table_columns_line_up():
+    lines = run_cli("verify").stdout.splitlines()
+    header, rows = lines[1], [line for line in lines[2:] if line.startswith("w")]
+    assert len(rows) == 8
+    assert {row.index(" yes ") + 1 for row in rows} == {header.index("proven")}
+
+
 def test_python_api_surface():
     net = derive.mlp([2, 2, 2], activation="sigmoid", loss="half_sse")
     d = derive.derive(net)

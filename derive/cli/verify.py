@@ -56,8 +56,9 @@ def run(args) -> int:
     else:
         print(rep["spec"])
         w = max([len(r["name"]) for r in rows] + [9])
-        cw = min(70, max([len(r["delta_form"]) for r in rows] + [10]))
-        print(f"{'parameter':<{w}}  paths  {'chain rule (delta form)':<{cw}}  proven  method")
+        head = "chain rule (delta form)"
+        cw = min(70, max([len(r["delta_form"]) for r in rows] + [len(head)]))
+        print(f"{'parameter':<{w}}  paths  {head:<{cw}}  proven  method")
         for r in rows:
             form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
             print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO':<6}  "
