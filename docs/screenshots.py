@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import re
 import subprocess
 import sys
 import tempfile
@@ -50,6 +51,22 @@ def pages(browser, url: str):
     page.close()
 
 
+def markdown_html(source: str) -> str:
+    """A markdown cell as Jupyter shows it: headings, paragraphs, `code` and $maths$ (MathML)."""
+    from latex2mathml.converter import convert
+
+    def inline(text: str) -> str:
+        parts = re.split(r"(`[^`]+`|\$[^$]+\$)", text)
+        return "".join(f"<code>{html.escape(p[1:-1])}</code>" if p.startswith("`") else
+                       convert(p[1:-1]) if p.startswith("$") else html.escape(p) for p in parts)
+    out = []
+    for block in source.split("\n\n"):
+        m = re.match(r"(#{1,6})\s+(.*)", block.strip())
+        out.append(f"<h{len(m.group(1))}>{inline(m.group(2))}</h{len(m.group(1))}>" if m
+                   else f"<p>{inline(block.strip())}</p>")
+    return '<div class="md">' + "\n".join(out) + "</div>"
+
+
 def notebook_html() -> str:
     import nbclient
     import nbformat
@@ -65,8 +82,7 @@ def notebook_html() -> str:
             count += 1
         side = columns[0 if count <= 2 else 1]     # the network and a gradient | the rest
         if cell.cell_type == "markdown":
-            side.append(f'<div class="md"><pre style="white-space:pre-wrap;font-family:inherit">'
-                        f'{html.escape(cell.source)}</pre></div>')
+            side.append(markdown_html(cell.source))
             continue
         side.append(f'<p style="color:#888;margin:.2em 0">In [{count}]:</p><pre class="in">{html.escape(cell.source)}</pre>')
         for o in cell.outputs:

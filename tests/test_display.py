@@ -55,6 +55,8 @@ def test_proof_and_verdict(seed002):
     html = v._repr_html_()
     assert "✗ incorrect" in html and "the term for the path through y2 is missing" in html
     assert "counterexample" in html and "<math" in html
+    assert "<td>w11</td>" not in html and "<td>x1</td>" not in html     # symbols as the notation prints them
+    assert "<msub><mi>w</mi><mrow><mn>11</mn></mrow></msub>" in html
     ok = derive.check(seed002, "w11", "delta_z1*x1", timeout=None)._repr_html_()
     assert "✓ correct" in ok and "counterexample" not in ok
 

@@ -117,6 +117,23 @@ def test_labels_never_overlap_each_other_or_a_node(name):
         assert not lay.node_box(a).overlaps(lay.node_box(b)), (a, b)
 
 
+@pytest.mark.parametrize("name", ["seed002", "seed001", "classic", "seed000"])
+def test_no_label_sits_where_another_edge_crosses(name):
+    """A label on a crossing could belong to either line: on the seeds' small networks, no other edge
+    passes within a few pixels of a label (checked by walking along every other edge)."""
+    net = derive.load(name)
+    lay = diagram.layout(net)
+    for e in (e for e in lay.edges if e.label):
+        x0, y0, x1, y1 = e.box.x0 - 2, e.box.y0 - 2, e.box.x1 + 2, e.box.y1 + 2
+        for o in lay.edges:
+            if (o.src, o.dst) == (e.src, e.dst):
+                continue
+            (ax, ay), (bx, by) = lay.pos[o.src], lay.pos[o.dst]
+            hits = [k for k in range(201) if x0 <= ax + (bx - ax) * k / 200 <= x1
+                    and y0 <= ay + (by - ay) * k / 200 <= y1]
+            assert not hits, f"{e.label}'s label sits on the edge {o.src} -> {o.dst}"
+
+
 @pytest.mark.parametrize("name", NETWORKS)
 def test_every_node_holds_its_text(name):
     net = NETWORKS[name]()

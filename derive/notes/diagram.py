@@ -2,7 +2,8 @@
 
 One layout serves both: columns of nodes (inputs with a bias node ``1`` below them, each layer's
 units, the loss), or a computation graph's nodes by depth.  Each edge carries its weight's label
-at the first spot along it whose box overlaps no other label and no node; each node is wide
+at the first spot along it whose box overlaps no other label and no node, away from crossing
+lines where it can be; each node is wide
 enough for its own text.  For a parameter, each of its paths to the loss is drawn in that path's
 colour (the colour of its term in the equations) with arrowheads, the rest faded.
 """
@@ -18,6 +19,7 @@ from .eqs import COLOUR_HEX
 MAX_SHOWN = 8          # nodes drawn per column; the rest are elided with a vertical ellipsis
 MAX_LABELS = 64        # edges labelled at most (more cannot be read)
 ROW_GAP, R, PAD = 76, 21, 30
+WIDEST_GAP = 300       # columns spread up to this far apart to keep labels off crossing lines
 BIAS = "1"             # the bias node's name and text
 _GREEK_UNICODE = dict(zip(
     "alpha beta gamma delta epsilon zeta eta theta iota kappa lambda mu nu xi pi rho sigma tau upsilon "
@@ -44,6 +46,7 @@ class Edge:
     label: str | None          # the weight's name, or None
     at: tuple[float, float] | None = None    # the label's centre
     box: Box | None = None
+    crossed: bool = False      # another edge runs through the label's spot (avoided where possible)
 
 
 @dataclass(frozen=True)
@@ -125,7 +128,7 @@ def layout(net: Network) -> Layout:
         edges = [(a, b, None) for a, b, _ in edges]
     radius = {n: max(R, text_width(node_latex(net, n)) / 2 + 6) for n in visible}
     tallest = max(len(c) + (1 if any(h[0] == c[-1] for h in hidden) else 0) for c in shown)
-    gap = 220
+    gap, best = 220, None
     for _ in range(12):
         pos = {}
         for x, col in enumerate(shown):
@@ -134,17 +137,50 @@ def layout(net: Network) -> Layout:
                 pos[name] = (PAD + 20 + x * gap, PAD + 10 + offset + y * ROW_GAP)
         placed = _place_labels(net, pos, radius, edges)
         if placed is not None:
-            break
+            on_crossings = sum(1 for e in placed if e.label and e.crossed)
+            if best is None or on_crossings < best[0]:
+                best = (on_crossings, gap, placed, pos)
+            if on_crossings == 0 or gap >= WIDEST_GAP:
+                break
         gap += 40
-    else:
+    if best is None:
         placed = [Edge(a, b, None) for a, b, _ in edges]
+    else:
+        _, gap, placed, pos = best
     width = 2 * (PAD + 20) + (len(shown) - 1) * gap
     height = 2 * PAD + 20 + (tallest - 1) * ROW_GAP + (ROW_GAP * 0.6 if hidden else 0)
     return Layout(pos, radius, tuple(placed), tuple(hidden), width, height)
 
 
+SPOTS = (0.5, 0.38, 0.62, 0.3, 0.7, 0.44, 0.56, 0.24, 0.76, 0.18, 0.82, 0.34, 0.66, 0.27, 0.73, 0.21, 0.79,
+         0.15, 0.85)
+
+
+def _crosses(box: Box, seg) -> bool:
+    """Whether the segment ``(x1, y1, x2, y2)`` passes through the box (Liang-Barsky clipping)."""
+    x1, y1, x2, y2 = seg
+    dx, dy, lo, hi = x2 - x1, y2 - y1, 0.0, 1.0
+    for p, q in ((-dx, x1 - box.x0), (dx, box.x1 - x1), (-dy, y1 - box.y0), (dy, box.y1 - y1)):
+        if p == 0:
+            if q < 0:
+                return False
+            continue
+        t = q / p
+        if p < 0:
+            lo = max(lo, t)
+        else:
+            hi = min(hi, t)
+        if lo > hi:
+            return False
+    return True
+
+
 def _place_labels(net, pos, radius, edges):
+    """Each label at the first spot along its edge that overlaps no label and no node, preferring a
+    spot no other edge runs through (so a label never sits on a crossing, where it could belong to
+    either line); None when some label has no free spot at all."""
     taken = [Box(x - radius[n], y - radius[n], x + radius[n], y + radius[n]) for n, (x, y) in pos.items()]
+    segments = {(a, b): (*pos[a], *pos[b]) for a, b, _ in edges}
     out = []
     for a, b, label in edges:
         if not label:
@@ -153,15 +189,19 @@ def _place_labels(net, pos, radius, edges):
         tex = net.latex_names[net.symbol(label)]
         w, h = text_width(tex, 13) + 4, 16
         (x1, y1), (x2, y2) = pos[a], pos[b]
-        for t in (0.5, 0.38, 0.62, 0.3, 0.7, 0.44, 0.56, 0.24, 0.76, 0.18, 0.82):
+        others = [seg for key, seg in segments.items() if key != (a, b)]
+        free = []
+        for t in SPOTS:
             cx, cy = x1 + (x2 - x1) * t, y1 + (y2 - y1) * t
             box = Box(cx - w / 2, cy - h / 2, cx + w / 2, cy + h / 2)
             if not any(box.overlaps(o) for o in taken):
-                taken.append(box)
-                out.append(Edge(a, b, label, (cx, cy), box))
-                break
-        else:
+                near = Box(box.x0 - 6, box.y0 - 8, box.x1 + 6, box.y1 + 8)
+                free.append((sum(_crosses(near, seg) for seg in others), (cx, cy), box))
+        if not free:
             return None
+        crossed, at, box = min(free, key=lambda f: f[0])     # the first spot the fewest other lines cross
+        taken.append(box)
+        out.append(Edge(a, b, label, at, box, crossed > 0))
     return out
 
 

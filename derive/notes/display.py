@@ -17,7 +17,7 @@ ROWS_SHOWN = 50         # rows of a grade report shown in a notebook
 STYLE = ("<style>.derive-display table{border-collapse:collapse;margin:.4em 0}"
          ".derive-display td,.derive-display th{border:1px solid #ccc;padding:.15em .5em;text-align:left}"
          ".derive-display .ok{color:#176b2c;font-weight:bold}.derive-display .bad{color:#b3261e;font-weight:bold}"
-         "</style>")
+         ".derive-display svg{max-width:100%;height:auto}.derive-display div.eq{margin:.45em 0}</style>")
 _DERIVATIONS: WeakKeyDictionary = WeakKeyDictionary()     # network -> the Derivation last shown for it
 
 
@@ -132,7 +132,9 @@ def proof_html(p) -> str:
 def verdict_html(v) -> str:
     """The verdict, what was understood, the diagnosis and the counterexample."""
     head = '<span class="ok">✓ correct</span>' if v.correct else '<span class="bad">✗ incorrect</span>'
-    out = [f"<p><b>dL/d{escape(v.param)}</b>: {head} (decided {escape(v.method)})</p>",
+    names = (v.counterexample or {}).get("symbols", {})
+    param = _maybe_mathml(names[v.param]) if v.param in names else escape(v.param)
+    out = [f"<p><b>gradient of {param}</b>: {head} (decided {escape(v.method)})</p>",
            f"<p>understood: {_maybe_mathml(v.parsed)}</p>"]
     if not v.correct:
         out.append(f"<p>expected: {_maybe_mathml(v.expected)}</p>")
@@ -140,7 +142,8 @@ def verdict_html(v) -> str:
         out.append(f"<ul>{items}</ul>")
     if v.counterexample:
         c = v.counterexample
-        cells = "".join(f"<tr><td>{escape(k)}</td><td>{c['point'][k]:g}</td></tr>" for k in c["leaves"] if k in c["point"])
+        cells = "".join(f"<tr><td>{_maybe_mathml(names[k]) if k in names else escape(k)}</td>"
+                        f"<td>{c['point'][k]:g}</td></tr>" for k in c["leaves"] if k in c["point"])
         out.append(f"<p>counterexample: expected {c['expected']:.6g}, given {c['given']:.6g} at</p>"
                    f"<table><tr><th>symbol</th><th>value</th></tr>{cells}</table>")
     return _box(*out)
