@@ -121,6 +121,26 @@ def test_seed_001_numeric_working():
     assert [s.status for s in stated.steps] == ["given", "correct", "correct"]
 
 
+def test_a_backward_pass_with_numbers_one_equation_per_piece():
+    """Seed 001 backward with the spec's numbers (hand-computed: dL/dQ = Q - C = 3, dL/dP = 3 W_3 = 6,
+    dL/dW_1 = 6 A = 6, dL/dW_2 = 6 B = 12, W_1 - 0.1*6 = 1.4); complete equations in adjacent $...$ pieces
+    are separate equations, and an update may be written with an arrow or :=."""
+    c = checker_for(derive.load("seed001"))
+    work = ("$\\frac{\\partial L}{\\partial Q} = Q - C = 3$.\n"
+            "$\\frac{\\partial L}{\\partial P} = (Q-C) W_3 = 6$\n"
+            "$\\frac{\\partial L}{\\partial W_1} = \\frac{\\partial L}{\\partial P} A = 6$, "
+            "$\\frac{\\partial L}{\\partial W_2} = 6 \\cdot 2 = 12$.\n"
+            "Update: $W_1 \\leftarrow W_1 - 0.1 \\cdot 6 = 1.4$, $W_3 := 2 - 0.1 \\times 12 = 0.8$, "
+            "$W_2 \\gets W_2 - \\alpha \\frac{\\partial L}{\\partial W_2}$.\n")
+    report = check_derivation(c, work, timeout=None)
+    assert report.correct and {s.status for s in report.steps} == {"correct"} and len(report.steps) == 13
+    assert [s.line for s in report.steps if s.left.strip().startswith("W_")] == [4] * 4
+    wrong = check_derivation(c, work.replace("W_1 - 0.1", "W_1 + 0.1"), timeout=None)
+    assert wrong.first_wrong.line == 4 and wrong.first_wrong.left.strip() == "W_1"
+    assert check_derivation(c, "$W_2 := 0.4$", timeout=None).first_wrong is not None     # 1 - 0.1*12 = -0.2
+    assert [b for _, b in equations("$a = 1$ $b = 2$")] == ["a = 1", "b = 2"]
+
+
 def test_rounded_decimals():
     c = checker_for(derive.load("seed002"))
     ok = check_derivation(c, "$z_1 = \\sigma(a^{(1)}_1) = \\sigma(0.0275) = 0.5069$", timeout=None)

@@ -27,6 +27,8 @@ _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
 _OPENER = re.compile(r"\$\$?|\\\[|\\\(|\\begin\{(equation|align|gather|eqnarray|multline|dmath|flalign)(\*?)\}")
 _BRACE_INDEX = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\{(\d+)\}")     # y{1}: a typo for y_{1}
 _CONTINUES = re.compile(r"^(&|\s|\\q?quad\b)*(=|\+|-|\\cdot\b|\\times\b|\\approx\b)")   # an aligned row going on
+_ASSIGN = re.compile(r"\\leftarrow\b|\\gets\b|\\coloneqq\b|:=|←")     # an update written as an assignment
+_ENDS_OPEN = re.compile(r"(=|\+|-|\\cdot|\\times|\\approx|\(|\\left\(|\\leftarrow|\\gets|:=)\s*$")
 _DROP = re.compile(r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag")
 
 
@@ -195,7 +197,10 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
             continue
         body = " ".join(m.group(group).split())
         gap = text[out[-1][2]:m.start()] if out else "x"
-        if inline and out and out[-1][3] == "inline" and not gap.strip() and gap.count("\n") < 2:   # one paragraph
+        joins = bool(_ENDS_OPEN.search(out[-1][1]) or _CONTINUES.match(body) or body.startswith(")")) if out else False
+        if inline and out and out[-1][3] == "inline" and not gap.strip() and gap.count("\n") < 2 and joins:
+            # one equation split over $...$ pieces of one paragraph: a piece ending in an operator, or the next
+            # starting with one (two complete equations side by side stay two)
             out[-1][1] += " " + body
             out[-1][2] = m.end()
         else:
@@ -257,11 +262,11 @@ def statements(latex: str) -> list[str]:
     return [latex]
 
 
-def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str]) -> list[Step]:
+def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assigns: bool = False) -> list[Step]:
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
-    and stated values."""
+    and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
     sides = [reader.read(p) for p in parts]
-    _update_rule(reader, sides)
+    _update_rule(reader, sides, assigns)
     if len(sides) == 2 and (v := reader.statement(*sides)) is not None:
         note = reader.example.state(sides[0].expr, v)
         return [Step(lines[0], parts[0], parts[1], "given", note=note)]
@@ -289,13 +294,14 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str]) 
     return steps
 
 
-def _update_rule(reader: Reader, sides: list[Side]):
-    """``W = W - \\alpha dJ/dW``: the left side is the parameter after the step."""
+def _update_rule(reader: Reader, sides: list[Side], assigns: bool = False):
+    """``W = W - \\alpha dJ/dW`` (or ``W \\leftarrow ...``, ``W := ...``): the left side is the parameter
+    after the step."""
     if len(sides) < 2 or not (sides[0].ok and sides[1].ok):
         return
     p = sides[0].expr
-    if p.is_Symbol and p.name in reader.c.net.trainable and LEARNING_RATE in sides[1].expr.free_symbols \
-            and p in sides[1].expr.free_symbols:
+    if p.is_Symbol and p.name in reader.c.net.trainable and (assigns or LEARNING_RATE in sides[1].expr.free_symbols
+                                                            and p in sides[1].expr.free_symbols):
         sides[0].expr = reader.nexts[reader.next_symbol(p)]
 
 
@@ -304,13 +310,15 @@ def _check_all(c: Checker, text: str) -> DerivationReport:
     steps: list[Step] = []
     for line, latex, rows in chains(text):
         for statement in statements(latex):
+            at = latex.find(statement)
+            assigns = _ASSIGN.search(statement) is not None
+            statement = _ASSIGN.sub(lambda m: "=" + " " * (len(m.group(0)) - 1), statement)   # same offsets
             parts = split_equalities(statement)
             if len(parts) < 2:
                 continue
-            at = latex.find(statement)
             eqs = [at + o for o in _equals_at(statement)] if at >= 0 else []
             lines = [_line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
-            steps += check_chain(c, reader, lines, parts)
+            steps += check_chain(c, reader, lines, parts, assigns)
     return DerivationReport(tuple(steps))
 
 
