@@ -53,7 +53,7 @@ def test_proof_and_verdict(seed002):
     assert "proven" in seed002.proof("w11")._repr_html_()
     v = derive.check(seed002, "w11", WRONG, timeout=None)
     html = v._repr_html_()
-    assert "✗ incorrect" in html and "the term for the path through y2 is missing" in html
+    assert "✗ incorrect" in html and "the term for the path through <math" in html and "</math> is missing" in html
     assert "counterexample" in html and "<math" in html
     assert "<td>w11</td>" not in html and "<td>x1</td>" not in html     # symbols as the notation prints them
     assert "<msub><mi>w</mi><mrow><mn>11</mn></mrow></msub>" in html
@@ -65,7 +65,7 @@ def test_grade_report(seed002):
     rows = [{"id": "a", "param": "w11", "answer": "delta_z1*x1"}, {"id": "b", "param": "w11", "answer": WRONG},
             {"id": "c", "param": "w11", "answer": "w13"}]
     html = grade(seed002, rows, workers=1, progress=False)._repr_html_()
-    assert "3 answers graded" in html and "path through y2 is missing" in html
+    assert "3 answers graded" in html and "path through <math" in html and "$" not in html
     assert "<td>correct</td><td>1</td>" in html and "<td>unusable</td><td>1</td>" in html
 
 
@@ -81,7 +81,7 @@ def test_tour_notebook_runs(tmp_path):
     assert "<svg" in html(0) and "<math" in html(0)                                # the network
     assert f'mathcolor="{COLOUR_HEX["orange"]}"' in html(1) and "Proven:" in html(1)  # a gradient
     assert "8 of 8 gradients proven equal" in html(2)                                # the verify table
-    assert "path through y2 is missing" in html(3)                                   # a wrong answer
+    assert "path through <math" in html(3) and "</math> is missing" in html(3)   # a wrong answer
     text = "".join(o.get("text", "") for o in out[4])
     assert "accuracy 100%" in text
     first, last = (float(x) for x in text.split("loss ")[1].split(",")[0].split(" -> "))

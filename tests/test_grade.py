@@ -60,7 +60,7 @@ def test_unusable_rows_say_why(report):
 def test_summary(report):
     s = report.summary()
     assert (s["answers"], s["correct"], s["incorrect"], s["unusable"], s["timeout"]) == (20, 5, 10, 5, 0)
-    assert s["common_diagnoses"][0] == ("the term for the path through y2 is missing", 2)
+    assert s["common_diagnoses"][0] == ("the term for the path through $y_{2}$ is missing", 2)
     assert s["by_param"]["w31"] == {"answers": 5, "correct": 2}
     text = report.summary_text()
     assert "graded 20 answers" in text and "most common diagnoses" in text

@@ -118,7 +118,9 @@ def test_lecturer_grades_a_csv(page, server, tmp_path):
     assert "20 answers graded" in page.inner_text("#summary-line")
     assert page.inner_text("#progress-text") == "done: 20 of 20 answers graded"
     assert page.locator("#rows tr").count() == 21
-    assert "path through y2 is missing" in page.inner_text("#common-diagnoses")
+    common = page.locator("#common-diagnoses li").first
+    assert "the term for the path through" in common.inner_text() and "is missing" in common.inner_text()
+    assert "<mi>y</mi>" in common.locator("math").inner_html()         # y2 drawn as the notation writes it
     with page.expect_download() as info:
         page.click("#download-csv")
     report = Path(info.value.path()).read_text()

@@ -22,7 +22,8 @@ if TYPE_CHECKING:
 
 
 def resolve_param(c: Checker, text: str) -> str:
-    """A parameter named as the notes print it (``w11``, ``w_{11}``, ``\\theta^{(1)}_{11}``)."""
+    """A parameter named as the notes print it (``w11``, ``w_{11}``, ``\\theta^{(1)}_{11}``); a name
+    that is not one (a node, another notation's spelling, a typo) is one line saying what it is."""
     if text in c.net.params:
         name = text
     else:
@@ -32,7 +33,10 @@ def resolve_param(c: Checker, text: str) -> str:
             sym = None
         name = sym.name if isinstance(sym, sp.Symbol) else ""
         if name not in c.net.params:
-            raise DeriveError(f"{text} is not a parameter; parameters: {', '.join(c.net.trainable)}")
+            from .spelling import not_a_parameter
+            found = isinstance(sym, sp.Symbol) and sym in c.table.kinds
+            raise DeriveError(not_a_parameter(c.net, text, sym if found else None,
+                                              c.table.kinds.get(sym) if found else None))
     c.derivation.gradient(name)           # a fixed parameter is refused here, with the list
     return name
 
@@ -71,7 +75,7 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     mistakes: list[Mistake] = []
     if named is not None and named != param:
         mistakes.append(Mistake("wrong_left_side", f"the left side is the derivative with respect to "
-                                                   f"{_tex(c, named)}, but the parameter checked is {_tex(c, param)}",
+                                                   f"${_tex(c, named)}$, but the parameter checked is ${_tex(c, param)}$",
                                 (named,)))
     for i in range(1, len(sides) - 1):        # the steps before the answer; the answer itself below
         a, b = sides[i - 1], sides[i]
@@ -92,7 +96,8 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         elif not ok:
             mistakes.append(Mistake("wrong_number", j.note))
         return Verdict(param, text, ok and not mistakes, given.text.strip(),
-                       c.net.latex(expected), "at the example's values", tuple(mistakes), None, tuple(notes))
+                       c.net.latex(expected), "at the example's values", tuple(mistakes), None, tuple(notes),
+                       _tex(c, param))
     ok, method, cex = c.compare(given.expr, expected)
     if len(sides) > 1 and not mistakes and ok:
         last = judge(c, reader, sides[-2], given)
@@ -102,7 +107,7 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         from .diagnose import diagnose as run
         mistakes += run(c, param, given.expr)
     return Verdict(param, text, ok and not mistakes, c.latex(given.expr), c.net.latex(expected), method,
-                   tuple(mistakes), cex, tuple(notes))
+                   tuple(mistakes), cex, tuple(notes), _tex(c, param))
 
 
 def _tex(c: Checker, name: str) -> str:

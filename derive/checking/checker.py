@@ -229,13 +229,32 @@ class Checker:
         order = [n.symbol for n in self.net.nodes.values() if n.leaf] + [LEARNING_RATE]
         return [s.name for s in order if s in seen]
 
+    def written_in(self, *exprs) -> list[sp.Symbol]:
+        """The symbols the expressions are written in (nodes, deltas, the learning rate), first one's first."""
+        order = {s: i for i, s in enumerate(self.net.latex_names)}
+        out: list[sp.Symbol] = []
+        for e in exprs:
+            out += sorted((s for s in e.free_symbols if s not in out and (s in order or s == LEARNING_RATE)),
+                          key=lambda s: order.get(s, len(order)))
+        return out
+
     def _counterexample(self, pt: dict, expected: float, given: float, exprs=()) -> dict:
-        """The point, showing only the leaves both sides depend on (at most 12, in the notation's symbols)."""
+        """The point, as a person can check it: the leaves both sides depend on when there are at most
+        12 (the spec's own values first), else the values of the symbols the two sides are written in
+        (given first) at that point; at most 12 either way, in the notation's symbols."""
         leaves = self.leaves_of(*exprs) if exprs else [n.name for n in self.net.nodes.values() if n.leaf]
-        shown = leaves[:MAX_SHOWN]
-        names = {n: self.latex(self.net.nodes[n].symbol if n in self.net.nodes else LEARNING_RATE) for n in shown}
-        return {"point": {s.name: round(v, 6) for s, v in pt.items() if s.name in shown}, "leaves": shown,
-                "symbols": names, "more": len(leaves) - len(shown), "expected": expected, "given": given}
+        syms = [s for s in (self.net.nodes[n].symbol if n in self.net.nodes else LEARNING_RATE for n in leaves)]
+        kind = "leaves"
+        if len(leaves) > MAX_SHOWN and exprs:
+            written = [s for s in self.written_in(*exprs[:2]) if s in pt]
+            if written and len(written) < len(leaves):
+                syms, kind = written, "symbols"
+        shown = syms[:MAX_SHOWN]
+        spec = bool(self.net.spec.values) and bool(self.examples) and pt is self.examples[0]
+        return {"point": {s.name: round(float(pt[s]), 6) for s in shown if s in pt},
+                "leaves": [s.name for s in shown], "symbols": {s.name: self.latex(s) for s in shown},
+                "more": len(syms) - len(shown), "kind": kind, "leaf_count": len(leaves),
+                "at": "spec" if spec else "random", "expected": expected, "given": given}
 
     def check(self, param: str | None, text: str, diagnose: bool = True, number_asked: bool = False) -> Verdict:
         """Check ``text`` as dE/d``param`` (None: the parameter its left side names); raise

@@ -19,7 +19,7 @@ import numpy as np
 import sympy as sp
 
 from .lookup import LEARNING_RATE
-from .mistakes import Mutation, mutations, shown
+from .mistakes import Mutation, mutations, partial, shown
 from .verdict import Mistake
 
 if TYPE_CHECKING:   # diagnose works for a Checker; it never imports one at run time
@@ -79,7 +79,7 @@ def _constant(k: Fraction, c: Checker) -> Mistake:
     loss, m = c.net.spec.loss, len(c.net.spec.outputs)
     hints = {Fraction(2): "an extra factor 2" + (" (the 1/2 in the loss cancels the 2 of the square)"
                                                   if loss == "half_sse" else ""),
-             Fraction(1, 2): "a factor 2 is missing" + (" (d/dy (y - t)^2 = 2(y - t))" if loss in ("sse", "mse")
+             Fraction(1, 2): "a factor 2 is missing" + (" ($\\frac{d}{dy}(y - t)^2 = 2(y - t)$)" if loss in ("sse", "mse")
                                                          else " (or an extra 1/2)")}
     if loss == "mse" and m > 1:
         hints[Fraction(m)] = f"the 1/m of the mean is missing (m = {m} outputs)"
@@ -126,8 +126,8 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
         rest = sp.cancel(given / LEARNING_RATE)
         if LEARNING_RATE in rest.free_symbols:
             return ()
-        folded = Mistake("learning_rate", "the learning rate \\alpha is folded in: the gradient has no \\alpha "
-                                          "(alpha * gradient is the size of the update step)")
+        folded = Mistake("learning_rate", "the learning rate $\\alpha$ is folded in: the gradient has no $\\alpha$ "
+                                          "($\\alpha$ times the gradient is the size of the update step)")
         whole = lower in (None, param) and upper in (None, net.loss)
         if whole and c.compare(rest, c.derivation.gradient(param).delta_form)[0]:
             return (folded,)
@@ -192,7 +192,7 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
                 if coef and coef[0] != 0 and (best is None or len(best) > 1 + (coef[0] != 1)):
                     extra = [] if coef[0] == 1 else [_constant(coef[0], c)]
                     best = [Mistake("other_parameter", f"this is the gradient of {shown(c, q)} "
-                                                       f"(d{shown(c, net.loss)}/d{shown(c, q)}), not of {shown(c, lower)}",
+                                                       f"(${partial(c, net.loss, q)}$), not of {shown(c, lower)}",
                                     (q,))] + extra
     muts = mutations(c, edges)
     deadline = time.monotonic() + SECONDS

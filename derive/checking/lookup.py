@@ -108,6 +108,10 @@ class SymbolTable:
                     f"(\\hat{{y}}, \\hat{{y}}_k); outputs here are {outs}")
         if key in self.ambiguous:
             return f"{shown} is ambiguous here: it could be {' or '.join(self.ambiguous[key])}"
+        from .spelling import other_notation
+        elsewhere = other_notation(self.net, shown)
+        if elsewhere:
+            return elsewhere
         kind = self._guess_kind(name)
         pool = [s.name for s, k in self.kinds.items() if k == kind] if kind else []
         pool = pool or sorted(s.name for s in self.kinds)
@@ -117,7 +121,7 @@ class SymbolTable:
             near = [swapped.expand(r"\1\3\2")] + [n for n in near if n != swapped.expand(r"\1\3\2")][:2]
         label = {"param": "parameters", "input": "inputs", "target": "targets", "act": "unit outputs",
                  "pre": "pre-activations", "delta": "deltas"}.get(kind, "symbols")
-        listing = ", ".join(pool[:12]) + (" ..." if len(pool) > 12 else "")
+        listing = ", ".join(pool) if len(pool) <= 12 else f"{len(pool):,}: {', '.join(pool[:3])}, ..., {pool[-1]}"
         hint = f"; did you mean {' or '.join(near)}?" if near else ""
         return f"unknown symbol {shown}; {label} here are {listing}{hint}"
 

@@ -8,7 +8,6 @@ never by internal names.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -28,20 +27,22 @@ class Mutation:
     mistake: Mistake
 
 
-def shown(c: Checker, name_or_expr) -> str:
-    """A node name or an expression as the notation prints it: ``y2`` for y_{2}, ``a^{(3)}_{2}``."""
+def tex(c: Checker, name_or_expr) -> str:
+    """A node name or an expression in the notation's LaTeX (``y_{2}``, ``a^{(3)}_{2}``), never an internal name."""
     if isinstance(name_or_expr, str):
         node = c.net.nodes.get(name_or_expr)
-        sym = node.symbol if node else sp.Symbol(name_or_expr)
-        return _plain(c.latex(sym))
-    e = name_or_expr
-    names = {s: sp.Symbol(_plain(c.latex(s))) for s in e.free_symbols}
-    return sp.sstr(e.xreplace(names)).replace("**", "^")
+        return c.latex(node.symbol if node else sp.Symbol(name_or_expr))
+    return c.latex(name_or_expr)
 
 
-def _plain(tex: str) -> str:
-    m = re.fullmatch(r"([A-Za-z]+)_\{([A-Za-z0-9]+)\}", tex)
-    return m.group(1) + m.group(2) if m else tex
+def shown(c: Checker, name_or_expr) -> str:
+    """As :func:`tex`, marked as maths in a sentence the way Markdown does: ``$y_{2}$``."""
+    return f"${tex(c, name_or_expr)}$"
+
+
+def partial(c: Checker, upper: str, lower: str) -> str:
+    """``\\partial y_{1}/\\partial z_{1}``: the derivative of one node by another (LaTeX, unmarked)."""
+    return f"\\partial {tex(c, upper)}/\\partial {tex(c, lower)}"
 
 
 def _is_activation(node) -> bool:
@@ -57,7 +58,7 @@ def mutations(c: Checker, edges) -> list[Mutation]:
         node, value = net.nodes[u], net.nodes[u].local_of(l)
         if u == net.loss:
             continue
-        d = f"d{shown(c, u)}/d{shown(c, l)}"
+        d = partial(c, u, l)
         if _is_activation(node) and value != 1:
             out += _activation(c, (u, l), node, value, d)
         lower = net.nodes[l]
@@ -65,7 +66,7 @@ def mutations(c: Checker, edges) -> list[Mutation]:
                 and value.name in net.nodes and net.nodes[value.name].kind in ("input", "act", "node"):
             x = shown(c, value.name)
             out.append(Mutation((u, l), sp.S.One, Mistake(
-                "input_dropped", f"the input factor {x} (= {d}) is missing", (value.name,))))
+                "input_dropped", f"the input factor ${tex(c, value.name)} = {d}$ is missing", (value.name,))))
             out.append(Mutation((u, l), value ** 2, Mistake(
                 "input_extra", f"the input factor {x} appears twice", (value.name,))))
         if isinstance(value, sp.Symbol) and value.name in net.nodes:
@@ -77,9 +78,9 @@ def _activation(c: Checker, edge, node, value, d) -> list[Mutation]:
     net, a = c.net, node.symbol
     u = edge[0]
     out = [Mutation(edge, sp.S.One, Mistake("activation_derivative_dropped",
-                                            f"the activation derivative {d} = {shown(c, value)} is missing", (u,))),
+                                            f"the activation derivative ${d} = {tex(c, value)}$ is missing", (u,))),
            Mutation(edge, a, Mistake("activation_derivative_as_value",
-                                     f"the activation derivative {d} is written as {shown(c, u)} instead of "
+                                     f"the activation derivative ${d}$ is written as {shown(c, u)} instead of "
                                      f"{shown(c, value)}", (u,)))]
     flipped = {a * (1 - a): a * (1 + a), 1 - a ** 2: 1 + a ** 2}.get(value)
     if flipped is not None:
@@ -89,8 +90,8 @@ def _activation(c: Checker, edge, node, value, d) -> list[Mutation]:
     if isinstance(node.expr, sigmoid):
         s = sigmoid(a)
         out.append(Mutation(edge, s * (1 - s), Mistake(
-            "activation_derivative_at_output", f"sigma' is taken at {shown(c, u)} instead of at "
-                                               f"{shown(c, edge[1])}: {d} = {shown(c, value)}", (u,))))
+            "activation_derivative_at_output", f"$\\sigma'$ is taken at {shown(c, u)} instead of at "
+                                               f"{shown(c, edge[1])}: ${d} = {tex(c, value)}$", (u,))))
     for other in net.nodes.values():
         if other.name == u or not _is_activation(other) or type(other.expr) is not type(node.expr):
             continue
@@ -147,4 +148,4 @@ def _swaps(c: Checker, edge, name: str, pos) -> list[Mutation]:
     return out
 
 
-__all__ = ["Mutation", "mutations", "shown"]
+__all__ = ["Mutation", "mutations", "partial", "shown", "tex"]

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import safeio
-from ..errors import DeriveError
+from ..errors import DeriveError, choices
 
 if TYPE_CHECKING:   # training needs numpy only; the compiled module is handed in
     from .compile import Compiled
@@ -49,12 +49,13 @@ def read_csv(path: str | Path, compiled: Compiled) -> tuple[np.ndarray, np.ndarr
         reader = csv.reader(io.StringIO(text, newline=""))   # any line ending, quoted newlines
         header = next(reader, None)
         if header is None:
-            raise DeriveError(f"{p}: empty file; expected a header row naming {', '.join(wanted)}")
+            raise DeriveError(f"{p}: empty file; expected a header row naming the inputs and targets ("
+                              + choices("", wanted, "columns") + ")")
         header = [h.strip() for h in header]
         for h in header:
             if h not in wanted:
-                raise DeriveError(f"{p}: column {h[:40]!r} is not an input or target of the network;"
-                                  f" expected {', '.join(wanted)}")
+                raise DeriveError(f"{p}: column {h[:40]!r} is not an input or target of the network; "
+                                  + choices(h[:100], wanted, "columns"))
         if len(set(header)) != len(header):
             raise DeriveError(f"{p}: a column name appears twice in the header")
         missing = [w for w in wanted if w not in header]

@@ -36,9 +36,9 @@ class Derivation:
 
     def _check(self, param: str) -> str:
         if param not in self.chain.gradients:
-            from ..errors import DeriveError
+            from ..errors import DeriveError, choices
             what = "a fixed parameter" if param in self.net.params else "not a parameter"
-            raise DeriveError(f"{param} is {what}; trainable parameters: {', '.join(self.params)}")
+            raise DeriveError(f"{param} is {what}; " + choices(param, self.params, "trainable parameters"))
         return param
 
     def gradient(self, param: str) -> Gradient:

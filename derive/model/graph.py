@@ -7,7 +7,7 @@ from functools import cached_property
 import sympy as sp
 
 from . import rules
-from ..errors import FormulaError, SpecError
+from ..errors import FormulaError, SpecError, choices
 from .naming import symbol
 from .spec import Spec
 
@@ -104,7 +104,7 @@ class Network:
                     return known[key]
                 if key in later:
                     raise FormulaError(f"uses {key} before it is defined (a cycle, or nodes out of order)")
-                raise FormulaError(f"unknown name {nm.text or key!r}; known here: {', '.join(known)}")
+                raise FormulaError(f"unknown name {nm.text or key!r}; " + choices(str(key), known, "names here"))
             try:
                 expr = formula.parse(text, resolve, mode="node", functions=rules.FUNCTIONS)
             except FormulaError as e:

@@ -13,7 +13,7 @@ import yaml
 
 from . import rules
 from .. import safeio
-from ..errors import SpecError
+from ..errors import SpecError, choices
 from .naming import Notation, check_identifier, notation
 
 MAX_BYTES = 1_000_000
@@ -198,7 +198,7 @@ def _named_numbers(m, allowed, required: bool, field_: str) -> dict:
         raise SpecError(field_, "expected a mapping of name: number")
     for k in m:
         if k not in allowed:
-            raise SpecError(f"{field_}.{k}", f"unknown name; expected one of {', '.join(allowed) or '(none)'}")
+            raise SpecError(f"{field_}.{k}", "unknown name; " + choices(str(k), allowed, "names"))
     if required:
         missing = [n for n in allowed if n not in m]
         if missing:
@@ -379,7 +379,7 @@ def from_dict(data: dict, stem: str = "network") -> Spec:
         outputs = _names(out if isinstance(out, list) else [out], "graph.output", None)
         for k, o in enumerate(outputs):
             if o not in nodes_raw:
-                raise SpecError(f"graph.output[{k}]", f"unknown node {o!r}; nodes are {', '.join(nodes_raw)}")
+                raise SpecError(f"graph.output[{k}]", f"unknown node {o!r}; " + choices(o, nodes_raw, "nodes"))
         layers = ()
         all_params = params
     else:

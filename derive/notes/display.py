@@ -133,12 +133,13 @@ def verdict_html(v) -> str:
     """The verdict, what was understood, the diagnosis and the counterexample."""
     head = '<span class="ok">✓ correct</span>' if v.correct else '<span class="bad">✗ incorrect</span>'
     names = (v.counterexample or {}).get("symbols", {})
-    param = _maybe_mathml(names[v.param]) if v.param in names else escape(v.param)
+    tex = v.symbol or names.get(v.param)
+    param = _maybe_mathml(tex) if tex else escape(v.param)
     out = [f"<p><b>gradient of {param}</b>: {head} (decided {escape(v.method)})</p>",
            f"<p>understood: {_maybe_mathml(v.parsed)}</p>"]
     if not v.correct:
         out.append(f"<p>expected: {_maybe_mathml(v.expected)}</p>")
-        items = "".join(f"<li>{escape(m.message)}</li>" for m in v.diagnosis) or "<li>no usual mistake matches</li>"
+        items = "".join(f"<li>{prose(m.message)}</li>" for m in v.diagnosis) or "<li>no usual mistake matches</li>"
         out.append(f"<ul>{items}</ul>")
     if v.counterexample:
         c = v.counterexample
@@ -147,6 +148,14 @@ def verdict_html(v) -> str:
         out.append(f"<p>counterexample: expected {c['expected']:.6g}, given {c['given']:.6g} at</p>"
                    f"<table><tr><th>symbol</th><th>value</th></tr>{cells}</table>")
     return _box(*out)
+
+
+def prose(text: str) -> str:
+    """A sentence with ``$...$`` maths (a diagnosis) as HTML: the maths as MathML, the rest escaped."""
+    parts = text.split("$")
+    if len(parts) % 2 == 0:                 # an unpaired $: no maths to trust
+        return escape(text)
+    return "".join(_maybe_mathml(p) if i % 2 else escape(p) for i, p in enumerate(parts))
 
 
 def _maybe_mathml(latex: str) -> str:
@@ -161,9 +170,9 @@ def grade_html(r) -> str:
     s = r.summary()
     counts = "".join(f"<tr><td>{k}</td><td>{s[k]}</td></tr>" for k in ("correct", "incorrect", "unusable",
                                                                         "timeout", "error"))
-    common = "".join(f"<li>{escape(m)} ({n})</li>" for m, n in s["common_diagnoses"])
+    common = "".join(f"<li>{prose(m)} ({n})</li>" for m, n in s["common_diagnoses"])
     rows = "".join(f"<tr><td>{escape(x.id)}</td><td>{escape(x.param)}</td><td><code>{escape(x.answer)}</code></td>"
-                   f"<td>{x.status}</td><td>{escape('; '.join(x.diagnosis) or x.error)}</td></tr>"
+                   f"<td>{x.status}</td><td>{prose('; '.join(x.diagnosis)) if x.diagnosis else escape(x.error)}</td></tr>"
                    for x in r.rows[:ROWS_SHOWN])
     more = f"<p>… and {len(r.rows) - ROWS_SHOWN} more rows</p>" if len(r.rows) > ROWS_SHOWN else ""
     return _box(f"<h3>{escape(r.spec)}: {s['answers']} answers graded in {s['seconds']} s</h3>",

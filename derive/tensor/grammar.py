@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..errors import FormulaError
+from ..errors import FormulaError, choices
 
 MAX_CHARS = 2000
 MAX_DEPTH = 60
@@ -302,7 +302,7 @@ class _Parser:
         fn = ALIASES.get(t, t)
         if self.peek()[1] == "(":
             if fn not in FUNCS:
-                raise FormulaError(f"unknown function {t!r}; functions: " + ", ".join(sorted(FUNCS)))
+                raise FormulaError(f"unknown function {t!r}; " + choices(t, sorted(FUNCS), "functions"))
             args, kw = self.arguments()
             if fn == "reshape" and len(args) > 2:
                 args = (args[0], Tuple(args[1:]))

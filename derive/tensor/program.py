@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from importlib import resources
 
 from .. import safeio
-from ..errors import FormulaError, SpecError
+from ..errors import FormulaError, SpecError, choices
 from ..model.naming import check_identifier
 from ..model.spec import parse_text, read_source
 from . import grammar
@@ -126,7 +126,7 @@ def _dims(value, field: str, sizes: dict) -> tuple:
     out = []
     for k, d in enumerate(value):
         if isinstance(d, bool) or not (isinstance(d, str) and d in sizes or isinstance(d, int) and 1 <= d <= MAX_SIZE):
-            raise SpecError(f"{field}[{k}]", f"unknown size {d!r}; sizes are {', '.join(sizes) or 'none'}")
+            raise SpecError(f"{field}[{k}]", f"unknown size {d!r}; " + choices(str(d), sizes, "sizes"))
         out.append(d)
     return tuple(out)
 
@@ -181,7 +181,7 @@ def from_dict(data: dict, stem: str = "program") -> Program:
     _order(forward, {x.name for x in leaves}, sizes)
     output = t.get("output", forward[-1][0])
     if output not in raw:
-        raise SpecError("output", f"expected one of the forward names ({', '.join(raw)})")
+        raise SpecError("output", f"unknown output {str(output)[:40]!r}; " + choices(str(output), raw, "forward names"))
     prog = Program(title.strip(), stem, tuple(sizes.items()), tuple(leaves), tuple(forward), output)
     prog = _with_index_ranges(prog)
     shapes = {}

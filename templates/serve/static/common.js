@@ -30,6 +30,19 @@ function maths(markup, fallback) {
   return span;
 }
 
+async function proseAll(messages) {
+  // Sentences with $...$ maths in the notation's LaTeX (diagnoses): one span each, the maths as MathML.
+  const parts = messages.map((m) => String(m).split("$"));
+  const ml = await toMathml(parts.flatMap((p) => (p.length % 2 ? p.filter((_, i) => i % 2) : [])));
+  let k = 0;
+  return parts.map((p, j) => {
+    const out = el("span");
+    if (p.length % 2 === 0) { out.append(messages[j]); return out; }     // an unpaired $: plain text
+    p.forEach((piece, i) => out.append(i % 2 ? maths(ml[k++], piece) : piece));
+    return out;
+  });
+}
+
 async function toMathml(latexList) {
   // LaTeX -> MathML for display, at most 64 at a time; null where the converter cannot read it.
   const out = [];

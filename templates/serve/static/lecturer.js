@@ -4,7 +4,7 @@
 const $ = (id) => document.getElementById(id);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-function summaryTable(s) {
+function summaryTable(s, said) {
   const n = Math.max(s.answers, 1), table = el("table", {id: "summary-table"});
   table.append(el("tr", {}, el("th", {}, "status"), el("th", {}, "answers"), el("th", {}, "share")));
   for (const k of ["correct", "incorrect", "unusable", "timeout", "error"]) {
@@ -16,7 +16,7 @@ function summaryTable(s) {
                   `(${s.answers_per_second} answers/s, ${s.workers} workers).`), table];
   if (s.common_diagnoses.length) {
     const list = el("ol", {id: "common-diagnoses"});
-    for (const [message, count] of s.common_diagnoses) list.append(el("li", {}, `${message} (${count})`));
+    s.common_diagnoses.forEach(([, count], i) => list.append(el("li", {}, said[i], ` (${count})`)));
     out.push(el("h3", {}, "Most common mistakes"), list);
   }
   const per = el("table", {id: "by-param"}, el("tr", {}, el("th", {}, "parameter"), el("th", {}, "correct")));
@@ -27,12 +27,12 @@ function summaryTable(s) {
   return out;
 }
 
-function rowsTable(rows) {
+function rowsTable(rows, said) {
   const table = el("table", {id: "rows"}, el("tr", {}, ...["id", "param", "answer", "status", "diagnosis"].map((h) => el("th", {}, h))));
-  for (const r of rows.slice(0, 500)) {
+  rows.slice(0, 500).forEach((r, i) => {
     table.append(el("tr", {}, el("td", {}, r.id), el("td", {}, r.param), el("td", {}, el("code", {}, r.answer)),
-                    el("td", {class: `status ${r.status}`}, r.status), el("td", {}, r.diagnosis.join("; ") || r.error)));
-  }
+                    el("td", {class: `status ${r.status}`}, r.status), el("td", {}, r.diagnosis.length ? said[i] : r.error)));
+  });
   return table;
 }
 
@@ -54,8 +54,10 @@ async function grade() {
       label.textContent = job.total ? `${job.done} of ${job.total} answers graded` : "reading the answers…";
       if (job.status === "error") { $("csv-error").textContent = job.error; return; }
       if (job.status === "done") {
-        $("summary").replaceChildren(...summaryTable(job.summary));
-        $("rows").replaceWith(rowsTable(job.rows));
+        const said = await proseAll([...job.summary.common_diagnoses.map(([m]) => m),
+                                     ...job.rows.slice(0, 500).map((r) => r.diagnosis.join("; "))]);
+        $("summary").replaceChildren(...summaryTable(job.summary, said));
+        $("rows").replaceWith(rowsTable(job.rows, said.slice(job.summary.common_diagnoses.length)));
         $("download-csv").href = `/api/grade/jobs/${id}/report.csv`;
         $("download-json").href = `/api/grade/jobs/${id}/report.json`;
         $("report-section").hidden = false;

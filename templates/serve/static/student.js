@@ -25,20 +25,6 @@ async function symbols(names) {
   todo.forEach((n, i) => { symbolMathml[n] = converted[i]; });
 }
 
-function withSymbols(message, names) {
-  // A diagnosis sentence with each named node shown as its symbol in the notation.
-  const out = el("span");
-  if (!names.length) { out.append(message); return out; }
-  const pattern = new RegExp(`\\b(${names.map((n) => n.replace(/[^\w]/g, "\\$&")).join("|")})\\b`, "g");
-  let last = 0;
-  for (const m of message.matchAll(pattern)) {
-    out.append(message.slice(last, m.index), maths(symbolMathml[m[1]], m[1]));
-    last = m.index + m[1].length;
-  }
-  out.append(message.slice(last));
-  return out;
-}
-
 async function preview() {
   const text = $("answer").value, target = $("preview-math");
   if (!text.trim() || !Spec.info) { target.replaceChildren(); return; }
@@ -63,9 +49,9 @@ async function check() {
 
 async function showVerdict(v) {
   const cex = v.counterexample, leaves = cex ? cex.leaves.filter((k) => k in cex.point) : [];
-  const nodes = v.diagnosis.flatMap((m) => m.nodes);
-  await symbols([...nodes, ...leaves.slice(0, 40), v.param]);
-  const [parsed, expected] = await toMathml([v.parsed, v.expected]);
+  await symbols([v.param]);
+  const [parsed, expected, ...leafMl] = await toMathml([v.parsed, v.expected, ...leaves.map((k) => cex.symbols[k] || k)]);
+  const said = await proseAll(v.diagnosis.map((m) => m.message));
   const box = el("div", {class: `verdict ${v.correct ? "correct" : "incorrect"}`, id: "verdict-box"});
   box.append(el("h3", {id: "verdict-status"}, v.correct ? "✓ Correct" : "✗ Incorrect",
                 el("span", {class: "muted"}, ` · `, maths(symbolMathml[v.param], v.param),
@@ -74,14 +60,16 @@ async function showVerdict(v) {
   if (!v.correct) {
     box.append(el("p", {}, "Expected (chain rule, delta form): ", maths(expected, v.expected)));
     const list = el("ul", {id: "diagnosis"});
-    for (const m of v.diagnosis) list.append(el("li", {"data-kind": m.kind}, withSymbols(m.message, m.nodes)));
+    v.diagnosis.forEach((m, i) => list.append(el("li", {"data-kind": m.kind}, said[i])));
     if (!v.diagnosis.length) list.append(el("li", {}, "no usual mistake matches; compare with the expected form"));
     box.append(el("p", {}, "What went wrong:"), list);
   }
   if (cex) {
     const at = el("span");
-    leaves.slice(0, 40).forEach((k, i) => at.append(i ? ", " : "", maths(symbolMathml[k], k), ` = ${number(cex.point[k])}`));
-    box.append(el("p", {id: "counterexample"}, "Counterexample: at ", at,
+    leaves.forEach((k, i) => at.append(i ? ", " : "", maths(leafMl[i], cex.symbols[k] || k), ` = ${number(cex.point[k])}`));
+    if (cex.more) at.append(` (and ${cex.more} more)`);
+    const where = cex.kind === "symbols" ? `Counterexample: at one point of all ${cex.leaf_count} leaves, where ` : "Counterexample: at ";
+    box.append(el("p", {id: "counterexample"}, where, at,
                   `: the derivative is ${number(cex.expected)}, your formula gives ${number(cex.given)}.`));
   }
   $("verdict").replaceChildren(box);
@@ -97,14 +85,14 @@ async function checkDerivation() {
     const r = await api("/api/check", {spec: Spec.value(), derivation: $("derivation").value});
     if (!r.ok) { $("derivation-error").textContent = r.data.error; if (!r.data.steps) return; }
     const steps = r.data.steps;
-    await symbols(steps.flatMap((s) => s.diagnosis.flatMap((m) => m.nodes)));
+    const said = await proseAll(steps.flatMap((s) => s.diagnosis.map((m) => m.message)));
     const ml = await toMathml(steps.map((s) => `${s.left} = ${s.right}`));
     const table = el("table", {id: "steps-table"},
       el("tr", {}, el("th", {}, "line"), el("th", {}, "step"), el("th", {}, "verdict"), el("th", {}, "why")));
     steps.forEach((s, i) => {
       const why = el("td");
       if (s.note) why.append(el("div", {}, s.note));
-      for (const m of s.diagnosis) why.append(el("div", {}, withSymbols(m.message, m.nodes)));
+      for (const _ of s.diagnosis) why.append(el("div", {}, said.shift()));
       table.append(el("tr", {class: `step ${s.status}`},
         el("td", {class: "num"}, s.line), el("td", {class: "step-maths"}, maths(ml[i], `${s.left} = ${s.right}`)),
         el("td", {class: `status ${s.status}`}, MARK[s.status] || s.status), why));
