@@ -45,7 +45,8 @@ class Example:
         self.given[sym] = x
         self._env = None
         if before is not None and before != x:
-            return (f"the spec has {sym.name} = {show(before)}; this derivation's value is used from here on")
+            return (f"the spec has ${self.c.latex(sym)} = {show(before)}$; this derivation's value is used from "
+                    f"here on")
         return ""
 
     @property

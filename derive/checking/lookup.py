@@ -107,7 +107,9 @@ class SymbolTable:
             return (f"{shown}: \\{name.accent}{{...}} is read only as the network's output "
                     f"(\\hat{{y}}, \\hat{{y}}_k); outputs here are {outs}")
         if key in self.ambiguous:
-            return f"{shown} is ambiguous here: it could be {' or '.join(self.ambiguous[key])}"
+            names = {s.name: t for s, t in self.net.latex_names.items()}
+            readings = " or ".join(f"{names.get(n, n)} ({n})" for n in self.ambiguous[key])
+            return f"{shown} is ambiguous here: it could be {readings}"
         from .spelling import other_notation
         elsewhere = other_notation(self.net, shown)
         if elsewhere:

@@ -63,7 +63,7 @@ class Reader:
         """The symbol for ``param`` after one gradient step, meaning param - alpha * dE/dparam."""
         s = symbol(param.name + "__next")
         if param.name not in self.c.net.trainable:
-            raise FormulaError(f"{param.name} is not trained (fixed), so it has no update step")
+            raise FormulaError(f"{self.c.latex(param)} is not trained (fixed), so it has no update step")
         if s not in self.nexts:
             g = self.c.derivation.gradient(param.name).delta_form
             self.nexts[s] = param - LEARNING_RATE * g
@@ -170,7 +170,8 @@ def at_example(ex: Example, a: Side, b: Side) -> Judgement:
     """``a = b`` at the example's values: exact, else with decimals read as rounded."""
     missing = sorted(set(ex.missing(a.expr)) | set(ex.missing(b.expr)))
     if missing:
-        shown = ", ".join(missing[:6]) + (" ..." if len(missing) > 6 else "")
+        names = {s.name: t for s, t in ex.c.net.latex_names.items()}
+        shown = "$" + ", ".join(names.get(n, n) for n in missing[:6]) + "$" + (" ..." if len(missing) > 6 else "")
         return Judgement("unchecked", f"no value for {shown}: state it (like $x_1 = 0.5$) or give the spec values")
     env = ex.env
     lits = {**a.literals.text, **b.literals.text}
