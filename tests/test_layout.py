@@ -102,7 +102,7 @@ def test_every_stage_says_what_it_takes_and_gives():
 
 def test_cli_names_every_optimizer():
     from derive.cli.train import OPTIMIZERS
-    from derive.codegen.train import OPTIMIZERS as table
+    from derive.codegen.optim import OPTIMIZERS as table
     assert sorted(OPTIMIZERS) == sorted(table)
 
 

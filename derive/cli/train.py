@@ -6,7 +6,7 @@ import sys
 
 from .options import add_budget, integer, plot_file, positive_number, seed
 
-# The optimizers of derive.codegen.train, named here so that --help needs no numpy (a test keeps them equal).
+# The optimizers of derive.codegen.optim, named here so that --help needs no numpy (a test keeps them equal).
 OPTIMIZERS = ("adam", "momentum", "sgd")
 MAX_STEPS = 10_000_000      # derive.codegen.train.MAX_STEPS
 

@@ -1,9 +1,11 @@
 """Training with compiled gradients: data (spec values or CSV), optimizers, the loop, accuracy."""
 from __future__ import annotations
 
+import contextlib
 import csv
 import io
 import math
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -12,6 +14,7 @@ import numpy as np
 
 from .. import safeio
 from ..errors import DeriveError, choices
+from .optim import Flat, optimizer
 
 if TYPE_CHECKING:   # training needs numpy only; the compiled module is handed in
     from .compile import Compiled
@@ -104,95 +107,6 @@ def accuracy(Y: np.ndarray, T: np.ndarray) -> float:
 
 
 # ---------------------------------------------------------------------------------------------
-# Optimizers (PyTorch's conventions, so torch.optim is an independent reference).  ``step`` updates
-# the parameter arrays in place (one scratch buffer per array, no other allocation); 0-d values
-# (a shared bias, a graph's scalars) are replaced.
-
-def _apply(params: dict, k: str, delta, masks: dict) -> None:
-    """params[k] -= delta * mask (in place for arrays; ``delta`` may be overwritten)."""
-    m = masks[k]
-    p = params[k]
-    if isinstance(p, np.ndarray) and p.ndim:
-        if m is not None:
-            delta *= m
-        p -= delta
-    else:
-        params[k] = p - float(delta) * (1.0 if m is None else float(m))
-
-
-class SGD:
-    """p <- p - lr * g."""
-
-    def __init__(self, lr: float):
-        self.lr = lr
-
-    def step(self, params: dict, grads: dict, masks: dict) -> None:
-        for k, g in grads.items():
-            _apply(params, k, np.multiply(g, self.lr), masks)
-
-
-class Momentum(SGD):
-    """v <- mu v + g;  p <- p - lr * v (mu = 0.9)."""
-
-    def __init__(self, lr: float, mu: float = 0.9):
-        super().__init__(lr)
-        self.mu, self.v = mu, None
-
-    def step(self, params, grads, masks):
-        if self.v is None:
-            self.v = {k: np.array(g, dtype=np.result_type(g, np.float32)) for k, g in grads.items()}
-        else:
-            for k, g in grads.items():
-                self.v[k] *= self.mu
-                self.v[k] += g
-        for k, v in self.v.items():
-            _apply(params, k, np.multiply(v, self.lr), masks)
-
-
-class Adam(SGD):
-    """Adam (beta1 0.9, beta2 0.999, eps 1e-8), bias-corrected moments."""
-
-    def __init__(self, lr: float, b1: float = 0.9, b2: float = 0.999, eps: float = 1e-8):
-        super().__init__(lr)
-        self.b1, self.b2, self.eps, self.t, self.m, self.v = b1, b2, eps, 0, None, None
-
-    def step(self, params, grads, masks):
-        self.t += 1
-        if self.m is None:
-            self.m = {k: np.zeros_like(g, dtype=np.result_type(g, np.float32)) for k, g in grads.items()}
-            self.v = {k: np.zeros_like(m) for k, m in self.m.items()}
-            self.tmp = {k: np.zeros_like(m) for k, m in self.m.items()}
-        c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
-        for k, g in grads.items():
-            m, v, tmp = self.m[k], self.v[k], self.tmp[k]
-            m *= self.b1                                   # m <- b1 m + (1 - b1) g
-            np.multiply(g, 1 - self.b1, out=tmp)
-            m += tmp
-            v *= self.b2                                   # v <- b2 v + (1 - b2) g^2
-            np.multiply(g, g, out=tmp)
-            tmp *= 1 - self.b2
-            v += tmp
-            np.divide(v, c2, out=tmp)                      # p <- p - lr mhat / (sqrt(vhat) + eps)
-            np.sqrt(tmp, out=tmp)
-            tmp += self.eps
-            np.divide(m, tmp, out=tmp)
-            tmp *= self.lr / c1
-            _apply(params, k, tmp if tmp.ndim else tmp.copy(), masks)
-
-
-OPTIMIZERS = {"sgd": SGD, "momentum": Momentum, "adam": Adam}
-
-
-def optimizer(name: str, lr: float):
-    """The optimizer called ``name`` (sgd | momentum | adam) with learning rate ``lr``."""
-    if name not in OPTIMIZERS:
-        raise DeriveError(f"unknown optimizer {name!r}; expected one of {', '.join(OPTIMIZERS)}")
-    if not (math.isfinite(lr) and lr > 0):
-        raise DeriveError(f"learning rate must be a positive number, got {lr}")
-    return OPTIMIZERS[name](lr)
-
-
-# ---------------------------------------------------------------------------------------------
 # The loop
 
 @dataclass
@@ -221,11 +135,10 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     where it is free: the next step's batch loss), or every ``log_every`` steps.  Fixed parameters
     never change (their update is masked out).  Returns the History with the final parameter
     arrays in ``params``.  ``dtype`` "float32" trains in single precision (data, parameters and
-    every array the generated code makes).
+    every array the generated code makes).  ``progress`` None: a progress bar on a terminal only.
     """
     import time
 
-    from tqdm import tqdm
     if not 0 <= steps <= MAX_STEPS:
         raise DeriveError(f"--steps must be between 0 and {MAX_STEPS}, got {steps}")
     if batch is not None and batch < 1:
@@ -233,7 +146,6 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     if log_every is not None and log_every < 1:
         raise DeriveError(f"--log-every must be at least 1, got {log_every}")
     opt = optimizer(method, lr)
-    masks = {k: (None if np.all(m == 1) else m) for k, m in compiled.masks().items()}
     if dtype not in ("float64", "float32"):
         raise DeriveError(f"--dtype must be float64 or float32, got {dtype!r}")
     params = {k: np.array(v, dtype=dtype) if np.ndim(v) else np.dtype(dtype).type(v)
@@ -244,16 +156,23 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     every = log_every or (1 if full else -(-n // batch))
     rng = np.random.default_rng(seed)
     order, pos = rng.permutation(n), 0
-    step_fn = compiled.loss_gradients
+    step_fn, loss_fn = compiled.loss_gradients, compiled.loss
+    one_thread = _one_blas_thread()
     t0 = time.perf_counter()
-    hist = History(start_gradients=compiled.unpack_gradients(compiled.gradients(params, X, T)))
-    hist.losses.append(compiled.loss(params, X, T))
+    with one_thread():
+        grads = compiled.gradients(params, X, T)
+        hist = History(start_gradients=compiled.unpack_gradients(grads))
+        hist.losses.append(float(loss_fn(params, X, T)))
     hist.loss_steps.append(0)
-    bar = tqdm(range(1, steps + 1), desc="training", unit="step",
-               disable=(None if progress is None else not progress), leave=False)
+    flat = Flat(params, grads, compiled.masks(), dtype)
+    params, theta, mask = flat.params, flat.theta, flat.mask
+    bar = None
+    if progress or (progress is None and sys.stderr.isatty()):
+        from tqdm import tqdm
+        bar = tqdm(total=steps, desc="training", unit="step", leave=False)
     shown = max(1, steps // 200)
     pending = False                  # full batch: this step's batch loss is the last step's full loss
-    for step in bar:
+    for step in range(1, steps + 1):
         if full:
             xb, tb = X, T
         else:
@@ -270,24 +189,50 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
             hist.loss_steps.append(step - 1)
             pending = False
         if not math.isfinite(J):
-            bar.close()
+            _close(bar)
             raise DeriveError(f"the loss became {J} at step {step}; try a smaller --lr")
-        opt.step(params, grads, masks)
+        opt.step(theta, flat.gather(grads), mask)
+        if flat.scalars:
+            flat.sync()
         if step % every == 0 or step == steps:
             if full and step < steps:
                 pending = True
             else:
-                hist.losses.append(float(compiled.loss(params, X, T)))
+                with one_thread():
+                    hist.losses.append(float(loss_fn(params, X, T)))
                 hist.loss_steps.append(step)
                 if not math.isfinite(hist.losses[-1]):
-                    bar.close()
+                    _close(bar)
                     raise DeriveError(f"the loss became {hist.losses[-1]} at step {step}; try a smaller --lr")
-        if step % shown == 0:
+        if bar is not None and step % shown == 0:
+            bar.update(step - bar.n)
             bar.set_postfix(loss=f"{J:.4g}", refresh=False)
-    bar.close()
+    _close(bar)
     hist.params = params
     hist.seconds = time.perf_counter() - t0
     return hist
+
+
+def _close(bar) -> None:
+    if bar is not None:
+        bar.close()
+
+
+def _one_blas_thread():
+    """A context manager factory: inside, BLAS uses one thread (threadpoolctl).
+
+    The occasional full-data loss would otherwise start BLAS's worker threads, which then spin
+    (busy-wait) through the small minibatch steps that follow, taking a core from them: with two
+    threads, training ran 2 to 3 times slower than with one.  No-op when BLAS has one thread.
+    """
+    try:
+        from threadpoolctl import ThreadpoolController
+        blas = ThreadpoolController().select(user_api="blas")
+    except Exception:        # no threadpoolctl, or a BLAS it cannot read: leave the threads alone
+        return contextlib.nullcontext
+    if all(lib.num_threads <= 1 for lib in blas.lib_controllers):
+        return contextlib.nullcontext
+    return lambda: blas.limit(limits=1)
 
 
 PLOT_FORMATS = ("png", "svg", "pdf")
