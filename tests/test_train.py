@@ -209,3 +209,82 @@ def test_the_cached_start_is_the_shared_seeded_start(name):
     net = load(name)
     for seed in (0, 7):
         assert start_values(Meta.of(net), seed) == start_values(net, seed)
+
+
+SOFTMAX = ("name: softmax\ninputs: 4\nlayers:\n  - {units: 5, activation: tanh, bias: per-unit}\n"
+           "  - {units: 3, activation: softmax, bias: per-unit}\nloss: ce\ntargets: 3\n")
+
+
+def test_softmax_minibatch_and_epoch_losses_agree_with_pytorch(capsys, tmp_path):
+    """A tanh-softmax-cross-entropy network (the digits benchmark's shape): every logged minibatch loss,
+    every per-epoch full-data loss and the final parameters against PyTorch, matrices and torch.optim.Adam."""
+    import numpy as np
+    spec_file = tmp_path / "softmax.yaml"
+    spec_file.write_text(SOFTMAX, encoding="utf-8")
+    spec = load_spec(str(spec_file))
+    rng = np.random.default_rng(5)
+    X = rng.uniform(-1, 1, (13, 4))
+    T = np.eye(3)[rng.integers(0, 3, 13)]
+    csv = tmp_path / "data.csv"
+    csv.write_text(",".join(list(spec.inputs) + list(spec.targets)) + "\n"
+                   + "".join(",".join(repr(float(v)) for v in row) + "\n" for row in np.hstack([X, T])))
+    start = _run(capsys, str(spec_file), "--data", str(csv), "--steps", "0", "--seed", "4", "--json")["params"]
+    out = _run(capsys, str(spec_file), "--data", str(csv), "--optimizer", "adam", "--lr", "0.05",
+               "--batch", "4", "--steps", "11", "--seed", "4", "--json")
+    # the documented minibatches: a seeded permutation, a fresh one when fewer than a batch are left
+    perm, order, pos, batches = np.random.default_rng(4), None, 13, []
+    for _ in range(11):
+        if pos + 4 > 13:
+            order, pos = perm.permutation(13), 0
+        batches.append(order[pos:pos + 4])
+        pos += 4
+    t64 = {"dtype": torch.float64}
+    W = [torch.tensor([[start[w] for w in row] for row in L.weights], **t64, requires_grad=True) for L in spec.layers]
+    b = [torch.tensor([start[n] for n in L.biases], **t64, requires_grad=True) for L in spec.layers]
+    Xt, Tt = torch.tensor(X, **t64), torch.tensor(T, **t64)
+
+    def loss(rows):
+        Y = torch.softmax(torch.tanh(Xt[rows] @ W[0].T + b[0]) @ W[1].T + b[1], dim=1)
+        return -(Tt[rows] * torch.log(Y)).sum(dim=1).mean()
+    every = torch.arange(13)
+    opt = torch.optim.Adam(W + b, lr=0.05, betas=(0.9, 0.999), eps=1e-8)
+    full, batch_losses = {0: loss(every).item()}, []
+    for step, rows in enumerate(batches, 1):
+        opt.zero_grad()
+        J = loss(torch.as_tensor(rows))
+        batch_losses.append(J.item())
+        J.backward()
+        opt.step()
+        full[step] = loss(every).item()
+    assert out["batch_loss"] == pytest.approx(batch_losses, rel=1e-10)
+    assert out["loss_steps"] == [0, 4, 8, 11]                   # once per epoch of 4 steps, and the last
+    assert out["loss"] == pytest.approx([full[s] for s in out["loss_steps"]], rel=1e-10)
+    final = {n: W[i][j, k].item() for i, L in enumerate(spec.layers) for j, row in enumerate(L.weights)
+             for k, n in enumerate(row)}
+    final.update({n: b[i][j].item() for i, L in enumerate(spec.layers) for j, n in enumerate(L.biases)})
+    assert out["params"] == pytest.approx(final, rel=1e-9)
+
+
+@pytest.mark.parametrize("text", [
+    "x1,x2,t\n0,1,1\n0.5,1e-3,0\n",                       # plain: NumPy's reader
+    "x1,x2,t\r\n0,1,1\r\n0.5,1e-3,0\r\n",                 # Windows line ends
+    "t, x2 ,x1\n1,1,0\n\n0,1e-3,0.5\n",                   # columns in another order, a blank line
+    "x1,x2,t\n 0 , 1 ,1\n,,\n0.5,1e-3,0\n",               # spaces, an empty row
+    'x1,x2,"t"\n"0",1,1\n0.5,"1e-3",0\n',                 # quoted: the careful reader
+    "x1,x2,t\n0,1,1\n0.5,1_0e-4,0\n",                     # what only Python's float reads
+])
+def test_csv_fast_and_careful_readers_agree_with_python_csv(tmp_path, text):
+    import csv as pycsv
+    import io
+
+    import numpy as np
+    from derive.codegen import train as training
+    from derive.codegen.compile import compile
+    from derive.model.build import load
+    f = tmp_path / "d.csv"
+    f.write_bytes(text.encode())
+    rows = [r for r in pycsv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+    head = [h.strip() for h in rows[0]]
+    want = np.array([[float(r[head.index(c)]) for c in ("x1", "x2", "t")] for r in rows[1:]])
+    X, T = training.read_csv(f, compile(load("xor")))
+    assert np.array_equal(np.hstack([X, T]), want)

@@ -21,14 +21,16 @@ import sys
 COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve"]
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The command line's parser; with ``command`` (one of COMMANDS) only that command's module is
+    imported and its subcommand added, which is all ``derive COMMAND ...`` needs (faster start)."""
     from ..version import __version__
     from .options import Parser
     parser = Parser(prog="derive", description="Proven backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
-    for name in COMMANDS:
+    for name in ([command] if command in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"derive.cli.{name}")
         mod.add_parser(sub).set_defaults(_run=mod.run, _in_parent=getattr(mod, "in_parent", None))
     return parser
@@ -110,8 +112,9 @@ def _budgeted(args) -> tuple[int, str]:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
     try:
-        args = build_parser().parse_args(argv)
+        args = build_parser(argv[0] if argv else None).parse_args(argv)
     except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
         return e.code if isinstance(e.code, int) else 2
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
