@@ -95,8 +95,6 @@ def test_notes_pass_and_injected_errors_fail_at_their_line(notes_dir, name, fmt)
     assert statuses <= {"correct", "definition", "given", "unchecked"}
     injected = [inject_number(text), inject_sign(text), inject_symbol(text, c.net)]
     assert (injected[0] is None) == (c.net.spec.values is None)    # a worked example has numbers
-    if len(c.net.spec.values.examples if c.net.spec.values else ()) > 1:
-        injected[0] = None     # a batch of m examples: one column per example, numbers not checked
     for bad, line in filter(None, injected):
         first = check_derivation(c, bad, timeout=None).first_wrong
         assert first is not None and first.line == line, (line, first)

@@ -16,9 +16,10 @@ from dataclasses import asdict, dataclass
 import sympy as sp
 
 from . import tables
+from .batch import BatchReader
 from .checker import Checker, Mistake, checker_for
 from .lookup import LEARNING_RATE
-from .steps import Reader, Side, judge
+from .steps import Reader, Side
 from ..model.formula import split_equalities
 
 _FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
@@ -283,10 +284,10 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
             else:
                 steps.append(Step(line, left, right, "unchecked", note=a.error or b.error))
             continue
-        j = judge(c, reader, a, b)
+        j = reader.judge(a, b)
         mistakes: tuple = ()
         target = a.target or b.target or next((s.target for s in sides if s.target), None)
-        if j.status == "wrong" and target and not (b.literals.text or a.literals.text):
+        if j.status == "wrong" and j.diagnosable and target and not (b.literals.text or a.literals.text):
             from .diagnose import diagnose
             lower, upper, through = target
             mistakes = diagnose(c, lower, b.expr, lower=lower, upper=upper, through=through)
@@ -302,11 +303,11 @@ def _update_rule(reader: Reader, sides: list[Side], assigns: bool = False):
     p = sides[0].expr
     if p.is_Symbol and p.name in reader.c.net.trainable and (assigns or LEARNING_RATE in sides[1].expr.free_symbols
                                                             and p in sides[1].expr.free_symbols):
-        sides[0].expr = reader.nexts[reader.next_symbol(p)]
+        reader.update(sides[0], p)
 
 
 def _check_all(c: Checker, text: str) -> DerivationReport:
-    reader = Reader(c)
+    reader = BatchReader(c)
     steps: list[Step] = []
     for line, latex, rows in chains(text):
         for statement in statements(latex):

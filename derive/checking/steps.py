@@ -36,6 +36,7 @@ class Side:
     target: tuple | None = None      # (lower, upper, through) when the side is one Leibniz derivative
     error: str = ""
     updates: tuple = ()              # parameters written after an update step, w(t+1)
+    batch: sp.Expr | None = None     # over a batch of examples: J and dJ/dw as means (batch.py)
 
     @property
     def ok(self) -> bool:
@@ -47,6 +48,7 @@ class Judgement:
     status: str                      # correct | wrong | unchecked
     note: str = ""
     counterexample: dict | None = None
+    diagnosable: bool = True         # a wrong step whose mistake may be named (not one about the batch)
 
 
 class Reader:
@@ -58,6 +60,7 @@ class Reader:
         self.defs: dict[str, tuple[sp.Symbol, sp.Expr, str]] = {}   # key -> (symbol, meaning, as written)
         self.nexts: dict[sp.Symbol, sp.Expr] = {}
         self._leibniz: list[tuple] = []
+        self.options: dict = {}                                     # more for parse (batch.py: examples)
 
     def next_symbol(self, param: sp.Symbol) -> sp.Symbol:
         """The symbol for ``param`` after one gradient step, meaning param - alpha * dE/dparam."""
@@ -93,12 +96,20 @@ class Reader:
         self._leibniz, self._updates = [], []
         lits = Literals()
         try:
-            e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True, notes=notes)
+            e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True, notes=notes,
+                             **self.options)
         except DeriveError as err:
             return Side(text, None, lits, None, str(err))
         target = self._leibniz[0][:3] if len(self._leibniz) == 1 and e == self._leibniz[0][3] else None
         e = e.xreplace({sym: meaning for sym, meaning, _ in self.defs.values()}).xreplace(self.nexts)
         return Side(text, e, lits, target, updates=tuple(self._updates))
+
+    def update(self, side: Side, param: sp.Symbol):
+        """``w(t+1) = w(t) - \\alpha ...``: the left side is the parameter after the step."""
+        side.expr = self.nexts[self.next_symbol(param)]
+
+    def judge(self, a: Side, b: Side) -> Judgement:
+        return judge(self.c, self, a, b)
 
     def bare_new_name(self, text: str) -> Name | None:
         """The name, if ``text`` is one name the network does not know (a definition's new side)."""

@@ -4,7 +4,10 @@ A worked example printed as a table means, row by row, ``quantity = formula = wi
 value``: a row whose cells are each one maths piece becomes that chain.  A table whose header
 cells are symbols (``| i | $x_1$ | $x_2$ |``) gives values: its one data row states
 ``x_1 = 0.05, x_2 = 0.1``.  With several data rows (a batch of m examples) no single value is
-stated, and columns of one example each (``Example 1 | Example 2``) are left out.  Each row is rewritten in place as ``\\[ ... \\]`` on its own line, so lines keep their numbers.
+stated: row k states example k's values (``{x_1}^{(k)} = 1``, read by ``batch.py``).  In a row with
+columns of one example each (``Example 1 | Example 2 | Mean``) the formula is checked at each example
+(``{F}^{(1)} = v_1``) and the quantity against the mean (``\\partial J/\\partial w = v``: the batch's
+gradient).  Each row is rewritten in place as ``\\[ ... \\]`` on its own line, so lines keep their numbers.
 """
 from __future__ import annotations
 
@@ -16,6 +19,7 @@ _TEX_BEGIN = re.compile(r"\\begin\{(tabular|longtable|array)\}")
 _TEX_END = re.compile(r"\\end\{(tabular|longtable|array)\}")
 _NUMBER = re.compile(r"-?\s*(\d+(\.\d+)?|\\frac\{\d+\}\{\d+\})")
 _NAME = re.compile(r"[^\s=+]*[A-Za-z][^\s=+]*")
+_MEAN = re.compile(r"\s*(mean|average|batch|batch mean)\s*", re.I)
 _ONE_MATH = re.compile(r"^\s*(?:\$(?!\$)([^$]+)\$|\\\((.+?)\\\))\s*$")
 
 
@@ -57,17 +61,48 @@ def _rows(block: list[tuple[int, list[str]]]) -> dict[int, str]:
     header, data = block[0][1], block[1:]
     if _symbolic_header(header):
         if len(data) != 1:
-            return {}
+            return out | _examples_given(header, data)
         i, cells = data[0]
         pairs = [(_math(h), _math(c)) for h, c in zip(header, cells) if not (_is_index(h) and h is header[0])]
         if all(h and v for h, v in pairs):
             out[i] = ", ".join(f"{h} = {v}" for h, v in pairs)
         return out
     batch = _batch_columns(header)
+    mean = {k for k, h in enumerate(header) if batch and _MEAN.fullmatch(h)}
     for i, cells in data:
-        maths = [_math(c) for k, c in enumerate(cells) if k not in batch]
-        if len(maths) >= 2 and all(maths):
-            out[i] = " = ".join(maths)
+        maths = [_math(c) for k, c in enumerate(cells) if k not in batch and k not in mean]
+        if not (maths and all(maths)) or (len(maths) < 2 and not batch):
+            continue
+        eqs = [" = ".join(maths)] if len(maths) >= 2 else []
+        for k in sorted(batch):              # example k's value of the formula: {F}^{(k)} = v
+            v = _math(cells[k]) if k < len(cells) else None
+            if v:
+                eqs.append(f"{{{maths[-1]}}}^{{({_example_number(header[k])})}} = {v}")
+        for k in mean:                       # the batch's value (J, dJ/dw: the mean over the examples)
+            v = _math(cells[k]) if k < len(cells) else None
+            if v:
+                eqs.append(f"{maths[0]} = {v}")
+        if eqs:
+            out[i] = " \\] \\[ ".join(eqs)
+    return out
+
+
+def _example_number(head: str) -> str:
+    return re.fullmatch(r"\s*\D*?\s*(\d+)\s*", head).group(1)
+
+
+def _examples_given(header: list[str], data: list) -> dict[int, str]:
+    """A table of m examples (``| i | $x_1$ | $y_1$ |``, one row each): example k's values,
+    ``{x_1}^{(k)} = ...``, the row's own number when its first cell is one."""
+    out: dict[int, str] = {}
+    indexed = _is_index(header[0])
+    for row, (i, cells) in enumerate(data, 1):
+        k = cells[0].strip("$ ") if indexed else str(row)
+        if not k.isdigit():
+            continue
+        pairs = [(_math(h), _math(c)) for h, c in zip(header, cells) if not (indexed and h is header[0])]
+        if pairs and all(h and v for h, v in pairs):
+            out[i] = ", ".join(f"{{{h}}}^{{({k})}} = {v}" for h, v in pairs)
     return out
 
 

@@ -4,6 +4,7 @@ The only way text becomes maths in derive: never ``eval``, ``sympify`` or ``pars
     tokens.py  text -> tokens (limits on length, digits, nesting; Unicode normalised)
     plain.py   the plain-text grammar (also node expressions)
     latex.py   the LaTeX grammar, extending the plain one
+    sums.py    \\sum over examples and units, expanded while reading (LaTeX)
     build.py   the one builder both use to make sympy objects safely
 """
 from __future__ import annotations
@@ -19,10 +20,11 @@ from .build import CallbackError
 from .latex import LatexParser
 from .limits import Limits
 from .plain import Name, Parser
+from .sums import Examples
 from .tokens import MODES, tokenize
 from .unicode import normalize
 
-__all__ = ["FormulaError", "Limits", "Name", "looks_like_latex", "parse", "split_equalities"]
+__all__ = ["Examples", "FormulaError", "Limits", "Name", "looks_like_latex", "parse", "split_equalities"]
 
 
 def looks_like_latex(text: str) -> bool:
@@ -71,12 +73,13 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
           functions: Mapping[str, Callable] | None = None,
           derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
           mode: str = "auto", limits: Limits = Limits(), numbers: Callable[[str], sp.Expr] | None = None,
-          notes: list | None = None, update_steps: bool = False) -> sp.Expr:
+          notes: list | None = None, update_steps: bool = False, examples: Examples | None = None) -> sp.Expr:
     """Parse ``text`` into a sympy expression, resolving every name through ``resolve``.
 
     ``numbers`` (optional) turns each number literal's text into an expression (the checker keeps
     decimals as symbols to know their digits); ``notes`` collects what was read in a non-obvious way;
-    ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``).
+    ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``);
+    ``examples`` lets LaTeX index examples (``\\sum_{i=1}^{m} {J}^{(i)}``, ``m``; see ``sums.py``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -101,7 +104,7 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
             raise FormulaError("empty formula")
         grammar = LatexParser if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
-        p.literal, p.update_steps = numbers, update_steps
+        p.literal, p.update_steps, p.examples = numbers, update_steps, examples
         result = p.expr()
         if p.peek().kind != "end":
             raise p.unexpected()

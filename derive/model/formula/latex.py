@@ -4,6 +4,7 @@
     primary := ... | '{' expr '}' | \\frac{a}{b} | \\frac{\\partial E}{\\partial w} | \\sqrt[n]{x}
              | \\exp x | \\log(x) | e^{x}
     power   := primary '^' (group | operand)                         one superscript, never two
+    sum     := \\sum_{i=1}^{m} body | \\sum_j body                   expanded (sums.py)
 
 Built through the same ``Builder`` as plain text, so both obey the same limits.
 """
@@ -15,10 +16,11 @@ import sympy as sp
 
 from ...errors import FormulaError
 from .plain import Name, Parser
+from .sums import SumGrammar
 from .tokens import OPENERS, Tok
 
 
-class LatexParser(Parser):
+class LatexParser(SumGrammar, Parser):
     openers = "([{"
 
     def starts_operand(self) -> bool:

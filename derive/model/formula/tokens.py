@@ -24,7 +24,7 @@ _GREEK_CMDS = ({g: g for g in _GREEK + _GREEK_CAPS}
 _UNICODE_OPS = {"·": "*", "⋅": "*", "∙": "*", "×": "*", "−": "-", "–": "-", "÷": "/", "′": "'", "∂": "∂"}
 _ASCII_OPS = set("+-*/^()[]{}_',=")
 _SKIP_CMDS = {",", ";", "!", ":", " ", "\\", "quad", "qquad", "displaystyle", "textstyle", "left", "right",
-              "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
+              "limits", "nolimits", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
 _OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "odot": "*", "circ": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'"}
 _FN_CMDS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "sinh", "cosh"}
 _WRAP_CMDS = {"mathrm", "text", "operatorname", "mathit", "mathbf", "textrm", "textit", "boldsymbol", "bm", "mathsf"}
@@ -40,7 +40,7 @@ _COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.S)
 
 
 class Tok(NamedTuple):
-    kind: str   # num name greek wrap accent fn frac sqrt op end
+    kind: str   # num name greek wrap accent fn frac sqrt sum op end
     val: str
     pos: int
     end: int
@@ -104,6 +104,8 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
                 toks.append(Tok("frac", cmd, start, i))
             elif cmd == "sqrt":
                 toks.append(Tok("sqrt", cmd, start, i))
+            elif cmd == "sum":
+                toks.append(Tok("sum", cmd, start, i))
             else:
                 shown = "\\" + cmd if cmd.isalpha() or cmd.isprintable() and not cmd.isspace() else repr("\\" + cmd)
                 raise FormulaError(f"unknown LaTeX command {shown} at column {start + 1}")
