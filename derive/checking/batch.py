@@ -198,6 +198,8 @@ class BatchReader(Reader):
         self.copies = Copies(c)
         super().__init__(c, BatchExample(c, self.copies))
         self.means: dict[sp.Symbol, sp.Expr] = {}      # placeholder -> d loss / d w for one example
+        self._mean: dict[sp.Symbol, sp.Expr] = {}
+        self._placeholders: dict[sp.Expr, sp.Symbol] = {}
         self.options = {"examples": Examples(self.copies.m, self.at_example)}
 
     def resolve(self, name):
@@ -225,18 +227,21 @@ class BatchReader(Reader):
         v = super().derivative(of, args, wrt)
         if self.copies.m == 1 or args or self.c.loss_node(of) is None:
             return v
-        ph = symbol(f"batch_mean_{len(self.means)}")      # the batch's gradient: a mean, known at the end
-        self.means[ph] = v
+        ph = self.placeholder(v)                 # the batch's gradient: a mean, unless an example is named
         self._leibniz[-1] = self._leibniz[-1][:3] + (ph,)
+        return ph
+
+    def placeholder(self, v: sp.Expr) -> sp.Symbol:
+        ph = self._placeholders.get(v)
+        if ph is None:
+            ph = self._placeholders[v] = symbol(f"batch_mean_{len(self.means)}")
+            self.means[ph] = v
         return ph
 
     def next_symbol(self, param):
         s = super().next_symbol(param)
         if self.copies.m > 1 and not self.nexts[s].has(*self.means):
-            g = self.c.derivation.gradient(param.name).delta_form
-            ph = symbol(f"batch_mean_{len(self.means)}")
-            self.means[ph] = g
-            self.nexts[s] = param - LEARNING_RATE * ph
+            self.nexts[s] = param - LEARNING_RATE * self.placeholder(self.c.derivation.gradient(param.name).delta_form)
         return s
 
     def read(self, text: str, notes: list | None = None) -> Side:
@@ -244,20 +249,29 @@ class BatchReader(Reader):
         if not side.ok or self.copies.m == 1:
             return side
         e = side.expr.xreplace(self.nexts)
-        loss = self.c.net.nodes[self.c.net.loss].symbol
-        side.batch = e.xreplace({ph: self.copies.mean(g) for ph, g in self.means.items()}
-                                | {loss: self.copies.mean(loss)})
-        side.expr = e.xreplace(self.means)
+        side.batch = self.batch_of(e)
+        side.expr = e.xreplace({ph: self.means[ph] for ph in e.free_symbols if ph in self.means})
         if self.copies.indexed(side.expr):
             side.target = None
         return side
+
+    def batch_of(self, e: sp.Expr) -> sp.Expr:
+        """``e`` over the batch: the loss and each d loss / d w of no example as the mean over the examples."""
+        loss = self.c.net.nodes[self.c.net.loss].symbol
+        subs = {}
+        for s in e.free_symbols:
+            if s in self.means or s == loss:
+                if s not in self._mean:
+                    self._mean[s] = self.copies.mean(self.means.get(s, s))
+                subs[s] = self._mean[s]
+        return e.xreplace(subs)
 
     def update(self, side: Side, param: sp.Symbol):
         """``w(t+1) = w(t) - \\alpha ...``: the left side is the parameter after the step."""
         super().update(side, param)
         if self.copies.m > 1:
-            s = self.next_symbol(param)
-            side.batch = self.nexts[s].xreplace({ph: self.copies.mean(g) for ph, g in self.means.items()})
+            side.batch = self.batch_of(side.expr)
+            side.expr = side.expr.xreplace({ph: self.means[ph] for ph in side.expr.free_symbols if ph in self.means})
 
     def judge(self, a: Side, b: Side) -> Judgement:
         if self.copies.m == 1 or a.batch is None or b.batch is None:

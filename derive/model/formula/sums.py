@@ -26,6 +26,10 @@ MAX_TERMS = 1_000          # values of one index
 _GUESSES = ("i", "j", "k")
 
 
+def _count(n: int) -> str:
+    return "is 1 example" if n == 1 else f"are {n} examples"
+
+
 @dataclass(frozen=True)
 class Examples:
     """The examples a formula may index: how many, and example k's copy of an expression (k = 1..count)."""
@@ -98,8 +102,7 @@ class SumGrammar:
             raise self.err("a quantity of one example (^{(i)}) is read only in a derivation checked "
                            "against a spec", tok)
         if not 1 <= k <= self.examples.count:
-            raise self.err(f"example {k}: there {'is' if self.examples.count == 1 else 'are'} "
-                           f"{self.examples.count} example{'s' * (self.examples.count != 1)}", tok)
+            raise self.err(f"example {k}: there {_count(self.examples.count)}", tok)
         return self.guard(self.call(self.examples.at, v, k), tok)
 
     def resolved(self, name, tok):
@@ -113,7 +116,7 @@ class SumGrammar:
             except FormulaError:
                 return sp.Integer(self.examples.count)        # m: the number of examples
         try:
-            return self.probe(lambda: super(SumGrammar, self).resolved(name, tok), name.index)
+            return self.probe(lambda: super(SumGrammar, self).resolved(name, tok), name.index, name.text)
         except FormulaError:
             letters = self.letters(name, tok)     # LaTeX's wx is w x
             if letters is None:
@@ -131,7 +134,7 @@ class SumGrammar:
             return None
         return self.mul([first, second], tok)
 
-    def probe(self, fn, index: str):
+    def probe(self, fn, index: str, text: str):
         """While a sum's range is being found, a missing indexed name is counted, not fatal."""
         live = [v for v in index if v in self.probing]
         if not live:
@@ -140,10 +143,10 @@ class SumGrammar:
             r = fn()
         except FormulaError:
             for v in live:
-                self.probing[v][1] += 1
+                self.probing[v][1].append(text)
             return sp.Dummy("missing")
         for v in live:
-            self.probing[v][0] += 1
+            self.probing[v][0].append(text)
         return r
 
     def primary(self):
@@ -172,7 +175,7 @@ class SumGrammar:
             raise self.err("differentiate with respect to a parameter, not one example's quantity", tok)
         ex = x.example
         v = self.probe(lambda: super(SumGrammar, self).leibniz(replace(x, example=""), args, y, tok),
-                       x.index + y.index)
+                       x.index + y.index, f"d{x.text}/d{y.text}")
         return self.at_example(v, int(ex), tok) if ex else v
 
     # -- \sum ------------------------------------------------------------------------------------
@@ -253,7 +256,7 @@ class SumGrammar:
                 raise self.err("a sum over examples is read only in a derivation checked against a spec", tok)
             hi = self.examples.count if upper is None or isinstance(upper, str) else upper
             if hi > self.examples.count:
-                raise self.err(f"the sum runs to example {hi}, but there are {self.examples.count} examples", tok)
+                raise self.err(f"the sum runs to example {hi}, but there {_count(self.examples.count)}", tok)
             return range(lower, hi + 1)
         if isinstance(upper, int):
             return range(lower, upper + 1)
@@ -264,8 +267,8 @@ class SumGrammar:
             self.i, self.toks = start, list(snapshot)
             found, missing = self.sum_body(var, v, extra, probing=True)[4]
             if found and missing:
-                raise self.err(f"{var} has no one range: for {var} = {v} some of the sum's names exist and "
-                               "others do not", tok)
+                raise self.err(f"{var} has no one range: for {var} = {v} there is {', '.join(dict.fromkeys(found))} "
+                               f"but no {', '.join(dict.fromkeys(missing))}", tok)
             if missing or not found:
                 break
             v += 1
@@ -281,7 +284,7 @@ class SumGrammar:
         (indexed names found, missing) when ``probing``)."""
         self.bound[var], self.roles[var], self.uses[var] = value, set(), 0
         if probing:
-            self.probing[var] = [0, 0]
+            self.probing[var] = [[], []]
         start = self.i
         try:
             tok = self.peek()
@@ -299,7 +302,7 @@ class SumGrammar:
             self.work += self.i - start + 1
             if self.work > self.lim.max_nodes * 10:
                 raise self.err("sums too large to expand")
-            return self.add(terms, tok), count, self.i, self.roles[var], tuple(self.probing.get(var, (0, 0)))
+            return self.add(terms, tok), count, self.i, self.roles[var], tuple(self.probing.get(var, ((), ())))
         finally:
             del self.bound[var]
             self.probing.pop(var, None)
