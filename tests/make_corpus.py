@@ -27,6 +27,7 @@ NETWORKS = {
     "relu": lambda: derive.mlp([2, 2, 2], activation="relu"),
     "graph": lambda: derive.load(str(GRAPH)),
     "seed001": lambda: derive.load("seed001"),
+    "mse": lambda: derive.mlp([2, 2, 3], activation="sigmoid", loss="mse"),   # 1/m of the mean over m = 3 outputs
 }
 
 
@@ -60,6 +61,10 @@ def mistakes(c, param):
     out.append(("constant_factor", 2 * right))
     out.append(("constant_factor", right / 2))
     out.append(("learning_rate", sp.Symbol("alpha") * right))
+    m = len(net.spec.outputs)
+    if net.spec.loss == "mse" and m > 2:
+        out.append(("constant_factor", m * right))                          # the 1/m of the mean dropped
+        out.append(("constant_factor", sp.Rational(m, 2) * right))          # the 2/m dropped
     first = paths[0][1][0]                                  # (pre, param): d pre / d param = the input
     if isinstance(local[first], sp.Symbol):
         out.append(("input_dropped", with_edge(first, sp.S.One)))
@@ -86,6 +91,13 @@ def mistakes(c, param):
         same = [q for q in net.params if q not in (w, param) and {net.nodes[u].layer for u in net.consumers[q]} == layer]
         for q in same[:2]:
             out.append(("wrong_weight", with_edge(e, net.nodes[q].symbol)))
+    on_paths = [e for p in paths for e in p[1] if isinstance(local[e], sp.Symbol)
+                and net.nodes[local[e].name].kind == "param"]
+    for e in on_paths:                  # a weight on a path with its two indices in the wrong order
+        q = swapped(net, local[e].name)
+        if q:
+            out.append(("wrong_weight", with_edge(e, net.nodes[q].symbol)))
+            break
     for q in net.trainable:
         if q != param:
             other = c.derivation.gradient(q).delta_form
@@ -93,6 +105,17 @@ def mistakes(c, param):
                 out.append(("other_parameter", other))
                 break
     return out
+
+
+def swapped(net, w: str) -> str | None:
+    """The weight w_ji of the layer of w_ij (None if the layer has none, or i = j)."""
+    for L in net.spec.layers or ():
+        for j, row in enumerate(L.weights):
+            if w in row:
+                i = row.index(w)
+                if i != j and i < len(L.weights) and j < len(L.weights[i]):
+                    return L.weights[i][j]
+    return None
 
 
 SOFTMAX = [   # 2-2-3 tanh/softmax/ce (derive.mlp names): dJ/dw2_11 = (a2_1 - y1) a1_1
@@ -111,6 +134,15 @@ SOFTMAX = [   # 2-2-3 tanh/softmax/ce (derive.mlp names): dJ/dw2_11 = (a2_1 - y1
     ("w1_11", "constant_factor", "2*((a2_1-y1)*w2_11 + (a2_2-y2)*w2_21 + (a2_3-y3)*w2_31)*(1-a1_1^2)*x1"),
     ("w1_11", "other_parameter", "((a2_1-y1)*w2_12 + (a2_2-y2)*w2_22 + (a2_3-y3)*w2_32)*(1-a1_2^2)*x1"),
     ("w1_11", "missing_path", "((a2_1-y1)*w2_11 + (a2_2-y2)*w2_21)*(1-a1_1^2)*x1"),
+    ("w1_11", "learning_rate", "alpha*((a2_1-y1)*w2_11 + (a2_2-y2)*w2_21 + (a2_3-y3)*w2_31)*(1-a1_1^2)*x1"),
+    ("w1_11", "wrong_weight", "((a2_1-y1)*w2_12 + (a2_2-y2)*w2_21 + (a2_3-y3)*w2_31)*(1-a1_1^2)*x1"),
+    ("w1_21", "wrong_weight", "((a2_1-y1)*w2_21 + (a2_2-y2)*w2_22 + (a2_3-y3)*w2_32)*(1-a1_2^2)*x1"),  # w2_12 swapped
+    ("w1_21", "activation_derivative_wrong_unit", "((a2_1-y1)*w2_12 + (a2_2-y2)*w2_22 + (a2_3-y3)*w2_32)*(1-a1_1^2)*x1"),
+    ("w1_21", "activation_derivative_sign", "((a2_1-y1)*w2_12 + (a2_2-y2)*w2_22 + (a2_3-y3)*w2_32)*(1+a1_2^2)*x1"),
+    ("w1_21", "input_dropped", "((a2_1-y1)*w2_12 + (a2_2-y2)*w2_22 + (a2_3-y3)*w2_32)*(1-a1_2^2)"),
+    ("w2_32", "other_parameter", "(a2_3 - y3)*a1_1"),
+    ("w2_32", "input_dropped", "a2_3 - y3"),
+    ("w2_32", "sign_flipped", "(y3 - a2_3)*a1_2"),
 ]
 
 

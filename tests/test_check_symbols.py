@@ -60,6 +60,44 @@ def test_no_internal_name_in_any_diagnosis_of_the_corpus():
     assert seen >= 250
 
 
+NETS = {"seed002": lambda: derive.load("seed002"), "tanh": lambda: derive.mlp([2, 2, 2], activation="tanh"),
+        "mse": lambda: derive.mlp([2, 2, 3], activation="sigmoid", loss="mse"),
+        "softmax": lambda: derive.mlp([2, 2, 3], activation="tanh", output_activation="softmax", loss="ce")}
+DZ1 = "(delta_y1*w31 + delta_y2*w41)"          # seed 002: d error / d z1, written out
+
+# issue 9's list of usual mistakes, each written as a student would, with the sentence it must get
+ISSUE_9 = [
+    ("seed002", "w11", DZ1 + "*z1*(1-z1)", r"the input factor $x_{1} = \partial a^{(1)}_{1}/\partial w_{11}$ is missing"),
+    ("seed002", "w11", DZ1 + "*y1*(1-y1)*x1", r"the activation derivative is taken at $y_{1}$ ($y_{1} \left(1 - y_{1}\right)$)"
+                                              r" instead of at $z_{1}$ ($z_{1} \left(1 - z_{1}\right)$)"),
+    ("seed002", "w11", DZ1 + "*z1*(1+z1)*x1", r"a sign inside the activation derivative is wrong: "
+                                              r"$z_{1} \left(z_{1} + 1\right)$ instead of $z_{1} \left(1 - z_{1}\right)$"),
+    ("seed002", "w11", "(delta_y1*w31 + delta_y2*w42)*z1*(1-z1)*x1",
+     "$w_{42}$ is used instead of $w_{41}$ (the weight from another input)"),
+    ("seed002", "w11", "0.5*delta_z1*x1", "a factor 2 is missing (or an extra 1/2) (the learning rate 1/2 folded in?)"),
+    ("seed002", "w11", "alpha*delta_z1*x1", r"the learning rate $\alpha$ is folded in"),
+    ("tanh", "w1_21", "((a2_1-y1)*(1-a2_1^2)*w2_21 + (a2_2-y2)*(1-a2_2^2)*w2_22)*(1-a1_2^2)*x1",
+     "$W^{(2)}_{21}$ is used instead of $W^{(2)}_{12}$ (indices in the wrong order)"),
+    ("mse", "w2_11", "2*(a2_1 - y1)*a2_1*(1-a2_1)*a1_1", "the 1/m of the mean is missing (m = 3 outputs)"),
+    ("softmax", "w2_11", "(y1 - a2_1)*a1_1", "the sign is flipped"),
+    ("softmax", "w2_11", "2*(a2_1 - y1)*a1_1", "an extra factor 2"),
+]
+
+
+@pytest.mark.parametrize("net, param, answer, says", ISSUE_9)
+def test_issue_9_mistakes_are_named_in_the_notation(net, param, answer, says):
+    v = checker_for(NETS[net]()).check(param, answer)
+    assert not v.correct and [m.message for m in v.diagnosis if m.message.startswith(says)], str(v)
+
+
+def test_a_decimal_in_a_formula_is_its_exact_value():
+    """1.0 x is x: a decimal coefficient in a symbolic answer never makes right work wrong."""
+    c = checker_for(derive.load("seed002"))
+    assert c.check("w11", "1.0*delta_z1*x1").correct
+    assert c.check("w11", r"\frac{\partial E}{\partial w_{11}} = 1.0 \delta_{z_1} x_1").correct
+    assert c.check("w31", "(y1 - yt1)*y1*(1.00 - y1)*z1").correct
+
+
 # -- counterexamples a person can read -------------------------------------------------------------
 
 def test_digits_counterexample_shows_the_symbols_written_and_they_add_up(digits):

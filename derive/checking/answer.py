@@ -98,15 +98,16 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         return Verdict(param, text, ok and not mistakes, given.text.strip(),
                        c.net.latex(expected), "at the example's values", tuple(mistakes), None, tuple(notes),
                        _tex(c, param))
-    ok, method, cex = c.compare(given.expr, expected)
+    form = given.expr.xreplace({s: sp.Rational(t) for s, t in given.literals.text.items()})   # 0.5 x: x/2
+    ok, method, cex = c.compare(form, expected)
     if len(sides) > 1 and not mistakes and ok:
         last = judge(c, reader, sides[-2], given)
         if last.status == "wrong":
             mistakes.append(Mistake("wrong_step", f"the step {_short(parts[-2])} = {_short(parts[-1])} is wrong"))
     if not ok and diagnose:
         from .diagnose import diagnose as run
-        mistakes += run(c, param, given.expr)
-    return Verdict(param, text, ok and not mistakes, c.latex(given.expr), c.net.latex(expected), method,
+        mistakes += run(c, param, form)
+    return Verdict(param, text, ok and not mistakes, c.latex(form), c.net.latex(expected), method,
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
 
 

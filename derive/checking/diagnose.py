@@ -169,16 +169,18 @@ def diagnose(c: Checker, param: str, given: sp.Expr, lower: str | None = None, u
         ev = {**edge_vec, **{m.edge: vec(m.value) for m in muts}}
         cols = [np.prod([ev[e] for e in p[1]], axis=0) if touched & path_edges[i] else base_cols[i]
                 for i, p in enumerate(paths)] + phantom_cols
-        coef = _fit(cols, a)
+        coef, extra = _fit(cols, a), phantoms
+        if coef is None and phantoms:     # softmax: the deltas of a layer sum to 0, so the sibling terms
+            coef, extra = _fit(cols[:len(paths)], a), []    # are a combination of the paths' own
         if coef is None:
             return
-        found = _explain(c, coef, labels, [p for p, _ in phantoms])
+        found = _explain(c, coef, labels, [p for p, _ in extra])
         if found is None:
             return
         mistakes = [m.mistake for m in muts] + found
         if not mistakes or len(mistakes) > MAX_COST or (best and len(mistakes) >= len(best)):
             return
-        exprs = [sp.Mul(*[vals[e] for e in p[1]]) for p in paths] + [e for _, e in phantoms]
+        exprs = [sp.Mul(*[vals[e] for e in p[1]]) for p in paths] + [e for _, e in extra]
         claim = sp.Add(*[sp.Rational(x.numerator, x.denominator) * e for x, e in zip(coef, exprs)])
         if c.exact_equal(given, claim) is False:
             return
