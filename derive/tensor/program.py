@@ -216,7 +216,7 @@ def _order(forward: list, leaves: set, sizes: dict):
             if n in defined:
                 continue
             if n not in reads:
-                raise SpecError(f"forward.{name}", f"unknown name {n!r}")
+                raise SpecError(f"forward.{name}", f"unknown name {n!r}; " + choices(n, sorted(defined), "names"))
             path = _cycle(n, name, reads, [name, n])
             if path:
                 raise SpecError(f"forward.{name}", "cycle " + " -> ".join(path))
