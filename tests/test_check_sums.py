@@ -3,6 +3,7 @@
 The batch's cost and gradient are checked against PyTorch (the mean over the spec's m examples, built
 from the examples directly); sums over units against the forward pass written out by hand.
 """
+import re
 import subprocess
 import sys
 
@@ -164,3 +165,66 @@ def test_hostile_sums_are_one_line_and_exit_2(answer, message):
     r = subprocess.run([sys.executable, "-m", "derive", "check", "seed003", "--param", "w1_11", "--answer", answer],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr, (r.returncode, r.stderr)
+
+
+@pytest.fixture(scope="module")
+def seed003_notes(tmp_path_factory):
+    out = tmp_path_factory.mktemp("notes003")
+    for fmt in ("md", "tex"):
+        r = subprocess.run([sys.executable, "-m", "derive", "notes", "seed003", "--out", str(out), "--format", fmt],
+                           capture_output=True, text=True, timeout=300)
+        assert r.returncode == 0, r.stderr
+    return {fmt: (out / "seed003" / f"notes.en.{fmt}").read_text(encoding="utf-8") for fmt in ("md", "tex")}
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+def test_seed_003_notes_batch_lines_are_all_checked(seed003, seed003_notes, fmt):
+    """The notes' sums and their m = 2 worked example: every line checked (only the bold matrix form is not)."""
+    text = seed003_notes[fmt]
+    steps = check_derivation(seed003, text, timeout=None).steps
+    assert not [s for s in steps if s.status == "wrong"]
+    left = [s for s in steps if s.status == "unchecked" and "\\mathbf" not in s.left + s.right
+            and "\\boldsymbol" not in s.left + s.right]
+    assert not left, left[:3]
+    sums = [s for s in steps if "\\sum" in s.left + s.right]
+    assert len(sums) >= 5 and all(s.status == "correct" for s in sums)
+    per_example = [s for s in steps if re.search(r"\}\^\{\([12]\)\} = -?\d", s.left + " = " + s.right)]
+    assert len(per_example) >= 2 * 22 and all(s.status in ("correct", "given") for s in per_example)
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+@pytest.mark.parametrize("column", [-2, -1])        # example 2's gradient, the mean
+def test_a_wrong_number_in_the_batch_example_fails_at_its_line(seed003, seed003_notes, fmt, column):
+    lines = seed003_notes[fmt].splitlines()
+    row = next(i for i, line in enumerate(lines) if "W^{(1)}_{22}}" in line and "\\frac{\\partial J}" in line
+               and ("|" in line or "&" in line) and re.search(r"\d\.\d", line))
+    sep = "|" if fmt == "md" else "&"
+    cells = lines[row].rstrip(" \\|").split(sep)
+    cells = [c for c in cells if c.strip()]
+    cell = cells[column]
+    num = re.search(r"\d+\.\d+", cell)
+    bad = cell[:num.end() - 1] + str((int(cell[num.end() - 1]) + 5) % 10) + cell[num.end():]
+    lines[row] = lines[row].replace(cell, bad, 1)
+    first = check_derivation(seed003, "\n".join(lines), timeout=None).first_wrong
+    assert first is not None and first.line == row + 1, (row + 1, first)
+
+
+def test_an_equation_for_every_unit_is_checked_for_each(seed003):
+    """A free index (j, k) ranges over the units its left side names; a wrong instance is named."""
+    cases = {
+        r"\delta^{(1)}_j = \sum_k \delta^{(2)}_k W^{(2)}_{kj} a^{(1)}_j (1 - a^{(1)}_j)": ("correct", "every j (1, 2, 3)"),
+        r"z^{(1)}_k = \sum_j W^{(1)}_{kj} x_j + b^{(1)}_k": ("correct", "every k (1, 2, 3)"),
+        r"\frac{\partial J}{\partial W^{(1)}_{kj}} = \delta^{(1)}_k x_j": ("correct", "every j, k (6 values)"),
+        r"W^{(1)}_{kj}(t+1) = W^{(1)}_{kj}(t) - \alpha \frac{\partial J}{\partial W^{(1)}_{kj}}": ("correct", "6 values"),
+        r"{J}^{(i)} = - {y_1}^{(i)} \log {a^{(2)}_1}^{(i)} - (1 - {y_1}^{(i)}) \log (1 - {a^{(2)}_1}^{(i)})": ("correct", "every i (1, 2)"),
+        r"\delta^{(1)}_j = \sum_k \delta^{(2)}_k W^{(2)}_{kj} a^{(1)}_j (1 + a^{(1)}_j)": ("wrong", "for j = 1"),
+        r"\frac{\partial J}{\partial W^{(1)}_{kj}} = \delta^{(1)}_j x_k": ("wrong", "for j = 1, k = 2"),
+        r"\delta^{(1)}_j = \delta^{(1)}_j x_j": ("wrong", "for j = 1"),
+        r"\delta^{(1)}_j = x_k": ("unchecked", "unknown symbol"),
+    }
+    for eq, (status, note) in cases.items():
+        (step,) = check_derivation(seed003, f"$${eq}$$", timeout=None).steps
+        assert step.status == status and note in step.note, (eq, step)
+    (step,) = check_derivation(seed003, r"$$\frac{\partial J}{\partial W^{(1)}_{kj}} = \delta^{(1)}_j x_k$$",
+                               timeout=None).steps
+    assert [m.kind for m in step.diagnosis] == ["other_parameter"], step.diagnosis

@@ -267,6 +267,11 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
     and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
     sides = [reader.read(p) for p in parts]
+    if not all(s.ok for s in sides):            # \delta_j = ...: an equation for every unit j
+        from .indices import for_each_index
+        each = for_each_index(c, reader, lines, parts, assigns, Step, _update_rule)
+        if each is not None:
+            return each
     _update_rule(reader, sides, assigns)
     if len(sides) == 2 and (v := reader.statement(*sides)) is not None:
         note = reader.example.state(sides[0].expr, v)

@@ -73,13 +73,15 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
           functions: Mapping[str, Callable] | None = None,
           derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
           mode: str = "auto", limits: Limits = Limits(), numbers: Callable[[str], sp.Expr] | None = None,
-          notes: list | None = None, update_steps: bool = False, examples: Examples | None = None) -> sp.Expr:
+          notes: list | None = None, update_steps: bool = False, examples: Examples | None = None,
+          indices: Mapping[str, int] | None = None) -> sp.Expr:
     """Parse ``text`` into a sympy expression, resolving every name through ``resolve``.
 
     ``numbers`` (optional) turns each number literal's text into an expression (the checker keeps
     decimals as symbols to know their digits); ``notes`` collects what was read in a non-obvious way;
     ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``);
-    ``examples`` lets LaTeX index examples (``\\sum_{i=1}^{m} {J}^{(i)}``, ``m``; see ``sums.py``).
+    ``examples`` lets LaTeX index examples (``\\sum_{i=1}^{m} {J}^{(i)}``, ``m``; see ``sums.py``);
+    ``indices`` gives free index letters a value (``\\delta_j`` read as delta_2 with ``{"j": 2}``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -105,6 +107,8 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
         grammar = LatexParser if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
         p.literal, p.update_steps, p.examples = numbers, update_steps, examples
+        if indices and grammar is LatexParser:
+            p.free(indices)
         result = p.expr()
         if p.peek().kind != "end":
             raise p.unexpected()

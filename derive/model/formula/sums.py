@@ -48,7 +48,14 @@ class SumGrammar:
         self.roles: dict[str, set] = {}          # index letter -> {"example", "unit"} as the body uses it
         self.uses: dict[str, int] = {}
         self.probing: dict[str, list] = {}       # index letter -> [names found, names missing]
-        self.work = 0
+        self.work = self.terms = 0
+
+    def free(self, indices):
+        """Give index letters a value for the whole formula (an equation about every unit: ``\\delta_j``)."""
+        for var, value in indices.items():
+            if not (re.fullmatch(r"[a-z]", var) and isinstance(value, int) and 0 <= value <= MAX_TERMS):
+                raise FormulaError(f"bad index {var} = {value!r}")
+            self.bound[var], self.roles[var], self.uses[var] = value, set(), 0
 
     # -- names with a bound index ---------------------------------------------------------------
     def use(self, var: str, role: str):
@@ -300,8 +307,9 @@ class SumGrammar:
                 terms.append(t if op.val == "+" else self.neg(t, op))
                 count += 1
             self.work += self.i - start + 1
-            if self.work > self.lim.max_nodes * 10:
-                raise self.err("sums too large to expand")
+            self.terms += 1
+            if self.work > self.lim.max_nodes * 10 or self.terms > MAX_TERMS * 10:
+                raise self.err(f"sums too large to expand (at most {MAX_TERMS * 10} terms in all)")
             return self.add(terms, tok), count, self.i, self.roles[var], tuple(self.probing.get(var, ((), ())))
         finally:
             del self.bound[var]
