@@ -33,8 +33,17 @@ def _lhs(reader, part: str, values: dict):
     return side.expr if side.ok else None
 
 
+def _width(c) -> int:
+    """The largest index a unit, input or example can have in this network."""
+    spec = c.net.spec
+    widths = [len(spec.inputs), len(spec.targets), len(spec.values.examples) if spec.values else 1]
+    widths += [len(layer.pres) for layer in spec.layers] or [len(c.net.nodes)]
+    return max(widths)
+
+
 def _instances(reader, left: str, combo: tuple) -> list[tuple] | None:
-    """The values of ``combo`` for which the left side has a meaning (each letter must change it)."""
+    """The values of ``combo`` for which the left side has a meaning (each letter must change it): every
+    value up to the widest layer is tried, so a gap (a unit only some layers have) is not missed."""
     one = dict.fromkeys(combo, 1)
     base = _lhs(reader, left, one)
     if base is None:
@@ -42,19 +51,12 @@ def _instances(reader, left: str, combo: tuple) -> list[tuple] | None:
     for var in combo:
         if _lhs(reader, left, one | {var: 2}) == base:     # the letter is not in the left side
             return None
-    out: list[tuple] = []
-    for first in itertools.count(1):
-        row = []
-        for rest in (itertools.product(*[range(1, MAX_INSTANCES + 1)] * (len(combo) - 1))):
-            v = (first, *rest)
-            if _lhs(reader, left, dict(zip(combo, v))) is None:
-                break
-            row.append(v)
-            if len(out) + len(row) > MAX_INSTANCES:
-                return None
-        if not row:
-            return out
-        out += row
+    width = _width(reader.c)
+    if width ** len(combo) > MAX_INSTANCES * 4:
+        return None
+    out = [v for v in itertools.product(range(1, width + 1), repeat=len(combo))
+           if _lhs(reader, left, dict(zip(combo, v))) is not None]
+    return out if len(out) <= MAX_INSTANCES else None
 
 
 def for_each_index(c, reader, lines: list[int], parts: list[str], assigns: bool, step, update_rule):

@@ -67,7 +67,10 @@ class SumGrammar:
         if not self.bound:
             return name
         sup, example = name.sup, name.example
-        if sup in self.bound:                     # x^{(i)}: example i's x
+        if sup == "l" and "l" in self.bound:      # a^{(l)}: layer l
+            self.use(sup, "unit")
+            sup = str(self.bound["l"])
+        elif sup in self.bound:                   # x^{(i)}: example i's x
             self.use(sup, "example")
             sup, example = "", str(self.bound[sup])
         used = ""
