@@ -16,6 +16,7 @@ from ..model import rules
 from ..errors import DeriveError
 from ..model.graph import Network
 from ..model.naming import symbol
+from .inplace import Emitter, work_source
 from .printer import Printer, lines as _lines
 
 
@@ -55,8 +56,9 @@ def layout(net: Network) -> dict[str, object]:
     return out
 
 
-def _loss_code(net: Network, p: Printer, Y: str) -> str:
-    """Batch-mean loss from the table's value, vectorised over outputs when it is a sum of terms."""
+def _loss_lines(net: Network, p: Printer, Y: str, em: Emitter | None) -> list[str]:
+    """J = the batch-mean loss, from the table's value; a sum of per-output terms is computed in
+    place into the output layer's scratch array (``em``) and summed once."""
     rule = rules.loss(net.spec.loss)
     k = len(net.spec.outputs)
     ys = [symbol(f"y_{j}") for j in range(k)]
@@ -67,43 +69,46 @@ def _loss_code(net: Network, p: Printer, Y: str) -> str:
     total = sp.Add(*[elem.xreplace({y: a, t: b}) for a, b in zip(ys, ts)])
     ratio = sp.cancel(full / total) if total != 0 else None
     if ratio is not None and ratio.is_Number:
-        return "np.mean((%s).sum(axis=1))" % p.doprint(ratio * elem)
+        scratch = em.into(ratio * elem, em.temps[0]) if em is not None else None
+        if scratch is not None:
+            return scratch + [f"J = {em.temps[0]}.sum() / n".ljust(40)
+                              + f"# J = mean over the batch of the sum over outputs of {ratio * elem}"]
+        return [f"J = np.mean(({p.doprint(ratio * elem)}).sum(axis=1))"]
     cols = {s: symbol(f"{Y}[:, {j}]") for j, s in enumerate(ys)}
     cols.update({s: symbol(f"T[:, {j}]") for j, s in enumerate(ts)})
-    return "np.mean(%s)" % p.doprint(full.xreplace(cols))
+    return [f"J = np.mean({p.doprint(full.xreplace(cols))})"]
 
 
 def _output_delta(net: Network, p: Printer, L: int) -> list[str]:
-    """delta^(L) = dJ/dz^(L) / n from the loss rule and the output activation's rule."""
+    """delta^(L) = dJ/dz^(L) / n from the loss rule and the output activation's rule, computed
+    into the work array D<L> (scratch F<L>)."""
     spec = net.spec
     act = rules.activation(spec.layers[-1].activation)
     loss = rules.loss(spec.loss)
     m = matrix_names(L)
+    em = Emitter(p, [f"F{L}"])
     a, z, t = symbol(m["A"]), symbol(m["Z"]), symbol("T")
     dy = loss.local(a, t, len(spec.outputs))
     if act.unitwise:
         e = dy * act.local(a, z)
         if sp.fraction(sp.together(e))[1].has(a):
             e = sp.factor(sp.cancel(e))
-        value = p.doprint(e)
-        if not e.free_symbols:     # a constant delta still needs one entry per example and output
-            value = f"np.full_like({m['A']}, {value})"
-        elif e.is_Symbol:          # a fresh array: it is scaled in place below
-            value += ".copy()"
+        lines = em.into(e, m["D"]) or [f"{m['D']} = {p.doprint(e)}" if e.free_symbols
+                                       else f"{m['D']} = np.full_like({m['A']}, {p.doprint(e)})"]
         return [f"# delta^({L}) = dJ/dz^({L}) = dJ/dy * f'(z^({L})): loss rule {dy}, "
-                f"activation rule {act.local(a, z)}",
-                f"{m['D']} = {value}"] + _batch_mean(m["D"])
+                f"activation rule {act.local(a, z)}, so delta^({L}) = {e}"] + lines + _batch_mean(m["D"])
     # softmax: da_k/dz_j = a_k (1 - a_k) if k == j else -a_k a_j (the table's local and cross), so
     # delta_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k with g_k = dJ/da_k * a_k
     g = dy * a
-    return [f"# delta^({L})_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k, g = dJ/da * a = {g}",
-            f"G = {p.doprint(g)}",
-            f"{m['D']} = G - {m['A']} * G.sum(axis=1, keepdims=True)"] + _batch_mean(m["D"])
+    lines = em.into(g, m["D"]) or [f"{m['D']} = {p.doprint(g)}"]
+    return [f"# delta^({L})_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k, g = dJ/da * a = {g}"] + lines + [
+        f"np.multiply({m['A']}, {m['D']}.sum(axis=1, keepdims=True), out=F{L})",
+        f"np.subtract({m['D']}, F{L}, out={m['D']})"] + _batch_mean(m["D"])
 
 
 def _batch_mean(D: str) -> list[str]:
     """The loss is the batch mean, so every delta carries 1/n (dividing by 1 is skipped)."""
-    return ["if n > 1:".ljust(40) + "# J is the mean over the batch: scale by 1/n once, here",
+    return ["if n > 1:".ljust(38) + "  " + "# J is the mean over the batch: scale by 1/n once, here",
             f"    {D} /= n"]
 
 
@@ -139,8 +144,8 @@ def _chain(e: sp.Expr, z: sp.Symbol, p: Printer) -> list[tuple[str, str]] | None
     return None
 
 
-def _activation_lines(e: sp.Expr, z: str, a: str, p: Printer, overwrite: bool) -> list[str] | None:
-    """In-place lines computing a = e(z) in z's own memory (``overwrite``) or one new array."""
+def _activation_lines(e: sp.Expr, z: str, a: str, p: Printer) -> list[str] | None:
+    """Lines computing a = e(z) in z's own memory, one ufunc after another, or None."""
     steps = _chain(e, symbol(z), p)
     if not steps:
         return None
@@ -148,43 +153,60 @@ def _activation_lines(e: sp.Expr, z: str, a: str, p: Printer, overwrite: bool) -
     for k, (ufunc, operand) in enumerate(steps):
         src = z if k == 0 else a
         args = f"{src}, {operand}" if operand else src
-        if k == 0:
-            out.append(f"{a} = {ufunc}({args}, out={z})" if overwrite else f"{a} = {ufunc}({args})")
-        else:
-            out.append(f"{ufunc}({args}, out={a})")
+        out.append(f"{a} = {ufunc}({args}, out={z})" if k == 0 else f"{ufunc}({args}, out={a})")
     return out
 
 
-def _forward_lines(net: Network, p: Printer, inplace: bool = True) -> list[str]:
-    """The forward pass; with ``inplace``, activations overwrite their pre-activation when the
-    backward pass never reads it (sigmoid and tanh write f' in terms of a)."""
+def _keeps_z(net: Network, li: int) -> bool:
+    """Whether layer li's a^(l) needs memory of its own: the backward pass reads z^(l) (relu's step(z))."""
+    L = net.spec.layers[li - 1]
+    act = rules.activation(L.activation)
+    m = matrix_names(li)
+    a, z = symbol(m["A"]), symbol(m["Z"])
+    if not act.unitwise:
+        return False
+    e = act.value([z], 0)
+    return e != z and (act.local(a, z).has(z) or (li == len(net.spec.layers) and _output_uses_z(net)))
+
+
+def _forward_lines(net: Network, p: Printer, fresh_output: bool = False) -> list[str]:
+    """The forward pass into the work arrays Z<l> (activations overwrite their pre-activation
+    when the backward pass never reads it: sigmoid and tanh write f' in terms of a).  With
+    ``fresh_output`` the output layer gets new arrays (forward() returns them)."""
     lines, prev = [], "X"
     Ln = len(net.spec.layers)
     for li, L in enumerate(net.spec.layers, 1):
         m = matrix_names(li)
         act = rules.activation(L.activation)
-        lines.append(f"{m['Z']} = {prev} @ {m['W']}.T".ljust(40) + f"# z^({li}) = W^({li}) a^({li - 1})")
+        fresh = fresh_output and li == Ln
+        product = f"{m['Z']} = {prev} @ {m['W']}.T" if fresh else f"np.matmul({prev}, {m['W']}.T, out={m['Z']})"
+        lines.append(product.ljust(38) + "  " + f"# z^({li}) = W^({li}) a^({li - 1})")
         if bias_kind(L) != "none":
-            lines.append(f"{m['Z']} += {m['b']}".ljust(40) + f"#        + b^({li})")
-        if act.unitwise:
-            e = act.value([symbol(m["Z"])], 0)
-            if isinstance(e, sp.Function) and e.func not in _UNARY:
-                e = e.rewrite(sp.exp)         # sigmoid by the table's definition; relu stays itself
-            a, z = symbol(m["A"]), symbol(m["Z"])
-            needs_z = act.local(a, z).has(z) or (li == Ln and _output_uses_z(net))
-            chain = _activation_lines(e, m["Z"], m["A"], p, overwrite=not needs_z) if inplace else None
-            if chain:
-                note = f"# a^({li}) = {L.activation}(z^({li}))" + (f" = {e}" if len(chain) > 1 else "") + \
-                       (f", in {m['Z']}'s memory" if not needs_z else "")
-                lines += [chain[0].ljust(40) + note] + chain[1:]
-                prev = m["A"]
-                continue
-            value = p.doprint(e)
-        else:   # softmax, shifted by the row maximum so exp cannot overflow (same value)
-            lines.append(f"E = np.exp({m['Z']} - {m['Z']}.max(axis=1, keepdims=True))")
-            value = "E / E.sum(axis=1, keepdims=True)"
-        lines.append(f"{m['A']} = {value}".ljust(40) + f"# a^({li}) = {L.activation}(z^({li}))")
+            lines.append(f"{m['Z']} += {m['b']}".ljust(38) + "  " + f"#        + b^({li})")
         prev = m["A"]
+        if not act.unitwise:    # softmax, shifted by the row maximum so exp cannot overflow (same value)
+            lines += [f"np.subtract({m['Z']}, {m['Z']}.max(axis=1, keepdims=True), out={m['Z']})".ljust(40)
+                      + f"# a^({li}) = softmax(z^({li})), in {m['Z']}'s memory: the row maximum taken off",
+                      f"{m['A']} = np.exp({m['Z']}, out={m['Z']})",
+                      f"{m['A']} /= {m['A']}.sum(axis=1, keepdims=True)"]
+            continue
+        e = act.value([symbol(m["Z"])], 0)
+        if isinstance(e, sp.Function) and e.func not in _UNARY:
+            e = e.rewrite(sp.exp)         # sigmoid by the table's definition; relu stays itself
+        note = f"# a^({li}) = {L.activation}(z^({li}))"
+        if e == symbol(m["Z"]):
+            lines.append(f"{m['A']} = {m['Z']}".ljust(38) + "  " + note)
+            continue
+        chain = None if _keeps_z(net, li) else _activation_lines(e, m["Z"], m["A"], p)
+        if chain:
+            note += (f" = {e}" if len(chain) > 1 else "") + f", in {m['Z']}'s memory"
+            lines += [chain[0].ljust(38) + "  " + note] + chain[1:]
+            continue
+        into = None if fresh else Emitter(p, [f"F{li}"]).into(e, m["A"])
+        if into:
+            lines += [into[0].ljust(38) + "  " + note] + into[1:]
+        else:
+            lines.append(f"{m['A']} = {p.doprint(e)}".ljust(38) + "  " + note)
     return lines
 
 
@@ -201,6 +223,23 @@ def _unpack_line(names: list[str]) -> str:
     return ", ".join(names) + " = " + ", ".join(f'params["{k}"]' for k in names)
 
 
+def _work_arrays(net: Network) -> list[tuple[str, int | None]]:
+    """The batch-sized arrays of one call: Z, D and scratch F per layer (A when it needs its own)."""
+    out: list[tuple[str, int | None]] = []
+    for li, L in enumerate(net.spec.layers, 1):
+        m, u = matrix_names(li), len(L.units)
+        out += [(m["Z"], u)] + ([(m["A"], u)] if _keeps_z(net, li) else []) + [(m["D"], u), (f"F{li}", u)]
+    return out + [("ones", None)]
+
+
+def _work_lines(names: list[str], arrays, targets: bool = True) -> list[str]:
+    """Start of a function body: n, the dtype of the work (float32 when everything is), the arrays."""
+    dtype = ", ".join(["X"] + (["T"] if targets else []) + names + ["np.float32"])
+    return ["n = X.shape[0]",
+            f"dtype = np.result_type({dtype})" + "  # float32 only if everything is float32",
+            ", ".join(a for a, _ in arrays) + " = work = _work(n, dtype)"]
+
+
 def layered_source(net: Network) -> str:
     """Matrix-form module source: forward, loss, gradients over a batch."""
     spec, p = net.spec, Printer()
@@ -208,6 +247,7 @@ def layered_source(net: Network) -> str:
     names = list(arrays)
     Ln = len(spec.layers)
     out_A = matrix_names(Ln)["A"]
+    work = _work_arrays(net)
     fwd = _forward_lines(net, p)
     # The spec's name is user text: it appears only as the repr() of NAME, never inside a literal.
     doc = ['"""Forward pass, loss and gradients of the network NAME, generated by derive.',
@@ -216,18 +256,22 @@ def layered_source(net: Network) -> str:
     for k, v in arrays.items():
         doc.append(f"    {k}: {_short(v)}")
     doc += ["Batch: X[n, i] is input i of example n, T[n, k] its target k; the loss is the batch mean.",
+            "float32 arrays in give float32 work and results; anything else computes in float64.",
             '"""', "import numpy as np", "",
             f"NAME = {spec.name!r}",
             f"PARAMS = {tuple(names)!r}",
             f"INPUTS = {spec.inputs!r}", f"OUTPUTS = {spec.outputs!r}", f"TARGETS = {spec.targets!r}",
             f"LAYOUT = {arrays!r}", "", ""]
-    body = doc
-    body += ["def forward(params, X):", '    """Outputs Y[n, k] for a batch of inputs X[n, i]."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(fwd)) + [f"    return {out_A}", "", ""]
-    body += ["def loss(params, X, T):", '    """Mean loss over the batch."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(fwd))
-    body += [f"    return {_loss_code(net, p, out_A)}", "", ""]
-    back = ["n = X.shape[0]"] + fwd + _output_delta(net, p, Ln)
+    body = doc + work_source(work)
+    done = ["_spare(n, dtype, work)"]
+    body += ["def forward(params, X):", '    """Outputs Y[n, k] for a batch of inputs X[n, i] (a new array)."""',
+             "    " + _unpack_line(names)]
+    body += _lines("\n".join(_work_lines(names, work, targets=False) + _forward_lines(net, p, fresh_output=True)
+                             + done)) + [f"    return {out_A}", "", ""]
+    loss_lines = _loss_lines(net, p, out_A, Emitter(p, [f"F{Ln}"]))
+    body += ["def loss(params, X, T):", '    """Mean loss over the batch."""', "    " + _unpack_line(names)]
+    body += _lines("\n".join(_work_lines(names, work) + fwd + loss_lines + done)) + ["    return J", "", ""]
+    back = _output_delta(net, p, Ln)
     for li in range(Ln, 0, -1):
         m = matrix_names(li)
         L = spec.layers[li - 1]
@@ -237,25 +281,31 @@ def layered_source(net: Network) -> str:
         back.append(f"{m['dW']} = {m['D']}.T @ {prev}".ljust(40)
                     + f"# dJ/dW^({li}) = delta^({li}) a^({li - 1})^T   (e.g. dJ/d{w} = {unit} * {src})")
         kind = bias_kind(L)
-        if kind != "none":
-            s = ".sum(axis=0)" if kind == "vector" else ".sum()"
-            back.append(f"{m['db']} = {m['D']}{s}".ljust(40) + f"# dJ/db^({li}) = delta^({li})"
-                        + (" summed over units (one shared bias)" if kind == "shared" else ""))
+        if kind == "vector":
+            back.append(f"{m['db']} = ones @ {m['D']}".ljust(40)
+                        + f"# dJ/db^({li}) = delta^({li}) summed over the batch (a matrix-vector product)")
+        elif kind == "shared":
+            back.append(f"{m['db']} = {m['D']}.sum()".ljust(40)
+                        + f"# dJ/db^({li}) = delta^({li}) summed over the batch and the units (one shared bias)")
         if li > 1:
             below = matrix_names(li - 1)
             act = rules.activation(spec.layers[li - 2].activation)
             fp = act.local(symbol(below["A"]), symbol(below["Z"]))
-            back.append(f"{below['D']} = {m['D']} @ {m['W']}".ljust(40)
+            back.append(f"np.matmul({m['D']}, {m['W']}, out={below['D']})".ljust(40)
                         + f"# delta^({li - 1}) = (W^({li})^T delta^({li})) * f'(z^({li - 1})),")
             if fp != 1:
-                back.append(f"{below['D']} *= {p.doprint(fp)}".ljust(40) + f"#   f'(z^({li - 1})) = {fp}")
+                times = Emitter(p, [f"F{li - 1}"]).multiply_into(below["D"], fp) or \
+                    [f"{below['D']} *= {p.doprint(fp)}"]
+                back += [times[0].ljust(38) + "  " + f"#   f'(z^({li - 1})) = {fp}"] + times[1:]
     ret = ", ".join(f'"{k}": d{k}' for k in names)
-    body += ["def gradients(params, X, T):", '    """dJ/dparam for every parameter array (batch mean)."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(back)) + ["    return {" + ret + "}", "", ""]
-    with_loss = back[:1 + len(fwd)] + [f"J = {_loss_code(net, p, out_A)}"] + back[1 + len(fwd):]
+    body += ["def gradients(params, X, T):", '    """dJ/dparam for every parameter array (batch mean; new arrays)."""',
+             "    " + _unpack_line(names)] + _lines("\n".join(_work_lines(names, work) + fwd + back + done))
+    body += ["    return {" + ret + "}", "", ""]
     body += ["def loss_gradients(params, X, T):",
              '    """The mean loss and dJ/dparam for every parameter array, from one forward pass."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(with_loss)) + ["    return J, {" + ret + "}", ""]
+             "    " + _unpack_line(names)]
+    body += _lines("\n".join(_work_lines(names, work) + fwd + loss_lines + back + done))
+    body += ["    return J, {" + ret + "}", ""]
     return "\n".join(body)
 
 

@@ -1,0 +1,179 @@
+"""Elementwise maths as NumPy ufunc calls writing into arrays the generated code already owns.
+
+``A2*(1 - A2)*(A2 - T)`` printed as it stands makes NumPy allocate a new batch-sized array for every
+operation; at batch 4096 those allocations (fresh pages from the kernel, each zeroed on first touch)
+cost as much as the arithmetic.  Here the same expression becomes
+
+    np.subtract(1, A2, out=D2)
+    np.subtract(A2, T, out=F2)
+    np.multiply(D2, F2, out=D2)
+    np.multiply(D2, A2, out=D2)
+
+into work arrays that ``work_source`` keeps from one call to the next.  Expressions this cannot spell
+(softmax's row sums, functions it does not know) return None and are printed as before.
+"""
+from __future__ import annotations
+
+import sympy as sp
+
+from .printer import Printer
+
+# Unary functions with a ufunc of the same meaning.
+_UFUNC = {sp.exp: "np.exp", sp.log: "np.log", sp.tanh: "np.tanh", sp.Abs: "np.abs"}
+_BINARY = {"relu": "np.maximum", "step": "np.heaviside"}    # relu(u) = max(u, 0); step(u) = heaviside(u, 0)
+
+
+def _negated(e):
+    """X when ``e`` is -X (sympy's Mul(-1, X)), else None."""
+    if isinstance(e, sp.Mul) and e.args and e.args[0] == -1:
+        return sp.Mul(*e.args[1:])
+    return None
+
+
+def _atom(e) -> bool:
+    return e.is_Symbol or e.is_Number
+
+
+class Emitter:
+    """Lines computing an elementwise expression into ``dest`` with ufuncs (``out=``), in place.
+
+    ``temps`` names scratch arrays of dest's shape; a sub-expression that cannot be folded into dest
+    is computed into ``temps[depth]`` (one level of nesting, one scratch array).
+    """
+
+    def __init__(self, printer: Printer, temps: list[str]):
+        self.p = printer
+        self.temps = temps
+
+    def into(self, e: sp.Expr, dest: str, depth: int = 0) -> list[str] | None:
+        """Lines leaving e's value in ``dest`` (every element), or None if e is not expressible."""
+        p = self.p
+        if e.is_Number:
+            return [f"{dest}.fill({p.doprint(e)})"]
+        if e.is_Symbol:
+            return [f"np.copyto({dest}, {p.doprint(e)})"]
+        if isinstance(e, sp.Add):
+            return self._fold(list(e.args), dest, depth, "np.add", "np.subtract")
+        if isinstance(e, sp.Mul):
+            return self._fold(list(e.args), dest, depth, "np.multiply", "np.divide")
+        if isinstance(e, sp.Pow) and e.exp.is_Number:
+            ufunc, extra = {-1: ("np.reciprocal", ""), 2: ("np.square", ""),
+                            sp.Rational(1, 2): ("np.sqrt", "")}.get(e.exp, ("np.power", p.doprint(e.exp)))
+            return self._unary(e.base, dest, depth, ufunc, extra)
+        if isinstance(e, sp.Function) and len(e.args) == 1:
+            name = type(e).__name__
+            if e.func in _UFUNC:
+                return self._unary(e.args[0], dest, depth, _UFUNC[e.func], "")
+            if name in _BINARY:
+                return self._unary(e.args[0], dest, depth, _BINARY[name], "0.0")
+            if name == "sigmoid":       # the table's own definition 1/(1 + exp(-u))
+                return self.into(e.rewrite(sp.exp), dest, depth)
+        return None
+
+    def multiply_into(self, dest: str, e: sp.Expr, depth: int = 0) -> list[str] | None:
+        """Lines for ``dest *= e``: plain factors directly, the others through one scratch array."""
+        factors = list(e.args) if isinstance(e, sp.Mul) else [e]
+        return self._apply(factors, dest, depth, "np.multiply", "np.divide")
+
+    # -- helpers -------------------------------------------------------------------------------
+    def _unary(self, arg, dest, depth, ufunc, extra):
+        tail = f", {extra}" if extra else ""
+        if arg.is_Symbol:
+            return [f"{ufunc}({self.p.doprint(arg)}{tail}, out={dest})"]
+        inner = self.into(arg, dest, depth)
+        return None if inner is None else inner + [f"{ufunc}({dest}{tail}, out={dest})"]
+
+    def _split(self, term, inverse):
+        """(operand, inverted) of a term: -X in a sum and X**-1 in a product use the inverse ufunc."""
+        if inverse == "np.subtract":
+            inner = _negated(term)
+            if inner is not None:
+                return inner, True
+        elif isinstance(term, sp.Pow) and term.exp == -1:
+            return term.base, True
+        return term, False
+
+    def _fold(self, terms, dest, depth, op, inverse):
+        split = [self._split(t, inverse) for t in terms]
+        plain = [k for k, (x, _) in enumerate(split) if _atom(x)]
+        if len(plain) == len(terms):                   # atoms only: the first operation writes dest
+            (a, inv_a), (b, inv_b) = split[0], split[1]
+            if inv_a and not inv_b:
+                (a, inv_a), (b, inv_b) = (b, inv_b), (a, inv_a)
+            if inv_a:                                  # -a - b or 1/(a b): no single ufunc; not needed
+                return None
+            first = [f"{inverse if inv_b else op}({self.p.doprint(a)}, {self.p.doprint(b)}, out={dest})"]
+            rest = split[2:]
+        else:                                          # start from a compound term, computed in dest
+            k = next((k for k, (x, inv) in enumerate(split) if not _atom(x) and not inv),
+                     next(k for k, (x, _) in enumerate(split) if not _atom(x)))
+            x, inv = split[k]
+            first = self.into(x, dest, depth)
+            if first is None:
+                return None
+            rest = split[:k] + split[k + 1:]
+            if inv:                                    # dest holds X of a -X (or 1/X) term
+                atom = next((j for j, (y, i) in enumerate(rest) if _atom(y) and not i), None)
+                if atom is None:
+                    first.append(f"{'np.negative' if op == 'np.add' else 'np.reciprocal'}({dest}, out={dest})")
+                else:
+                    first.append(f"{inverse}({self.p.doprint(rest[atom][0])}, {dest}, out={dest})")
+                    rest = rest[:atom] + rest[atom + 1:]
+        more = self._apply([x ** -1 if inv and op == "np.multiply" else (-x if inv else x) for x, inv in rest],
+                           dest, depth, op, inverse)
+        return None if more is None else first + more
+
+    def _apply(self, terms, dest, depth, op, inverse):
+        """dest = dest (op) term, for each term; compound terms through temps[depth]."""
+        out = []
+        for t in terms:
+            x, inv = self._split(t, inverse)
+            if _atom(x):
+                out.append(f"{inverse if inv else op}({dest}, {self.p.doprint(x)}, out={dest})")
+                continue
+            if depth >= len(self.temps):
+                return None
+            tmp = self.temps[depth]
+            inner = self.into(x, tmp, depth + 1)
+            if inner is None:
+                return None
+            out += inner + [f"{inverse if inv else op}({dest}, {tmp}, out={dest})"]
+        return out
+
+
+KEEP_BYTES = 2 ** 27        # a batch's work arrays are kept between calls up to 128 MB (float64)
+
+
+def work_source(arrays: list[tuple[str, int | None]], itemsize: int = 8) -> list[str]:
+    """``_work`` and ``_spare``: the batch-sized arrays of one call, reused by the next.
+
+    ``arrays`` are (name, columns) pairs; columns None is a vector of n ones (for bias sums).
+    A set is taken out of ``_SPARE`` while in use, so concurrent calls never share arrays.
+    """
+    cols = sum(c if c is not None else 1 for _, c in arrays)
+    keep_rows = max(1, KEEP_BYTES // (itemsize * cols))
+    ends = [","] * (len(arrays) - 1) + ([")"] if len(arrays) > 1 else [",)"])
+    made = [(("        work = (" if k == 0 else " " * 16)
+             + ("np.ones(n, dtype)" if c is None else f"np.empty((n, {c}), dtype)") + end).ljust(48) + f"# {a}"
+            for k, ((a, c), end) in enumerate(zip(arrays, ends))]
+    return ["# Work arrays: every batch-sized array of a call is allocated once per batch size and dtype",
+            "# and kept for the next call (fresh memory costs page faults, as much as the arithmetic).",
+            "# Returned arrays are always new; a set in use is out of _SPARE, so concurrent calls never share.",
+            "_SPARE = {}" + " " * 29 + "# (n, dtype) -> (" + ", ".join(a for a, _ in arrays) + ")",
+            f"KEEP_ROWS = {keep_rows}" + " " * max(1, 28 - len(str(keep_rows)))
+            + f"# batches up to this size keep their arrays (about {KEEP_BYTES >> 20} MB)",
+            "", "",
+            "def _work(n, dtype):",
+            '    """Work arrays for a batch of n examples: a spare set if one is free, else new ones."""',
+            "    work = _SPARE.pop((n, dtype), None)",
+            "    if work is None:",
+            *made,
+            "    return work",
+            "", "",
+            "def _spare(n, dtype, work):",
+            '    """Keep ``work`` for the next call with this batch size (the last 4 sizes are kept)."""',
+            "    if n <= KEEP_ROWS:",
+            "        for key in list(_SPARE)[:-3]:",
+            "            _SPARE.pop(key, None)",
+            "        _SPARE[(n, dtype)] = work",
+            "", ""]
