@@ -3,6 +3,7 @@
     python -m benchmarks              # or ./dev bench: everything (see the end of results.md for how long)
     python -m benchmarks --quick      # fewer repetitions, no scaling curve, no grading (about 8 minutes)
     python -m benchmarks --only proofs|gradients|training|grading
+    python -m benchmarks --only gradients --quick --clock cpu   # gradient tables in a few minutes
     python -m benchmarks --tensor     # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
 
 Every peer runs in its own fresh process with pinned threads (``benchmarks.runner``); figures are
@@ -52,6 +53,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
     ap.add_argument("--reps", type=int, help="interleaved repetitions (default: 3; --quick: 2)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
+                    help="1-thread gradient tables in wall time (default) or process CPU time (steadier under load)")
     args = ap.parse_args(argv)
     if args.tensor:
         from . import tensor
@@ -80,8 +83,9 @@ def main(argv=None) -> int:
         for dtype in args.dtypes.split(","):
             for threads in (1, 2):
                 print(f"gradients, {dtype}, {threads} thread(s):")
-                res = throughput.run(threads, reps=reps, dtype=dtype)
-                parts += [f"### {dtype}, {threads} thread{'s' if threads > 1 else ''}\n",
+                res = throughput.run(threads, reps=reps, dtype=dtype, quick=args.quick, clock=args.clock)
+                parts += [f"### {dtype}, {threads} thread{'s' if threads > 1 else ''} ({res['clock']}, "
+                          f"medians of {reps} interleaved runs)\n",
                           throughput.markdown(res), "", throughput.thread_note(res), ""]
     if want("training"):
         print("training (whole processes):")

@@ -1,6 +1,8 @@
 """One benchmark peer in one fresh process; prints one JSON line.  Run by ``benchmarks.runner``.
 
-    python -m benchmarks.peers gradients PEER NET THREADS DTYPE   # PEER: derive | numpy | torch | jax
+    python -m benchmarks.peers gradients PEER NET THREADS DTYPE [quick] [source=PATH]
+        # PEER: derive | numpy | torch | jax; PATH: derive's generated module for NET (written by the
+        # parent once, so the child imports NumPy code only and does not rebuild it with sympy)
     python -m benchmarks.peers proof NET ACTIVATION BIAS METHOD   # NET: 3-3-3 or a bundled example name
 
 The parent sets the thread environment (OMP/OpenBLAS/MKL, XLA) before this process starts; here the
@@ -18,14 +20,23 @@ import timeit
 BATCHES = [1, 64, 4096]
 
 
+def _pin(threads: int, peer: str) -> None:
+    """Limit every thread pool loaded so far (the environment already limits those loaded later)."""
+    from threadpoolctl import threadpool_limits
+    threadpool_limits(threads)
+    if peer == "torch":
+        import torch
+        torch.set_num_threads(threads)
+        torch.set_num_interop_threads(threads)
+
+
 def _threads_report(threads: int, peer: str) -> dict:
+    """The thread counts as this process has them once the peer's libraries are loaded."""
     from threadpoolctl import threadpool_info, threadpool_limits
     threadpool_limits(threads)
     out = {"blas": sorted({(i["internal_api"], i["num_threads"]) for i in threadpool_info()})}
     if peer == "torch":
         import torch
-        torch.set_num_threads(threads)
-        torch.set_num_interop_threads(threads)
         out["torch"] = torch.get_num_threads()
     if peer == "jax":
         import os
@@ -33,13 +44,24 @@ def _threads_report(threads: int, peer: str) -> dict:
     return out
 
 
-def _time(fn, target: float = 0.04, blocks: int = 7) -> float:
-    """Median seconds per call over ``blocks`` timed blocks of about ``target`` seconds each."""
+def _time(fn, target: float = 0.04, blocks: int = 7) -> tuple[float, float]:
+    """Median wall and CPU seconds per call over ``blocks`` timed blocks of about ``target`` seconds.
+
+    CPU seconds are this process's (all its threads): at one thread they are the wall time minus
+    the time the process waited for a core, so on a loaded machine they are the steadier figure.
+    """
     fn()
     number = 1
     while timeit.timeit(fn, number=number) < target / 2 and number < 1_000_000:
         number *= 4
-    return statistics.median(timeit.timeit(fn, number=number) / number for _ in range(blocks))
+    wall, cpu = [], []
+    for _ in range(blocks):
+        c0, w0 = time.process_time(), time.perf_counter()
+        for _ in range(number):
+            fn()
+        wall.append((time.perf_counter() - w0) / number)
+        cpu.append((time.process_time() - c0) / number)
+    return statistics.median(wall), statistics.median(cpu)
 
 
 def _data(sizes, n, dtype):
@@ -52,11 +74,31 @@ def _data(sizes, n, dtype):
     return {k: v.astype(dtype) for k, v in P.items()}, X.astype(dtype), T.astype(dtype)
 
 
+_COMPILED: dict = {}
+_SOURCE: list = []
+
+
+def derive_net(sizes):
+    import derive
+    return derive.mlp(list(sizes), activation="sigmoid", loss="half_sse", bias="per-unit")
+
+
+def _import(path: str):
+    """derive's generated module from its file (what ``derive.compile`` imports, minus the build)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("derive_bench_generated", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def _peer_fn(peer, sizes, P, X, T):
     """A zero-argument function computing the four gradients with ``peer``, and its result getter."""
     if peer == "derive":
         import derive
-        c = derive.compile(derive.mlp(list(sizes), activation="sigmoid", loss="half_sse", bias="per-unit"))
+        if sizes not in _COMPILED:      # once per process: the code is the same for every batch
+            _COMPILED[sizes] = _import(_SOURCE[0]) if _SOURCE else derive.compile(derive_net(sizes)).module
+        c = _COMPILED[sizes]
         fn = lambda: c.gradients(P, X, T)                      # noqa: E731
         return fn, lambda: [fn()[k] for k in ("W1", "b1", "W2", "b2")]
     if peer == "numpy":
@@ -93,21 +135,24 @@ def _peer_fn(peer, sizes, P, X, T):
     raise SystemExit(f"unknown peer {peer}")
 
 
-def gradients(peer: str, net: str, threads: int, dtype: str) -> dict:
+def gradients(peer: str, net: str, threads: int, dtype: str, quick: bool = False) -> dict:
     import numpy as np
-    report = _threads_report(threads, peer)
+    _pin(threads, peer)
     sizes = tuple(int(s) for s in net.split("-"))
-    rows = []
+    rows, report = [], None
     for n in BATCHES:
         P, X, T = _data(sizes, n, dtype)
         fn, result = _peer_fn(peer, sizes, P, X, T)
+        if report is None:      # again once the peer's own libraries are loaded: what it really has
+            report = _threads_report(threads, peer)
         want = _data(sizes, n, "float64")
         from . import hand
         ref = hand.gradients(want[0]["W1"], want[0]["b1"], want[0]["W2"], want[0]["b2"], want[1], want[2])
         tol = 1e-9 if dtype == "float64" else 2e-3
         for g, h in zip(result(), ref):
             np.testing.assert_allclose(np.asarray(g, dtype=float), h, rtol=tol, atol=tol * 1e-3)
-        rows.append({"batch": n, "seconds": _time(fn)})
+        wall, cpu = _time(fn, 0.02, 5) if quick else _time(fn)
+        rows.append({"batch": n, "seconds": wall, "cpu_seconds": cpu})
     return {"peer": peer, "net": net, "threads": threads, "dtype": dtype, "report": report, "rows": rows}
 
 
@@ -134,8 +179,9 @@ def proof(net: str, activation: str, bias: str, method: str) -> dict:
 def main(argv: list[str]) -> int:
     kind, *rest = argv
     if kind == "gradients":
-        peer, net, threads, dtype = rest
-        out = gradients(peer, net, int(threads), dtype)
+        peer, net, threads, dtype, *opts = rest
+        _SOURCE.extend(o[len("source="):] for o in opts if o.startswith("source="))
+        out = gradients(peer, net, int(threads), dtype, "quick" in opts)
     elif kind == "proof":
         out = proof(*rest)
     else:

@@ -2,9 +2,13 @@
 
 Each (peer, network) is measured in its own fresh process (``benchmarks.peers``) with its threads
 pinned; the peers' order rotates over the repetitions, and each figure is the median over them of
-the per-process median time per call.  1 and 2 threads are separate tables.
+the per-process median time per call.  1 and 2 threads, float64 and float32 are separate tables.
+``clock="cpu"`` reports the 1-thread tables in process CPU time (steadier on a loaded machine:
+the time a process waits for a core is not counted); 2-thread tables are always wall time.
 """
 from __future__ import annotations
+
+import os
 
 from . import runner
 
@@ -17,23 +21,46 @@ def available_peers() -> list[str]:
     return [p for p in PEERS if p in ("derive", "numpy") or importlib.util.find_spec(p) is not None]
 
 
-def run(threads: int, reps: int = 5, dtype: str = "float64", progress=print) -> dict:
+def generated(net: str) -> str:
+    """derive's generated module for ``net``, written once per run (the children only import it)."""
+    import tempfile
+    from pathlib import Path
+    path = Path(tempfile.gettempdir()) / f"derive-bench-{os.getuid()}-{net}.py"
+    if net not in _WRITTEN:
+        import derive
+        from .peers import derive_net
+        c = derive.compile(derive_net(tuple(int(s) for s in net.split("-"))))
+        path.write_text(c.source, encoding="utf-8")
+        _WRITTEN.add(net)
+    return str(path)
+
+
+_WRITTEN: set = set()
+
+
+def run(threads: int, reps: int = 5, dtype: str = "float64", progress=print, quick: bool = False,
+        clock: str = "wall", peers: list[str] | None = None, networks: list[str] | None = None) -> dict:
     """{(network, batch): {peer: median seconds}} plus the thread reports of the children."""
-    peers = available_peers()
+    peers = peers or available_peers()
+    key = "cpu_seconds" if clock == "cpu" and threads == 1 else "seconds"
     table: dict = {}
     reports: dict = {}
-    for net in NETWORKS:
-        res = runner.interleaved(peers, reps, lambda p: runner.child(["gradients", p, net, str(threads), dtype],
-                                                                      threads))
+    extra = ["quick"] if quick else []
+    for net in networks or NETWORKS:
+        source = generated(net) if "derive" in peers else None
+        res = runner.interleaved(peers, reps, lambda p: runner.child(
+            ["gradients", p, net, str(threads), dtype, *extra, *([f"source={source}"] if p == "derive" else [])],
+            threads))
         for p, outs in res.items():
             reports[p] = outs[0]["report"]
             for k, row in enumerate(outs[0]["rows"]):
-                table.setdefault((net, row["batch"]), {})[p] = runner.median(o["rows"][k]["seconds"] for o in outs)
+                table.setdefault((net, row["batch"]), {})[p] = runner.median(o["rows"][k][key] for o in outs)
         for (n, b), v in table.items():
             if n == net:
                 progress(f"  {threads} thread(s) {net:>9} batch {b:>4}: "
                          + ", ".join(f"{p} {s * 1e6:9.1f} us" for p, s in v.items()))
-    return {"table": table, "reports": reports, "peers": peers, "threads": threads, "reps": reps, "dtype": dtype}
+    return {"table": table, "reports": reports, "peers": peers, "threads": threads, "reps": reps, "dtype": dtype,
+            "clock": "process CPU time" if key == "cpu_seconds" else "wall time"}
 
 
 def markdown(res: dict) -> str:

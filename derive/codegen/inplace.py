@@ -30,6 +30,11 @@ def _negated(e):
     return None
 
 
+def operand(p: Printer, e) -> str:
+    """An operand as the code spells it; an integer as a float literal (NumPy converts 1.0 faster than 1)."""
+    return f"{int(e)}.0" if e.is_Integer else p.doprint(e)
+
+
 def _atom(e) -> bool:
     return e.is_Symbol or e.is_Number
 
@@ -57,8 +62,12 @@ class Emitter:
         if isinstance(e, sp.Mul):
             return self._fold(list(e.args), dest, depth, "np.multiply", "np.divide")
         if isinstance(e, sp.Pow) and e.exp.is_Number:
-            ufunc, extra = {-1: ("np.reciprocal", ""), 2: ("np.square", ""),
-                            sp.Rational(1, 2): ("np.sqrt", "")}.get(e.exp, ("np.power", p.doprint(e.exp)))
+            if e.exp == -1:                            # np.divide(1, x): float np.reciprocal is not vectorised
+                inner = [] if e.base.is_Symbol else self.into(e.base, dest, depth)
+                src = p.doprint(e.base) if e.base.is_Symbol else dest
+                return None if inner is None else inner + [f"np.divide(1.0, {src}, out={dest})"]
+            ufunc, extra = {2: ("np.square", ""), sp.Rational(1, 2): ("np.sqrt", "")}.get(
+                e.exp, ("np.power", operand(p, e.exp)))
             return self._unary(e.base, dest, depth, ufunc, extra)
         if isinstance(e, sp.Function) and len(e.args) == 1:
             name = type(e).__name__
@@ -102,7 +111,7 @@ class Emitter:
                 (a, inv_a), (b, inv_b) = (b, inv_b), (a, inv_a)
             if inv_a:                                  # -a - b or 1/(a b): no single ufunc; not needed
                 return None
-            first = [f"{inverse if inv_b else op}({self.p.doprint(a)}, {self.p.doprint(b)}, out={dest})"]
+            first = [f"{inverse if inv_b else op}({operand(self.p, a)}, {operand(self.p, b)}, out={dest})"]
             rest = split[2:]
         else:                                          # start from a compound term, computed in dest
             k = next((k for k, (x, inv) in enumerate(split) if not _atom(x) and not inv),
@@ -115,9 +124,10 @@ class Emitter:
             if inv:                                    # dest holds X of a -X (or 1/X) term
                 atom = next((j for j, (y, i) in enumerate(rest) if _atom(y) and not i), None)
                 if atom is None:
-                    first.append(f"{'np.negative' if op == 'np.add' else 'np.reciprocal'}({dest}, out={dest})")
+                    first.append(f"np.negative({dest}, out={dest})" if op == "np.add"
+                                 else f"np.divide(1.0, {dest}, out={dest})")
                 else:
-                    first.append(f"{inverse}({self.p.doprint(rest[atom][0])}, {dest}, out={dest})")
+                    first.append(f"{inverse}({operand(self.p, rest[atom][0])}, {dest}, out={dest})")
                     rest = rest[:atom] + rest[atom + 1:]
         more = self._apply([x ** -1 if inv and op == "np.multiply" else (-x if inv else x) for x, inv in rest],
                            dest, depth, op, inverse)
@@ -129,7 +139,7 @@ class Emitter:
         for t in terms:
             x, inv = self._split(t, inverse)
             if _atom(x):
-                out.append(f"{inverse if inv else op}({dest}, {self.p.doprint(x)}, out={dest})")
+                out.append(f"{inverse if inv else op}({dest}, {operand(self.p, x)}, out={dest})")
                 continue
             if depth >= len(self.temps):
                 return None
@@ -173,7 +183,8 @@ def work_source(arrays: list[tuple[str, int | None]], itemsize: int = 8) -> list
             "def _spare(n, dtype, work):",
             '    """Keep ``work`` for the next call with this batch size (the last 4 sizes are kept)."""',
             "    if n <= KEEP_ROWS:",
-            "        for key in list(_SPARE)[:-3]:",
-            "            _SPARE.pop(key, None)",
+            "        if len(_SPARE) > 3:",
+            "            for key in list(_SPARE)[:-3]:",
+            "                _SPARE.pop(key, None)",
             "        _SPARE[(n, dtype)] = work",
             "", ""]
