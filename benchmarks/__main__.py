@@ -100,7 +100,7 @@ def main(argv=None) -> int:
     minutes = (time.perf_counter() - start) / 60
     parts.append(f"This run took {minutes:.1f} minutes.\n")
     text = "\n".join(parts)
-    name = "results-quick.md" if args.quick else ("results.md" if not args.only else f"results-{args.only}.md")
+    name = f"results{'-' + args.only if args.only else ''}{'-quick' if args.quick else ''}.md"
     (RESULTS / name).write_text(text, encoding="utf-8")
     print("\n" + text)
     return 0

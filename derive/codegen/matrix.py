@@ -230,7 +230,8 @@ def _work_arrays(net: Network) -> list[tuple[str, int | None]]:
     for li, L in enumerate(net.spec.layers, 1):
         m, u = matrix_names(li), len(L.units)
         out += [(m["Z"], u)] + ([(m["A"], u)] if _keeps_z(net, li) else []) + [(m["D"], u), (f"F{li}", u)]
-    return out + [("ones", None)]
+    vector = any(bias_kind(L) == "vector" for L in net.spec.layers)
+    return out + ([("ones", None)] if vector else [])          # bias sums: ones @ D
 
 
 def _work_lines(names: list[str], arrays, targets: bool = True) -> list[str]:
