@@ -92,6 +92,14 @@ class Copies:
                 out[self.copy(t, k)] = v
         return out
 
+    def spec_values(self) -> dict:
+        v = self.c.net.spec.values
+        out = {self.c.net.nodes[p].symbol: to_fraction(x) for p, x in (v.params if v else {}).items()}
+        for k, (ins, ts) in enumerate(self.rows, 1):
+            for name, x in {**ins, **ts}.items():
+                out[self.copy(self.c.net.nodes[name].symbol, k)] = to_fraction(x)
+        return out
+
     def complete(self, leaves: dict) -> dict:
         """Every copy's value (exact or a 60-digit interval) from the leaves (which may be copies)."""
         env = dict(leaves)
@@ -113,7 +121,10 @@ class Copies:
                 exact = self.exact_equal(given, expected)
                 if exact is not None:
                     return exact, "exact" if exact else "counterexample", None
-            env = self.complete(self.leaf_values(rng))
+            leaves = self.leaf_values(rng)
+            if n == 0:                     # the spec's own examples (and parameters) first
+                leaves |= self.spec_values()
+            env = self.complete(leaves)
             try:
                 g, e = value(given, env, {}), value(expected, env, {})
             except (KeyError, ArithmeticError, ValueError, DeriveError):
