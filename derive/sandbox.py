@@ -1,22 +1,24 @@
 """Run work in child processes under a hard time limit and a memory cap, so no input can hang or
 exhaust the caller.
 
-A worker is a forked child that serves calls over a pipe; a call that overruns its time limit
-gets its worker killed (SIGKILL: it works even inside C code such as a huge polynomial
-expansion) and replaced.  ``call`` runs one function once; ``Pool`` keeps one worker per core
-busy from a single-threaded parent loop (forking from a single thread is safe) and reports
-every task's outcome, so one bad task never stops a batch.  Every child caps its address space
-(``RLIMIT_AS``) and asks the kernel to kill it when its parent dies, whatever killed the parent
-(SIGKILL included: ``PR_SET_PDEATHSIG``), so no worker outlives the command that started it.
+``call`` runs one function once in a forked child (``os.fork`` and a pipe: the whole command's
+budget pays no multiprocessing import); a call that overruns its time limit gets its child killed
+(SIGKILL: it works even inside C code such as a huge polynomial expansion).  ``Pool`` keeps one
+worker per core busy from a single-threaded parent loop (forking from a single thread is safe) and
+reports every task's outcome, so one bad task never stops a batch; a worker is a multiprocessing
+child serving calls over a pipe.  Every child caps its address space (``RLIMIT_AS``) and asks the
+kernel to kill it when its parent dies, whatever killed the parent (SIGKILL included:
+``PR_SET_PDEATHSIG``), so no worker outlives the command that started it.
 """
 from __future__ import annotations
 
 import math
-import multiprocessing as mp
 import os
+import pickle
 import signal
+import struct
+import sys
 import time
-from multiprocessing.connection import wait
 from typing import Callable, Iterable, Iterator
 
 from . import errors
@@ -44,6 +46,7 @@ def check_timeout(seconds) -> float:
 
 
 def _context():
+    import multiprocessing as mp
     methods = mp.get_all_start_methods()
     return mp.get_context("fork" if "fork" in methods else methods[0])
 
@@ -73,6 +76,20 @@ def _limit_memory(extra: int = MEMORY):
         pass
 
 
+def _outcome(fn: Callable, args: tuple, memory: int) -> tuple:
+    """``fn(*args)`` as ('ok', value) or an error outcome (see ``Pool.run``)."""
+    try:
+        return ("ok", fn(*args))
+    except DeriveError as e:
+        return ("error", type(e).__name__, str(e))
+    except RecursionError:
+        return ("error", "FormulaError", "input nested too deeply")
+    except MemoryError:
+        return ("error", "DeriveError", f"out of memory (the limit is {memory >> 20} MB)")
+    except Exception as e:   # a bug: reported as one line
+        return ("internal", f"{type(e).__name__}: {e}".splitlines()[0])
+
+
 def _serve(conn, fn: Callable, parent: int = 0, memory: int = MEMORY):
     """Child loop: call ``fn(*args)`` for every task; send back ('ok', value) or an error."""
     if parent:
@@ -86,16 +103,7 @@ def _serve(conn, fn: Callable, parent: int = 0, memory: int = MEMORY):
         if task is None:
             return
         key, args = task
-        try:
-            out = ("ok", fn(*args))
-        except DeriveError as e:
-            out = ("error", type(e).__name__, str(e))
-        except RecursionError:
-            out = ("error", "FormulaError", "input nested too deeply")
-        except MemoryError:
-            out = ("error", "DeriveError", f"out of memory (the limit is {memory >> 20} MB)")
-        except Exception as e:   # a bug: reported as one line, the worker keeps serving
-            out = ("internal", f"{type(e).__name__}: {e}".splitlines()[0])
+        out = _outcome(fn, args, memory)
         try:
             conn.send((key, out))
         except Exception as e:   # an unpicklable result is a bug too
@@ -160,9 +168,114 @@ def call(fn: Callable, *args, timeout: float = DEFAULT_TIMEOUT, memory: int = ME
     """``fn(*args)`` in a forked child, killed after ``timeout`` seconds (raises TimeLimit).
 
     The child may allocate ``memory`` bytes beyond what this process holds; ``what`` names the work
-    in the time-limit message; ``nested=True`` lets the child start sandboxes of its own.
+    in the time-limit message.  The child may start sandboxes of its own (``nested`` is accepted for
+    callers written for the multiprocessing version, whose daemon children could not).
     """
     timeout = check_timeout(timeout)
+    if not hasattr(os, "fork"):
+        return _call_worker(fn, args, timeout, memory, what, nested)
+    parent = os.getpid()
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:                                        # the child: never returns
+        os.close(r)
+        _child(fn, args, w, parent, memory)
+    os.close(w)
+    data, code = None, None
+    try:
+        data = _receive(r, time.monotonic() + timeout)
+    finally:
+        os.close(r)
+        if not isinstance(data, bytes):                 # time limit, died, or interrupted
+            _kill(pid)
+        code = os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+    if data is False:
+        outcome = ("timeout", f"{what} stopped after {timeout:g} s (time limit)")
+    elif data is None:
+        outcome = _died(what, code, memory)
+    else:
+        outcome = pickle.loads(data)
+    return raise_outcome(outcome)
+
+
+_SIZE = struct.Struct("<Q")
+
+
+def _died(what: str, code, memory: int) -> tuple:
+    """The outcome of a child that died before answering."""
+    # Under a memory cap, native code (BLAS threads, glibc) aborts instead of raising
+    # MemoryError: the cap is the likely cause, so say so in the same words.
+    if memory:
+        return ("error", "DeriveError", f"the {what} process died (exit code {code}), "
+                f"most likely out of memory (the limit is {memory >> 20} MB)")
+    return ("internal", f"the {what} process died (exit code {code})")
+
+
+def _child(fn: Callable, args: tuple, w: int, parent: int, memory: int):
+    """In the forked child: run ``fn(*args)``, write its outcome (pickled, length first) to ``w``, exit."""
+    code = 1
+    try:
+        if sys.stdin is not None:                       # as multiprocessing's children: no stdin
+            try:
+                sys.stdin.close()
+                sys.stdin = open(os.devnull)
+            except (OSError, ValueError):
+                pass
+        _die_with_parent(parent)
+        _limit_memory(memory)
+        out = _outcome(fn, args, memory)
+        try:
+            data = pickle.dumps(out)
+        except Exception as e:   # an unpicklable result is a bug
+            data = pickle.dumps(("internal", f"cannot send result ({type(e).__name__})"))
+        data = _SIZE.pack(len(data)) + data
+        view = memoryview(data)
+        while view:
+            view = view[os.write(w, view):]
+        code = 0
+    finally:                     # whatever happened (KeyboardInterrupt too), never return to the caller
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:
+                pass
+        os._exit(code)
+
+
+def _receive(r: int, deadline: float):
+    """The child's message from ``r``: bytes; None if the pipe closed first (the child died); False
+    at the deadline.  Length-prefixed, so a grandchild holding the pipe open does not matter."""
+    import select
+    poller = select.poll()                  # not select(): descriptors above 1023 work too
+    poller.register(r, select.POLLIN)
+    buf = bytearray()
+    need = _SIZE.size
+    size = None
+    while len(buf) < need:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            return False
+        if not poller.poll(math.ceil(left * 1000)):
+            continue
+        chunk = os.read(r, max(1 << 16, need - len(buf)))
+        if not chunk:
+            return None
+        buf += chunk
+        if size is None and len(buf) >= _SIZE.size:
+            size = _SIZE.unpack_from(buf)[0]
+            need = _SIZE.size + size
+    return bytes(buf[_SIZE.size:need])
+
+
+def _kill(pid: int) -> None:
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def _call_worker(fn: Callable, args: tuple, timeout: float, memory: int, what: str, nested: bool):
+    """``call`` where there is no ``os.fork``: a multiprocessing worker."""
     w = Worker(fn, memory=memory, daemon=not nested)
     try:
         w.submit(0, args, timeout)
@@ -171,11 +284,7 @@ def call(fn: Callable, *args, timeout: float = DEFAULT_TIMEOUT, memory: int = ME
                 _, outcome = w.conn.recv()
             except EOFError:
                 w.proc.join(2)
-                # Under a memory cap, native code (BLAS threads, glibc) aborts instead of raising
-                # MemoryError: the cap is the likely cause, so say so in the same words.
-                outcome = ("error", "DeriveError", f"the {what} process died (exit code {w.proc.exitcode}), "
-                           f"most likely out of memory (the limit is {memory >> 20} MB)") if memory else \
-                    ("internal", f"the {what} process died (exit code {w.proc.exitcode})")
+                outcome = _died(what, w.proc.exitcode, memory)
         else:
             w.kill()
             outcome = ("timeout", f"{what} stopped after {timeout:g} s (time limit)")
@@ -201,6 +310,7 @@ class Pool:
         """
         todo = list(enumerate(tasks))
         todo.reverse()
+        from multiprocessing.connection import wait
         idle = [Worker(self.fn, self.ctx) for _ in range(min(self.size, len(todo)))]
         busy: dict = {}
         try:

@@ -135,6 +135,59 @@ def test_timeout_limits_agree():
             sandbox.check_timeout(bad)
 
 
+def _sleep_forever():
+    time.sleep(3600)
+
+
+def _big(n: int) -> str:
+    return "x" * n
+
+
+def _fail(cls):
+    raise cls("bad input here")
+
+
+def _die():
+    os._exit(7)
+
+
+def _read_stdin():
+    return sys.stdin.read()
+
+
+def _pid_and_grandchild():
+    pid = os.fork()                 # a grandchild that keeps the result pipe open
+    if pid == 0:
+        time.sleep(30)
+        os._exit(0)
+    return os.getpid(), pid
+
+
+def test_a_sandbox_call_returns_raises_stops_and_reports_death():
+    assert sandbox.call(_big, 5_000_000, timeout=30) == "x" * 5_000_000   # larger than any pipe buffer
+    with pytest.raises(sandbox.errors.FormulaError, match="bad input here"):
+        sandbox.call(_fail, sandbox.errors.FormulaError)
+    with pytest.raises(RuntimeError, match="ValueError: bad input here"):   # a bug: internal, one line
+        sandbox.call(_fail, ValueError)
+    start = time.perf_counter()
+    with pytest.raises(sandbox.TimeLimit, match="nap stopped after 0.5 s"):
+        sandbox.call(_sleep_forever, timeout=0.5, what="nap")
+    assert time.perf_counter() - start < 5
+    with pytest.raises(DeriveError, match=r"process died \(exit code 7\), most likely out of memory"):
+        sandbox.call(_die)
+    assert sandbox.call(_read_stdin) == ""                 # no stdin in the child: never waits on it
+    assert not [c for c in _children(os.getpid()) if _alive(c)]    # every child reaped
+
+
+def test_a_grandchild_holding_the_pipe_does_not_delay_the_result():
+    start = time.perf_counter()
+    child, grandchild = sandbox.call(_pid_and_grandchild, timeout=20)
+    try:
+        assert child != os.getpid() and time.perf_counter() - start < 10
+    finally:
+        os.kill(grandchild, signal.SIGKILL)
+
+
 def test_a_command_over_its_time_budget_is_stopped(capsys):
     start = time.perf_counter()
     assert main(["verify", "digits", "--timeout", "1"]) == 2

@@ -28,7 +28,7 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     from .options import Parser
     parser = Parser(prog="derive", description="Proven backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
-    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="derive")  # prog: no help formatter built
     sub.required = True
     for name in ([command] if command in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"derive.cli.{name}")
