@@ -63,7 +63,7 @@ def _run(args, np) -> int:
     hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
                           method=args.optimizer, batch=args.batch, seed=args.seed,
                           progress=False if args.json else None, log_every=args.log_every,
-                          dtype=args.dtype)
+                          dtype=args.dtype, start_gradients=args.json)
     if args.plot:
         training.plot(hist.losses, args.plot, f"{meta.name}: {args.optimizer}, lr {lr:g}",
                       hist.loss_steps, hist.batch_losses)

@@ -14,7 +14,6 @@ import json
 import os
 import re
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 
 from .. import safeio
@@ -22,6 +21,7 @@ from ..errors import DeriveError
 from .compile import Compiled, Meta, _cache_dir, load_module
 
 MAX_BYTES = 1_000_000
+_EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
 
 @lru_cache(maxsize=1)
@@ -40,7 +40,7 @@ def _text(spec: str) -> str | None:
     """The spec's text as ``model.spec.read_source`` would read it, or None (then no caching)."""
     try:
         if not safeio.exists(spec) and re.fullmatch(r"[A-Za-z0-9_-]{1,64}", spec):
-            ex = resources.files("derive").joinpath("examples", spec + ".yaml")
+            ex = _EXAMPLES / (spec + ".yaml")     # where importlib.resources finds them, without its imports
             return ex.read_text(encoding="utf-8") if ex.is_file() else None
         return safeio.read_bytes(spec, MAX_BYTES).decode("utf-8")     # bounded: devices report size 0
     except (OSError, UnicodeDecodeError, DeriveError):

@@ -45,6 +45,8 @@ class Flat:
 
     def gather(self, grads: dict) -> np.ndarray:
         """The gradients as one vector (``grad``, overwritten)."""
+        if len(grads) != len(self.names):
+            raise RuntimeError(f"gradients of {sorted(grads)}, parameters {sorted(self.names)}")
         return np.concatenate([np.ravel(grads[k]) for k in self.names], out=self.grad)
 
     def sync(self) -> None:

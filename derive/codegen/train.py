@@ -151,7 +151,8 @@ class History:
 
 def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, steps: int = 100,
           lr: float = 0.1, method: str = "sgd", batch: int | None = None, seed: int = 0,
-          progress: bool | None = None, log_every: int | None = None, dtype: str = "float64") -> History:
+          progress: bool | None = None, log_every: int | None = None, dtype: str = "float64",
+          start_gradients: bool = True) -> History:
     """Run ``steps`` optimizer steps on minibatches of ``batch`` examples (all when None).
 
     The full-data loss is computed once per epoch (every step when each batch is all the data,
@@ -159,6 +160,7 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     never change (their update is masked out).  Returns the History with the final parameter
     arrays in ``params``.  ``dtype`` "float32" trains in single precision (data, parameters and
     every array the generated code makes).  ``progress`` None: a progress bar on a terminal only.
+    ``start_gradients`` False: ``History.start_gradients`` is left empty (one pass over the data less).
     """
     import time
 
@@ -182,12 +184,13 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
     step_fn, loss_fn = compiled.loss_gradients, compiled.loss
     one_thread = _one_blas_thread()
     t0 = time.perf_counter()
+    hist = History()
     with one_thread():
-        grads = compiled.gradients(params, X, T)
-        hist = History(start_gradients=compiled.unpack_gradients(grads))
+        if start_gradients:
+            hist.start_gradients = compiled.unpack_gradients(compiled.gradients(params, X, T))
         hist.losses.append(float(loss_fn(params, X, T)))
     hist.loss_steps.append(0)
-    flat = Flat(params, grads, compiled.masks(), dtype)
+    flat = Flat(params, compiled.arrays, compiled.masks(), dtype)
     params, theta, mask = flat.params, flat.theta, flat.mask
     bar = None
     if progress or (progress is None and sys.stderr.isatty()):
