@@ -221,6 +221,7 @@ def test_an_equation_for_every_unit_is_checked_for_each(seed003):
         r"\frac{\partial J}{\partial W^{(1)}_{kj}} = \delta^{(1)}_j x_k": ("wrong", "for j = 1, k = 2"),
         r"\delta^{(1)}_j = \delta^{(1)}_j x_j": ("wrong", "for j = 1"),
         r"\delta^{(1)}_j = x_k": ("unchecked", "unknown symbol"),
+        r"\frac{\partial J}{\partial b^{(2)}_1} = \frac{1}{m}\sum_{i=1}^{m} \left(a^{(2)}_1 - y_1\right)^{(i)}": ("correct", "batch"),
         r"\frac{\partial J}{\partial b^{(l)}_{j}} = \delta^{(l)}_j": ("correct", "every j, l (4 values)"),   # l: the layer
         r"\frac{\partial J}{\partial b^{(l)}_{j}} = \delta^{(1)}_j": ("wrong", "for j = 1, l = 2"),
     }

@@ -163,7 +163,7 @@ class SumGrammar:
         t = self.peek()
         if t.kind == "sum":
             return self.nested(self.read_sum)
-        if self.at("{"):
+        if self.at("{", "(", "["):           # {y_1}^{(i)}, (a - y)^{(i)}: example i's value of the group
             v = super().primary()
             k = self.example_sup()
             return v if k is None else self.at_example(v, k, t)
