@@ -8,8 +8,9 @@ never by internal names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import TYPE_CHECKING, Callable
 
 import sympy as sp
 
@@ -24,7 +25,27 @@ if TYPE_CHECKING:
 class Mutation:
     edge: tuple[str, str]            # (upper, lower)
     value: sp.Expr
-    mistake: Mistake
+    say: Callable[[], Mistake] = field(compare=False)   # its sentence, printed only if it is the story
+
+    @cached_property
+    def mistake(self) -> Mistake:
+        return self.say()
+
+
+@dataclass(frozen=True)
+class D:
+    """The derivative of node ``upper`` by node ``lower`` in a sentence."""
+    upper: str
+    lower: str
+
+
+def say(c: Checker, kind: str, nodes: tuple, template: str, *args) -> Callable[[], Mistake]:
+    """A Mistake made when asked: ``template``'s {} filled with the args in the notation's LaTeX."""
+    def render(a):
+        return partial(c, a.upper, a.lower) if isinstance(a, D) else tex(c, a)
+    def make() -> Mistake:
+        return Mistake(kind, template.format(*map(render, args)), nodes)
+    return make
 
 
 def tex(c: Checker, name_or_expr) -> str:
@@ -58,17 +79,16 @@ def mutations(c: Checker, edges) -> list[Mutation]:
         node, value = net.nodes[u], net.nodes[u].local_of(l)
         if u == net.loss:
             continue
-        d = partial(c, u, l)
+        d = D(u, l)
         if _is_activation(node) and value != 1:
             out += _activation(c, (u, l), node, value, d)
         lower = net.nodes[l]
         if node.kind in ("pre", "node") and lower.kind == "param" and isinstance(value, sp.Symbol) \
                 and value.name in net.nodes and net.nodes[value.name].kind in ("input", "act", "node"):
-            x = shown(c, value.name)
-            out.append(Mutation((u, l), sp.S.One, Mistake(
-                "input_dropped", f"the input factor ${tex(c, value.name)} = {d}$ is missing", (value.name,))))
-            out.append(Mutation((u, l), value ** 2, Mistake(
-                "input_extra", f"the input factor {x} appears twice", (value.name,))))
+            x = value.name
+            out.append(Mutation((u, l), sp.S.One, say(c, "input_dropped", (x,), "the input factor ${} = {}$ is missing",
+                                                      x, d)))
+            out.append(Mutation((u, l), value ** 2, say(c, "input_extra", (x,), "the input factor ${}$ appears twice", x)))
         if isinstance(value, sp.Symbol) and value.name in net.nodes:
             out += _swaps(c, (u, l), value.name, pos)
     return out
@@ -77,21 +97,19 @@ def mutations(c: Checker, edges) -> list[Mutation]:
 def _activation(c: Checker, edge, node, value, d) -> list[Mutation]:
     net, a = c.net, node.symbol
     u = edge[0]
-    out = [Mutation(edge, sp.S.One, Mistake("activation_derivative_dropped",
-                                            f"the activation derivative ${d} = {tex(c, value)}$ is missing", (u,))),
-           Mutation(edge, a, Mistake("activation_derivative_as_value",
-                                     f"the activation derivative ${d}$ is written as {shown(c, u)} instead of "
-                                     f"{shown(c, value)}", (u,)))]
+    out = [Mutation(edge, sp.S.One, say(c, "activation_derivative_dropped", (u,),
+                                        "the activation derivative ${} = {}$ is missing", d, value)),
+           Mutation(edge, a, say(c, "activation_derivative_as_value", (u,),
+                                 "the activation derivative ${}$ is written as ${}$ instead of ${}$", d, u, value))]
     flipped = {a * (1 - a): a * (1 + a), 1 - a ** 2: 1 + a ** 2}.get(value)
     if flipped is not None:
-        out.append(Mutation(edge, flipped, Mistake("activation_derivative_sign",
-                                                   f"a sign inside the activation derivative is wrong: "
-                                                   f"{shown(c, flipped)} instead of {shown(c, value)}", (u,))))
+        out.append(Mutation(edge, flipped, say(c, "activation_derivative_sign", (u,), "a sign inside the activation "
+                                               "derivative is wrong: ${}$ instead of ${}$", flipped, value)))
     if isinstance(node.expr, sigmoid):
         s = sigmoid(a)
-        out.append(Mutation(edge, s * (1 - s), Mistake(
-            "activation_derivative_at_output", f"$\\sigma'$ is taken at {shown(c, u)} instead of at "
-                                               f"{shown(c, edge[1])}: ${d} = {tex(c, value)}$", (u,))))
+        out.append(Mutation(edge, s * (1 - s), say(c, "activation_derivative_at_output", (u,),
+                                                   "$\\sigma'$ is taken at ${}$ instead of at ${}$: ${} = {}$",
+                                                   u, edge[1], d, value)))
     for other in net.nodes.values():
         if other.name == u or not _is_activation(other) or type(other.expr) is not type(node.expr):
             continue
@@ -100,9 +118,9 @@ def _activation(c: Checker, edge, node, value, d) -> list[Mutation]:
             swap[net.nodes[node.inputs[0]].symbol] = net.nodes[other.inputs[0]].symbol
         wrong = value.xreplace(swap)
         if wrong != value:
-            out.append(Mutation(edge, wrong, Mistake(
-                "activation_derivative_wrong_unit", f"the activation derivative is taken at {shown(c, other.name)} "
-                f"({shown(c, wrong)}) instead of at {shown(c, u)} ({shown(c, value)})", (u, other.name))))
+            out.append(Mutation(edge, wrong, say(c, "activation_derivative_wrong_unit", (u, other.name),
+                                                 "the activation derivative is taken at ${}$ (${}$) instead of at "
+                                                 "${}$ (${}$)", other.name, wrong, u, value)))
     return out
 
 
@@ -137,14 +155,14 @@ def _swaps(c: Checker, edge, name: str, pos) -> list[Mutation]:
                        "the weight of another unit" if here[1] != there[1] else "the weight from another input")
             else:
                 kind, why = "wrong_weight", "another parameter"
-            out.append(Mutation(edge, net.nodes[q].symbol, Mistake(
-                kind, f"{shown(c, q)} is used instead of {shown(c, name)} ({why})", (name, q))))
+            out.append(Mutation(edge, net.nodes[q].symbol, say(c, kind, (name, q), "${}$ is used instead of ${}$ "
+                                                                                   f"({why})", q, name)))
         return out
     family = ("input", "act", "node") if node.kind in ("input", "act", "node") else (node.kind,)
     for other in net.nodes.values():
         if other.name != name and other.kind in family and other.kind != "loss":
-            out.append(Mutation(edge, other.symbol, Mistake(
-                "wrong_symbol", f"{shown(c, other.name)} is used instead of {shown(c, name)}", (name, other.name))))
+            out.append(Mutation(edge, other.symbol, say(c, "wrong_symbol", (name, other.name),
+                                                        "${}$ is used instead of ${}$", other.name, name)))
     return out
 
 
