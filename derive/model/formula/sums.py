@@ -10,7 +10,9 @@ copy of a quantity is).  An example sum runs over the examples (its upper bound 
 their number; a number must not exceed it); a unit sum runs from its lower bound (1) to a numeric
 upper bound, or, without one, over every value for which the body's names exist -- all of them at
 once, or the sum is refused.  ``\\sum_{}^{}`` with no index takes the first of i, j, k the body uses.
-Ranges, nesting and the total work of expanding are bounded (``Limits``).
+The letter l as a superscript, ``a^{(l)}``, is a layer.  ``free`` gives letters a value for a whole
+formula (``checking/indices.py``: an equation for every unit).  Ranges (``MAX_TERMS``), nesting and
+the total work of expanding (10 x ``MAX_TERMS`` terms, 10 x ``Limits.max_nodes`` tokens) are bounded.
 """
 from __future__ import annotations
 
