@@ -105,3 +105,43 @@ def test_a_wrong_number_is_flagged_with_the_right_value(notes_dir):
     text = _notes(notes_dir, "seed002", "md").replace("$0.506875$ |", "$0.506975$ |", 1)
     first = check_derivation(c, text, timeout=None).first_wrong
     assert first.right.strip() == "0.506975" and "0.506875" in first.note
+
+
+def inject_transpose(text):
+    """Drop the transpose in the first layer-form gradient ``dJ/dW = delta a^{(l)\\top}``."""
+    for i, line in enumerate(text.splitlines()):
+        m = re.search(r"\\boldsymbol\{\\delta\}\^\{\(\d\)\} \\mathbf\{[A-Za-z]\}\^\{(\(\d\))?(\\top)\}", line)
+        if m:
+            lines = text.splitlines()
+            lines[i] = line[:m.start(2)] + line[m.end(2):]
+            return "\n".join(lines).replace("^{}", ""), i + 1
+    return None
+
+
+def inject_layer(text):
+    """Take the transposed weights of the layer below in the first hidden delta ``(W^{(l+1)\\top} delta) ⊙ g'``."""
+    for i, line in enumerate(text.splitlines()):
+        m = re.search(r"\\left\((\\mathbf\{W\}|\\boldsymbol\{\\Theta\})\^\{\((\d)\)\\top\}", line)
+        if m:
+            lines = text.splitlines()
+            lines[i] = line[:m.start(2)] + str(int(m.group(2)) - 1) + line[m.end(2):]
+            return "\n".join(lines), i + 1
+    return None
+
+
+@pytest.mark.parametrize("fmt", ["md", "tex"])
+@pytest.mark.parametrize("name", EXAMPLES)
+def test_layer_form_is_checked_and_its_injected_errors_fail_at_their_line(notes_dir, name, fmt):
+    c = checker_for(derive.load(name))
+    text = _notes(notes_dir, name, fmt)
+    report = check_derivation(c, text, timeout=None)
+    layer_form = [s for s in report.steps if "\\mathbf" in s.left + s.right or "\\boldsymbol" in s.left + s.right]
+    assert bool(layer_form) == c.net.spec.layered
+    assert all(s.status == "correct" for s in layer_form), [s for s in layer_form if s.status != "correct"][:2]
+    for bad in (inject_transpose(text), inject_layer(text)):
+        if not c.net.spec.layered:
+            assert bad is None
+            continue
+        assert bad is not None
+        first = check_derivation(c, bad[0], timeout=None).first_wrong
+        assert first is not None and first.line == bad[1], (bad[1], first)

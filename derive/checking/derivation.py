@@ -267,6 +267,11 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
     and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
     sides = [reader.read(p) for p in parts]
+    if not all(s.ok for s in sides):       # the layer form: W^{(2)}, \mathbf{a}^{(1)\top}, \odot
+        from .matrix import matrix_steps
+        steps = matrix_steps(c, reader, lines, parts, sides, Step)
+        if steps is not None:
+            return steps
     if not all(s.ok for s in sides):            # \delta_j = ...: an equation for every unit j
         from .indices import for_each_index
         each = for_each_index(c, reader, lines, parts, assigns, Step, _update_rule)

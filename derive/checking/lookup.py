@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import difflib
 import re
+from dataclasses import replace
+from functools import cached_property
 
 import sympy as sp
 
@@ -11,6 +13,7 @@ from ..errors import FormulaError
 from ..model.formula import Name, parse
 from ..model.graph import Network
 from ..model.naming import symbol
+from .layers import LayerTable, layer_message
 
 LEARNING_RATE = symbol("learning_rate")
 _LR_NAMES = ("alpha", "eta", "lr")
@@ -64,17 +67,35 @@ class SymbolTable:
         self.loose = {k: next(iter(v)) for k, v in loose.items() if len(v) == 1}
         self.ambiguous = {k: sorted(s.name for s in v) for k, v in loose.items() if len(v) > 1}
 
+    @cached_property
+    def layers(self) -> LayerTable:
+        return LayerTable(self.net)
+
     def find(self, name: Name) -> sp.Symbol | None:
         """The symbol ``name`` denotes, or None."""
+        if name.accent == "bold" and name.sub:     # \mathbf{W}^{(1)}_{11}: one entry of the matrix
+            name = replace(name, accent="")
+        if name.accent == "bold":                  # a whole layer: a number only when it has one entry
+            fam = self.layers.find(name)[0]
+            return fam.scalar if fam is not None else None
         if name.accent:
             return self._accented(name)
         plain = name.base + (("_" + name.sub) if name.sub else "")
         for cand in (name.base if not name.sub and not name.sup else None, plain):
             if cand and cand in self.exact:
                 return self.exact[cand]
+        if name.sup and not name.sub:               # W^{(2)}, \delta^{(2)}: a whole layer (its one entry)
+            fam, transposed, _ = self.layers.find(name)
+            if fam is not None or transposed:
+                return fam.scalar if fam is not None else None
         hit = self.loose.get(name.key())
         if hit is None and name.base in _LR_NAMES and not (name.sub or name.sup):
             return LEARNING_RATE
+        if hit is None and not (name.sub or name.sup):
+            readings = self.layers.readings(name.base)   # y: the one target (or output) written y
+            return readings[0] if len(readings) == 1 else None
+        if hit is None and name.sub and name.sup:        # \Theta^{(1)}_{12}: an entry of a layer's matrix
+            return self.layers.entry(name)
         return hit
 
     def _accented(self, name: Name) -> sp.Symbol | None:
@@ -85,7 +106,7 @@ class SymbolTable:
         index = re.sub(r"\D", "", name.sub) or ("1" if len(outs) == 1 else "")
         if name.sup and not re.fullmatch(r"\(?[i1]\)?", name.sup):
             return None
-        if index.isdigit() and 1 <= int(index) <= len(outs):
+        if index.isdigit() and 1 <= int(index) <= len(outs) and name.base == "y":
             return self.net.nodes[outs[int(index) - 1]].symbol
         return None
 
@@ -99,11 +120,11 @@ class SymbolTable:
     def unknown_message(self, name: Name) -> str:
         shown = name.text or name.base + name.sub
         key = name.key()
-        if name.accent == "bold":
-            return (f"{shown} is a vector or matrix (the layer form); its equations are not checked entry by "
-                    f"entry: write one entry, like the notes' per-parameter lines")
+        layer = layer_message(self, name)
+        if layer:
+            return layer
         if name.accent:
-            outs = ", ".join(self.net.spec.outputs)
+            outs = ", ".join(self.net.latex_names[self.net.symbol(o)] for o in self.net.spec.outputs)
             return (f"{shown}: \\{name.accent}{{...}} is read only as the network's output "
                     f"(\\hat{{y}}, \\hat{{y}}_k); outputs here are {outs}")
         if key in self.ambiguous:

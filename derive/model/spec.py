@@ -5,6 +5,7 @@ import json
 import re
 import unicodedata
 from dataclasses import dataclass
+from functools import cached_property
 from fractions import Fraction
 from importlib import resources
 from pathlib import Path
@@ -67,7 +68,7 @@ class Spec:
     def layered(self) -> bool:
         return bool(self.layers)
 
-    @property
+    @cached_property
     def trainable(self) -> tuple[str, ...]:
         return tuple(p for p in self.params if p not in self.fixed)
 

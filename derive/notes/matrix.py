@@ -37,6 +37,7 @@ def matrix_form(net: Network) -> tuple[tuple[str, int, tuple[Eq, ...]], ...]:
     layers = net.spec.layers
     n = len(layers)
     sup = lambda l: "(%d)" % shown_layer(net, l)  # noqa: E731
+    wsup = lambda l: "(%d)" % l  # noqa: E731  (theta: Theta^{(l)} maps layer l to l+1, as its entries say)
 
     def vec(letter: str, l: int, transpose: bool = False) -> str:
         return r"\mathbf{%s}^{%s%s}" % (letter, sup(l), r"\top" if transpose else "")
@@ -50,15 +51,25 @@ def matrix_form(net: Network) -> tuple[tuple[str, int, tuple[Eq, ...]], ...]:
             eqs = [Eq((delta, r"\frac{\partial %s}{\partial %s}" % (J, z)))]
         else:
             eqs = [Eq((delta, r"\left(%s^{%s\top} \boldsymbol{\delta}^{%s}\right) \odot %s'\left(%s\right)"
-                       % (W, sup(l + 1), sup(l + 1), _fname(layers[l - 1].activation), z)))]
+                       % (W, wsup(l + 1), sup(l + 1), _fname(layers[l - 1].activation), z)))]
         below = r"\mathbf{x}^{\top}" if l == 1 else vec(act[l - 2], l - 1, transpose=True)
-        dW = r"\frac{\partial %s}{\partial %s^{%s}}" % (J, W, sup(l))
+        dW = r"\frac{\partial %s}{\partial %s^{%s}}" % (J, W, wsup(l))
         eqs.append(Eq((dW, r"%s %s" % (delta, below))))
-        eqs.append(Eq((r"%s^{%s}" % (W, sup(l)), r"%s^{%s} - \alpha %s" % (W, sup(l), dW))))
-        if any(layers[l - 1].biases):
-            db = r"\frac{\partial %s}{\partial \mathbf{b}^{%s}}" % (J, sup(l))
+        trained = set(net.trainable)
+        if trained.issuperset(w for row in layers[l - 1].weights for w in row):
+            eqs.append(Eq((r"%s^{%s}" % (W, wsup(l)), r"%s^{%s} - \alpha %s" % (W, wsup(l), dW))))
+        biases = layers[l - 1].biases
+        if len(set(biases)) == 1 and biases[0] and len(biases) > 1:   # one bias shared by the layer's units
+            b = L[net.symbol(biases[0])]
+            db = r"\frac{\partial %s}{\partial %s}" % (J, b)
+            eqs.append(Eq((db, r"\mathbf{1}^{\top} %s" % delta)))
+            if biases[0] in trained:
+                eqs.append(Eq((b, r"%s - \alpha %s" % (b, db))))
+        elif any(biases):
+            db = r"\frac{\partial %s}{\partial \mathbf{b}^{%s}}" % (J, wsup(l))
             eqs.append(Eq((db, delta)))
-            eqs.append(Eq((r"\mathbf{b}^{%s}" % sup(l), r"\mathbf{b}^{%s} - \alpha %s" % (sup(l), db))))
+            if trained.issuperset(biases):
+                eqs.append(Eq((r"\mathbf{b}^{%s}" % wsup(l), r"\mathbf{b}^{%s} - \alpha %s" % (wsup(l), db))))
         out.append(("output" if l == n else "hidden", shown_layer(net, l), tuple(eqs)))
     return tuple(out)
 

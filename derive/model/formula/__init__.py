@@ -6,6 +6,8 @@ The only way text becomes maths in derive: never ``eval``, ``sympify`` or ``pars
     latex.py   the LaTeX grammar, extending the plain one
     sums.py    \\sum over examples and units, expanded while reading (LaTeX)
     build.py   the one builder both use to make sympy objects safely
+    matrix.py  the layer (matrix) form: LaTeX whose names may be matrices (``parse(..., matrices=True)``)
+    mat.py     its values: ``Mat`` (vectors are columns), the ones vector, ``ShapeError``
 """
 from __future__ import annotations
 
@@ -19,12 +21,15 @@ from ...errors import DeriveError, FormulaError
 from .build import CallbackError
 from .latex import LatexParser
 from .limits import Limits
+from .mat import Mat
+from .matrix import MatrixParser
 from .plain import Name, Parser
 from .sums import Examples
 from .tokens import MODES, tokenize
 from .unicode import normalize
 
-__all__ = ["Examples", "FormulaError", "Limits", "Name", "looks_like_latex", "parse", "split_equalities"]
+__all__ = ["Examples", "FormulaError", "Limits", "Mat", "Name", "default_functions", "looks_like_latex", "parse",
+           "split_equalities"]
 
 
 def looks_like_latex(text: str) -> bool:
@@ -62,10 +67,15 @@ def split_equalities(text: str) -> list[str]:
     return [p.strip() for p in parts if p.strip()]
 
 
-def _default_functions() -> dict[str, Callable]:
+def _identity(x):
+    return x
+
+
+def default_functions() -> dict[str, Callable]:
+    """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
-                  "step": rules.step})
+                  "step": rules.step, "id": _identity})
     return table
 
 
@@ -74,14 +84,15 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
           derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
           mode: str = "auto", limits: Limits = Limits(), numbers: Callable[[str], sp.Expr] | None = None,
           notes: list | None = None, update_steps: bool = False, examples: Examples | None = None,
-          indices: Mapping[str, int] | None = None) -> sp.Expr:
+          indices: Mapping[str, int] | None = None, matrices: bool = False) -> sp.Expr | Mat:
     """Parse ``text`` into a sympy expression, resolving every name through ``resolve``.
 
     ``numbers`` (optional) turns each number literal's text into an expression (the checker keeps
     decimals as symbols to know their digits); ``notes`` collects what was read in a non-obvious way;
     ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``);
     ``examples`` lets LaTeX index examples (``\\sum_{i=1}^{m} {J}^{(i)}``, ``m``; see ``sums.py``);
-    ``indices`` gives free index letters a value (``\\delta_j`` read as delta_2 with ``{"j": 2}``).
+    ``indices`` gives free index letters a value (``\\delta_j`` read as delta_2 with ``{"j": 2}``);
+    ``matrices``: LaTeX whose names may resolve to ``Mat`` (the layer form), and the result may be one.
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -98,15 +109,15 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
     if mode == "auto":
         mode = "latex" if looks_like_latex(s) else "plain"
     if functions is None:   # node expressions get exactly rules.FUNCTIONS; answers also the aliases
-        functions = rules.FUNCTIONS if mode == "node" else _default_functions()
+        functions = rules.FUNCTIONS if mode == "node" else default_functions()
     table = dict(functions)
     try:
         toks = tokenize(s, mode, limits)
         if toks[0].kind == "end":
             raise FormulaError("empty formula")
-        grammar = LatexParser if mode == "latex" else Parser
+        grammar = (MatrixParser if matrices else LatexParser) if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
-        p.literal, p.update_steps, p.examples = numbers, update_steps, examples
+        p.literal, p.update_steps, p.examples, p.notes = numbers, update_steps, examples, notes
         if indices and grammar is LatexParser:
             p.free(indices)
         result = p.expr()
@@ -122,6 +133,6 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
         raise
     except Exception as e:   # a parser bug must still surface as a one-line FormulaError
         raise FormulaError(f"cannot read formula ({type(e).__name__}: {e})".splitlines()[0]) from None
-    if not isinstance(result, sp.Expr):
+    if not isinstance(result, sp.Expr) and not (matrices and isinstance(result, Mat)):
         raise FormulaError(f"not an expression: {type(result).__name__}")
     return result

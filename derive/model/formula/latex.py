@@ -149,6 +149,13 @@ class LatexParser(SumGrammar, Parser):
         fn = self.functions.get(tok.val)
         if fn is None:
             raise self.err(f"function \\{tok.val} is not allowed here", tok)
+        if self.read_prime():             # \tanh'(z): the function's derivative
+            if not self.at("("):
+                raise self.err(f"write \\{tok.val}'(...) with its argument in parentheses", tok)
+            args = self.call_args()
+            if len(args) != 1:
+                raise self.err(f"\\{tok.val}' takes one argument", tok)
+            return self.derivative_of(tok.val, fn, args[0], tok)
         args = self.call_args() if self.at("(") else (self.nested(self.unary),)
         return self.apply(tok.val, fn, args, tok)
 

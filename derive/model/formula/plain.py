@@ -17,6 +17,8 @@ from ...errors import FormulaError
 from .build import Builder
 from .tokens import D_NAME, OPENERS, Tok
 
+HYPOTHESIS = re.compile(r"h_?(w|W|theta|Theta|[wW]_?b|theta_?b|Theta_?b)")   # h_w(x), h_{W,b}(x): the output
+
 
 @dataclass(frozen=True)
 class Name:
@@ -233,6 +235,8 @@ class Parser(Builder):
         special = self.named_special(name, tok)
         if special is not None:
             return special
+        if self.at("(") and not name.sup and HYPOTHESIS.fullmatch(name.base + name.sub):
+            return self.hypothesis(name, tok)
         if fn is not None and self.at("("):
             return self.apply(fname, fn, self.call_args(), tok)
         if self.at("(") and self.mode == "node":
@@ -243,6 +247,24 @@ class Parser(Builder):
             except FormulaError as e:
                 raise FormulaError(f"unknown function {name.text!r} at column {tok.pos + 1} ({e})") from None
         return self.resolved(name, tok)
+
+    def hypothesis(self, name: Name, tok: Tok):
+        """``h_w(x)``, ``h_\\theta(x)``, ``h_{W,b}(x)``: the network's output on the input, read as ``\\hat{y}``."""
+        start, depth = self.i, 0
+        while True:
+            t = self.next()
+            if t.kind == "end":
+                raise self.unexpected(t)
+            if t.kind == "op":
+                depth += t.val in "(["
+                depth -= t.val in ")]"
+            if depth == 0:
+                break
+            if not (t.kind in ("name", "greek", "num", "wrap") or t.kind == "op" and t.val in "()[]{}_^,"):
+                raise self.err(f"{name.text}(...) is read as the network's output on an input, like "
+                               f"{name.text}(x)", t)
+        arg = self.src[self.toks[start].pos:self.toks[self.i - 1].end]
+        return self.resolved(Name("y", text=f"{name.text}{arg}", accent="hat"), tok)
 
     def named_special(self, name: Name, tok: Tok):
         """A grammar's own reading of a name (LaTeX: ``e^{x}``); None to read it as usual."""

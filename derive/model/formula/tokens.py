@@ -21,11 +21,13 @@ _GREEK_CHARS = (dict(zip("αβγδεζηθικλμνξπρστυφχψω", _GREE
                 | dict(zip("ΓΔΘΛΞΠΣΦΨΩ", "Gamma Delta Theta Lambda Xi Pi Sigma Phi Psi Omega".split())))
 _GREEK_CMDS = ({g: g for g in _GREEK + _GREEK_CAPS}
                | {"var" + g: g for g in ("epsilon", "theta", "phi", "pi", "rho", "sigma")})
-_UNICODE_OPS = {"·": "*", "⋅": "*", "∙": "*", "×": "*", "−": "-", "–": "-", "÷": "/", "′": "'", "∂": "∂"}
+_UNICODE_OPS = {"·": "*", "⋅": "*", "∙": "*", "×": "*", "−": "-", "–": "-", "÷": "/", "′": "'", "∂": "∂",
+                "⊙": "*", "∘": "*", "⊤": "⊤"}
 _ASCII_OPS = set("+-*/^()[]{}_',=")
 _SKIP_CMDS = {",", ";", "!", ":", " ", "\\", "quad", "qquad", "displaystyle", "textstyle", "left", "right",
               "limits", "nolimits", "big", "Big", "bigg", "Bigg", "bigl", "bigr", "Bigl", "Bigr", "biggl", "biggr", "Biggl", "Biggr"}
-_OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "odot": "*", "circ": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'"}
+_OP_CMDS = {"cdot": "*", "times": "*", "ast": "*", "odot": "*", "circ": "*", "div": "/", "{": "(", "}": ")", "partial": "∂", "prime": "'",
+            "top": "⊤", "intercal": "⊤", "transpose": "⊤"}     # ⊤: a transpose (matrix formulas only)
 _FN_CMDS = {"exp", "log", "ln", "tanh", "sin", "cos", "tan", "sinh", "cosh"}
 _WRAP_CMDS = {"mathrm", "text", "operatorname", "mathit", "mathbf", "textrm", "textit", "boldsymbol", "bm", "mathsf"}
 _FRAC_CMDS = {"frac", "dfrac", "tfrac"}

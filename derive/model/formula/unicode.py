@@ -14,7 +14,7 @@ from ...errors import FormulaError
 
 SUPERSCRIPTS = dict(zip("⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻", "0123456789+-"))
 SUBSCRIPTS = dict(zip("₀₁₂₃₄₅₆₇₈₉", "0123456789"))
-KEEP = set("·⋅∙×−–÷′∂σδθαβγηλμπρτφψωΔΘΣΦΨΩ≈")
+KEEP = set("·⋅∙×−–÷′∂σδθαβγηλμπρτφψωΔΘΣΦΨΩ≈⊙∘⊤")
 
 
 def _before(s: str, i: int) -> int:
@@ -62,6 +62,10 @@ def normalize(text: str, mode: str, notes: list | None = None) -> str:
                 if note not in notes:
                     notes.append(note)
             i = j
+            continue
+        if c == "ᵀ":       # a superscript T: the transpose (matrix formulas)
+            out.append("^{\\top}")
+            i += 1
             continue
         if c.isascii() or c in KEEP:
             out.append(c)

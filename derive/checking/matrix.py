@@ -1,0 +1,309 @@
+"""Layer-form (matrix) equations of a derivation, checked entry by entry.
+
+``\\frac{\\partial J}{\\partial \\mathbf{W}^{(2)}} = \\boldsymbol{\\delta}^{(2)} \\mathbf{a}^{(1)\\top}`` is read
+with every layer symbol a matrix of the network's own symbols (``layers.py``), the algebra done by
+the formula package's matrix grammar, and ``dJ/d(matrix)`` taken entry by entry.  The equation then
+holds when every entry does: each entry is an ordinary scalar equality, decided as any other step
+(exact identity, or at the worked example's values).  Entries that are the same expression once
+each delta and activation is replaced by its definition are equal at once (a sound shortcut that
+keeps the digits network's 32×64 matrices fast); the rest go through the full check, at most
+``MAX_SLOW`` per equation.  Sizes that do not fit are wrong, with the shapes named.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+import sympy as sp
+
+from ..errors import DeriveError, FormulaError
+from ..model.formula import Mat, Name, default_functions
+from ..model.formula.mat import ShapeError, shape_text
+from ..model.formula.matrix import MATRIX_ALGEBRA
+from ..model.rules import FUNCTIONS
+from .generic import at_layer, has_layer_index
+from .lookup import LEARNING_RATE
+from .numbers import Literals
+from .steps import Reader, Side, judge
+
+_MARKS = re.compile(r"\\(mathbf|boldsymbol|bm|top|intercal|odot|circ)(?![A-Za-z])"
+                    r"|\^\s*\{?\s*T(?![A-Za-z])|[⊙⊤ᵀ∘]")    # written as a matrix
+MAX_SLOW = 200           # entries per equation that need the full check (not equal at once)
+_ACTIVATIONS = {"sigmoid": FUNCTIONS["sigmoid"], "tanh": FUNCTIONS["tanh"], "relu": FUNCTIONS["relu"],
+                "linear": lambda x: x}
+
+
+@dataclass
+class MatrixSide:
+    """One side as read in the layer form: a scalar expression or a ``Mat``, or why not."""
+    text: str
+    value: object = None
+    literals: Literals = field(default_factory=Literals)
+    error: str = ""
+    shape_error: bool = False
+    written_as_matrix: bool = False  # bold, a layer index, a transpose or \odot: not only bare letters (x)
+
+    @property
+    def ok(self) -> bool:
+        return self.value is not None
+
+
+class LayerActivation:
+    """``g`` (``g'``) of the layer form: the activation of the layer whose pre-activation it is given."""
+
+    def __init__(self, net):
+        self.net = net
+
+    def _fn(self, arg):
+        node = self.net.nodes.get(arg.name) if isinstance(arg, sp.Symbol) else None
+        acts = {layer.activation for layer in self.net.spec.layers}
+        act = self.net.spec.layers[node.layer - 1].activation if node is not None and node.kind == "pre" \
+            else (acts.pop() if len(acts) == 1 else None)
+        if act is None:
+            raise FormulaError("g(...) is read as a layer's activation, of that layer's weighted sums z; "
+                               f"the layers here use {', '.join(sorted(acts))}")
+        if act not in _ACTIVATIONS:
+            raise FormulaError(f"g'(...) of the {act} layer is not element-wise")
+        return _ACTIVATIONS[act]
+
+    def __call__(self, arg):
+        return self._fn(arg)(arg)
+
+    def prime(self, arg):
+        t = sp.Dummy("t")
+        return sp.diff(self._fn(arg)(t), t).xreplace({t: arg})
+
+
+class MatrixReader:
+    """Reads sides with layer symbols as matrices, on top of a derivation's ``Reader``."""
+
+    def __init__(self, reader: Reader):
+        self.reader, self.c = reader, reader.c
+        self.layers = self.c.table.layers
+        self.functions = default_functions() | {"g": LayerActivation(self.c.net)}
+
+    def _family(self, name: Name):
+        if name.sub or name.time or name.key() in self.reader.defs:
+            return None, False
+        fam, transposed, why = self.layers.find(name)
+        if why:
+            raise FormulaError(why)
+        return fam, transposed
+
+    def resolve(self, name: Name):
+        fam, transposed = self._family(name)
+        if fam is None:
+            return self.reader.resolve(name)
+        if fam.scalar is not None:
+            return fam.scalar
+        self._strong |= bool(name.sup) or name.accent == "bold"
+        m = Mat(fam.rows, name.text)
+        return m.T if transposed else m
+
+    def derivative(self, of: Name, args: tuple, wrt: Name):
+        if self._family(of)[0] is not None and self._family(of)[0].scalar is None:
+            raise FormulaError(f"the derivative of the vector {of.text} (a Jacobian) is not checked; "
+                               "write the loss's derivative")
+        fam, transposed = self._family(wrt)
+        if fam is None or fam.scalar is not None or args:
+            return self.reader.derivative(of, args, wrt)
+        upper = self.c.loss_node(of) or self.c.node_of(of)
+        self._strong |= bool(wrt.sup) or wrt.accent == "bold"
+        m = Mat([[self._entry(upper, s, fam.feeds[i][j] if fam.feeds else None) for j, s in enumerate(row)]
+                 for i, row in enumerate(fam.rows)], f"d{of.text}/d{wrt.text}")
+        return m.T if transposed else m
+
+    def _entry(self, upper: str, s: sp.Symbol, feeds: str | None) -> sp.Expr:
+        """d upper / d (one entry): a parameter through the weighted sum it feeds, a node as the graph says."""
+        net = self.c.net
+        node = feeds or s.name
+        if node in net.delta_nodes and upper == net.loss:
+            d = net.delta_symbol(node)       # the delta is dJ/dz by definition
+        else:
+            d = self.c.total(node, upper)
+        return d * net.nodes[feeds].local_of(s.name) if feeds else d
+
+    _strong = False
+
+    def read(self, text: str) -> MatrixSide:
+        lits = Literals()
+        self.reader._leibniz, self.reader._updates = [], []
+        self._strong = bool(_MARKS.search(text))
+        notes: list[str] = []
+        try:
+            v = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True,
+                             functions=self.functions, matrices=True, mode="latex", notes=notes)
+            algebra = [n[len(MATRIX_ALGEBRA):] for n in notes if n.startswith(MATRIX_ALGEBRA)]
+            if algebra and not self._strong:     # x x = x^2 with x a number is right: not read as vectors
+                raise FormulaError(f"{algebra[0]} of bare letters read as vectors (like x, the input vector); "
+                                   "write the layer form with bold or ^{(l)} symbols")
+        except ShapeError as e:
+            return MatrixSide(text, None, lits, str(e), True, self._strong)
+        except DeriveError as e:
+            return MatrixSide(text, None, lits, str(e), written_as_matrix=self._strong)
+        defs = {sym: meaning for sym, meaning, _ in self.reader.defs.values()}
+
+        def fix(e):
+            return e.xreplace(defs).xreplace(self.reader.nexts)
+        return MatrixSide(text, v.map(fix) if isinstance(v, Mat) else fix(v), lits,
+                          written_as_matrix=self._strong)
+
+
+def _entries(v):
+    return dict(v.entries()) if isinstance(v, Mat) else {(1, 1): v}
+
+
+class Canon:
+    """Is ``a = b`` an identity at once?  Both sides expanded, with each element-wise activation
+    replaced by its function of z and, layer by layer from the lowest, the deltas that only one side
+    has replaced by their definitions (so ``\\delta^{(1)}`` meets ``W^{(2)\\top} \\delta^{(2)}`` as the
+    same sum).  Every rewrite is a definition, so "same" is sound; "not same" goes to the full check."""
+
+    def __init__(self, c):
+        net = c.net
+        unitwise = {layer.activation for layer in net.spec.layers} - {"softmax"}
+        self.acts = {n.symbol: n.expr for n in net.nodes.values()
+                     if n.kind == "act" and net.spec.layers[n.layer - 1].activation in unitwise}
+        self.deltas = c.deltas
+        self.rank = {net.delta_symbol(n): net.nodes[n].layer or 0 for n in net.delta_nodes}
+
+    def same(self, a: sp.Expr, b: sp.Expr) -> bool:
+        if a == b:
+            return True
+        try:
+            a, b = a.xreplace(self.acts), b.xreplace(self.acts)
+            for _ in range(4):
+                if sp.expand(a - b) == 0:
+                    return True
+                only = (a.free_symbols ^ b.free_symbols) & self.rank.keys()
+                if not only:
+                    return False
+                low = min(self.rank[d] for d in only)
+                subs = {d: self.deltas[d].xreplace(self.acts) for d in only if self.rank[d] == low}
+                a, b = a.xreplace(subs), b.xreplace(subs)
+        except (TypeError, ValueError, ArithmeticError):
+            return False
+        return False
+
+
+def _update(c, left: dict, right: dict) -> dict:
+    """``W = W - \\alpha dJ/dW``, entry by entry: each parameter on the left is its value after the step."""
+    trained = set(c.net.trainable)
+    out = {}
+    for k, p in left.items():
+        r = right.get(k)
+        if isinstance(p, sp.Symbol) and p.name in trained and r is not None and \
+                LEARNING_RATE in r.free_symbols and p in r.free_symbols:
+            out[k] = p
+    return out
+
+
+def _where(k, v) -> str:
+    i, j = k
+    if not isinstance(v, Mat):
+        return ""
+    rows, cols = v.shape
+    return f"entry {i}" if cols == 1 else f"entry {j}" if rows == 1 else f"entry ({i}, {j})"
+
+
+def _short(s: str, n: int = 60) -> str:
+    s = " ".join(s.split())
+    return s if len(s) <= n else s[:n - 3] + "..."
+
+
+def _step(c, reader: Reader, canon: Canon, line: int, a: MatrixSide, b: MatrixSide, Step):
+    """The verdict on ``a = b``, entry by entry."""
+    # sizes that do not fit are a wrong step only in an equation written as matrices: with bare letters
+    # alone (x read as the input vector) the writer may mean numbers, so it is not checked
+    sized = "wrong" if a.written_as_matrix or b.written_as_matrix else "unchecked"
+    bare = "" if sized == "wrong" else " (bare letters like x are read as the layer's vector here)"
+    for s in (a, b):
+        if not s.ok:
+            return Step(line, a.text, b.text, sized if s.shape_error else "unchecked",
+                        note=s.error + (bare if s.shape_error else ""))
+    va, vb = a.value, b.value
+    if (va.shape if isinstance(va, Mat) else (1, 1)) != (vb.shape if isinstance(vb, Mat) else (1, 1)):
+        flipped = isinstance(va, Mat) and isinstance(vb, Mat) and va.shape == vb.shape[::-1]
+        return Step(line, a.text, b.text, sized,
+                    note=f"the shapes differ: the left side is {shape_text(va)}, the right side {shape_text(vb)}"
+                         + (" (a transpose?)" if flipped else "") + bare)
+    left, right = _entries(va), _entries(vb)
+    for k, p in _update(c, left, right).items():
+        left[k] = reader.nexts[reader.next_symbol(p)]
+    slow = [k for k in left if not canon.same(left[k], right[k])]
+    if len(slow) > MAX_SLOW:
+        return Step(line, a.text, b.text, "unchecked",
+                    note=f"too big to check: {len(slow)} entries need a full proof (at most {MAX_SLOW})")
+    lits = Literals()
+    lits.text = {**a.literals.text, **b.literals.text}
+    notes = set()
+    for k in slow:
+        j = judge(c, reader, Side(a.text, left[k], lits), Side(b.text, right[k], lits))
+        if j.status == "wrong":
+            where = _where(k, va)
+            what = (f"{where}: the left side is {_short(c.latex(left[k]))}, the right side "
+                    f"{_short(c.latex(right[k]))}") if where else (j.note or "")
+            return Step(line, a.text, b.text, "wrong", note=what + (f" ({j.note})" if where and j.note else ""),
+                        counterexample=j.counterexample)
+        if j.status == "unchecked":
+            return Step(line, a.text, b.text, "unchecked", note=f"{_where(k, va) or 'the equation'}: {j.note}")
+        if j.note:
+            notes.add(j.note)
+    size = f"entry by entry ({shape_text(va)})" if isinstance(va, Mat) else ""
+    return Step(line, a.text, b.text, "correct", note="; ".join(filter(None, [size, *sorted(notes)])))
+
+
+def matrix_steps(c, reader: Reader, lines: list[int], parts: list[str], scalar: list[Side], Step) -> list | None:
+    """Steps (made by ``Step``, the derivation's step type) for a chain in the layer form, or None when
+    it is not one (no side is a matrix).
+
+    A side neither reading can read keeps the scalar reading's reason unless it is written as a
+    matrix (bold, a transpose, ``\\odot``): ``\\sigma(x)`` with a generic x is not the input vector.
+    """
+    mr = MatrixReader(reader)
+    if any(has_layer_index(p) for p in parts):
+        return _every_layer(c, reader, mr, lines, parts, Step)
+    sides = [mr.read(p) for p in parts]
+    if not any(isinstance(s.value, Mat) or s.shape_error for s in sides) and not all(s.ok for s in sides):
+        return None
+    for s, old in zip(sides, scalar):
+        if not s.ok and not s.shape_error and not _MARKS.search(s.text):
+            s.error = old.error
+    canon = Canon(c)
+    return [_step(c, reader, canon, lines[i - 1], sides[i - 1], sides[i], Step) for i in range(1, len(sides))]
+
+
+def _every_layer(c, reader: Reader, mr: MatrixReader, lines: list[int], parts: list[str], Step) -> list | None:
+    """A chain in a generic layer l: checked at every l where all its symbols exist."""
+    layers = mr.layers
+    last = int(layers.shown(len(c.net.spec.layers))) if c.net.spec.layered else 0
+    numbers = sorted({int(k[1]) for k in layers.families if k[1].isdigit()})
+    generic = any(has_layer_index(p, "l") for p in parts)
+    if not generic:
+        numbers = [last]                  # only L: the last layer
+    canon = Canon(c)
+    by_layer: dict[int, list] = {}
+    for l in numbers:
+        sides = [mr.read(at_layer(p, l, last)) for p in parts]
+        if all(s.ok or s.shape_error for s in sides):
+            by_layer[l] = [_step(c, reader, canon, lines[i - 1], sides[i - 1], sides[i], Step)
+                           for i in range(1, len(sides))]
+    if not by_layer:
+        return None
+    out = []
+    for i in range(1, len(parts)):
+        steps = {l: s[i - 1] for l, s in by_layer.items()}
+        where = ", ".join(map(str, steps))
+        wrong = next(((l, s) for l, s in steps.items() if s.status == "wrong"), None)
+        unchecked = next(((l, s) for l, s in steps.items() if s.status == "unchecked"), None)
+        status, cex = "correct", None
+        note = f"for every layer, l = {where}" if generic else f"for the last layer, L = {last}"
+        if wrong:
+            status, note, cex = "wrong", f"for l = {wrong[0]}: {wrong[1].note}".rstrip(": "), wrong[1].counterexample
+        elif unchecked:
+            status, note = "unchecked", f"for l = {unchecked[0]}: {unchecked[1].note}"
+        out.append(Step(lines[i - 1], parts[i - 1], parts[i], status, note=note, counterexample=cex))
+    return out
+
+
+__all__ = ["LayerActivation", "MatrixReader", "matrix_steps"]
