@@ -143,8 +143,10 @@ class MatrixReader:
             return MatrixSide(text, None, lits, str(e), written_as_matrix=self._strong)
         defs = {sym: meaning for sym, meaning, _ in self.reader.defs.values()}
 
+        means = getattr(self.reader, "means", {})    # a batch reader's dJ/dw placeholders: one example's
+
         def fix(e):
-            return e.xreplace(defs).xreplace(self.reader.nexts)
+            return e.xreplace(defs).xreplace(self.reader.nexts).xreplace(means)
         return MatrixSide(text, v.map(fix) if isinstance(v, Mat) else fix(v), lits,
                           written_as_matrix=self._strong)
 
@@ -228,8 +230,8 @@ def _step(c, reader: Reader, canon: Canon, line: int, a: MatrixSide, b: MatrixSi
                     note=f"the shapes differ: the left side is {shape_text(va)}, the right side {shape_text(vb)}"
                          + (" (a transpose?)" if flipped else "") + bare)
     left, right = _entries(va), _entries(vb)
-    for k, p in _update(c, left, right).items():
-        left[k] = reader.nexts[reader.next_symbol(p)]
+    for k, p in _update(c, left, right).items():     # one example's step, as the layer form is written
+        left[k] = p - LEARNING_RATE * c.derivation.gradient(p.name).delta_form
     slow = [k for k in left if not canon.same(left[k], right[k])]
     if len(slow) > MAX_SLOW:
         return Step(line, a.text, b.text, "unchecked",
