@@ -7,7 +7,10 @@ holds when every entry does: each entry is an ordinary scalar equality, decided 
 (exact identity, or at the worked example's values).  Entries that are the same expression once
 each delta and activation is replaced by its definition are equal at once (a sound shortcut that
 keeps the digits network's 32×64 matrices fast); the rest go through the full check, at most
-``MAX_SLOW`` per equation.  Sizes that do not fit are wrong, with the shapes named.
+``MAX_SLOW`` per equation.  Sizes that do not fit are wrong, with the shapes named, in an equation
+written as matrices (bold, a layer index, a transpose, ``\\odot``); bare letters alone (``x`` read as
+the input vector) may mean numbers, so there they leave the step unchecked.  The layer form is about one
+example, as the notes write it, also when the spec has a batch.
 """
 from __future__ import annotations
 
