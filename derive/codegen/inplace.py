@@ -17,6 +17,7 @@ from __future__ import annotations
 import sympy as sp
 
 from .printer import Printer
+from ..model.naming import symbol
 
 # Unary functions with a ufunc of the same meaning.
 _UFUNC = {sp.exp: "np.exp", sp.log: "np.log", sp.tanh: "np.tanh", sp.Abs: "np.abs"}
@@ -149,6 +150,52 @@ class Emitter:
                 return None
             out += inner + [f"{inverse if inv else op}({dest}, {tmp}, out={dest})"]
         return out
+
+
+UNARY = {sp.exp: "np.exp", sp.tanh: "np.tanh"}
+
+
+def chain(e: sp.Expr, z: sp.Symbol, p: Printer) -> list[tuple[str, str]] | None:
+    """``e`` as ufuncs applied one after another to ``z`` [(ufunc, other operand)], or None.
+
+    sigmoid's table definition 1/(1 + exp(-z)) is negative, exp, add 1, divide 1 by: each can write
+    into the same array, so the activation needs no temporary arrays.  (1/x is np.divide(1, x):
+    NumPy's float np.reciprocal is not vectorised, it takes twice as long.)
+    """
+    if e == z:
+        return []
+    if e.func in UNARY:
+        inner = chain(e.args[0], z, p)
+        return None if inner is None else inner + [(UNARY[e.func], "")]
+    if isinstance(e, sp.Pow) and e.exp == -1:
+        inner = chain(e.base, z, p)
+        return None if inner is None else inner + [("np.divide", "1.0")]
+    if isinstance(e, (sp.Add, sp.Mul)):
+        consts = [a for a in e.args if a.is_Number]
+        rest = [a for a in e.args if not a.is_Number]
+        if len(rest) != 1 or len(consts) != 1:
+            return None
+        inner = chain(rest[0], z, p)
+        if inner is None:
+            return None
+        c = consts[0]
+        if isinstance(e, sp.Mul) and c == -1:
+            return inner + [("np.negative", "")]
+        return inner + [("np.add" if isinstance(e, sp.Add) else "np.multiply", operand(p, c))]
+    return None
+
+
+def activation_lines(e: sp.Expr, z: str, a: str, p: Printer) -> list[str] | None:
+    """Lines computing a = e(z) in z's own memory, one ufunc after another, or None."""
+    steps = chain(e, symbol(z), p)
+    if not steps:
+        return None
+    out = []
+    for k, (ufunc, operand) in enumerate(steps):
+        src = z if k == 0 else a
+        args = f"{operand}, {src}" if ufunc == "np.divide" else f"{src}, {operand}" if operand else src
+        out.append(f"{a} = {ufunc}({args}, out={z})" if k == 0 else f"{ufunc}({args}, out={a})")
+    return out
 
 
 KEEP_BYTES = 2 ** 27        # a batch's work arrays are kept between calls up to 128 MB (float64)

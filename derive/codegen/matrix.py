@@ -16,7 +16,7 @@ from ..model import rules
 from ..errors import DeriveError
 from ..model.graph import Network
 from ..model.naming import symbol
-from .inplace import Emitter, operand, work_source
+from .inplace import UNARY, Emitter, activation_lines, work_source
 from .printer import Printer, lines as _lines
 
 
@@ -112,52 +112,6 @@ def _batch_mean(D: str) -> list[str]:
             f"    {D} /= n"]
 
 
-_UNARY = {sp.exp: "np.exp", sp.tanh: "np.tanh"}
-
-
-def _chain(e: sp.Expr, z: sp.Symbol, p: Printer) -> list[tuple[str, str]] | None:
-    """``e`` as ufuncs applied one after another to ``z`` [(ufunc, other operand)], or None.
-
-    sigmoid's table definition 1/(1 + exp(-z)) is negative, exp, add 1, divide 1 by: each can write
-    into the same array, so the activation needs no temporary arrays.  (1/x is np.divide(1, x):
-    NumPy's float np.reciprocal is not vectorised, it takes twice as long.)
-    """
-    if e == z:
-        return []
-    if e.func in _UNARY:
-        inner = _chain(e.args[0], z, p)
-        return None if inner is None else inner + [(_UNARY[e.func], "")]
-    if isinstance(e, sp.Pow) and e.exp == -1:
-        inner = _chain(e.base, z, p)
-        return None if inner is None else inner + [("np.divide", "1.0")]
-    if isinstance(e, (sp.Add, sp.Mul)):
-        consts = [a for a in e.args if a.is_Number]
-        rest = [a for a in e.args if not a.is_Number]
-        if len(rest) != 1 or len(consts) != 1:
-            return None
-        inner = _chain(rest[0], z, p)
-        if inner is None:
-            return None
-        c = consts[0]
-        if isinstance(e, sp.Mul) and c == -1:
-            return inner + [("np.negative", "")]
-        return inner + [("np.add" if isinstance(e, sp.Add) else "np.multiply", operand(p, c))]
-    return None
-
-
-def _activation_lines(e: sp.Expr, z: str, a: str, p: Printer) -> list[str] | None:
-    """Lines computing a = e(z) in z's own memory, one ufunc after another, or None."""
-    steps = _chain(e, symbol(z), p)
-    if not steps:
-        return None
-    out = []
-    for k, (ufunc, operand) in enumerate(steps):
-        src = z if k == 0 else a
-        args = f"{operand}, {src}" if ufunc == "np.divide" else f"{src}, {operand}" if operand else src
-        out.append(f"{a} = {ufunc}({args}, out={z})" if k == 0 else f"{ufunc}({args}, out={a})")
-    return out
-
-
 def _keeps_z(net: Network, li: int) -> bool:
     """Whether layer li's a^(l) needs memory of its own: the backward pass reads z^(l) (relu's step(z))."""
     L = net.spec.layers[li - 1]
@@ -192,13 +146,13 @@ def _forward_lines(net: Network, p: Printer, fresh_output: bool = False) -> list
                       f"{m['A']} /= {m['A']}.sum(axis=1, keepdims=True)"]
             continue
         e = act.value([symbol(m["Z"])], 0)
-        if isinstance(e, sp.Function) and e.func not in _UNARY:
+        if isinstance(e, sp.Function) and e.func not in UNARY:
             e = e.rewrite(sp.exp)         # sigmoid by the table's definition; relu stays itself
         note = f"# a^({li}) = {L.activation}(z^({li}))"
         if e == symbol(m["Z"]):
             lines.append(f"{m['A']} = {m['Z']}".ljust(38) + "  " + note)
             continue
-        chain = None if _keeps_z(net, li) else _activation_lines(e, m["Z"], m["A"], p)
+        chain = None if _keeps_z(net, li) else activation_lines(e, m["Z"], m["A"], p)
         if chain:
             note += (f" = {e}" if len(chain) > 1 else "") + f", in {m['Z']}'s memory"
             lines += [chain[0].ljust(38) + "  " + note] + chain[1:]
