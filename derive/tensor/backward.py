@@ -152,9 +152,7 @@ def derive_backward(program) -> Backward:
                  and n not in prog.integer_inputs and n not in sizes]
         ready.sort(key=lambda n: (kinds.get(n) != "param",))
         for n in ready:
-            total = shares[n][0]
-            for s in shares[n][1:]:
-                total = c.add(total, s)
+            total = c.total_of(shares[n])
             if isinstance(total, Num):       # a constant gradient: spread it to the tensor's shape
                 total = c.mul(total, Call("ones_like", (Name(n),)))
             shape = env[n].shape

@@ -119,7 +119,8 @@ class LatexPrinter:
         if fn == "float":
             return self.p(a[0])
         if fn == "reshape":
-            return f"\\operatorname{{reshape}}\\left({self.p(a[0])},\\ {self.p(a[1])}\\right)"
+            shape = ", ".join(self.p(x) for x in a[1].items) if isinstance(a[1], Tuple) else self.p(a[1])
+            return f"\\operatorname{{reshape}}\\left({self.p(a[0])},\\ ({shape})\\right)"
         if fn == "stack":
             return f"{simple[fn]}\\left({', '.join(self.p(x) for x in a[0].items)}\\right)"
         if fn in simple:
