@@ -93,3 +93,34 @@ def torch_gradients(prog, values: dict, sizes: dict):
     out = env[prog.output]
     out.backward()
     return out.item(), {p: env[p].grad.numpy() for p in prog.params}
+
+
+def torch_truth(prog, values: dict, sizes: dict) -> dict:
+    """Every forward value and dNAME = dJ/dNAME of every forward value and parameter, by torch autograd."""
+    env = {}
+    for t in prog.leaves:
+        v = torch.tensor(np.asarray(values[t.name]))
+        env[t.name] = v if t.name in prog.integer_inputs else v.to(F64).requires_grad_(t.kind == "param")
+    for name, tree, _ in prog.forward:
+        env[name] = _t(tree, env, sizes)
+        if env[name].requires_grad:
+            env[name].retain_grad()
+    env[prog.output].backward()
+    out = {k: v.detach() for k, v in env.items()}
+    for k, v in env.items():
+        if isinstance(v, torch.Tensor) and v.grad is not None:
+            out["d" + k] = v.grad.detach()
+    return out
+
+
+def torch_verdict(prog, truth: dict, sizes: dict, target: str, formula: str) -> bool:
+    """Whether a student's formula for ``target`` equals torch's gradient (its shape and its entries)."""
+    from derive.tensor import grammar
+    env = {k: v for k, v in truth.items() if k != target}
+    try:
+        got = _t(grammar.parse(formula), env, sizes)
+    except (RuntimeError, IndexError, KeyError):
+        return False
+    want = truth[target]
+    return tuple(got.shape) == tuple(want.shape) and bool(
+        torch.all((got - want).abs() <= 1e-8 * max(1.0, float(want.abs().max()))))

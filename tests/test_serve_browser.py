@@ -126,3 +126,49 @@ def test_lecturer_grades_a_csv(page, server, tmp_path):
     report = Path(info.value.path()).read_text()
     assert report.startswith("id,param,answer,status") and report.count("\n") == 21
     assert not_blank(page.screenshot(full_page=True)) > 0.03
+
+
+def test_student_checks_a_tensor_programs_backward_pass(page, server):
+    """cs231n picked from the examples: one formula, then a pasted backward pass, marked as PyTorch marks it."""
+    from derive.codegen.tensor import make_values
+    from derive.tensor.program import load_program
+    from tensor_oracle import torch_truth, torch_verdict
+    prog = load_program("cs231n")
+    sizes = prog.realistic(40)
+    v = make_values(prog, sizes, 2)
+    truth = torch_truth(prog, {**v["inputs"], **v["params"]}, sizes)
+
+    open_student(page, server)
+    page.select_option("#example", "cs231n")
+    page.wait_for_selector("#param option[value=dW2]", state="attached")
+    assert page.is_hidden("#derivation-section") and page.is_visible("#backward-section")
+    assert page.inner_text("#param-label") == "tensor"
+    page.select_option("#param", "dW2")
+    page.get_by_label("Answer", exact=True).fill("dlogits.T @ h")
+    page.wait_for_selector("#preview-math math")
+    page.click("#check")
+    page.wait_for_selector("#verdict-status")
+    assert "Incorrect" in page.inner_text("#verdict-status")
+    assert not torch_verdict(prog, truth, sizes, "dW2", "dlogits.T @ h")
+    assert "its transpose is right" in page.inner_text("#verdict [data-kind=transpose]")
+
+    lines = ["dlogits = (probs - Y) / N", "dW2 = h.T @ dlogits", "db2 = dlogits", "dh = dlogits @ W2.T",
+             "dhpre = dh * (hpre > 0)", "dW1 = X.T @ dhpre", "db1 = dhpre.sum(axis=0)"]
+    page.fill("#backward", "\n".join(lines))
+    page.click("#check-backward")
+    page.wait_for_selector("#lines-table")
+    rows = page.locator("#lines-table tr.line")
+    assert rows.count() == len(lines)
+    for k, line in enumerate(lines):
+        target, formula = (s.strip() for s in line.split("=", 1))
+        status = rows.nth(k).locator("td.status").inner_text()
+        assert ("correct" in status) is torch_verdict(prog, truth, sizes, target, formula), line
+    assert "first wrong line: 3" in page.inner_text("#lines-summary")
+    assert "not summed where broadcasting happened" in page.inner_text("#lines [data-kind=not_summed]")
+    page.frame_locator("#notes").locator("math").first.wait_for()
+    assert "proven" in page.frame_locator("#notes").locator("body").inner_text()
+    assert not_blank(page.screenshot(full_page=True)) > 0.03
+
+    page.select_option("#example", "seed002")                        # back to a network: the derivation again
+    page.wait_for_selector("#param option[value=w11]", state="attached")
+    assert page.is_visible("#derivation-section") and page.is_hidden("#backward-section")

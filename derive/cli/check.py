@@ -17,7 +17,8 @@ def add_parser(sub):
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("--param", help="the parameter the answer is the gradient for, as the notes print it (w11, "
-                                   "'\\theta^{(1)}_{11}'); without it, the answer's left side dE/dw names it")
+                                   "'\\theta^{(1)}_{11}'; for a tensor program the gradient tensor, dW2); without "
+                                   "it, the answer's left side (dE/dw, dW2 =) names it")
     what = p.add_mutually_exclusive_group(required=True)
     what.add_argument("--answer", help="the formula, plain text or LaTeX")
     what.add_argument("--answer-file", help="read the formula from a file ('-': standard input)")
@@ -57,7 +58,10 @@ def run(args) -> int:
         args.timeout = args.timeout or ANSWER_TIMEOUT
         return tensor.check(args, read_text(args.backward))
     if tensor.is_tensor(args.spec):
-        raise DeriveError(f"{args.spec} is a tensor program: check its backward pass with --backward FILE.py")
+        if args.derivation:
+            raise DeriveError(f"{args.spec} is a tensor program: check its backward pass with --backward FILE.py")
+        args.timeout = args.timeout or ANSWER_TIMEOUT
+        return tensor.check_one(args, args.answer if args.answer is not None else read_text(args.answer_file))
     c = checker_for(args.spec)
     if args.derivation:
         from ..checking.derivation import check_derivation

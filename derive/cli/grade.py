@@ -10,7 +10,8 @@ from .options import MAX_TIMEOUT, add_budget, integer, seconds
 
 
 def add_parser(sub):
-    p = sub.add_parser("grade", help="grade a class's answers (CSV with columns id, param, answer)")
+    p = sub.add_parser("grade", help="grade a class's answers (CSV with columns id, param, answer; for a tensor "
+                                     "program, param names a gradient tensor such as dW2)")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("answers", help="CSV file with columns id, param, answer")
@@ -50,6 +51,9 @@ def run(args) -> int:
     json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
     check_outputs(args, json_out)
     rows = read_answers(args.answers)
+    from . import tensor
+    if tensor.is_tensor(args.spec):         # answers: a formula or backward lines per gradient tensor
+        grade = tensor.grade
     report = grade(args.spec, rows, workers=args.workers, timeout=args.timeout,
                    progress=False if args.no_progress else None)
     if args.out:

@@ -100,14 +100,9 @@ class TensorNotes:
     output: str
 
 
-def build(program, lang: str = "en") -> TensorNotes:
-    """Derive, prove and lay out the notes' content for one language."""
-    if lang not in TEXT:
-        raise DeriveError(f"unknown language {lang!r}; expected one of {', '.join(TEXT)}")
-    T = TEXT[lang]
-    bw = program if isinstance(program, Backward) else derive_backward(program)
+def latex_printer(bw: Backward):
+    """(LatexPrinter, latex_name) for a program's trees: dNAME as d NAME, the batch's sums over n."""
     prog = bw.program
-    proofs = prove_backward(bw)
     c = builder(prog)
     tensors = {t.name for t in prog.leaves} | {n for n, _, _ in prog.forward}
 
@@ -131,6 +126,19 @@ def build(program, lang: str = "en") -> TensorNotes:
             return False
 
     tex = LatexPrinter(latex_name, scalar, axis_index)
+    return tex, latex_name
+
+
+def build(program, lang: str = "en") -> TensorNotes:
+    """Derive, prove and lay out the notes' content for one language."""
+    if lang not in TEXT:
+        raise DeriveError(f"unknown language {lang!r}; expected one of {', '.join(TEXT)}")
+    T = TEXT[lang]
+    bw = program if isinstance(program, Backward) else derive_backward(program)
+    prog = bw.program
+    proofs = prove_backward(bw)
+    c = builder(prog)
+    tex, latex_name = latex_printer(bw)
 
     def shape_tex(t) -> str:
         dims = c.dims(t).items

@@ -32,22 +32,34 @@ def _preload():
     import latex2mathml.converter  # noqa: F401
     import sympy  # noqa: F401
 
-    from ..checking import checker, derivation, diagnose, grade  # noqa: F401
-    from ..cli import notes, verify  # noqa: F401
-    from ..notes import display, render  # noqa: F401
+    from ..checking import backward, checker, derivation, diagnose, grade  # noqa: F401
+    from ..cli import notes, tensor, verify  # noqa: F401
+    from ..codegen import tensor as compiled  # noqa: F401
+    from ..notes import display, render, tensor as tensor_notes  # noqa: F401
+    from ..tensor import proof  # noqa: F401
+
+
+def _examples() -> list[str]:
+    """Every bundled example's name: the layered and graph specs, then the tensor programs."""
+    from ..model.spec import bundled_examples
+    from ..tensor.program import bundled_tensor_examples
+    return bundled_examples() + bundled_tensor_examples()
 
 
 async def examples(request, srv):
-    from ..model.spec import bundled_examples
-    return JSONResponse({"examples": bundled_examples()})
+    return JSONResponse({"examples": _examples()})
 
 
 async def example(request, srv):
-    from ..model.spec import bundled_examples, read_source
+    from importlib import resources
+
+    from ..model.spec import bundled_examples
     name = request.path_params["name"]
-    if name not in bundled_examples():
+    if name not in _examples():
         raise Bad(404, f"no bundled example named {name!r}")
-    return JSONResponse({"name": name, "text": read_source(name)[0]})
+    folder = ("examples",) if name in bundled_examples() else ("examples", "tensor")
+    text = resources.files("derive").joinpath(*folder, name + ".yaml").read_text(encoding="utf-8")
+    return JSONResponse({"name": name, "text": text})
 
 
 async def spec(request, srv):
@@ -65,9 +77,12 @@ async def verify(request, srv):
 async def check(request, srv):
     data = await body(request)
     spec_text = text(data, "spec")
-    if ("derivation" in data) == ("answer" in data):
-        raise Bad(400, "give either 'answer' (with 'param') or 'derivation'")
+    if sum(k in data for k in ("answer", "derivation", "backward")) != 1:
+        raise Bad(400, "give one of 'answer' (with 'param'), 'derivation', or 'backward' (a tensor program's lines)")
     t = srv.settings.timeout
+    if "backward" in data:
+        return JSONResponse(await srv.run(work.check_backward, spec_text, text(data, "backward"),
+                                          timeout=srv.settings.work_timeout))
     if "derivation" in data:
         out = await srv.run(work.check_derivation, spec_text, text(data, "derivation"), timeout=srv.settings.work_timeout)
         return JSONResponse(out, status_code=422 if "error" in out else 200)
@@ -106,11 +121,10 @@ def _pages() -> jinja2.Environment:
 
 async def page(request, srv):
     from ..model.naming import PRESETS
-    from ..model.spec import bundled_examples
     from ..notes.prose import LANGUAGES
     name = "lecturer.html" if request.url.path.rstrip("/").endswith("lecturer") else "student.html"
     html = request.app.state.pages.get_template(name).render(
-        examples=bundled_examples(), presets=PRESETS, languages=LANGUAGES, version=__version__)
+        examples=_examples(), presets=PRESETS, languages=LANGUAGES, version=__version__)
     return HTMLResponse(html)
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import DeriveError
+from . import tensor
 
 
 def network(spec: str, notation: str | None = None):
@@ -28,6 +29,8 @@ def network(spec: str, notation: str | None = None):
 
 def spec_info(spec: str, notation: str | None = None) -> dict:
     """What a page needs to offer a spec: its name, trainable parameters and every symbol's LaTeX."""
+    if tensor.is_tensor(spec):
+        return tensor.spec_info(spec)
     net = network(spec, notation)
     symbols = {n.name: net.latex_names[n.symbol] for n in net.nodes.values()}
     symbols.update({str(net.delta_symbol(d)): net.latex_names[net.delta_symbol(d)] for d in net.delta_nodes})
@@ -37,19 +40,36 @@ def spec_info(spec: str, notation: str | None = None) -> dict:
 
 def verify(spec: str) -> dict:
     """The ``derive verify --json`` object."""
+    if tensor.is_tensor(spec):
+        return tensor.verify(spec)
     from ..cli.verify import report
     return report(network(spec))
 
 
 def check(spec: str, param: str, answer: str, timeout: float) -> dict:
-    """The ``derive check --json`` object for one typed formula (already in a sandbox: no second one)."""
+    """The ``derive check --json`` object for one typed formula (already in a sandbox: no second one).
+
+    For a tensor program: the ``derive check --backward --json`` object of that formula's line."""
+    if tensor.is_tensor(spec):
+        return tensor.check(spec, param, answer)
     from ..checking.checker import check as check_answer, checker_for
     c = checker_for(network(spec))
     return check_answer(c.derivation, param, answer, timeout=None).to_dict()
 
 
+def check_backward(spec: str, text: str) -> dict:
+    """The ``derive check --backward --json`` object: every line of a tensor program's backward pass."""
+    if not tensor.is_tensor(spec):
+        raise DeriveError("'backward' needs a tensor program (a spec with 'tensor:'); for this spec, "
+                          "check an answer or a derivation")
+    return tensor.check_backward(spec, text)
+
+
 def check_derivation(spec: str, text: str) -> dict:
     """The ``derive check --derivation --json`` object: every step of a pasted derivation."""
+    if tensor.is_tensor(spec):
+        raise DeriveError("this is a tensor program: paste its backward pass (one 'dNAME = expression' per line) "
+                          "as a backward pass, not a derivation")
     from ..checking.checker import checker_for
     from ..checking.derivation import check_derivation as check_all
     report = check_all(checker_for(network(spec)), text, timeout=None)
@@ -61,6 +81,8 @@ def check_derivation(spec: str, text: str) -> dict:
 
 def preview(spec: str, answer: str) -> dict:
     """How a typed formula is understood: its LaTeX in the spec's notation, and as MathML."""
+    if tensor.is_tensor(spec):
+        return tensor.preview(spec, answer)
     from ..checking.checker import checker_for
     from ..notes.display import mathml
     c = checker_for(network(spec))
@@ -70,6 +92,8 @@ def preview(spec: str, answer: str) -> dict:
 
 def notes(spec: str, lang: str = "en", fmt: str = "html", notation: str | None = None) -> dict:
     """The notes as one document (what ``derive notes`` writes, rendered in memory)."""
+    if tensor.is_tensor(spec):
+        return tensor.notes(spec, lang, fmt)
     from ..cli.notes import prepare
     from ..notes.render import render
     n, net = prepare(network(spec, notation))
@@ -110,7 +134,11 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None)
     def tick(_row):
         if progress is not None:
             progress[0] += 1
-    report = grade_all(network(spec), rows, timeout=timeout, progress=False, on_row=tick)
+    if tensor.is_tensor(spec):
+        from ..cli.tensor import grade as grade_tensor
+        report = grade_tensor(tensor.program(spec), rows, timeout=timeout, progress=False, on_row=tick)
+    else:
+        report = grade_all(network(spec), rows, timeout=timeout, progress=False, on_row=tick)
     out = Path(out_dir)
     report.write_csv(out / "report.csv")
     report.write_json(out / "report.json")

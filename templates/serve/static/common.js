@@ -83,7 +83,9 @@ const Spec = {
     const r = await api("/api/spec", {spec: this.value()});
     if (!r.ok) { error.textContent = r.data.error; name.textContent = ""; this.info = null; return; }
     this.info = r.data;
-    name.textContent = `${r.data.name} · ${r.data.params.length} trainable parameters · ${r.data.notation} notation`;
+    name.textContent = r.data.kind === "tensor"
+      ? `${r.data.name} · tensor program · ${r.data.params.length} gradient tensors`
+      : `${r.data.name} · ${r.data.params.length} trainable parameters · ${r.data.notation} notation`;
     for (const f of this.listeners) await f(r.data);
   },
   init() {

@@ -9,12 +9,27 @@ function debounce(fn, ms) {
   return (...args) => { clearTimeout(timer); timer = setTimeout(() => fn(...args), ms); };
 }
 
+function isTensor() { return Boolean(Spec.info && Spec.info.kind === "tensor"); }
+
+function showKind(info) {
+  // A tensor program: answers are gradient tensors' formulas, and a whole backward pass replaces the derivation.
+  const tensor = info.kind === "tensor";
+  for (const node of document.querySelectorAll(".for-network")) node.hidden = tensor;
+  for (const node of document.querySelectorAll(".for-tensor")) node.hidden = !tensor;
+  $("derivation-section").hidden = tensor;
+  $("backward-section").hidden = !tensor;
+  $("param-label").textContent = tensor ? "tensor" : "parameter";
+  $("answer").placeholder = tensor ? "h.T @ dlogits" : "delta_z1*x1";
+}
+
 async function onSpec(info) {
+  showKind(info);
   const param = $("param"), keep = param.value;
   param.replaceChildren(...info.params.map((p) => el("option", {value: p}, p)));
   if (info.params.includes(keep)) param.value = keep;
   for (const k of Object.keys(symbolMathml)) delete symbolMathml[k];
-  $("verdict").replaceChildren(); $("steps").replaceChildren(); $("answer-error").textContent = "";
+  $("verdict").replaceChildren(); $("steps").replaceChildren(); $("lines").replaceChildren();
+  $("answer-error").textContent = ""; $("backward-error").textContent = "";
   await Promise.all([loadNotes(), preview()]);
 }
 
@@ -43,7 +58,7 @@ async function check() {
   try {
     const r = await api("/api/check", {spec: Spec.value(), param: $("param").value, answer: $("answer").value});
     if (!r.ok) { $("answer-error").textContent = r.data.error; return; }
-    await showVerdict(r.data);
+    if (isTensor()) $("verdict").replaceChildren(showLines(r.data, "verdict", true)); else await showVerdict(r.data);
   } finally { button.disabled = false; }
 }
 
@@ -103,6 +118,38 @@ async function checkDerivation() {
   } finally { button.disabled = false; }
 }
 
+function showLines(report, id, single) {
+  // The `derive check --backward --json` object: one row per line, correct or wrong with its diagnoses.
+  const table = el("table", {id: `${id}-table`},
+    el("tr", {}, el("th", {}, "line"), el("th", {}, "tensor"), el("th", {}, "verdict"), el("th", {}, "what is wrong")));
+  for (const x of report.lines) {
+    const why = el("td");
+    for (const d of x.diagnosis) why.append(el("div", {"data-kind": d.kind}, d.message));
+    table.append(el("tr", {class: `line ${x.correct ? "correct" : "wrong"}`},
+      el("td", {class: "num"}, x.line), el("td", {}, el("code", {}, x.name)),
+      el("td", {class: `status ${x.correct ? "correct" : "wrong"}`}, x.correct ? "✓ correct" : "✗ wrong"), why));
+  }
+  const right = report.lines.filter((x) => x.correct).length;
+  const summary = el("p", {id: `${id}-summary`}, `${right} of ${report.lines.length} line${report.lines.length === 1 ? "" : "s"} correct` +
+    (report.first_wrong === null ? "." : `; first wrong line: ${report.first_wrong}.`));
+  const box = el("div", {class: `verdict ${report.first_wrong === null ? "correct" : "incorrect"}`});
+  if (single) box.append(el("h3", {id: "verdict-status"}, report.first_wrong === null ? "✓ Correct" : "✗ Incorrect",
+                            el("span", {class: "muted"}, " · ", el("code", {}, report.lines[0].name))), table);
+  else box.append(summary, table);
+  return box;
+}
+
+async function checkBackward() {
+  const button = $("check-backward");
+  $("backward-error").textContent = ""; $("lines").replaceChildren();
+  button.disabled = true;
+  try {
+    const r = await api("/api/check", {spec: Spec.value(), backward: $("backward").value});
+    if (!r.ok) { $("backward-error").textContent = r.data.error; return; }
+    $("lines").replaceChildren(showLines(r.data, "lines"));
+  } finally { button.disabled = false; }
+}
+
 async function loadNotes() {
   const frame = $("notes");
   $("notes-error").textContent = ""; $("notes-status").textContent = "deriving and proving…";
@@ -110,13 +157,18 @@ async function loadNotes() {
   $("notes-status").textContent = "";
   if (!r.ok) { $("notes-error").textContent = r.data.error; return; }
   frame.srcdoc = r.data.text;
-  $("notes-status").textContent = `${r.data.params.length} parameters · ${r.data.notation} notation`;
+  $("notes-status").textContent = r.data.notation === "tensor" ? `${r.data.params.length} gradient tensors, each proven`
+    : `${r.data.params.length} parameters · ${r.data.notation} notation`;
 }
 
 document.addEventListener("DOMContentLoaded", () => {
   Spec.listeners.push(onSpec);
   $("answer").addEventListener("input", debounce(preview, 250));
   $("answer").addEventListener("keydown", (ev) => { if (ev.key === "Enter") check(); });
+  $("check-backward").addEventListener("click", checkBackward);
+  $("backward-file").addEventListener("change", async (ev) => {
+    try { $("backward").value = await readFile(ev.target); } catch (e) { $("backward-error").textContent = e.message; }
+  });
   $("check").addEventListener("click", check);
   $("check-derivation").addEventListener("click", checkDerivation);
   $("derivation-file").addEventListener("change", async (ev) => {
