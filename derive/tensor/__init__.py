@@ -3,6 +3,7 @@
 Takes a ``tensor:`` spec (sizes, inputs, params, forward assignments in a NumPy-style grammar, a
 scalar output) and gives: the program read by our own parser with every shape inferred
 (``program``, ``grammar``, ``shapes``), the backward pass derived tensor by tensor from one table of
-vector-Jacobian products (``vjp``, ``backward``), its proof entry by entry (``proof``), and the
-evaluator the compiled code, the checker and the proof share (``evaluate``).
+vector-Jacobian products (``vjp``, ``backward``; indexing's gradient as a one-hot product:
+``indexing``), its proof entry by entry (``proof``), and the evaluator the compiled code, the checker
+and the proof share (``evaluate``).
 """

@@ -12,6 +12,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from .grammar import Call, Const, Name, Num, names
+from . import indexing
 from .printer import TextPrinter, to_code
 from .program import Program, load_program
 from .shapes import Info
@@ -152,7 +153,7 @@ def derive_backward(program) -> Backward:
                  and n not in prog.integer_inputs and n not in sizes]
         ready.sort(key=lambda n: (kinds.get(n) != "param",))
         for n in ready:
-            total = c.total_of(shares[n])
+            total = indexing.total(c, shares[n])
             if isinstance(total, Num):       # a constant gradient: spread it to the tensor's shape
                 total = c.mul(total, Call("ones_like", (Name(n),)))
             shape = env[n].shape

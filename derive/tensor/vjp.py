@@ -15,7 +15,8 @@ from __future__ import annotations
 from fractions import Fraction
 
 from ..errors import DeriveError
-from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Slice, Tuple
+from .indexing import _without_ones, put_back
 from .shapes import axes, infer, keepdims
 
 ONE, TWO = Num(Fraction(1)), Num(Fraction(2))
@@ -217,78 +218,8 @@ class Builder:
         return self.dim_tree(n)
 
     def scatter(self, g, node: Index):
-        """The gradient of indexing: g added back into zeros shaped like x at the same index.
-
-        An embedding lookup ``x[ids]`` and a pick ``x[arange(N), ids]`` give the one-hot products a
-        student writes (``one_hot(ids, V).T @ g``, ``g[:, None] * one_hot(ids, V)``); other indexing
-        (slices, constant positions) is Scatter(g, x, items), np.add.at.  A scalar spread by ones_like
-        stays a scalar (the product and np.add.at broadcast it)."""
-        found = _without_ones(g)
-        scalar = found is not None and self.shape(found[0]) == ()
-        shown = self._one_hot_form(found[0] if scalar else g, node, scalar)
-        if shown is not None:
-            return shown
-        return Scatter(found[0] if scalar else g, node.x, node.items)
-
-    def total_of(self, shares: list):
-        """The sum of a name's gradient shares; pieces put back at constant positions of one axis
-        (``w[0]``, ``w[1]``, ``w[2]`` in a convolution) become one ``stack([...])`` of the pieces."""
-        pieces: dict = {}
-        rest = []
-        for s in shares:
-            at = _constant_position(s)
-            if at is None or (at in pieces and pieces[at] is not None):
-                rest.append(s)
-            else:
-                pieces[at] = s
-        axes_ = {a for a, _ in pieces}
-        if pieces and len(axes_) == 1:
-            axis = axes_.pop()
-            x = next(iter(pieces.values())).x
-            n = self.shape(x)[axis]
-            parts = []
-            for k in range(n):
-                spot = Index(x, (ALL,) * axis + (Num(Fraction(k)),))
-                s = pieces.get((axis, k))
-                if s is None:
-                    parts.append(Call("zeros_like", (spot,)))
-                else:
-                    parts.append(s.g if self.shape(s.g) == self.shape(spot) else self.mul(s.g, Call("ones_like", (spot,))))
-            stacked = Call("stack", (Tuple(tuple(parts)),), (("axis", Num(Fraction(axis))),) if axis else ())
-            rest.insert(0, stacked)
-        else:
-            rest = list(shares)
-        total = rest[0]
-        for s in rest[1:]:
-            total = self.add(total, s)
-        return total
-
-    def _one_hot_form(self, g, node: Index, scalar: bool):
-        """The one-hot product for ``x[ids]`` / ``x[arange(N), ids]`` (ids an integer input), else None."""
-        items = node.items
-        while len(items) > 1 and items[-1] == ALL:
-            items = items[:-1]
-        xs = infer(node.x, self.sym_env, self.sym_sizes, limit=False).shape     # dimensions as size names
-        is_ids = lambda t: isinstance(t, Name) and t.id in self.env and self.env[t.id].integer   # noqa: E731
-        if len(items) == 1 and is_ids(items[0]) and xs:
-            ids, V = items[0], self.dim_tree(xs[0])
-            rest = xs[1:]
-            if scalar:
-                g = self.mul(g, Call("ones_like", (node,)))
-            hot = Call("one_hot", (ids, V))
-            flat = len(self.shape(ids)) > 1
-            if flat:
-                hot = Call("reshape", (hot, Tuple((Num(Fraction(-1)), V))))
-            if flat or len(rest) > 1:
-                g = Call("reshape", (g, Tuple((Num(Fraction(-1)), self.count_of(node.x, range(1, len(xs)))))
-                                     if rest else Num(Fraction(-1))))
-            out = Bin("@", Call("transpose", (hot,)), g)
-            return Call("reshape", (out, self.dims(node.x))) if len(rest) > 1 else out
-        if (len(items) == 2 and len(xs) == 2 and isinstance(items[0], Call) and items[0].fn == "arange"
-                and is_ids(items[1]) and len(self.shape(items[1])) == 1):
-            hot = Call("one_hot", (items[1], self.dim_tree(xs[1])))
-            return self.mul(g if scalar else Index(g, (ALL, Const(None))), hot)
-        return None
+        """The gradient of indexing: g put back where x[items] took it (see ``indexing``)."""
+        return put_back(self, g, node)
 
     def power_rule(self, g, a, b):
         """g p a^(p-1) for a number p (2 a for a square)."""
@@ -322,32 +253,6 @@ class Builder:
         k, m = self.dim_tree(sa[-1]), self.dim_tree(sb[-1])
         flat = lambda t, n: Call("reshape", (t, Tuple((Num(Fraction(-1)), n))))   # noqa: E731
         return Bin("@", g, T(b)), Bin("@", T(flat(a, k)), flat(g, m))
-
-
-def _without_ones(t):
-    """(t without its factor ones_like(s), ones_like(s)) if t is a product/quotient holding one, else None."""
-    if isinstance(t, Bin) and t.op == "*":
-        if isinstance(t.b, Call) and t.b.fn == "ones_like":
-            return t.a, t.b
-        for side in ("a", "b"):
-            found = _without_ones(getattr(t, side))
-            if found is not None:
-                return Bin("*", found[0], t.b) if side == "a" else Bin("*", t.a, found[0]), found[1]
-    if isinstance(t, Bin) and t.op == "/":
-        found = _without_ones(t.a)
-        if found is not None:
-            return Bin("/", found[0], t.b), found[1]
-    return None
-
-
-def _constant_position(t):
-    """(axis, k) for Scatter(g, x, (:, ..., :, k)) with a constant k (only whole slices before it), else None."""
-    if not isinstance(t, Scatter) or not t.items:
-        return None
-    *lead, last = t.items
-    if any(it != ALL for it in lead) or not isinstance(last, Num) or last.value.denominator != 1 or last.value < 0:
-        return None
-    return len(lead), int(last.value)
 
 
 def _axis_tree(ax: tuple):
