@@ -20,7 +20,7 @@ from derive.notes import diagram, render
 from derive.notes.eqs import COLOUR_HEX
 
 ROOT = Path(__file__).resolve().parent.parent
-GALLERY_PAGES = sorted((ROOT / "output").glob("*/notes.*.html"))
+GALLERY_PAGES = sorted((ROOT / "output").glob("*/notes.*.html")) + [ROOT / "output" / "index.html"]
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
                  "--disable-component-update"]
 
@@ -43,7 +43,7 @@ def test_the_gallery_has_pages():
     assert len(GALLERY_PAGES) >= 12
 
 
-@pytest.mark.parametrize("page", GALLERY_PAGES, ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("page", GALLERY_PAGES, ids=lambda p: str(p.relative_to(ROOT / "output")))
 def test_gallery_page_fits_1000px_without_sideways_scrolling(browser, page, tmp_path):
     tab = browser.new_page(viewport={"width": 1000, "height": 900})
     tab.goto(page.as_uri())

@@ -16,6 +16,7 @@ from derive.notes import content as notes_mod
 from derive.notes import render
 from derive.cli import main
 from derive.cli.notes import GALLERY_LANGS, gallery_examples
+from derive.tensor.program import bundled_tensor_examples
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -64,15 +65,21 @@ def test_gallery_is_up_to_date(tmp_path):
     assert main(["notes", "--gallery", "--out", str(tmp_path)]) == 0
     examples = gallery_examples()
     assert {"seed000", "seed001", "seed002", "seed003", "seed004", "classic"} <= set(examples)
+    assert set(bundled_tensor_examples()) <= set(examples)
     for name in examples:
         fresh = sorted(p.name for p in (tmp_path / name).iterdir())
-        assert {"diagram.svg"} | {f"notes.{lang}.{fmt}" for lang in GALLERY_LANGS
-                                  for fmt in render.FORMATS} <= set(fresh)
+        notes = {f"notes.{lang}.{fmt}" for lang in GALLERY_LANGS for fmt in render.FORMATS}
+        assert notes | ({"diagram.svg"} if name not in bundled_tensor_examples() else set()) <= set(fresh)
         assert all(f.startswith("paths-") and f.endswith(".svg") for f in fresh
                    if f != "diagram.svg" and not f.startswith("notes."))
         match, mismatch, errors = filecmp.cmpfiles(tmp_path / name, ROOT / "output" / name, fresh, shallow=False)
         assert not mismatch and not errors, (
             f"output/{name} is stale ({mismatch + errors}); run: derive notes --gallery --out output")
+    for index in ("index.html", "index.md"):           # the gallery's index links every example's notes
+        text = (tmp_path / index).read_text(encoding="utf-8")
+        assert text == (ROOT / "output" / index).read_text(encoding="utf-8"), f"output/{index} is stale"
+        assert all(f"{name}/notes.{lang}.{fmt}" in text for name in examples for lang in GALLERY_LANGS
+                   for fmt in render.FORMATS)
 
 
 def test_gallery_screenshot_for_the_readme_is_not_blank():

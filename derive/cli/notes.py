@@ -44,8 +44,12 @@ def add_parser(sub):
 
 
 def gallery_examples() -> list[str]:
+    """The gallery's examples: every bundled network of at most GALLERY_MAX_PARAMS parameters, then every
+    bundled tensor program."""
     from ..model.spec import bundled_examples, load_spec
-    return [e for e in bundled_examples() if len(load_spec(e).trainable) <= GALLERY_MAX_PARAMS]
+    from ..tensor.program import bundled_tensor_examples
+    return [e for e in bundled_examples() if len(load_spec(e).trainable) <= GALLERY_MAX_PARAMS] \
+        + bundled_tensor_examples()
 
 
 def _network(spec: str, preset: str | None):
@@ -87,7 +91,7 @@ def run(args) -> int:
     else:
         from ..model.spec import bundled_examples
         specs = bundled_examples() if args.all else [args.spec]
-    written = []
+    written, entries = [], []
     if "pdf" in formats:
         from ..notes.pdf import engine_for
         for lang in langs:
@@ -96,10 +100,25 @@ def run(args) -> int:
     for spec in specs:
         if is_tensor(spec):
             from ..notes.tensor import write as write_tensor
-            paths = write_tensor(spec, out, formats, langs)
+            from ..tensor.backward import derive_backward
+            bw = derive_backward(spec)
+            paths = write_tensor(bw, out, formats, langs)
+            entry = (bw.program.name, "tensor", f"{len(bw.lines)} gradient tensors")
         else:
             paths = write(spec, out, formats, langs, args.param, args.notation)
+            if args.gallery:
+                from ..model.spec import load_spec
+                entry = (load_spec(spec).name, "network", f"{len(load_spec(spec).trainable)} parameters")
+        if args.gallery:
+            from ..notes.gallery import Entry
+            entries.append(Entry(Path(paths[0]).parent.name, *entry))
         for path in paths:
+            written.append(str(path))
+            if not args.json:
+                print(path, file=sys.stdout)
+    if args.gallery:
+        from ..notes.gallery import write_index
+        for path in write_index(out, entries, langs, formats):
             written.append(str(path))
             if not args.json:
                 print(path, file=sys.stdout)
