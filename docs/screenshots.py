@@ -3,7 +3,7 @@
 Starts ``derive serve`` on 127.0.0.1 (a free port), drives the Debian Chromium with Playwright as a
 student and a lecturer would, executes examples/tour.ipynb with nbclient and lays its cells and outputs
 out as one HTML page in two columns (code, then what Jupyter shows), and writes docs/serve-student.png,
-docs/serve-derivation.png, docs/serve-lecturer.png and docs/notebook-tour.png.
+docs/serve-derivation.png, docs/serve-lecturer.png, docs/serve-tensor.png and docs/notebook-tour.png.
 """
 from __future__ import annotations
 
@@ -48,6 +48,28 @@ def pages(browser, url: str):
     page.click("#grade")
     page.wait_for_selector("#summary-table")
     page.screenshot(path=str(DOCS / "serve-lecturer.png"))
+    page.close()
+
+
+def tensor_page(browser, url: str):
+    """The student page with a tensor program: one wrong formula for dW2, and a backward pass marked."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1050})
+    page.set_default_timeout(120_000)
+    page.goto(url + "/")
+    page.wait_for_selector("#param option[value=w11]", state="attached")
+    page.select_option("#example", "cs231n")
+    page.wait_for_selector("#param option[value=dW2]", state="attached")
+    page.select_option("#param", "dW2")
+    page.fill("#answer", "dlogits.T @ h")
+    page.wait_for_selector("#preview-math math")
+    page.click("#check")
+    page.wait_for_selector("#verdict-table")
+    lines = (DATA / "backward" / "cs231n_right.py").read_text()
+    page.fill("#backward", lines.replace("db2 = dlogits.sum(axis=0)", "db2 = dlogits"))
+    page.click("#check-backward")
+    page.wait_for_selector("#lines-table")
+    page.frame_locator("#notes").locator("math").first.wait_for()
+    page.screenshot(path=str(DOCS / "serve-tensor.png"), full_page=True)
     page.close()
 
 
@@ -106,6 +128,7 @@ def main():
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=ARGS)
             pages(browser, url)
+            tensor_page(browser, url)
             page = browser.new_page(viewport={"width": 1800, "height": 1200})
             page.set_content(notebook_html())
             page.screenshot(path=str(DOCS / "notebook-tour.png"), full_page=True)
@@ -113,7 +136,7 @@ def main():
     finally:
         proc.terminate()
         proc.wait(10)
-    for name in ("serve-student", "serve-derivation", "serve-lecturer", "notebook-tour"):
+    for name in ("serve-student", "serve-derivation", "serve-lecturer", "serve-tensor", "notebook-tour"):
         png = DOCS / f"{name}.png"
         print(png, f"{png.stat().st_size // 1024} KiB")
 
