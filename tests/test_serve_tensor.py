@@ -145,6 +145,8 @@ def test_grading_a_class_csv(server, truth):
 @pytest.mark.parametrize("body, status, words", [
     ({"spec": "cs231n", "param": "dW2", "answer": "h.T @@ dlogits"}, 422, "unexpected"),
     ({"spec": "cs231n", "param": "dQ", "answer": "X"}, 422, "not a gradient tensor"),
+    ({"spec": "cs231n", "param": "dW2", "answer": "h^T dlogits"}, 422, "write a matrix product with @"),
+    ({"spec": "cs231n", "param": "dW2", "answer": "h^2"}, 422, "write powers with **"),
     ({"spec": "cs231n", "param": "dW2", "answer": "dW1 = X.T @ dhpre"}, 422, "the left side is dW1"),
     ({"spec": "cs231n", "param": "dW2", "answer": "__import__('os').system('touch pwned')"}, 422, "unexpected character"),
     ({"spec": "cs231n", "derivation": "$a = b$"}, 422, "tensor program"),

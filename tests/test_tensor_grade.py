@@ -19,6 +19,7 @@ ANSWERS = {
         ("dW2", "h.T @ dlogits", None),
         ("dW2", "dlogits.T @ h", "transpose"),
         ("W2", "h.T @ dlogits", None),
+        ("dW2", "h^T @ dlogits", None),                       # the transpose as the notes write it
         ("db2", "dlogits.sum(axis=0)", None),
         ("db2", "dlogits", "not_summed"),
         ("db1", "dhpre.sum(1)", "axis"),

@@ -1,6 +1,6 @@
 """The tensor grammar: NumPy-style expression text -> an immutable tree (our own parser; no eval).
 
-Expressions: numbers, names, ``+ - * / ** @``, unary minus, comparisons (1 or 0), ``.T``, indexing
+Expressions: numbers, names, ``+ - * / ** @``, unary minus, comparisons (1 or 0), ``.T`` or ``^T``, indexing
 ``x[i]`` (an integer input: embedding lookup; also ``x[:, 0:4]``, ``x[0]``, ``x[:, None]``), calls
 of the functions in FUNCS with ``axis=``/``keepdims=``, the method forms (``x.sum(axis=0)``,
 ``x.mean(0)``, ``x.view(N, -1)``) and an optional ``np.``/``torch.``/``F.`` prefix.
@@ -32,7 +32,7 @@ PREFIXES = {"np", "numpy", "torch", "F", "nn", "functional"}
 RESERVED = set(FUNCS) | set(ALIASES) | PREFIXES | {"None", "True", "False", "scatter", "forward",
                                                    "gradients", "NAME", "PARAMS", "INPUTS"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<op>\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=]))")
+                    r"|(?P<op>\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=^]))")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -207,7 +207,13 @@ class _Parser:
         node = self.atom()
         while True:
             t = self.peek()[1]
-            if t == ".":
+            if t == "^":                  # x^T, as the notes write a transpose
+                self.take()
+                if self.peek() != ("name", "T"):
+                    raise FormulaError("'^' is only a transpose here (x^T); write powers with **")
+                self.take()
+                node = Call("transpose", (node,))
+            elif t == ".":
                 self.take()
                 kind, attr = self.take()
                 if kind != "name":
@@ -346,5 +352,7 @@ def parse(text) -> object:
         raise FormulaError("empty expression")
     node = p.expr()
     if p.peek()[0] != "end":
-        raise FormulaError(f"unexpected {p.peek()[1]!r} after the expression")
+        hint = "; write a matrix product with @ and a product with *" if p.peek()[0] in ("name", "num") \
+            or p.peek()[1] == "(" else ""
+        raise FormulaError(f"unexpected {p.peek()[1]!r} after the expression{hint}")
     return node
