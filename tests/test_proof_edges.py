@@ -78,3 +78,31 @@ def test_the_table_names_the_method_and_its_bound(capsys, tmp_path):
     methods = {r["method"] for r in js["params"]}
     assert methods == {"exact", "randomized"}
     assert all(r["error_bound_log2"] < -100 for r in js["params"] if r["method"] == "randomized")
+
+
+def test_a_relu_output_under_cross_entropy_trains_or_says_why(capsys, tmp_path):
+    """relu can output 0, where bce's log is not defined: compiling samples inside the domain (it used to
+    end in an internal error), and training names the domain when the loss stops being a number."""
+    spec = tmp_path / "relu-bce.yaml"
+    spec.write_text("name: relu bce\ninputs: 2\nlayers:\n  - {units: 2, activation: relu}\n"
+                    "  - {units: 1, activation: relu}\nloss: bce\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("x1,x2,y1\n0.5,0.2,1\n-0.3,0.8,0\n0.9,0.1,1\n", encoding="utf-8")
+    code = main(["train", str(spec), "--data", str(data), "--steps", "20"])
+    err = capsys.readouterr().err
+    assert code in (0, 2) and "internal error" not in err and err.count("\n") <= 1
+    if code == 2:
+        assert "outside its domain" in err
+    compiled = derive.compile(derive.load(str(spec)))          # the compile-time check finds valid points
+    assert compiled.source
+
+
+def test_a_log_of_the_data_outside_its_domain_is_one_line(capsys, tmp_path):
+    spec = tmp_path / "log.yaml"
+    spec.write_text("name: log\ngraph:\n  inputs: [x]\n  params: [w]\n  nodes:\n    h: log(w*x)\n"
+                    "  output: [h]\nloss: half_sse\ntargets: [t]\n", encoding="utf-8")
+    data = tmp_path / "d.csv"
+    data.write_text("x,t\n0.5,1\n-0.3,0\n", encoding="utf-8")       # w*x < 0 on the second row
+    code = main(["train", str(spec), "--data", str(data), "--steps", "5"])
+    err = capsys.readouterr().err
+    assert code == 2 and err.count("\n") == 1 and "outside its domain" in err and "step 1" in err

@@ -32,7 +32,8 @@ from .verdict import Mistake, Verdict
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
 MAX_SHOWN = 12          # a counterexample shows at most this many leaves
-_LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")
+_LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)(\}?\s*\^\s*(?:\{\s*\(\s*[a-z]\s*\)\s*\}|\(\s*[a-z]\s*\)))?"
+                          r"\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")   # J(θ), J^{(i)}(θ)
 
 
 class Checker:
@@ -95,8 +96,8 @@ class Checker:
     def parse(self, text: str, resolve=None, derivative=None, **options) -> sp.Expr:
         """The answer as a sympy expression in the network's symbols (FormulaError if unreadable)."""
         if isinstance(text, str) and len(text) <= 100_000:   # J(\theta): the loss as a function of all weights
-            text = _LOSS_OF_ALL.sub(lambda m: m.group(1) if m.group(1) in LOSS_ALIASES + (self.net.loss,)
-                                    else m.group(0), text)
+            text = _LOSS_OF_ALL.sub(lambda m: m.group(1) + (m.group(2) or "")
+                                    if m.group(1) in LOSS_ALIASES + (self.net.loss,) else m.group(0), text)
         return parse(text, resolve or self.table, derivative=derivative or self.leibniz, **options)
 
     def parse_answer(self, text: str) -> sp.Expr:

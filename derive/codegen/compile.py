@@ -223,24 +223,39 @@ def compile(net: Network, check: bool = True) -> Compiled:
 
 def check_matrix_form(compiled: Compiled, points: int = 3, seed: int = 0) -> float:
     """Largest relative difference, entry by entry, between the compiled gradients and the
-    per-scalar chain-rule derivation (its delta definitions evaluated in order) at random points."""
+    per-scalar chain-rule derivation (its delta definitions evaluated in order) at random points
+    inside every function's domain (as the proof samples them; none found: one clear error)."""
     from ..derivation.chain import derive_chain
+    from ..derivation.numeric import ATTEMPTS, Undefined
     from ..derivation.proof import evaluate, forward_values, random_point
     net = compiled.net
     chain = derive_chain(net)
     rng = random.Random(seed)
-    worst = 0.0
-    for _ in range(points):
-        leaves = random_point(net, rng)
-        vals = forward_values(net, leaves)
-        memo: dict = {}
-        for d in chain.deltas.values():
-            vals[d.symbol] = evaluate(d.expr, vals.__getitem__, memo)
+    worst, used, reasons = 0.0, 0, {}
+    for attempt in range(ATTEMPTS):
+        if used == points:
+            break
+        leaves = random_point(net, rng, attempt)
+        try:
+            vals = forward_values(net, leaves)
+            memo: dict = {}
+            for d in chain.deltas.values():
+                vals[d.symbol] = evaluate(d.expr, vals.__getitem__, memo)
+            want = {p: evaluate(g.delta_form, vals.__getitem__, memo) for p, g in chain.gradients.items()}
+        except (Undefined, ZeroDivisionError) as e:
+            reasons[str(e)] = reasons.get(str(e), 0) + 1
+            continue
+        used += 1
         by_name = {s.name: v for s, v in leaves.items()}
         X = np.array([[by_name[x] for x in net.spec.inputs]])
         T = np.array([[by_name[t] for t in net.spec.targets]]) if net.spec.targets else np.zeros((1, 0))
-        got = compiled.unpack_gradients(compiled.gradients(compiled.pack(by_name), X, T))
-        for p, g in chain.gradients.items():
-            want = evaluate(g.delta_form, vals.__getitem__, memo)
-            worst = max(worst, abs(got[p] - want) / max(1.0, abs(want)))
+        with np.errstate(all="ignore"):
+            got = compiled.unpack_gradients(compiled.gradients(compiled.pack(by_name), X, T))
+        for p, w in want.items():
+            err = abs(got[p] - w) / max(1.0, abs(w))
+            worst = max(worst, math.inf if math.isnan(err) else err)      # NaN is the worst error
+    if not used:
+        why = max(reasons, key=reasons.get) if reasons else "no leaves"
+        raise DeriveError(f"compile: no point found where the network and its gradients are defined "
+                          f"({ATTEMPTS} random points tried, most often: {why})")
     return worst

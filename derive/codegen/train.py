@@ -216,7 +216,7 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
             pending = False
         if not math.isfinite(J):
             _close(bar)
-            raise DeriveError(f"the loss became {J} at step {step}; try a smaller --lr")
+            raise DeriveError(_not_finite(J, step))
         opt.step(theta, flat.gather(grads), mask)
         if flat.scalars:
             flat.sync()
@@ -229,7 +229,7 @@ def train(compiled: Compiled, params: dict, X: np.ndarray, T: np.ndarray, *, ste
                 hist.loss_steps.append(step)
                 if not math.isfinite(hist.losses[-1]):
                     _close(bar)
-                    raise DeriveError(f"the loss became {hist.losses[-1]} at step {step}; try a smaller --lr")
+                    raise DeriveError(_not_finite(hist.losses[-1], step))
         if bar is not None and step % shown == 0:
             bar.update(step - bar.n)
             bar.set_postfix(loss=f"{J:.4g}", refresh=False)
@@ -294,3 +294,14 @@ def plot(losses: list[float], path: str | Path, title: str, steps: list[int] | N
     finally:
         plt.close(fig)
     safeio.write_atomic(path, buf.getvalue())
+
+
+def _not_finite(J: float, step: int) -> str:
+    """The one line for a loss that is no longer a number: nan is a function outside its domain (a log
+    of 0 or of a negative number: a relu output under cross-entropy, say) or a step too large."""
+    if math.isnan(J):
+        why = ("a function got an argument outside its domain (log or a fractional power of a number <= 0, "
+               "e.g. a relu output under cross-entropy)" + ("" if step == 1 else ", or try a smaller --lr"))
+    else:
+        why = "try a smaller --lr"
+    return f"the loss became {J} at step {step}; {why}"
