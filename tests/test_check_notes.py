@@ -145,3 +145,35 @@ def test_layer_form_is_checked_and_its_injected_errors_fail_at_their_line(notes_
         assert bad is not None
         first = check_derivation(c, bad[0], timeout=None).first_wrong
         assert first is not None and first.line == bad[1], (bad[1], first)
+
+
+RELU_SPEC = """name: relu deep
+notation: ng
+inputs: 2
+layers:
+  - {units: 2, activation: relu, bias: per-unit}
+  - {units: 2, activation: relu, bias: per-unit}
+  - {units: 1, activation: sigmoid, bias: per-unit}
+loss: bce
+values:
+  inputs: {x1: 0.5, x2: -0.3}
+  targets: {y1: 1}
+"""
+
+
+def test_relus_indicator_is_read_as_the_notes_and_textbooks_write_it(tmp_path):
+    """relu'(z) printed \\mathbb{1}[z > 0] (and typed \\mathbb{1}_{z>0}) is the step function; a relu
+    network's own notes have no wrong step and no chain-rule line left unread for it."""
+    spec = tmp_path / "relu.yaml"
+    spec.write_text(RELU_SPEC, encoding="utf-8")
+    r = subprocess.run([sys.executable, "-m", "derive", "notes", str(spec), "--out", str(tmp_path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    c = checker_for(derive.load(str(spec)))
+    report = check_derivation(c, (tmp_path / "relu" / "notes.en.md").read_text(encoding="utf-8"), timeout=None)
+    assert report.first_wrong is None
+    assert not [s for s in report.steps if s.status == "unchecked" and "mathbb" in (s.note or "")]
+    assert sum("mathbb" in s.left + s.right for s in report.steps if s.status == "correct") >= 10
+    right = r"\delta^{(3)}_{1} W^{(3)}_{11} \mathbb{1}_{z^{(2)}_1 > 0} a^{(1)}_1"
+    assert derive.check(c.net, "w2_11", right, timeout=None).correct
+    assert not derive.check(c.net, "w2_11", right.replace("a^{(1)}_1", "a^{(2)}_1"), timeout=None).correct
