@@ -81,7 +81,8 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         a, b = sides[i - 1], sides[i]
         j = judge(c, reader, a, b)
         if j.status == "wrong":
-            mistakes.append(Mistake("wrong_step", f"the step {_short(parts[i - 1])} = {_short(parts[i])} is wrong"
+            mistakes.append(Mistake("wrong_step", _which_side(c, param, parts, sides, expected, i)
+                                    + f"the step {_short(parts[i - 1])} = {_short(parts[i])} is wrong"
                                     + (f" ({j.note})" if j.note else "")))
     given = sides[-1]
     numeric = not (given.expr.free_symbols - set(given.literals.text))
@@ -103,12 +104,30 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     if len(sides) > 1 and not mistakes and ok:
         last = judge(c, reader, sides[-2], given)
         if last.status == "wrong":
-            mistakes.append(Mistake("wrong_step", f"the step {_short(parts[-2])} = {_short(parts[-1])} is wrong"))
+            mistakes.append(Mistake("wrong_step", _which_side(c, param, parts, sides, expected, len(sides) - 1)
+                                    + f"the step {_short(parts[-2])} = {_short(parts[-1])} is wrong"))
     if not ok and diagnose:
         from .diagnose import diagnose as run
         mistakes += run(c, param, form)
     return Verdict(param, text, ok and not mistakes, c.latex(form), c.net.latex(expected), method,
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
+
+
+def _which_side(c: Checker, param: str, parts, sides, expected, i: int) -> str:
+    """Which side of the wrong step ``sides[i-1] = sides[i]`` is not d loss / d param (every side of an
+    answer claims to be it): "side 1 of 2, ..., is not dE/dw11: ", or "" when it cannot be told."""
+    wrong = []
+    for k in (i - 1, i):
+        s = sides[k]
+        if s.target is None and not s.literals.text and s.expr is not None:
+            ok, _, _ = c.compare(s.expr, expected)
+            if not ok:
+                wrong.append(k)
+    if len(wrong) != 1:
+        return ""
+    k = wrong[0]
+    d = r"\frac{\partial %s}{\partial %s}" % (_tex(c, c.net.loss), _tex(c, param))
+    return f"side {k + 1} of {len(sides)}, {_short(parts[k])}, is not ${d}$: "
 
 
 def _tex(c: Checker, name: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 import json
 import os
+import re
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -121,8 +122,16 @@ def text(data: dict, name: str, default: str | None = None) -> str:
     return value
 
 
+_SERVER_PATH = re.compile(r"(?:[A-Za-z]:)?[\\/][^\s:'\"]*derive-serve-[^\s:'\"]*")
+
+
+def scrub(message: str) -> str:
+    """A message without the server's own temporary paths (an upload is "the uploaded file")."""
+    return _SERVER_PATH.sub("the uploaded file", message)
+
+
 def error(status: int, message: str) -> JSONResponse:
-    return JSONResponse({"error": message}, status_code=status)
+    return JSONResponse({"error": scrub(message)}, status_code=status)
 
 
 def endpoint(handler):

@@ -19,7 +19,7 @@ from starlette.responses import FileResponse, JSONResponse
 
 from ..errors import DeriveError
 from . import work
-from .http import Bad, body, text
+from .http import Bad, body, scrub, text
 
 MAX_JOBS = 20                        # grading jobs kept (their reports live in the temporary folder)
 
@@ -65,7 +65,7 @@ async def _grade(srv, job: Job, spec_text: str, csv_text: str):
                                    srv.settings.timeout, timeout=_grade_limit(srv, csv_text))
         job.status = "done"
     except (Bad, DeriveError, RuntimeError) as e:
-        job.status, job.error = "error", str(e).splitlines()[0] if str(e) else type(e).__name__
+        job.status, job.error = "error", scrub(str(e).splitlines()[0]) if str(e) else type(e).__name__
         raise
 
 
