@@ -130,3 +130,87 @@ def optimizer(name: str, lr: float):
     if not (math.isfinite(lr) and lr > 0):
         raise DeriveError(f"learning rate must be a positive number, got {lr}")
     return OPTIMIZERS[name](lr)
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras's optimizers, with Keras's own update formulas (keras/src/optimizers/*.py, Keras 3): so that
+# ``derive train model.keras`` takes the steps ``model.fit`` takes.  Keras's defaults are its own.
+
+class KerasSGD(SGD):
+    """m <- momentum m - lr g;  p <- p + m  (nesterov: p <- p + momentum m - lr g);  momentum 0: p <- p - lr g."""
+
+    def __init__(self, lr: float = 0.01, momentum: float = 0.0, nesterov: bool = False):
+        super().__init__(lr)
+        self.momentum, self.nesterov, self.m = momentum, nesterov, None
+
+    def step(self, theta, g, mask):
+        if self.momentum == 0:
+            return super().step(theta, g, mask)
+        if self.m is None:
+            self.m = np.zeros_like(g)
+        self.m *= self.momentum
+        self.m -= self.lr * g
+        delta = -(self.momentum * self.m - self.lr * g) if self.nesterov else -self.m
+        self._apply(theta, delta, mask)
+
+
+class KerasAdam(SGD):
+    """t <- t + 1;  alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  m <- m + (g - m)(1 - b1);
+    v <- v + (g^2 - v)(1 - b2);  p <- p - alpha m / (sqrt(v) + eps)   (eps outside the bias correction,
+    default 1e-7: not PyTorch's placement)."""
+
+    def __init__(self, lr: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
+        super().__init__(lr)
+        self.b1, self.b2, self.eps, self.t, self.m, self.v = beta_1, beta_2, epsilon, 0, None, None
+
+    def step(self, theta, g, mask):
+        self.t += 1
+        if self.m is None:
+            self.m, self.v = np.zeros_like(g), np.zeros_like(g)
+        alpha = self.lr * math.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
+        self.m += (g - self.m) * (1 - self.b1)
+        self.v += (g * g - self.v) * (1 - self.b2)
+        self._apply(theta, self.m * alpha / (np.sqrt(self.v) + self.eps), mask)
+
+
+class KerasRMSprop(SGD):
+    """v <- rho v + (1 - rho) g^2;  (centered: a <- rho a + (1 - rho) g, v - a^2 below);
+    increment = lr g / sqrt(v + eps);  momentum > 0: s <- momentum s + increment, p <- p - s;
+    else p <- p - increment   (eps inside the square root, default 1e-7)."""
+
+    def __init__(self, lr: float = 0.001, rho: float = 0.9, momentum: float = 0.0, epsilon: float = 1e-7,
+                 centered: bool = False):
+        super().__init__(lr)
+        self.rho, self.momentum, self.eps, self.centered = rho, momentum, epsilon, centered
+        self.v = self.a = self.s = None
+
+    def step(self, theta, g, mask):
+        if self.v is None:
+            self.v, self.a, self.s = np.zeros_like(g), np.zeros_like(g), np.zeros_like(g)
+        self.v[...] = self.rho * self.v + (1 - self.rho) * g * g
+        if self.centered:
+            self.a[...] = self.rho * self.a + (1 - self.rho) * g
+            denominator = self.v - self.a * self.a + self.eps
+        else:
+            denominator = self.v + self.eps
+        increment = self.lr * g / np.sqrt(denominator)
+        if self.momentum > 0:
+            self.s[...] = self.momentum * self.s + increment
+            increment = self.s.copy()
+        self._apply(theta, increment, mask)
+
+
+KERAS_OPTIMIZERS = {"sgd": KerasSGD, "adam": KerasAdam, "rmsprop": KerasRMSprop}
+
+
+def keras_optimizer(config: dict):
+    """Keras's optimizer from a compile config as :mod:`derive.frameworks.keras` reads it
+    ({"name": "adam", "learning_rate": ..., "beta_1": ...})."""
+    config = dict(config)
+    name = config.pop("name")
+    if name not in KERAS_OPTIMIZERS:
+        raise DeriveError(f"unknown optimizer {name!r}; expected one of {', '.join(KERAS_OPTIMIZERS)}")
+    lr = float(config.pop("learning_rate"))
+    if not (math.isfinite(lr) and lr > 0):
+        raise DeriveError(f"learning rate must be a positive number, got {lr}")
+    return KERAS_OPTIMIZERS[name](lr, **config)

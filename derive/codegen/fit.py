@@ -1,0 +1,160 @@
+"""A framework model's gradients and ``model.fit``, computed with derive's compiled, proven gradients.
+
+``gradients(model, X, y)``: dLoss/dP for every framework parameter P at the model's start values,
+keyed and shaped as the framework has them; ``X`` and ``y`` as the framework takes them (class
+indices for sparse categorical cross-entropy and PyTorch's cross_entropy, one-hot rows for
+categorical cross-entropy), the loss the framework's (the mean over the batch).
+
+``fit(model, X, y, epochs, batch_size)``: Keras's ``fit`` with ``shuffle=False``: batches in order
+(the last one short), the compile config's optimizer with Keras's update formulas
+(:mod:`derive.codegen.optim`), and per epoch the loss Keras reports, the mean of the batch losses
+weighted by batch size, each at the weights its step started from.  Keras clips probabilities to
+[eps, 1 - eps] inside its cross-entropies: the loss is computed clipped, and an example whose
+probability was clipped contributes no gradient (the clip's derivative is zero there).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from ..errors import DeriveError
+from ..frameworks.imported import Imported
+from .optim import Flat, keras_optimizer
+
+MAX_EPOCHS = 100_000
+
+
+class _Engine:
+    """Loss and gradients of one batch from the compiled code of the model's layered or tensor form."""
+
+    def __init__(self, model: Imported, form: str | None = None):
+        self.model = model
+        self.layered = (form or model.form) == "layered" and model.spec is not None
+        if self.layered:
+            from .compile import compile
+            self.compiled = compile(model.network())
+            self.names = tuple(self.compiled.arrays)
+            self.start = self.compiled.pack(model.layered_values())
+        else:
+            from .tensor import compile_tensor
+            self.compiled = compile_tensor(model.tensor_program())
+            self.names = tuple(model.arrays)
+            self.start = {k: np.array(v, dtype=float) for k, v in model.tensor_values().items()}
+
+    def probabilities(self, params, X, T):
+        if self.layered:
+            return self.compiled.forward(params, X)
+        _, values = self.compiled.forward({**params, "X": X, "Y": T})
+        return values[self.model.probability]
+
+    def loss_gradients(self, params, X, T) -> tuple[float, dict]:
+        if self.layered:
+            J, g = self.compiled.loss_gradients(params, X, T)
+            return float(J), g
+        J, g = self.compiled.gradients({**params, "X": X, "Y": T})
+        return float(J), g
+
+    def framework(self, arrays: dict) -> dict:
+        """Framework name -> array, from this form's arrays."""
+        if self.layered:
+            return self.model.framework_arrays(layered=self.compiled.unpack(arrays))
+        return self.model.framework_arrays(tensor=arrays)
+
+
+def _inputs(model: Imported, X) -> np.ndarray:
+    X = np.asarray(X)
+    if model.integer_inputs:
+        if np.any(X != np.round(X)):
+            raise DeriveError("an Embedding's inputs must be integer ids")
+        return X.astype(int).reshape(len(X), -1)
+    return np.asarray(X, dtype=float).reshape(len(X), -1)
+
+
+def _clipped(model: Imported, engine: _Engine, params, X, T) -> tuple[float, np.ndarray | None]:
+    """Keras's clipped loss on a batch, and the mask of examples whose probability was clipped."""
+    eps = model.clip
+    p = np.asarray(engine.probabilities(params, X, T), dtype=float).reshape(len(X), -1)
+    if model.loss == "bce":
+        q = np.clip(p, eps, 1 - eps)
+        losses = -np.mean(T * np.log(q) + (1 - T) * np.log(1 - q), axis=1)
+        hit = np.any((p < eps) | (p > 1 - eps), axis=1)
+    else:
+        p = p / p.sum(axis=1, keepdims=True)
+        pt = np.sum(T * p, axis=1)
+        losses = -np.sum(T * np.log(np.clip(p, eps, 1 - eps)), axis=1)
+        hit = (pt < eps) | (pt > 1 - eps)
+    return float(np.mean(losses)), (hit if hit.any() else None)
+
+
+def _batch(model: Imported, engine: _Engine, params, X, T) -> tuple[float, dict]:
+    J, g = engine.loss_gradients(params, X, T)
+    if model.clip is None:
+        return J, g
+    J, hit = _clipped(model, engine, params, X, T)
+    if hit is None:
+        return J, g
+    keep = ~hit
+    if not keep.any():
+        return J, {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in g.items()}
+    _, g = engine.loss_gradients(params, X[keep], T[keep])
+    share = keep.sum() / len(X)
+    return J, {k: np.asarray(v, dtype=float) * share for k, v in g.items()}
+
+
+def gradients(model: Imported, X, y, form: str | None = None) -> dict:
+    """{framework parameter name: dLoss/dP shaped like P} at the start values (module docstring)."""
+    engine = _Engine(model, form)
+    X, T = _inputs(model, X), model.targets_matrix(y)
+    if len(X) != len(T) or not len(X):
+        raise DeriveError(f"X has {len(X)} rows and y {len(T)}; expected the same number, at least one")
+    with np.errstate(all="ignore"):
+        _, g = _batch(model, engine, engine.start, X, T)
+    return engine.framework(g)
+
+
+@dataclass
+class FitHistory:
+    loss: list = field(default_factory=list)          # per epoch, as Keras's History.history["loss"]
+    params: dict = field(default_factory=dict)        # framework name -> array after training
+    start_gradients: dict = field(default_factory=dict)
+
+
+def fit(model: Imported, X, y, *, epochs: int = 1, batch_size: int | None = 32, optimizer: dict | None = None,
+        form: str | None = None) -> FitHistory:
+    """Keras's ``model.fit(X, y, epochs, batch_size, shuffle=False)`` (module docstring)."""
+    if not 0 <= epochs <= MAX_EPOCHS:
+        raise DeriveError(f"epochs must be between 0 and {MAX_EPOCHS}, got {epochs}")
+    config = optimizer or model.optimizer
+    if config is None:
+        raise DeriveError(f"{model.name}: no optimizer (compile the model, or give one)")
+    opt = keras_optimizer(config)
+    engine = _Engine(model, form)
+    X, T = _inputs(model, X), model.targets_matrix(y)
+    n = len(X)
+    if n != len(T) or not n:
+        raise DeriveError(f"X has {n} rows and y {len(T)}; expected the same number, at least one")
+    if T.shape[1] != model.n_outputs:
+        raise DeriveError(f"y has {T.shape[1]} columns; the model has {model.n_outputs} outputs")
+    batch = n if batch_size is None else int(batch_size)
+    if batch < 1:
+        raise DeriveError(f"batch size must be at least 1, got {batch}")
+    flat = Flat(engine.start, engine.names, {}, "float64")
+    hist = FitHistory()
+    with np.errstate(all="ignore"):
+        hist.start_gradients = engine.framework(_batch(model, engine, flat.params, X, T)[1])
+        for epoch in range(epochs):
+            total = 0.0
+            for lo in range(0, n, batch):
+                xb, tb = X[lo:lo + batch], T[lo:lo + batch]
+                J, g = _batch(model, engine, flat.params, xb, tb)
+                if not math.isfinite(J):
+                    raise DeriveError(f"the loss became {J} in epoch {epoch + 1}")
+                total += J * len(xb)
+                opt.step(flat.theta, flat.gather(g), None)
+                if flat.scalars:
+                    flat.sync()
+            hist.loss.append(total / n)
+    hist.params = engine.framework(flat.params)
+    return hist

@@ -1,0 +1,33 @@
+"""Models people already have, read as derive models: Keras files and objects, PyTorch modules.
+
+Stage ``frameworks`` (after ``tensor``): it reads a framework's model as data (Keras: JSON and HDF5, never
+importing Keras; PyTorch: a ``torch.fx`` trace of the user's own module) and returns an
+:class:`~derive.frameworks.imported.Imported`, which holds derive's layered spec (when the model is dense
+layers and activations), its tensor program (always), the start values and the framework's names.
+"""
+from __future__ import annotations
+
+from .imported import Imported
+
+
+def from_keras(model_or_path, loss: str | None = None) -> Imported:
+    """A Keras model: a ``.keras`` path (read as data; nothing in it runs) or a model object."""
+    from . import keras
+    if keras.is_keras_path(model_or_path):
+        return keras.read_keras(model_or_path, loss)
+    return keras.from_model(model_or_path, loss)
+
+
+def from_torch(module, example_input, loss: str = "mse", optimizer: dict | None = None) -> Imported:
+    """A PyTorch module traced with torch.fx at ``example_input`` (see :mod:`derive.frameworks.torch`)."""
+    from . import torch as _torch
+    return _torch.from_module(module, example_input, loss, optimizer)
+
+
+def is_framework_model(x) -> bool:
+    """True for a Keras model object or a torch module (checked by type name, importing neither)."""
+    mro = [f"{c.__module__}.{c.__name__}" for c in type(x).__mro__]
+    return any(n.startswith(("keras.", "torch.nn.modules.module.Module")) for n in mro)
+
+
+__all__ = ["Imported", "from_keras", "from_torch", "is_framework_model"]

@@ -1,0 +1,195 @@
+"""Turn a framework model's operations into derive's forms: a tensor program (always) and a layered spec.
+
+The readers (``keras.py``, ``torch.py``) call :class:`Program` once per operation, in the order the
+framework computes them; each call appends assignments in the tensor grammar (text derive parses with
+its own parser, numbers printed by us) and returns the new value's name.  ``Dense`` chains are also
+recorded for the layered form (see :func:`layered_spec`).
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from ..errors import DeriveError
+from .imported import LAYERED_ACTIVATIONS, MAX_LAYERED, Imported, identifier, number
+
+# Activations derive can take through the tensor form, as grammar text over the value ``x``.
+TENSOR_ACTIVATIONS = {
+    "linear": "{x}", "sigmoid": "sigmoid({x})", "tanh": "tanh({x})", "relu": "relu({x})",
+    "softmax": "softmax({x}, axis=1)", "exponential": "exp({x})",
+    "gelu_tanh": "0.5 * {x} * (1 + tanh(0.7978845608028654 * ({x} + 0.044715 * {x} ** 3)))",
+}
+SQRT_2_OVER_PI = 0.7978845608028654
+
+
+class Program:
+    """The tensor program under construction, and the dense chain for the layered form."""
+
+    def __init__(self, name: str, framework: str):
+        self.name, self.framework = name, framework
+        self.forward: dict[str, str] = {}
+        self.params: dict[str, list] = {}     # tensor name -> dims
+        self.arrays: dict[str, str] = {}      # tensor name -> framework name
+        self.values: dict[str, np.ndarray] = {}   # framework name -> array
+        self.inputs: dict = {}
+        self.taken = {"N", "X", "Y", "J"}
+        self.count = 0
+        self.chain: list = []                 # [(kernel fw, bias fw | None, transposed, activation)]
+        self.layered = True                   # False once an op outside Dense + activation appears
+        self.why = ""
+
+    # -- names --------------------------------------------------------------------------------
+    def param(self, fw_name: str, value) -> str:
+        value = np.asarray(value, dtype=float)
+        t = identifier(fw_name, self.taken)
+        self.params[t] = list(value.shape)
+        self.arrays[t] = fw_name
+        self.values[fw_name] = value
+        return t
+
+    def emit(self, expr: str, hint: str = "h") -> str:
+        self.count += 1
+        name = identifier(f"{hint}{self.count}", self.taken)
+        self.forward[name] = expr
+        return name
+
+    def not_layered(self, why: str) -> None:
+        if self.layered:
+            self.layered, self.why = False, why
+
+    # -- operations ---------------------------------------------------------------------------
+    def dense(self, x: str, kernel: str, kernel_value, bias: str | None, bias_value,
+              transposed: bool = False) -> str:
+        """x @ K + b (Keras kernels are [in, out]); PyTorch weights are [out, in]: x @ W.T + b."""
+        k = self.param(kernel, kernel_value)
+        expr = f"{x} @ {k}.T" if transposed else f"{x} @ {k}"
+        if bias is not None:
+            expr += f" + {self.param(bias, bias_value)}"
+        self.chain.append([kernel, bias, transposed, "linear", x])
+        return self.emit(expr, "z")
+
+    def activation(self, x: str, act: str, where: str) -> str:
+        if act not in TENSOR_ACTIVATIONS:
+            raise DeriveError(f"{where}: activation {act!r} is not supported; expected one of "
+                              + ", ".join(sorted(TENSOR_ACTIVATIONS)))
+        if act == "linear":
+            return x
+        last = self.chain[-1] if self.chain else None
+        if last is not None and last[3] == "linear" and act in LAYERED_ACTIVATIONS and self.forward and \
+                next(reversed(self.forward)) == x:
+            last[3] = act
+        else:
+            self.not_layered(f"{where}: {act} not right after a dense layer")
+        if act not in LAYERED_ACTIVATIONS:
+            self.not_layered(f"{where}: {act}")
+        return self.emit(TENSOR_ACTIVATIONS[act].format(x=x), "a")
+
+    def layernorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
+        """(x - mean) / sqrt(var + eps) * gamma + beta over the features (biased variance)."""
+        self.not_layered(f"{where}: layer normalization")
+        mu = self.emit(f"mean({x}, axis=1, keepdims=True)", "mu")
+        c = self.emit(f"{x} - {mu}", "c")
+        var = self.emit(f"mean({c} ** 2, axis=1, keepdims=True)", "var")
+        out = self.emit(f"{c} / sqrt({var} + {number(eps)})", "xhat")
+        return self._affine(out, gamma, beta, names)
+
+    def batchnorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
+        """Training mode: normalise with the batch's mean and biased variance (as fit and .train() do)."""
+        self.not_layered(f"{where}: batch normalization")
+        mu = self.emit(f"mean({x}, axis=0)", "mu")
+        c = self.emit(f"{x} - {mu}", "c")
+        var = self.emit(f"mean({c} ** 2, axis=0)", "var")
+        out = self.emit(f"{c} / sqrt({var} + {number(eps)})", "xhat")
+        return self._affine(out, gamma, beta, names)
+
+    def _affine(self, x: str, gamma, beta, names) -> str:
+        expr = x
+        if gamma is not None:
+            expr = f"{x} * {self.param(names[0], gamma)}"
+        if beta is not None:
+            expr += f" + {self.param(names[1], beta)}"
+        return x if expr == x else self.emit(expr, "h")
+
+    def embedding(self, ids: str, table: str, value, where: str) -> str:
+        self.not_layered(f"{where}: embedding")
+        return self.emit(f"{self.param(table, value)}[{ids}]", "emb")
+
+    def reshape(self, x: str, width: int) -> str:
+        return self.emit(f"reshape({x}, N, {int(width)})", "flat")
+
+    def add(self, a: str, b: str, where: str) -> str:
+        self.not_layered(f"{where}: a residual addition")
+        return self.emit(f"{a} + {b}", "r")
+
+    # -- the loss -----------------------------------------------------------------------------
+    def loss(self, out: str, kind: str, from_logits: bool, n_out: int) -> None:
+        """J: the framework's loss, the mean over the batch (and over outputs for mse and bce)."""
+        self.probability = ""
+        if kind == "mse":
+            self.forward["J"] = f"sum(({out} - Y) ** 2) / (N * {n_out})"
+        elif kind == "bce":
+            p = self.emit(f"sigmoid({out})", "p") if from_logits else out
+            self.probability = p
+            self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})) / (N * {n_out})"
+        elif from_logits:
+            self.forward["J"] = f"-sum(Y * log_softmax({out}, axis=1)) / N"
+        else:
+            last_softmax = self.forward.get(out, "").startswith("softmax(")
+            p = out if last_softmax else self.emit(f"{out} / sum({out}, axis=1, keepdims=True)", "p")
+            self.probability = p
+            self.forward["J"] = f"-sum(Y * log({p})) / N"
+
+    def program(self, n_out: int, targets: str) -> dict:
+        y = {"shape": ["N", n_out], "data": "one_hot"} if targets != "values" else ["N", n_out]
+        return {"name": self.name, "tensor": {"sizes": {"N": 4}, "inputs": {**self.inputs, "Y": y},
+                                              "params": dict(self.params), "forward": dict(self.forward),
+                                              "output": "J"}}
+
+
+def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: int) -> tuple[dict | None, str]:
+    """The layered spec dict for a chain of dense layers, or (None, why not)."""
+    if not prog.layered:
+        return None, prog.why
+    chain = prog.chain
+    if not chain:
+        return None, "no dense layer"
+    acts = [c[3] for c in chain]
+    if from_logits:
+        if acts[-1] != "linear":
+            return None, "from_logits after an activation"
+        acts[-1] = "sigmoid" if loss == "bce" else ("softmax" if loss == "ce" else "linear")
+    if "softmax" in acts[:-1]:
+        return None, "softmax before the last layer"
+    if loss == "ce" and acts[-1] != "softmax":
+        return None, "cross-entropy without a softmax output"
+    if acts[-1] == "softmax" and n_out < 2:
+        return None, "softmax over one unit"
+    size = sum(int(np.size(prog.values[c[0]])) + (int(np.size(prog.values[c[1]])) if c[1] else 0) for c in chain)
+    if size > MAX_LAYERED:
+        return None, f"{size} scalar parameters (the layered proof takes at most {MAX_LAYERED})"
+    layers = [{"units": int(np.shape(prog.values[c[0]])[0 if c[2] else 1]), "activation": a,
+               "bias": "per-unit" if c[1] else "none"} for c, a in zip(chain, acts)]
+    rule = {"mse": "mse", "ce": "ce", "bce": "bce" if n_out == 1 else "bce_mean"}[loss]
+    spec = {"name": prog.name, "notation": "ihv" if len(layers) == 2 else "ng", "inputs": n_in,
+            "layers": layers, "loss": rule}
+    return spec, ""
+
+
+def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_logits: bool,
+           targets: str, optimizer: dict | None = None, clip: float | None = None,
+           integer_inputs: bool = False) -> Imported:
+    """The Imported model: the tensor program, and the layered form with its parameter entries."""
+    prog.loss(out, loss, from_logits, n_out)
+    spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
+    m = Imported(prog.framework, prog.name, n_in, n_out, dict(prog.values), prog.program(n_out, targets),
+                 dict(prog.arrays), loss, targets, spec, {}, optimizer, clip, integer_inputs, why,
+                 prog.probability)
+    if spec is not None:
+        net = m.network()
+        for layer, (kernel, bias, transposed, _, _) in zip(net.spec.layers, prog.chain):
+            for j, row in enumerate(layer.weights):
+                for i, w in enumerate(row):
+                    m.entries[w] = (kernel, (j, i) if transposed else (i, j))
+            for j, b in enumerate(layer.biases):
+                if b is not None and bias is not None:
+                    m.entries[b] = (bias, (j,))
+    return m

@@ -1,0 +1,291 @@
+"""Keras 3 model files (``.keras``) read as data: the architecture and compile config from ``config.json``,
+the weights from ``model.weights.h5`` (h5py).  Keras is never imported and nothing in the file runs.
+
+Supported layers: InputLayer, Dense (bias or not, an activation derive has), Activation,
+LayerNormalization, BatchNormalization (training mode, as ``fit`` computes the loss), Embedding (then
+Flatten), Dropout (the identity at derivation time) and Flatten; in a Sequential model or a Functional
+one that is a chain.  Anything else, and every layer that carries code (Lambda, custom objects), is
+refused in one line naming it.
+"""
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+
+from .. import safeio
+from ..errors import DeriveError
+from .build import Program, finish
+from .imported import Imported
+
+MAX_FILE = 200_000_000
+MAX_CONFIG = 2_000_000
+LOSSES = {   # Keras name -> (derive's loss kind, targets); the classes' names too
+    "mse": ("mse", "values"), "mean_squared_error": ("mse", "values"), "MeanSquaredError": ("mse", "values"),
+    "binary_crossentropy": ("bce", "values"), "BinaryCrossentropy": ("bce", "values"),
+    "categorical_crossentropy": ("ce", "one_hot"), "CategoricalCrossentropy": ("ce", "one_hot"),
+    "sparse_categorical_crossentropy": ("ce", "indices"),
+    "SparseCategoricalCrossentropy": ("ce", "indices"),
+}
+OPTIMIZERS = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop"}
+EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
+LAYERS = ("InputLayer", "Dense", "Activation", "LayerNormalization", "BatchNormalization", "Embedding",
+          "Dropout", "Flatten")
+
+
+def is_keras_path(x) -> bool:
+    return isinstance(x, (str, Path)) and str(x).lower().endswith(".keras")
+
+
+def read_keras(path: str | Path, loss: str | None = None) -> Imported:
+    """The model in a ``.keras`` file; ``loss`` overrides (or supplies) the compile config's loss."""
+    data = safeio.read_bytes(Path(path), MAX_FILE, str(path))
+    return from_bytes(data, Path(path).stem, loss)
+
+
+def from_bytes(data: bytes, stem: str = "model", loss: str | None = None) -> Imported:
+    try:
+        z = zipfile.ZipFile(io.BytesIO(data))
+        names = set(z.namelist())
+        if "config.json" not in names or "model.weights.h5" not in names:
+            raise DeriveError(f"{stem}.keras: expected a Keras 3 file (config.json and model.weights.h5 in a zip)")
+        for info in z.infolist():
+            if info.filename in ("config.json", "model.weights.h5") and info.file_size > MAX_FILE:
+                raise DeriveError(f"{stem}.keras: {info.filename} is larger than {MAX_FILE} bytes")
+        raw = z.read("config.json")
+        if len(raw) > MAX_CONFIG:
+            raise DeriveError(f"{stem}.keras: config.json is larger than {MAX_CONFIG} bytes")
+        config = json.loads(raw.decode("utf-8"))
+        weights = _weights(z.read("model.weights.h5"), stem)
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise DeriveError(f"{stem}.keras: not a readable Keras file ({type(e).__name__})") from None
+    return from_config(config, weights, stem, loss)
+
+
+def _weights(blob: bytes, stem: str) -> dict:
+    """layer name -> [arrays in the order Keras created them] (h5py reads numbers only)."""
+    import h5py
+    out: dict = {}
+    try:
+        with h5py.File(io.BytesIO(blob), "r") as f:
+            layers = f.get("layers")
+            for name in (layers.keys() if layers is not None else ()):
+                group = layers[name].get("vars")
+                if group is None:
+                    continue
+                keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else 10**9)
+                out[name] = [np.array(group[k], dtype=np.float64) for k in keys
+                             if isinstance(group[k], h5py.Dataset) and group[k].dtype.kind in "fiu"]
+    except (OSError, ValueError, TypeError) as e:
+        raise DeriveError(f"{stem}.keras: model.weights.h5 is not readable ({str(e)[:80]})") from None
+    return out
+
+
+def _layers(config: dict, stem: str) -> list:
+    if not isinstance(config, dict):
+        raise DeriveError(f"{stem}.keras: config.json is not a model config")
+    kind = config.get("class_name")
+    inner = config.get("config") if isinstance(config.get("config"), dict) else {}
+    layers = inner.get("layers")
+    if kind not in ("Sequential", "Functional", "Model") or not isinstance(layers, list):
+        raise DeriveError(f"{stem}.keras: a {str(kind)[:40]} model is not supported; "
+                          "expected a Sequential or Functional model")
+    for k, L in enumerate(layers):
+        if not isinstance(L, dict) or not isinstance(L.get("config"), dict):
+            raise DeriveError(f"{stem}.keras: layer {k} is not a layer config")
+        cls = str(L.get("class_name"))[:40]
+        name = str(L["config"].get("name", k))[:60]
+        if cls == "Lambda":
+            raise DeriveError(f"{stem}.keras: layer {name!r} is a Lambda layer, which carries code; "
+                              "derive refuses it (nothing was run)")
+        if L.get("registered_name") not in (None, cls) or L.get("module") not in ("keras.layers", None):
+            raise DeriveError(f"{stem}.keras: layer {name!r} is a custom object ({cls}); derive reads only "
+                              "Keras's own layers (nothing was run)")
+        if cls not in LAYERS:
+            raise DeriveError(f"{stem}.keras: layer {name!r} ({cls}) is not supported; supported: "
+                              + ", ".join(LAYERS))
+    if kind != "Sequential":
+        prev = None
+        for L in layers:
+            src = _inbound(L)
+            if L["class_name"] != "InputLayer" and src != prev:
+                raise DeriveError(f"{stem}.keras: layer {L['config'].get('name')!r} does not take the previous "
+                                  "layer's output; only chains of layers are supported")
+            prev = L["config"].get("name")
+    return layers
+
+
+def _inbound(L: dict):
+    try:
+        nodes = L["inbound_nodes"]
+        if len(nodes) != 1 or len(nodes[0]["args"]) != 1:
+            return None
+        return nodes[0]["args"][0]["config"]["keras_history"][0]
+    except (KeyError, IndexError, TypeError):
+        return None
+
+
+def _input_shape(config: dict, layers: list) -> list:
+    for L in layers:
+        c = L["config"]
+        shape = c.get("batch_shape") or c.get("batch_input_shape") or (L.get("build_config") or {}).get("input_shape")
+        if shape:
+            return list(shape)[1:]
+    shape = (config.get("build_config") or {}).get("input_shape") or config["config"].get("build_input_shape")
+    if not shape:
+        raise DeriveError("the model has no input shape (build it, or give Input(shape=...))")
+    return list(shape)[1:]
+
+
+def _no(c: dict, where: str, *keys) -> None:
+    for k in keys:
+        if c.get(k) not in (None, False, 0, 0.0):
+            raise DeriveError(f"{where}: {k} is not supported (it changes the loss or the update)")
+
+
+def from_config(config: dict, weights: dict, stem: str = "model", loss: str | None = None) -> Imported:
+    layers = _layers(config, stem)
+    shape = _input_shape(config, layers)
+    name = str(config["config"].get("name") or stem)[:60]
+    prog = Program(f"Keras model {stem if stem != 'model' else name}", "keras")
+    integer = any(L["class_name"] == "Embedding" for L in layers)
+    if len(shape) != 1 or not isinstance(shape[0], int) or not 1 <= shape[0] <= 4096:
+        raise DeriveError(f"{stem}.keras: input shape {shape} is not supported; expected (features,)")
+    n_in, width, x = shape[0], shape[0], "X"
+    prog.inputs["X"] = ["N", n_in]
+    emb, used = False, {}
+    for L in layers:
+        cls, c = L["class_name"], L["config"]
+        lname = str(c.get("name"))
+        where = f"{stem}.keras: layer {lname!r}"
+        w = weights.get(_store_name(cls, used), [])
+        if cls in ("InputLayer", "Dropout"):
+            continue
+        if cls == "Flatten":
+            if emb:
+                x, emb = prog.reshape(x, width), False
+            continue
+        if emb:
+            raise DeriveError(f"{where}: an Embedding must be followed by Flatten")
+        if cls == "Dense":
+            _no(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                "kernel_constraint", "bias_constraint", "lora_rank")
+            units = int(c["units"])
+            if len(w) < 1 + bool(c.get("use_bias", True)) or w[0].shape != (width, units):
+                raise DeriveError(f"{where}: weights missing or of the wrong shape")
+            bias = c.get("use_bias", True)
+            x = prog.dense(x, f"{lname}/kernel", w[0], f"{lname}/bias" if bias else None, w[1] if bias else None)
+            x = prog.activation(x, _act(c.get("activation"), where), where)
+            width = units
+        elif cls == "Activation":
+            x = prog.activation(x, _act(c.get("activation"), where), where)
+        elif cls in ("LayerNormalization", "BatchNormalization"):
+            _no(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+                "rms_scaling", "renorm", "synchronized")
+            axis = c.get("axis", -1)
+            if axis not in (-1, 1, [-1], [1]):
+                raise DeriveError(f"{where}: axis {axis} is not supported (features only)")
+            scale, center = c.get("scale", True), c.get("center", True)
+            if len(w) < scale + center:
+                raise DeriveError(f"{where}: weights missing")
+            gamma = w[0] if scale else None
+            beta = w[int(scale)] if center else None
+            names = (f"{lname}/gamma", f"{lname}/beta")
+            eps = float(c.get("epsilon", 1e-3))
+            x = (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names, where)
+        elif cls == "Embedding":
+            _no(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
+            if x != "X" or not w:
+                raise DeriveError(f"{where}: an Embedding must be the first layer")
+            prog.inputs["X"] = ["N", n_in]
+            x = prog.embedding("X", f"{lname}/embeddings", w[0], where)
+            width, emb = n_in * w[0].shape[1], True
+    if emb:
+        raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
+    compile_config = config.get("compile_config") or {}
+    kind, targets, from_logits = _loss(loss if loss is not None else compile_config.get("loss"), stem)
+    clip = EPSILON if kind in ("bce", "ce") and not from_logits else None
+    return finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
+                  optimizer=_optimizer(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
+
+
+def _store_name(cls: str, used: dict) -> str:
+    """The layer's group in model.weights.h5: its class in snake case, numbered from the second on
+    (keras/src/saving/saving_lib.py: layers are stored by class, not by their names)."""
+    name = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", cls)).lower()
+    if name in used:
+        used[name] += 1
+        return f"{name}_{used[name]}"
+    used[name] = 0
+    return name
+
+
+def _act(a, where: str) -> str:
+    if a is None:
+        return "linear"
+    if not isinstance(a, str):
+        raise DeriveError(f"{where}: a custom activation is not supported (nothing was run)")
+    return a
+
+
+def _loss(spec, stem: str) -> tuple[str, str, bool]:
+    if spec is None:
+        raise DeriveError(f"{stem}.keras: the model was saved without compile(); no loss to derive")
+    cfg = {}
+    if isinstance(spec, dict):
+        if spec.get("module") not in ("keras.losses", None) or spec.get("registered_name") not in (None, spec.get("class_name")):
+            raise DeriveError(f"{stem}.keras: a custom loss is not supported (nothing was run)")
+        cfg = spec.get("config") or {}
+        spec = spec.get("class_name")
+    if not isinstance(spec, str) or spec not in LOSSES:
+        raise DeriveError(f"{stem}.keras: loss {str(spec)[:40]!r} is not supported; expected one of "
+                          "mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy")
+    if cfg.get("label_smoothing") or cfg.get("reduction", "sum_over_batch_size") != "sum_over_batch_size":
+        raise DeriveError(f"{stem}.keras: loss options label_smoothing and reduction are not supported")
+    kind, targets = LOSSES[spec]
+    return kind, targets, bool(cfg.get("from_logits", False))
+
+
+def _optimizer(spec, stem: str) -> dict | None:
+    if spec is None:
+        return None
+    if isinstance(spec, str):
+        spec = {"class_name": {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}.get(spec, spec), "config": {}}
+    cls = spec.get("class_name") if isinstance(spec, dict) else None
+    if cls not in OPTIMIZERS:
+        raise DeriveError(f"{stem}.keras: optimizer {str(cls)[:40]!r} is not supported; expected SGD, Adam or RMSprop")
+    c = spec.get("config") or {}
+    _no(c, f"{stem}.keras: optimizer", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
+        "loss_scale_factor", "gradient_accumulation_steps", "amsgrad")
+    lr = c.get("learning_rate", {"SGD": 0.01}.get(cls, 0.001))
+    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
+        raise DeriveError(f"{stem}.keras: a learning-rate schedule is not supported; expected a number")
+    out = {"name": OPTIMIZERS[cls], "learning_rate": float(lr)}
+    defaults = {"sgd": {"momentum": 0.0, "nesterov": False},
+                "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
+                "rmsprop": {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}}[out["name"]]
+    for k, v in defaults.items():
+        got = c.get(k, v)
+        if isinstance(v, bool):
+            out[k] = bool(got)
+        elif isinstance(got, bool) or not isinstance(got, (int, float)):
+            raise DeriveError(f"{stem}.keras: optimizer {k} must be a number")
+        else:
+            out[k] = float(got)
+    return out
+
+
+def from_model(model, loss: str | None = None) -> Imported:
+    """A Keras model object: saved to a temporary ``.keras`` file by Keras itself, then read as data."""
+    import tempfile
+    save = getattr(model, "save", None)
+    if save is None:
+        raise DeriveError("expected a Keras model (with .save)")
+    with tempfile.TemporaryDirectory() as d:
+        p = Path(d) / "model.keras"
+        save(str(p))
+        return from_bytes(p.read_bytes(), str(getattr(model, "name", "model")), loss)
