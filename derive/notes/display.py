@@ -22,12 +22,9 @@ _DERIVATIONS: WeakKeyDictionary = WeakKeyDictionary()     # network -> the Deriv
 
 
 def mathml(latex: str, display: str = "inline") -> str:
-    """LaTeX as a MathML element (DeriveError when the converter cannot read it)."""
-    from latex2mathml.converter import convert
-    try:
-        return convert(latex, display=display)
-    except Exception as e:   # the converter's own errors are of many types
-        raise DeriveError(f"cannot convert to MathML: {latex[:80]}: {e}") from None
+    """LaTeX as a MathML element, kept to the MathML allowlist (DeriveError when it cannot be read)."""
+    from .sanitize import to_mathml
+    return to_mathml(latex, display)
 
 
 def _box(*parts: str) -> str:

@@ -124,11 +124,8 @@ class _Format:
 
 def _mathml(latex: str, display: str) -> str:
     """MathML of ``latex``; path colours as the same hex the diagram and the PDF use."""
-    from latex2mathml.converter import convert
-    try:
-        out = convert(latex, display=display)
-    except Exception as e:   # a converter gap must fail loudly, never ship broken maths
-        raise DeriveError(f"cannot convert to MathML: {latex[:80]}: {e}") from None
+    from .sanitize import to_mathml
+    out = to_mathml(latex, display)          # allowlisted MathML; a converter gap fails loudly
     for name, hexa in COLOUR_HEX.items():
         out = out.replace('mathcolor="%s"' % name, 'mathcolor="%s"' % hexa)
     return out

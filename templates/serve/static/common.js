@@ -23,10 +23,48 @@ function el(tag, attrs, ...children) {
   return node;
 }
 
+// MathML the page may show: these elements and attributes only (the server's derive/notes/sanitize.py
+// allowlist); everything else in a server string is dropped, its text kept as text.
+const MATHML_NS = "http://www.w3.org/1998/Math/MathML";
+const MATHML_ELEMENTS = new Set(("math mrow mi mn mo mtext ms mspace msub msup msubsup munder mover munderover " +
+  "mfrac msqrt mroot mstyle mpadded mphantom menclose mtable mtr mtd merror mmultiscripts mprescripts none").split(" "));
+const MATHML_ATTRIBUTES = new Set(("display mathvariant displaystyle stretchy fence separator accent accentunder " +
+  "movablelimits largeop symmetric scriptlevel form lspace rspace width height depth voffset minsize maxsize " +
+  "mathsize linethickness columnspacing rowspacing columnalign rowalign columnlines rowlines frame notation " +
+  "mathcolor mathbackground linebreak").split(" "));
+
+function mathmlNode(source) {
+  // A fresh MathML node built from a parsed one through DOM calls: allowlisted elements and attributes
+  // (values of letters, digits, '#', '.', '%', '+', '-' and spaces), text as text nodes, nothing else.
+  if (source.nodeType === Node.TEXT_NODE) return document.createTextNode(source.nodeValue);
+  if (source.nodeType !== Node.ELEMENT_NODE) return null;
+  const keep = source.namespaceURI === MATHML_NS && MATHML_ELEMENTS.has(source.localName);
+  const node = keep ? document.createElementNS(MATHML_NS, source.localName) : document.createDocumentFragment();
+  if (keep) {
+    for (const a of source.attributes) {
+      if (!a.namespaceURI && MATHML_ATTRIBUTES.has(a.localName) && /^[A-Za-z0-9#.%+\- ]{0,64}$/.test(a.value)) {
+        node.setAttribute(a.localName, a.value);
+      }
+    }
+  }
+  for (const c of source.childNodes) { const n = mathmlNode(c); if (n) node.append(n); }
+  return node;
+}
+
+function parseMathml(markup) {
+  // Server MathML (one <math> element, well-formed XML) as a DOM node, or null if it is not that.
+  const doc = new DOMParser().parseFromString(String(markup), "application/xml");
+  const root = doc.documentElement;
+  if (!root || doc.getElementsByTagName("parsererror").length || root.namespaceURI !== MATHML_NS
+      || root.localName !== "math") return null;
+  return mathmlNode(root);
+}
+
 function maths(markup, fallback) {
-  // A span holding server-made MathML (latex2mathml output), or the LaTeX as code if none.
+  // A span holding server-made MathML, inserted through the allowlist walk; or the LaTeX as code.
   const span = el("span", {class: "maths"});
-  if (markup) span.innerHTML = markup; else span.append(el("code", {}, fallback || ""));
+  const node = markup ? parseMathml(markup) : null;
+  if (node) span.append(node); else span.append(el("code", {}, fallback || ""));
   return span;
 }
 
