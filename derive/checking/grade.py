@@ -1,12 +1,12 @@
-"""Grade a class's answers (CSV: id, param, answer) on every core: a report and a summary.
+"""Grade a class's answers (CSV: id, param, answer) on every core or a Dask cluster: a report and a summary.
 
-Every answer is checked in a worker process under a hard time limit; an unreadable answer, a
-timeout or even a crashed worker is one row of the report, never the end of the batch.
+Each distinct answer is checked once (``distinct.py``), in a worker process under a hard time limit;
+an unreadable answer, a timeout or even a crashed worker is one row of the report, never the end of
+the batch.  Verdicts can be kept in a verdict store (``store.py``) and read back by the next run.
 """
 from __future__ import annotations
 
 import csv
-import functools
 import io
 import json
 import time
@@ -17,6 +17,8 @@ from typing import Callable
 
 from .. import safeio, sandbox
 from .checker import Checker, checker_for
+from .distinct import Recipe, grade_rows, local_runner, normalise_formula
+from .store import canonical_hash
 from ..errors import DeriveError
 
 MAX_CSV = 50_000_000
@@ -45,38 +47,58 @@ class Graded:
 
 
 def read_answers(path: str | Path) -> list[dict]:
-    """Rows of a CSV with columns id, param, answer (header names case-insensitive)."""
-    text = safeio.read_text(path, MAX_CSV, str(path))
+    """Rows of a CSV with columns id, param, answer (header names case-insensitive).
+
+    Ids are kept byte for byte (answers and parameters lose surrounding blanks); a row with more
+    fields than the header is refused with its line number."""
+    return read_answers_text(safeio.read_text(path, MAX_CSV, str(path)), str(path))
+
+
+def read_answers_text(text: str, source: str = "the CSV") -> list[dict]:
+    """``read_answers`` of CSV text (the web page's upload)."""
     reader = csv.DictReader(io.StringIO(text, newline=""))     # any line ending, quoted newlines
     try:
         fields = reader.fieldnames or ()
     except csv.Error as e:
-        raise DeriveError(f"{path}: bad CSV ({e})") from None
+        raise DeriveError(f"{source}: bad CSV ({e})") from None
     header = {(h or "").strip().lower(): h for h in fields}
     missing = [c for c in ("id", "param", "answer") if c not in header]
     if missing:
-        raise DeriveError(f"{path}: missing column(s) {', '.join(missing)}; expected a header id,param,answer")
+        raise DeriveError(f"{source}: missing column(s) {', '.join(missing)}; expected a header id,param,answer")
+    rows, line = [], reader.line_num
     try:
-        return [{c: (row.get(header[c]) or "").strip() for c in ("id", "param", "answer")} for row in reader]
+        for row in reader:
+            if None in row:              # DictReader's restkey: fields past the header's
+                raise DeriveError(f"{source}: line {line + 1} has {len(fields) + len(row[None])} fields, the header "
+                                  f"{len(fields)}; put an answer with a comma in double quotes")
+            rows.append({"id": row.get(header["id"]) or "", "param": (row.get(header["param"]) or "").strip(),
+                         "answer": (row.get(header["answer"]) or "").strip()})
+            line = reader.line_num
     except csv.Error as e:
-        raise DeriveError(f"{path}: bad CSV ({e})") from None
+        raise DeriveError(f"{source}: line {reader.line_num}: bad CSV ({e})") from None
+    return rows
 
 
-def _check(c: Checker, param: str, answer: str):
-    return c.check(param, answer)
+def _check(c: Checker, param: str, answer: str) -> tuple:
+    v = c.check(param, answer)
+    return v.correct, tuple(m.message for m in v.diagnosis), tuple(m.kind for m in v.diagnosis), v.parsed
 
 
-def _graded(row: dict, outcome: tuple, seconds: float) -> Graded:
-    base = dict(id=row["id"], param=row["param"], answer=row["answer"], seconds=round(seconds, 4))
-    kind = outcome[0]
-    if kind == "ok":
-        v = outcome[1]
-        return Graded(**base, status="correct" if v.correct else "incorrect",
-                      diagnosis=tuple(m.message for m in v.diagnosis), kinds=tuple(m.kind for m in v.diagnosis),
-                      parsed=v.parsed)
-    if kind == "error":
-        return Graded(**base, status="unusable", error=outcome[2])
-    return Graded(**base, status="timeout" if kind == "timeout" else "error", error=outcome[1])
+def _checker(spec) -> Checker:
+    """A network's checker with its shared work done (once, before workers fork)."""
+    from ..model.graph import Network
+    c = checker_for(Network(spec))
+    c._env
+    c.points(48)
+    return c
+
+
+def network_recipe(network) -> Recipe:
+    """How to check answers on ``network`` (a Network or spec path/name), here or on a Dask worker."""
+    c = checker_for(network)
+    c._env                       # shared work done once, before the workers fork
+    c.points(48)
+    return Recipe(_checker, _check, (c.net.spec,), canonical_hash(c.net.spec), normalise_formula, built=c)
 
 
 @dataclass
@@ -85,6 +107,9 @@ class GradeReport:
     rows: list[Graded]
     seconds: float
     workers: int
+    distinct: int = 0           # distinct answers (after normalisation)
+    graded: int = 0             # checks run by this grading
+    from_store: int = 0         # verdicts read back from the verdict store
 
     def summary(self) -> dict:
         n = len(self.rows)
@@ -96,6 +121,7 @@ class GradeReport:
             p["answers"] += 1
             p["correct"] += r.status == "correct"
         return {"answers": n, **{s: counts.get(s, 0) for s in STATUSES},
+                "distinct": self.distinct, "graded": self.graded, "from_store": self.from_store,
                 "seconds": round(self.seconds, 3), "workers": self.workers,
                 "answers_per_second": round(n / self.seconds, 1) if self.seconds > 0 else None,
                 "common_diagnoses": diag.most_common(8), "by_param": per_param,
@@ -105,7 +131,8 @@ class GradeReport:
         s = self.summary()
         n = max(s["answers"], 1)
         out = [f"{self.spec}: graded {s['answers']} answers in {s['seconds']:.1f} s "
-               f"({s['answers_per_second']} answers/s, {s['workers']} workers)"]
+               f"({s['answers_per_second']} answers/s, {s['workers']} workers)",
+               f"  {s['distinct']} distinct answers: {s['graded']} checked now, {s['from_store']} from the verdict store"]
         out += [f"  {k:<10} {s[k]:>6}  {100 * s[k] / n:5.1f}%" for k in STATUSES if s[k] or k in ("correct", "incorrect")]
         if s["common_diagnoses"]:
             out.append("most common diagnoses:")
@@ -144,25 +171,55 @@ class GradeReport:
 
 
 def grade(network, rows: list[dict], *, workers: int | None = None, timeout: float = sandbox.DEFAULT_TIMEOUT,
-          progress: bool | None = None, on_row: Callable[[Graded], None] | None = None) -> GradeReport:
-    """Check every row ({id, param, answer}) in parallel; the report keeps the rows' order.
+          progress: bool | None = None, on_row: Callable[[Graded], None] | None = None, store=None,
+          scheduler: str | None = None) -> GradeReport:
+    """Check every row ({id, param, answer}), each distinct answer once; the report keeps the rows' order.
 
-    ``on_row`` is called with each graded row as it finishes (a web page's progress)."""
+    ``store``: a ``store.Store`` or a path (None: no store); ``scheduler``: a Dask scheduler's address
+    (None: sandboxed workers on this machine).  ``on_row`` is called with each graded row as it
+    finishes (a web page's progress)."""
+    recipe = network_recipe(network)
+    return grade_recipe(recipe, recipe.built.net.spec.name, rows, workers=workers, timeout=timeout,
+                        progress=progress, on_row=on_row, store=store, scheduler=scheduler)
+
+
+def grade_recipe(recipe: Recipe, name: str, rows: list[dict], *, workers: int | None = None,
+                 timeout: float = sandbox.DEFAULT_TIMEOUT, progress: bool | None = None,
+                 on_row: Callable[[Graded], None] | None = None, store=None,
+                 scheduler: str | None = None) -> GradeReport:
+    """``grade`` for any checker (a network's, a tensor program's): see ``distinct.Recipe``."""
     from tqdm import tqdm
-    c = checker_for(network)
-    c._env                       # shared work done once, before the workers fork
-    c.points(48)
-    pool = sandbox.Pool(functools.partial(_check, c), workers, timeout)
+    timeout = sandbox.check_timeout(timeout)
+    owned = isinstance(store, (str, Path))
+    if owned:
+        from .store import Store
+        store = Store(store)
+    if scheduler:
+        from .cluster import cluster_runner
+        runner = cluster_runner(scheduler, recipe, timeout)
+    else:
+        runner = local_runner(recipe, workers, timeout)
     results: list[Graded | None] = [None] * len(rows)
     start = time.perf_counter()
-    with tqdm(total=len(rows), desc="grading", unit="answer", disable=(None if progress is None else not progress),
-              leave=False) as bar:
-        for i, outcome, seconds in pool.run((r["param"], r["answer"]) for r in rows):
-            results[i] = _graded(rows[i], outcome, seconds)
-            bar.update()
-            if on_row is not None:
-                on_row(results[i])
-    return GradeReport(c.net.spec.name, results, time.perf_counter() - start, min(pool.size, max(len(rows), 1)))
+    try:
+        with tqdm(total=len(rows), desc="grading", unit="answer", leave=False,
+                  disable=(None if progress is None else not progress)) as bar:
+            def arrived(idx: list[int], v: dict):
+                for i in idx:
+                    r = rows[i]
+                    results[i] = Graded(id=r["id"], param=r["param"], answer=r["answer"], status=v["status"],
+                                        diagnosis=tuple(v["diagnosis"]), kinds=tuple(v["kinds"]), parsed=v["parsed"],
+                                        error=v["error"], seconds=v["seconds"])
+                    if on_row is not None:
+                        on_row(results[i])
+                bar.update(len(idx))
+            _, tally = grade_rows(rows, recipe, runner, timeout=timeout, store=store, on_verdict=arrived)
+    finally:
+        if owned:
+            store.close()
+    return GradeReport(name, results, time.perf_counter() - start, min(runner.size, max(tally.distinct, 1)),
+                       tally.distinct, tally.graded, tally.from_store)
 
 
-__all__ = ["GradeReport", "Graded", "grade", "read_answers"]
+__all__ = ["GradeReport", "Graded", "Recipe", "grade", "grade_recipe", "network_recipe", "read_answers",
+           "read_answers_text"]
