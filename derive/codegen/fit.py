@@ -126,6 +126,9 @@ def fit(model: Imported, X, y, *, epochs: int = 1, batch_size: int | None = 32, 
     """Keras's ``model.fit(X, y, epochs, batch_size, shuffle=False)`` (module docstring)."""
     if not 0 <= epochs <= MAX_EPOCHS:
         raise DeriveError(f"epochs must be between 0 and {MAX_EPOCHS}, got {epochs}")
+    if model.dropout and epochs:
+        raise DeriveError(f"{model.name}: layer {model.dropout[0]!r} is a Dropout, random while fit trains; derive "
+                          "derives it as the identity (as Keras predicts), so it cannot replay fit (set its rate to 0)")
     config = optimizer or model.optimizer
     if config is None:
         raise DeriveError(f"{model.name}: no optimizer (compile the model, or give one)")

@@ -52,6 +52,7 @@ class Imported:
     clip: float | None = None
     integer_inputs: bool = False
     why_tensor: str = ""
+    dropout: tuple = ()         # layers with a dropout rate > 0: random in training, the identity here
     probability: str = ""       # the tensor program's probabilities under the log (bce, ce), if any
 
     @property

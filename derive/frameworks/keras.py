@@ -157,12 +157,14 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         raise DeriveError(f"{stem}.keras: input shape {shape} is not supported; expected (features,)")
     n_in, width, x = shape[0], shape[0], "X"
     prog.inputs["X"] = ["N", n_in]
-    emb, used = False, {}
+    emb, used, dropout = False, {}, []
     for L in layers:
         cls, c = L["class_name"], L["config"]
         lname = str(c.get("name"))
         where = f"{stem}.keras: layer {lname!r}"
         w = weights.get(_store_name(cls, used), [])
+        if cls == "Dropout" and float(c.get("rate", 0) or 0) > 0:
+            dropout.append(lname)
         if cls in ("InputLayer", "Dropout"):
             continue
         if cls == "Flatten":
@@ -209,8 +211,10 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     compile_config = config.get("compile_config") or {}
     kind, targets, from_logits = _loss(loss if loss is not None else compile_config.get("loss"), stem)
     clip = EPSILON if kind in ("bce", "ce") and not from_logits else None
-    return finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
-                  optimizer=_optimizer(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
+    model = finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
+                   optimizer=_optimizer(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
+    model.dropout = tuple(dropout)
+    return model
 
 
 def _store_name(cls: str, used: dict) -> str:

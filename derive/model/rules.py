@@ -177,6 +177,9 @@ LOSSES: dict[str, Loss] = {
     "bce": Loss("bce", _bce, lambda y, t, n: (y - t) / (y * (1 - y))),
     "ce": Loss("ce", lambda ys, ts: sp.Add(*[-t * sp.log(y) for y, t in zip(ys, ts)]),
                lambda y, t, n: -t / y),
+    # Keras's and PyTorch's binary cross-entropy: the mean over the outputs (bce above sums them).
+    "bce_mean": Loss("bce_mean", lambda ys, ts: _bce(ys, ts) / len(ys),
+                     lambda y, t, n: (y - t) / (n * y * (1 - y))),
     "none": Loss("none", lambda ys, ts: ys[0], lambda y, t, n: sp.S.One, needs_targets=False),
 }
 

@@ -1,0 +1,170 @@
+"""PyTorch modules traced with ``torch.fx`` into derive's forms (the user's own module: trusted code, run
+only to trace it and to read its shapes at ``example_input``, never from the web page).
+
+Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GELU(approximate="tanh")``,
+``nn.LayerNorm`` (over the last dimension), ``nn.BatchNorm1d`` in training mode, ``nn.Embedding``
+(then a flatten), ``nn.Flatten``, ``nn.Dropout``/``nn.Identity`` (the identity), their functional and
+method forms (``torch.relu``, ``F.gelu(x, approximate="tanh")``, ``x.tanh()``, ``x.view(n, -1)``), and
+residual additions ``a + b``.  Anything else is named in one line.  The losses are PyTorch's, the
+mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
+indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``.
+"""
+from __future__ import annotations
+
+import operator
+
+import numpy as np
+
+from ..errors import DeriveError
+from .build import Program, finish
+from .imported import Imported
+
+LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
+          "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True)}
+ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear"}
+FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
+
+
+def _array(t) -> np.ndarray:
+    return t.detach().cpu().double().numpy().copy()
+
+
+def from_module(module, example_input, loss: str = "mse", optimizer: dict | None = None) -> Imported:
+    """The module as a derive model (see the module docstring)."""
+    import torch
+    from torch import fx
+    from torch.fx.passes.shape_prop import ShapeProp
+
+    if not isinstance(module, torch.nn.Module):
+        raise DeriveError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    if loss not in LOSSES:
+        raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
+    x0 = torch.as_tensor(example_input)
+    if x0.ndim != 2:
+        raise DeriveError(f"example_input must be a batch of shape (N, features), got {tuple(x0.shape)}")
+    try:
+        gm = fx.symbolic_trace(module)
+    except Exception as e:       # the user's own forward: any trace failure is named, never a traceback
+        raise DeriveError(f"torch.fx cannot trace {type(module).__name__}: {str(e).splitlines()[0][:200]}") from None
+    with torch.no_grad():
+        ShapeProp(gm).propagate(x0)
+    kind, targets, from_logits = LOSSES[loss]
+    integer = not torch.is_floating_point(x0)
+    prog = Program(f"PyTorch {type(module).__name__}", "torch")
+    prog.inputs["X"] = ["N", int(x0.shape[1])]
+    modules = dict(gm.named_modules())
+    names: dict = {}
+    out = None
+    dropout = []
+    for node in gm.graph.nodes:
+        where = f"{type(module).__name__}: {node.op} {node.target if isinstance(node.target, str) else getattr(node.target, '__name__', node.target)}"
+        if node.op == "placeholder":
+            if names:
+                raise DeriveError(f"{where}: the module takes more than one input")
+            names[node] = "X"
+        elif node.op == "output":
+            res = node.args[0]
+            if not isinstance(res, fx.Node):
+                raise DeriveError(f"{where}: the module must return one tensor")
+            out = names[res]
+            width = int(res.meta["tensor_meta"].shape[-1])
+        elif node.op == "call_module":
+            names[node] = _module(prog, modules[node.target], node, names, where, dropout)
+        elif node.op in ("call_function", "call_method"):
+            names[node] = _function(prog, node, names, where)
+        else:
+            raise DeriveError(f"{where}: {node.op} is not supported (read parameters through modules)")
+    m = finish(prog, out=out, n_in=int(x0.shape[1]), n_out=width, loss=kind, from_logits=from_logits,
+               targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer)
+    m.dropout = tuple(dropout)
+    trained = {n for n, p in module.named_parameters() if p.requires_grad}
+    missing = trained - set(m.params)
+    if missing:
+        raise DeriveError(f"parameter {sorted(missing)[0]!r} is not used by a supported operation")
+    return m
+
+
+def _arg(names, a, where):
+    from torch import fx
+    if not isinstance(a, fx.Node):
+        raise DeriveError(f"{where}: a constant argument {a!r} is not supported")
+    return names[a]
+
+
+def _width(node) -> int:
+    return int(node.meta["tensor_meta"].shape[-1])
+
+
+def _module(prog: Program, mod, node, names, where, dropout) -> str:
+    from torch import nn
+    x = _arg(names, node.args[0], where)
+    t = node.target
+    cls = type(mod).__name__
+    if isinstance(mod, nn.Linear):
+        b = mod.bias
+        return prog.dense(x, f"{t}.weight", _array(mod.weight), f"{t}.bias" if b is not None else None,
+                          _array(b) if b is not None else None, transposed=True)
+    if cls in ACTIVATIONS and type(mod).__module__.startswith("torch.nn"):
+        return prog.activation(x, ACTIVATIONS[cls], where)
+    if isinstance(mod, (nn.Dropout,)):
+        if mod.p > 0:
+            dropout.append(t)
+        return x
+    if isinstance(mod, nn.Softmax):
+        if mod.dim not in (1, -1):
+            raise DeriveError(f"{where}: softmax over dim {mod.dim}; expected the features (dim=1)")
+        return prog.activation(x, "softmax", where)
+    if isinstance(mod, nn.GELU):
+        if mod.approximate != "tanh":
+            raise DeriveError(f"{where}: exact GELU (erf) is not in derive's grammar; use nn.GELU(approximate='tanh')")
+        return prog.activation(x, "gelu_tanh", where)
+    if isinstance(mod, nn.LayerNorm):
+        if len(mod.normalized_shape) != 1:
+            raise DeriveError(f"{where}: LayerNorm over more than the last dimension is not supported")
+        w, b = (mod.weight, mod.bias) if mod.elementwise_affine else (None, None)
+        return prog.layernorm(x, None if w is None else _array(w), None if b is None else _array(b), mod.eps,
+                              (f"{t}.weight", f"{t}.bias"), where)
+    if isinstance(mod, nn.BatchNorm1d):
+        if not mod.training and mod.track_running_stats:
+            raise DeriveError(f"{where}: BatchNorm1d in eval mode (running statistics) is not supported; "
+                              "call .train() (batch statistics, as training computes the loss)")
+        w, b = (mod.weight, mod.bias) if mod.affine else (None, None)
+        return prog.batchnorm(x, None if w is None else _array(w), None if b is None else _array(b), mod.eps,
+                              (f"{t}.weight", f"{t}.bias"), where)
+    if isinstance(mod, nn.Embedding):
+        if x != "X":
+            raise DeriveError(f"{where}: an Embedding must read the module's input")
+        return prog.embedding(x, f"{t}.weight", _array(mod.weight), where)
+    if isinstance(mod, nn.Flatten):
+        return prog.reshape(x, _width(node)) if len(node.meta["tensor_meta"].shape) == 2 and \
+            len(node.args[0].meta["tensor_meta"].shape) == 3 else x
+    raise DeriveError(f"{where}: module {cls} is not supported")
+
+
+def _function(prog: Program, node, names, where) -> str:
+    import torch
+    import torch.nn.functional as F
+    fn, args, kw = node.target, node.args, node.kwargs
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", str(fn))
+    if name in ("getattr", "getitem", "size") and not hasattr(node.meta.get("tensor_meta"), "shape"):
+        return None             # x.shape[0], x.size(0): a number for a reshape, not a tensor
+    if fn in (operator.add, torch.add) or name in ("add", "__add__"):
+        return prog.add(_arg(names, args[0], where), _arg(names, args[1], where), where)
+    x = _arg(names, args[0], where)
+    if name in FUNCTIONS and (isinstance(fn, str) or fn in (getattr(torch, name), getattr(F, name, None))):
+        return prog.activation(x, FUNCTIONS[name], where)
+    if fn is F.gelu or name == "gelu":
+        if kw.get("approximate", "none") != "tanh":
+            raise DeriveError(f"{where}: exact GELU (erf) is not in derive's grammar; use approximate='tanh'")
+        return prog.activation(x, "gelu_tanh", where)
+    if (fn in (F.softmax, torch.softmax) or name == "softmax") and kw.get("dim", args[1] if len(args) > 1 else None) in (1, -1):
+        return prog.activation(x, "softmax", where)
+    if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):
+        shape = node.meta["tensor_meta"].shape
+        if len(shape) != 2:
+            raise DeriveError(f"{where}: a reshape to {tuple(shape)} is not supported; expected (N, features)")
+        before = node.args[0].meta["tensor_meta"].shape
+        return x if len(before) == 2 else prog.reshape(x, int(shape[1]))
+    if fn is F.dropout or name == "dropout":
+        return x
+    raise DeriveError(f"{where}: operation {name} is not supported")
