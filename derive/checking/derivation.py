@@ -15,22 +15,14 @@ from dataclasses import asdict, dataclass
 
 import sympy as sp
 
-from . import tables
 from .batch import BatchReader
 from .checker import Checker, Mistake, checker_for
 from .lookup import LEARNING_RATE
 from .steps import Reader, Side
 from ..model.formula import split_equalities
+from .spans import chains, equations, statements, equals_at, line_at
 
-_FENCE = re.compile(r"^(```|~~~).*?^\1", re.S | re.M)
-# Math openers; each closer is then found with str.find, remembered per kind, so that a document full
-# of unclosed openers costs linear time (one regex for the whole span was quadratic: 96 KB took 68 s).
-_OPENER = re.compile(r"\$\$?|\\\[|\\\(|\\begin\{(equation|align|gather|eqnarray|multline|dmath|flalign)(\*?)\}")
-_BRACE_INDEX = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\{(\d+)\}")     # y{1}: a typo for y_{1}
-_CONTINUES = re.compile(r"^(&|\s|\\q?quad\b)*(=|\+|-|\\cdot\b|\\times\b|\\approx\b)")   # an aligned row going on
 _ASSIGN = re.compile(r"\\leftarrow\b|\\gets\b|\\coloneqq\b|:=|←")     # an update written as an assignment
-_ENDS_OPEN = re.compile(r"(=|\+|-|\\cdot|\\times|\\approx|\(|\\left\(|\\leftarrow|\\gets|:=)\s*$")
-_DROP = re.compile(r"\\(label|tag)\{[^}]*\}|\\nonumber|\\notag")
 
 
 @dataclass(frozen=True)
@@ -87,182 +79,6 @@ def _short(s: str, n: int) -> str:
     return s if len(s) <= n else s[:n - 3] + "..."
 
 
-class _Math:
-    """One math span, answering the few ``re.Match`` questions ``equations`` asks."""
-
-    def __init__(self, kind: str, start: int, body_start: int, body_end: int, end: int, text: str, env=None):
-        self.kind, self._start, self._body, self._end = kind, start, (body_start, body_end), end
-        self._groups = {kind: text[body_start:body_end], "env": env}
-
-    def group(self, name: str):
-        return self._groups.get(name)
-
-    def start(self, name: str | None = None) -> int:
-        return self._body[0] if name else self._start
-
-    def end(self) -> int:
-        return self._end
-
-
-class _Finder:
-    """``text.find(needle, at)`` for increasing ``at``, each needle's last answer reused: linear overall."""
-
-    def __init__(self, text: str):
-        self.text, self.last = text, {}
-
-    def find(self, needle: str, at: int) -> int:
-        seen = self.last.get(needle)
-        if seen is not None and seen[0] <= at and (seen[1] == -1 or at <= seen[1]):
-            return seen[1]
-        found = self.text.find(needle, at)
-        self.last[needle] = (at, found)
-        return found
-
-
-def _math_spans(text: str):
-    """The math of ``text`` left to right, as the regex ``$$..$$ | \\[..\\] | \\begin{env}..\\end{env} |
-    \\(..\\) | $..$`` (bodies non-empty, inline ``$..$`` within one line) would find it, in linear time."""
-    f = _Finder(text)
-    at = 0
-    while True:
-        m = _OPENER.search(text, at)
-        if m is None:
-            return
-        p, o = m.start(), m.group(0)
-        span = None
-        if o == "$$":
-            q = f.find("$$", p + 3)
-            if q != -1:
-                span = _Math("d", p, p + 2, q, q + 2, text)
-        elif o.startswith("\\begin"):
-            close = "\\end{%s%s}" % (m.group(1), m.group(2))
-            q = f.find(close, m.end() + 1)
-            if q != -1:
-                span = _Math("e", p, m.end(), q, q + len(close), text, env=m.group(1))
-        elif o in ("\\[", "\\("):
-            close = "\\]" if o == "\\[" else "\\)"
-            q = f.find(close, p + 3)
-            if q != -1:
-                span = _Math("b" if o == "\\[" else "p", p, p + 2, q, q + 2, text)
-        if span is None and o.startswith("$") and text[p + 1:p + 2] not in ("", "$", "\n"):
-            q, nl = f.find("$", p + 1), f.find("\n", p + 1)
-            if q != -1 and (nl == -1 or q < nl):
-                span = _Math("i", p, p + 1, q, q + 1, text)
-        if span is None:
-            at = p + 1
-            continue
-        yield span
-        at = span.end()
-
-
-def chains(text: str) -> list[tuple[int, str, tuple]]:
-    """The math chains of a document as (line, LaTeX, rows): rows are (offset, line) where each
-    source row of the chain starts, so every step can be reported at its own line."""
-    text = tables.rewrite(_FENCE.sub(lambda m: "\n" * m.group(0).count("\n"), text))
-    out: list[list] = []          # [line, latex, end offset, kind, rows]
-    counted, lines = 0, 1         # newlines counted up to offset ``counted``: linear, not per match
-
-    def line_at(offset: int) -> int:
-        nonlocal counted, lines
-        if offset >= counted:
-            lines += text.count("\n", counted, offset)
-        else:
-            lines -= text.count("\n", offset, counted)
-        counted = offset
-        return lines
-
-    for m in _math_spans(text):
-        group = next(g for g in ("d", "b", "p", "i", "e") if m.group(g) is not None)
-        body_at = m.start(group) + len(m.group(group)) - len(m.group(group).lstrip())
-        line = line_at(body_at)
-        inline = m.group("i") is not None
-        if m.group("e") is not None:
-            first = line_at(m.start("e"))
-            body, at = m.group("e"), 0
-            for row in re.split(r"(\\\\)", body):
-                row_line, at = first + body.count("\n", 0, at), at + len(row)
-                r = " ".join(_DROP.sub("", row).split())
-                if not r or r == "\\\\":
-                    continue
-                row_line += row[:len(row) - len(row.lstrip())].count("\n")
-                cells = _cells(r)
-                if len(cells) >= 3:       # align with several equations per row: A &= B & C &= D
-                    for k in range(0, len(cells), 2):
-                        out.append([row_line, " ".join(cells[k:k + 2]), m.end(), "cell", [(0, row_line)]])
-                    continue
-                if out and out[-1][3] == "env" and _CONTINUES.match(r):
-                    out[-1][4].append((len(out[-1][1]) + 1, row_line))
-                    out[-1][1] += " " + r
-                else:
-                    out.append([row_line, r, m.end(), "env", [(0, row_line)]])
-            continue
-        body = " ".join(m.group(group).split())
-        gap = text[out[-1][2]:m.start()] if out else "x"
-        joins = bool(_ENDS_OPEN.search(out[-1][1]) or _CONTINUES.match(body) or body.startswith(")")) if out else False
-        if inline and out and out[-1][3] == "inline" and not gap.strip() and gap.count("\n") < 2 and joins:
-            # one equation split over $...$ pieces of one paragraph: a piece ending in an operator, or the next
-            # starting with one (two complete equations side by side stay two)
-            out[-1][1] += " " + body
-            out[-1][2] = m.end()
-        else:
-            out.append([line, body, m.end(), "inline" if inline else "display", [(0, line)]])
-    return [(line, _BRACE_INDEX.sub(r"\1_{\2}", body), tuple(rows)) for line, body, _, _, rows in out]
-
-
-def _cells(row: str) -> list[str]:
-    """An aligned row split at its top-level ``&`` (not ``\\&``)."""
-    cells, depth, cur = [], 0, []
-    for i, ch in enumerate(row):
-        depth += ch in "{"
-        depth -= ch in "}"
-        if ch == "&" and depth == 0 and (i == 0 or row[i - 1] != "\\"):
-            cells.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    cells.append("".join(cur))
-    return cells
-
-
-def equations(text: str) -> list[tuple[int, str]]:
-    """The math chains of a document as (line, LaTeX), adjacent inline pieces joined."""
-    return [(line, latex) for line, latex, _ in chains(text)]
-
-
-def _equals_at(latex: str) -> list[int]:
-    """Offsets of the top-level '=' (and \\approx) of a chain."""
-    out, depth = [], 0
-    for i, ch in enumerate(latex):
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if depth == 0 and (ch in "=≈" or latex.startswith("\\approx", i)):
-            out.append(i)
-    return out
-
-
-def _line_at(rows: tuple, offset: int) -> int:
-    return [line for at, line in rows if at <= offset][-1]
-
-
-def statements(latex: str) -> list[str]:
-    """``x_1 = 0.05,\\quad x_2 = 0.1``: equalities listed with top-level commas or semicolons, apart."""
-    pieces, depth, cur = [], 0, []
-    for ch in latex:
-        depth += ch in "([{"
-        depth -= ch in ")]}"
-        if ch in ",;" and depth == 0:
-            pieces.append("".join(cur))
-            cur = []
-        else:
-            cur.append(ch)
-    pieces.append("".join(cur))
-    pieces = [re.sub(r"^\s*(\\q?quad|\\text\{\s*and\s*\})\s*", "", p).strip() for p in pieces]
-    pieces = [p for p in pieces if p]
-    if len(pieces) > 1 and all("=" in p for p in pieces):
-        return pieces
-    return [latex]
-
-
 def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assigns: bool = False) -> list[Step]:
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
     and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
@@ -283,18 +99,30 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
         return [Step(lines[0], parts[0], parts[1], "given", note=note)]
     steps = []
     for i in range(1, len(parts)):
+        for k in (i - 1, i):                          # a name the chain itself has just defined: d net/d w = i = 0.05
+            if not sides[k].ok and reader.defs:
+                sides[k] = reader.read(parts[k])
         left, right, a, b = parts[i - 1], parts[i], sides[i - 1], sides[i]
         line = lines[i - 1]
         if not (a.ok and b.ok):
             known, new_side = (a, right) if a.ok else (b, left)
             name = reader.bare_new_name(new_side) if known.ok else None
-            if name is not None:
+            if name is not None and _is_number(known):     # E_{o2} = 0.0235: a value, never a definition
+                steps.append(Step(line, left, right, "unchecked",
+                                  note=f"a value for {name.text}, which names nothing here (a value is not a definition)"))
+            elif name is not None:
                 reader.define(name, known.expr)
                 steps.append(Step(line, left, right, "definition", note=f"defines {name.text}"))
             else:
                 steps.append(Step(line, left, right, "unchecked", note=a.error or b.error))
             continue
         j = reader.judge(a, b)
+        if j.status == "wrong" and i >= 2 and steps and steps[-1].status == "wrong" and sides[0].ok:
+            first = reader.judge(sides[0], b)          # a = b (wrong) = c: c is still judged against a
+            if first.status == "correct":
+                steps.append(Step(line, left, right, "correct",
+                                  note=f"equals the chain's first side (the step before is wrong); {first.note}".rstrip("; ")))
+                continue
         mistakes: tuple = ()
         target = a.target or b.target or next((s.target for s in sides if s.target), None)
         if j.status == "wrong" and j.diagnosable and target and not (b.literals.text or a.literals.text):
@@ -303,6 +131,11 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
             mistakes = diagnose(c, lower, b.expr, lower=lower, upper=upper, through=through)
         steps.append(Step(line, left, right, j.status, mistakes, j.note, j.counterexample))
     return steps
+
+
+def _is_number(side: Side) -> bool:
+    """A side that is only numbers: no symbol of the network or of the text in it."""
+    return side.ok and not (side.expr.free_symbols - set(side.literals.text))
 
 
 def _update_rule(reader: Reader, sides: list[Side], assigns: bool = False):
@@ -327,8 +160,8 @@ def _check_all(c: Checker, text: str) -> DerivationReport:
             parts = split_equalities(statement)
             if len(parts) < 2:
                 continue
-            eqs = [at + o for o in _equals_at(statement)] if at >= 0 else []
-            lines = [_line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
+            eqs = [at + o for o in equals_at(statement)] if at >= 0 else []
+            lines = [line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
             steps += check_chain(c, reader, lines, parts, assigns)
     return DerivationReport(tuple(steps))
 

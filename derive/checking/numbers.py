@@ -80,7 +80,18 @@ def _step(x):
     return iv.mpf([0, 1])
 
 
-_FUNCS = {sigmoid: lambda x: 1 / (1 + iv.exp(-x)), sp.tanh: _tanh, sp.exp: iv.exp, sp.log: iv.log,
+def _abs(x):
+    if isinstance(x, Fraction):
+        return abs(x)
+    x = _iv(x)
+    if x.a >= 0:
+        return x
+    if x.b <= 0:
+        return -x
+    return iv.mpf([0, max(-x.a, x.b)])
+
+
+_FUNCS = {sp.Abs: _abs, sigmoid: lambda x: 1 / (1 + iv.exp(-x)), sp.tanh: _tanh, sp.exp: iv.exp, sp.log: iv.log,
           relu: _relu, step: _step}
 
 
@@ -116,7 +127,8 @@ def value(e: sp.Expr, env: dict, memo: dict | None = None):
         else:
             v = iv.exp(_iv(x) * iv.log(_iv(b)))
     elif e.func in _FUNCS:
-        v = _FUNCS[e.func](_iv(value(e.args[0], env, memo)))
+        arg = value(e.args[0], env, memo)
+        v = _FUNCS[e.func](arg if e.func is sp.Abs else _iv(arg))
     else:
         raise ProofError(f"cannot evaluate {e.func}")
     memo[e] = v

@@ -228,7 +228,10 @@ def _wrong_number(a: Side, b: Side, va, vb) -> str:
         if t is not None:
             digits = len(re.sub(r"^[-0.]*", "", t).replace(".", "")) or 1
             return f"{_short(other.text)} is {show(v, max(digits, 3), '.' not in t)} here, not {t}"
-    return f"the left side is {show(va)} here and the right side {show(vb)}"
+    digits = 6                                # as many digits as it takes to see them differ
+    while digits < 15 and show(va, digits) == show(vb, digits):
+        digits += 2
+    return f"the left side is {show(va, digits)} here and the right side {show(vb, digits)}"
 
 
 def _short(s: str) -> str:

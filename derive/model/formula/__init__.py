@@ -24,6 +24,7 @@ from .limits import Limits
 from .mat import Mat
 from .matrix import MatrixParser
 from .plain import Name, Parser
+from .published import published
 from .sums import Examples
 from .tokens import MODES, tokenize
 from .unicode import normalize
@@ -75,7 +76,7 @@ def default_functions() -> dict[str, Callable]:
     """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
-                  "step": rules.step, "id": _identity})
+                  "step": rules.step, "id": _identity, "abs": sp.Abs})
     return table
 
 
@@ -108,6 +109,8 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
         s = _strip_delimiters(s)
     if mode == "auto":
         mode = "latex" if looks_like_latex(s) else "plain"
+    if mode == "latex":
+        s = published(s)
     if functions is None:   # node expressions get exactly rules.FUNCTIONS; answers also the aliases
         functions = rules.FUNCTIONS if mode == "node" else default_functions()
     table = dict(functions)

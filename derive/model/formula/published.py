@@ -1,0 +1,57 @@
+"""LaTeX as people publish it, rewritten to the grammar's own spelling before it is tokenized.
+
+    \\|a - b\\|^2, \\left\\| a \\right\\|^2     (a - b)^2 (a number's norm is its size)
+    \\|a\\|, \\left| a \\right|                \\operatorname{abs}(a)
+    w_5^{+}, w_5^+, w^{new}, w^{(new)}     w_5(t+1): the weight after the update step
+    w^{old}, w^{(old)}                     w(t)
+    \\mathbf{0.1385}                      0.1385 (a decimal set in bold; \\mathbf{1} stays the ones vector)
+    a .* b, a ./ b                         a * b, a / b (Ng's and MATLAB's elementwise operators)
+
+Each rewrite is a plain text substitution on a bounded string (no backtracking over the whole
+formula): the parser still reads every character of what it gets.
+"""
+from __future__ import annotations
+
+import re
+
+_NORM = re.compile(r"(?:\\(?:left|right|big[lr]?|Big[lr]?)\s*)?\\\|")
+_BAR = re.compile(r"\\left\s*\||\\right\s*\||\\lvert|\\rvert|\\vert")
+_NEXT = re.compile(r"\^\s*(?:\+|\{\s*(?:\+|\(\s*(?:new|\+)\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?new\s*\}?)\s*\})")
+_OLD = re.compile(r"\^\s*\{\s*(?:\(\s*old\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?old\s*\}?)\s*\}")
+_BOLD_NUMBER = re.compile(r"\\(?:mathbf|boldsymbol|bm|textbf|mathrm|text|mathit)\s*\{\s*(-?\s*\d*\.\d+)\s*\}")
+_ELEMENTWISE = re.compile(r"(?<![0-9])\.\s*([*/])")
+
+
+def _pairs(s: str, opener: re.Pattern, abs_only: bool = False) -> str:
+    """Rewrite matched pairs of norm bars, innermost structure ignored (bars do not nest in practice)."""
+    out, at, open_at = [], 0, None
+    for m in opener.finditer(s):
+        if open_at is None:
+            open_at = m
+            continue
+        inner = s[open_at.end():m.start()]
+        out.append(s[at:open_at.start()])
+        after = s[m.end():]
+        squared = re.match(r"\s*\^\s*(\{\s*2\s*\}|2)", after)
+        if squared and not abs_only:
+            out.append("\\left(" + inner + "\\right)")
+        else:
+            out.append("\\operatorname{abs}\\left(" + inner + "\\right)")
+        at, open_at = m.end(), None
+    out.append(s[at:])
+    return "".join(out)
+
+
+def published(s: str) -> str:
+    """``s`` with the published spellings above replaced by the grammar's own."""
+    if "\\|" in s:
+        s = _pairs(s, _NORM)
+    if "\\left" in s and "|" in s or "vert" in s:
+        s = _pairs(s, _BAR, abs_only=True)
+    if "^" in s:
+        s = _OLD.sub("(t)", _NEXT.sub("(t+1)", s))
+    if "{" in s:
+        s = _BOLD_NUMBER.sub(lambda m: m.group(1).replace(" ", ""), s)
+    if "." in s:
+        s = _ELEMENTWISE.sub(r"\1", s)
+    return s
