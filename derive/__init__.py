@@ -20,6 +20,7 @@ _EXPORTS = {
     "load_program": "derive.tensor.program", "derive_backward": "derive.tensor.backward",
     "prove_backward": "derive.tensor.proof", "compile_tensor": "derive.codegen.tensor",
     "check_backward": "derive.checking.backward",
+    "from_keras": "derive.frameworks", "from_torch": "derive.frameworks", "gradients": "derive.codegen.fit",
     "DeriveError": "derive.errors", "FormulaError": "derive.errors", "ProofError": "derive.errors",
     "SpecError": "derive.errors",
 }

@@ -103,8 +103,26 @@ def _batch(model: Imported, engine: _Engine, params, X, T) -> tuple[float, dict]
     return J, {k: np.asarray(v, dtype=float) * share for k, v in g.items()}
 
 
-def gradients(model: Imported, X, y, form: str | None = None) -> dict:
-    """{framework parameter name: dLoss/dP shaped like P} at the start values (module docstring)."""
+def imported(model, example_input=None, loss: str | None = None) -> Imported:
+    """``model`` as an Imported: itself, a ``.keras`` path, a Keras model or a torch module (traced at
+    ``example_input``, with ``loss``: mse | cross_entropy | bce | bce_with_logits)."""
+    from .. import frameworks
+    from ..frameworks import keras as _keras  # noqa: F401  (frameworks.keras below)
+    if isinstance(model, Imported):
+        return model
+    if frameworks.keras.is_keras_path(model) or (not isinstance(model, (str, bytes)) and hasattr(model, "save")
+                                                 and hasattr(model, "get_config")):
+        return frameworks.from_keras(model, loss)
+    if example_input is None:
+        raise DeriveError("expected an imported model, a .keras path, a Keras model or a torch module")
+    return frameworks.from_torch(model, example_input, loss or "mse")
+
+
+def gradients(model, X, y, form: str | None = None, loss: str | None = None) -> dict:
+    """{framework parameter name: dLoss/dP shaped like P} at the start values (module docstring).
+
+    ``model``: an Imported, a ``.keras`` path, a Keras model, or a torch module (traced at ``X``)."""
+    model = imported(model, X, loss)
     engine = _Engine(model, form)
     X, T = _inputs(model, X), model.targets_matrix(y)
     if len(X) != len(T) or not len(X):

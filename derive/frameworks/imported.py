@@ -78,7 +78,9 @@ class Imported:
             raise DeriveError(f"{self.name}: no layered form ({self.why_tensor}); use the tensor form")
         from ..model.graph import Network
         from ..model.spec import from_dict
-        return Network(from_dict(self.spec, slug(self.name)))
+        net = Network(from_dict(self.spec, slug(self.name)))
+        net.framework = self        # the notes show the framework's code beside the update rules
+        return net
 
     def tensor_program(self):
         from ..tensor.program import from_dict

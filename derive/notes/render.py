@@ -174,7 +174,14 @@ def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.
     elif fmt == "tex":
         ctx["tikz"] = diagram.tikz(net)
         ctx["path_tikz"] = lambda block: diagram.tikz(net, block)
-    return environment(fmt).get_template("notes." + fmt).render(**ctx)
+    doc = environment(fmt).get_template("notes." + fmt).render(**ctx)
+    from .framework import section      # a Keras model's code beside its update rules (issue 25)
+    extra = section(net, notes, fmt, f.math, f.text)
+    if not extra:
+        return doc
+    end = {"html": "</body>", "tex": "\\end{document}"}.get(fmt)
+    at = doc.rfind(end) if end else -1
+    return doc + "\n" + extra if at < 0 else doc[:at] + extra + doc[at:]
 
 
 def write_atomic(out_dir: Path, relative: str, text: str | bytes) -> Path:
