@@ -215,6 +215,7 @@ def grade_recipe(recipe: Recipe, name: str, rows: list[dict], *, workers: int | 
                 bar.update(len(idx))
             _, tally = grade_rows(rows, recipe, runner, timeout=timeout, store=store, on_verdict=arrived)
     finally:
+        getattr(runner, "close", lambda: None)()
         if owned:
             store.close()
     return GradeReport(name, results, time.perf_counter() - start, min(runner.size, max(tally.distinct, 1)),
