@@ -10,7 +10,8 @@ import pytest
 
 ROOT = Path(__file__).resolve().parent.parent / "derive"
 # Pipeline order: a module may import its own stage and any stage to its left, never one to its right.
-STAGES = ["errors|version|safeio", "sandbox", "model", "derivation", "tensor", "notes|codegen|checking", "cli|serve", "__init__", "__main__"]
+STAGES = ["errors|version|safeio", "sandbox", "model", "derivation", "tensor", "frameworks", "notes|codegen|checking",
+          "api", "cli|serve", "__init__", "__main__"]
 
 
 def _rank(module: str) -> int:

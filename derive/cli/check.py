@@ -8,8 +8,8 @@ from ..errors import DeriveError
 from .options import MAX_TIMEOUT, add_budget, seconds
 
 MAX_FILE = 1_000_000
-ANSWER_TIMEOUT = 5.0         # seconds per typed answer
-DERIVATION_TIMEOUT = 60.0    # seconds for a whole --derivation document, however many equations
+ANSWER_TIMEOUT = 5.0         # seconds per typed answer (derive.api.check.ANSWER_TIMEOUT; a test keeps them equal)
+DERIVATION_TIMEOUT = 60.0    # seconds for a whole --derivation document (derive.api.check.DERIVATION_TIMEOUT)
 
 
 def add_parser(sub):
@@ -50,38 +50,26 @@ def in_parent(args) -> int:
 
 
 def run(args) -> int:
-    from ..checking.checker import checker_for
-    from . import tensor
+    from .. import api
+    model = api.load(args.spec)
     if args.backward:
-        if not tensor.is_tensor(args.spec):
-            raise DeriveError(f"{args.spec}: --backward needs a tensor program (a spec with 'tensor:')")
-        args.timeout = args.timeout or ANSWER_TIMEOUT
-        return tensor.check(args, read_text(args.backward))
-    if tensor.is_tensor(args.spec):
-        if args.derivation:
-            raise DeriveError(f"{args.spec} is a tensor program: check its backward pass with --backward FILE.py")
-        args.timeout = args.timeout or ANSWER_TIMEOUT
-        return tensor.check_one(args, args.answer if args.answer is not None else read_text(args.answer_file))
-    c = checker_for(args.spec)
-    if args.derivation:
-        from ..checking.derivation import check_derivation
-        report = check_derivation(c, read_text(args.derivation), timeout=args.timeout or DERIVATION_TIMEOUT,
-                                  memory=args.max_memory << 20)
-        if args.json:
-            json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
-            print()
-        else:
-            print(report)
-        if not report.checked:
-            raise DeriveError(f"{args.derivation}: no equation could be checked")
-        return 0 if report.correct else 1
-    text = args.answer if args.answer is not None else read_text(args.answer_file).strip()
-    from ..checking.checker import check
-    verdict = check(c.derivation, args.param, text, timeout=args.timeout or ANSWER_TIMEOUT,
-                    number_asked=args.number)
+        text = read_text(args.backward) if api.is_tensor(model) else ""   # a network: refused below, unread
+        report = api.check_backward_report(model, text, timeout=args.timeout or ANSWER_TIMEOUT)
+    elif args.derivation:
+        text = "" if api.is_tensor(model) else read_text(args.derivation)    # a tensor program: refused below
+        report = api.check_derivation_report(model, text,
+                                             timeout=args.timeout or DERIVATION_TIMEOUT, memory=args.max_memory << 20)
+    else:
+        answer = args.answer if args.answer is not None else read_text(args.answer_file)
+        if not api.is_tensor(model):
+            answer = answer.strip()
+        report = api.check_report(model, args.param, answer, timeout=args.timeout or ANSWER_TIMEOUT,
+                                  number=args.number)
     if args.json:
-        json.dump(verdict.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
+        json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
-        print(verdict)
-    return 0 if verdict.correct else 1
+        print(report)
+    if args.derivation and not report.checked:
+        raise DeriveError(f"{args.derivation}: no equation could be checked")
+    return 0 if report.correct else 1

@@ -1,6 +1,8 @@
 """``derive export``: a standalone NumPy module with forward, loss and gradients."""
 from __future__ import annotations
 
+import json
+
 from .options import add_budget, seed
 
 
@@ -16,17 +18,13 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    from ..codegen.export import export
-    from ..model.build import load
-    from . import tensor
-    if tensor.is_tensor(args.spec):
-        return tensor.export(args)
-    net = load(args.spec)
-    path = export(net, args.output, seed=args.seed)
+    from .. import api
+    out = api.export(api.load(args.spec), args.output, seed=args.seed)
     if args.json:
-        import json
-        print(json.dumps({"written": str(path), "params": len(net.trainable)}))
-        return 0
-    print(f"wrote {path}: forward(params, X), loss(params, X, T), gradients(params, X, T), START "
-          f"({len(net.trainable)} trainable parameters)")
+        print(json.dumps(out))
+    elif "params" in out:
+        print(f"wrote {out['written']}: forward(params, X), loss(params, X, T), gradients(params, X, T), START "
+              f"({out['params']} trainable parameters)")
+    else:
+        print(f"wrote {out['written']}: forward({{...}}) and gradients({{...}}) over the program's inputs and parameters")
     return 0

@@ -44,18 +44,15 @@ def check_outputs(args, json_out: str | None):
 
 
 def run(args) -> int:
-    from ..checking.grade import grade, read_answers
+    from .. import api
     from ..safeio import check_writable
     if args.out:
         check_writable(args.out, f"--out {args.out}")
     json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
     check_outputs(args, json_out)
-    rows = read_answers(args.answers)
-    from . import tensor
-    if tensor.is_tensor(args.spec):         # answers: a formula or backward lines per gradient tensor
-        grade = tensor.grade
-    report = grade(args.spec, rows, workers=args.workers, timeout=args.timeout,
-                   progress=False if args.no_progress else None)
+    rows = api.read_answers(args.answers)
+    report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,
+                              progress=False if args.no_progress else None)
     if args.out:
         report.write_csv(args.out)
     if json_out:

@@ -5,12 +5,10 @@ import json
 import sys
 from pathlib import Path
 
+from ..api.notes import GALLERY_LANGS, GALLERY_MAX_PARAMS, gallery_examples, write_gallery  # noqa: F401
 from ..errors import DeriveError
 from ..notes.prose import FORMATS, LANGUAGES
 from .options import add_budget
-
-GALLERY_LANGS = ("en", "ko")
-GALLERY_MAX_PARAMS = 64     # larger bundled examples (digits: 2410 parameters) stay out of the gallery
 
 
 def _list(text: str, allowed, what: str) -> list[str]:
@@ -43,85 +41,31 @@ def add_parser(sub):
     return p
 
 
-def gallery_examples() -> list[str]:
-    """The gallery's examples: every bundled network of at most GALLERY_MAX_PARAMS parameters, then every
-    bundled tensor program."""
-    from ..model.spec import bundled_examples, load_spec
-    from ..tensor.program import bundled_tensor_examples
-    return [e for e in bundled_examples() if len(load_spec(e).trainable) <= GALLERY_MAX_PARAMS] \
-        + bundled_tensor_examples()
-
-
-def _network(spec: str, preset: str | None):
-    from ..model.graph import Network
-    from ..model.spec import from_dict, in_notation, parse_text, read_source
-    if not preset:
-        return spec
-    text, source = read_source(spec)
-    stem = Path(source).stem
-    return Network(from_dict(in_notation(parse_text(text, source), preset, stem), stem))
-
-
-def prepare(spec, params=None, preset=None, progress=None):
-    """Derive ``spec`` (a Network, path or example name) and prove what the notes show: (Notes, Network)."""
-    from ..notes import content as notes_mod
-    from ..derivation.derivation import derive
-    d = derive(_network(spec, preset))
-    chosen = list(d.net.trainable) if params and "all" in params else (params or notes_mod.default_params(d.net))
-    d.prove(chosen, progress=progress)
-    return notes_mod.build(d, chosen), d.net
-
-
-def write(spec, out: Path, formats, langs, params=None, preset=None, progress=None) -> list[Path]:
-    """Derive ``spec``, prove what the notes show, and write the notes; returns the paths written."""
-    from ..notes.render import write_notes
-    n, net = prepare(spec, params, preset, progress)
-    return write_notes(n, net, out, formats, langs)
-
-
 def run(args) -> int:
+    from .. import api
     formats = _list(args.format, FORMATS + ("pdf",), "format")
     langs = _list(args.lang, LANGUAGES, "language")
     out = Path(args.out)
     from ..safeio import exists, is_dir
     if exists(out) and not is_dir(out):
         raise DeriveError(f"--out {args.out}: not a folder (notes are written into a folder)")
+    written = []
+
+    def told(path):
+        written.append(str(path))
+        if not args.json:
+            print(path, file=sys.stdout)
     if args.gallery:
-        specs, formats, langs = gallery_examples(), list(FORMATS), list(GALLERY_LANGS)
+        write_gallery(out, on_path=told)
     else:
         from ..model.spec import bundled_examples
-        specs = bundled_examples() if args.all else [args.spec]
-    written, entries = [], []
-    if "pdf" in formats:
-        from ..notes.pdf import engine_for
-        for lang in langs:
-            engine_for(lang)      # one clear line before any work when no engine is installed
-    from .tensor import is_tensor
-    for spec in specs:
-        if is_tensor(spec):
-            from ..notes.tensor import write as write_tensor
-            from ..tensor.backward import derive_backward
-            bw = derive_backward(spec)
-            paths = write_tensor(bw, out, formats, langs)
-            entry = (bw.program.name, "tensor", f"{len(bw.lines)} gradient tensors")
-        else:
-            paths = write(spec, out, formats, langs, args.param, args.notation)
-            if args.gallery:
-                from ..model.spec import load_spec
-                entry = (load_spec(spec).name, "network", f"{len(load_spec(spec).trainable)} parameters")
-        if args.gallery:
-            from ..notes.gallery import Entry
-            entries.append(Entry(Path(paths[0]).parent.name, *entry))
-        for path in paths:
-            written.append(str(path))
-            if not args.json:
-                print(path, file=sys.stdout)
-    if args.gallery:
-        from ..notes.gallery import write_index
-        for path in write_index(out, entries, langs, formats):
-            written.append(str(path))
-            if not args.json:
-                print(path, file=sys.stdout)
+        if "pdf" in formats:
+            from ..notes.pdf import engine_for
+            for lang in langs:
+                engine_for(lang)      # one clear line before any work when no engine is installed
+        for spec in (bundled_examples() if args.all else [args.spec]):
+            for path in api.write_notes(api.load(spec, notation=args.notation), out, formats, langs, args.param):
+                told(path)
     if args.json:
         print(json.dumps({"written": written}, ensure_ascii=False))
     return 0

@@ -18,7 +18,8 @@ def add_parser(sub):
     p.add_argument("--steps", type=integer(0, MAX_STEPS), default=100, help="optimizer steps (default 100; 0: start only)")
     p.add_argument("--lr", type=positive_number(1e6), default=None,
                    help="learning rate (default: the spec's values.learning_rate, else 0.1)")
-    p.add_argument("--optimizer", choices=OPTIMIZERS, default="sgd")
+    p.add_argument("--optimizer", choices=OPTIMIZERS, default=None,
+                   help="default: sgd; for a tensor program adam (sgd when only --lr is given)")
     p.add_argument("--batch", type=integer(1, 10**9), default=None, help="minibatch size (default: all examples)")
     p.add_argument("--data", metavar="FILE.csv",
                    help="training data: a header naming the inputs and targets, one example per row "
@@ -38,53 +39,29 @@ def add_parser(sub):
 
 
 def run(args) -> int:
-    import numpy as np
-
-    # A loss that overflows is derive's to report (one line naming the step), not NumPy's warnings.
-    with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
-        return _run(args, np)
-
-
-def _run(args, np) -> int:
-    from ..codegen import cache
-    from ..codegen import train as training
-    compiled = cache.load(args.spec)          # compiled before: no sympy, no symbolic network
-    if compiled is None:
-        from . import tensor
-        if tensor.is_tensor(args.spec):
-            return tensor.train(args)
-        from ..codegen.compile import compile
-        from ..model.build import load
-        compiled = compile(load(args.spec))
-        cache.store(args.spec, compiled)
-    meta = compiled.meta
-    X, T = training.read_csv(args.data, compiled) if args.data else training.spec_data(compiled)
-    lr = args.lr if args.lr is not None else (meta.learning_rate if meta.learning_rate is not None else 0.1)
-    hist = training.train(compiled, compiled.start(args.seed), X, T, steps=args.steps, lr=lr,
-                          method=args.optimizer, batch=args.batch, seed=args.seed,
-                          progress=False if args.json else None, log_every=args.log_every,
-                          dtype=args.dtype, start_gradients=args.json)
-    if args.plot:
-        training.plot(hist.losses, args.plot, f"{meta.name}: {args.optimizer}, lr {lr:g}",
-                      hist.loss_steps, hist.batch_losses)
+    from .. import api
+    options = dict(steps=args.steps, lr=args.lr, optimizer=args.optimizer, batch=args.batch, data=args.data,
+                   seed=args.seed, dtype=args.dtype, log_every=args.log_every, plot=args.plot)
     if args.json:
-        json.dump({"loss": hist.losses, "loss_steps": hist.loss_steps, "batch_loss": hist.batch_losses,
-                   "gradients": hist.start_gradients,
-                   "params": compiled.unpack(hist.params)}, sys.stdout, indent=1)
+        json.dump(api.train(args.spec, **options), sys.stdout, indent=1)
         print()
         return 0
-    labels = T.shape[1] > 0 and bool(np.isin(T, (0.0, 1.0)).all())   # a classification task
-    acc = training.accuracy(compiled.forward(hist.params, X), T) if labels else None
-    print(f"{meta.name}: {len(X)} example{'s' if len(X) != 1 else ''}, {args.optimizer}, lr {lr:g}, {args.steps} steps, "
-          f"batch {args.batch or len(X)}, seed {args.seed}")
-    print(f"loss {hist.losses[0]:.6g} -> {hist.losses[-1]:.6g} in {hist.seconds:.2f} s")
-    if acc is not None:
-        print(f"training accuracy {acc:.2%}")
-    if args.test:
-        Xt, Tt = training.read_csv(args.test, compiled)
-        line = f"test loss {compiled.loss(hist.params, Xt, Tt):.6g} ({len(Xt)} examples)"
-        if labels:
-            line += f", test accuracy {training.accuracy(compiled.forward(hist.params, Xt), Tt):.2%}"
+    t = api.training(args.spec, **options)
+    if t.tensor:
+        print(f"{t.name}: a random batch at " + ", ".join(f"{k} = {v}" for k, v in t.sizes.items())
+              + f", {t.optimizer}, lr {t.lr:g}, {t.steps} steps, seed {t.seed}")
+    else:
+        n = len(t.X)
+        print(f"{t.name}: {n} example{'s' if n != 1 else ''}, {t.optimizer}, lr {t.lr:g}, {t.steps} steps, "
+              f"batch {t.batch or n}, seed {t.seed}")
+    print(f"loss {t.hist.losses[0]:.6g} -> {t.hist.losses[-1]:.6g} in {t.hist.seconds:.2f} s")
+    if t.labels:
+        print(f"training accuracy {t.accuracy():.2%}")
+    if args.test and not t.tensor:
+        test = t.test(args.test)
+        line = f"test loss {test['loss']:.6g} ({test['examples']} examples)"
+        if "accuracy" in test:
+            line += f", test accuracy {test['accuracy']:.2%}"
         print(line)
     if args.plot:
         print(f"loss curve: {args.plot}")

@@ -17,61 +17,61 @@ def add_parser(sub):
     return p
 
 
-def report(spec, d=None) -> dict:
-    """The ``--json`` object: every parameter derived both ways, proven, and every delta.
-
-    ``spec`` is a path, an example name or a Network; pass ``d`` (a Derivation) to reuse its proofs.
-    """
-    from ..derivation.derivation import derive
-    d = d or derive(spec)
-    proofs = d.prove()
-    rows = []
-    for p in d.params:
-        g = d.gradient(p)
-        chain = g.path_sum if g.path_sum is not None else g.delta_form
-        rows.append({"name": p, "paths": g.path_count, "chain": str(chain),
-                     "delta_form": str(g.delta_form), "direct": str(d.direct.gradient(p)),
-                     "proven": proofs[p].proven, "method": proofs[p].method,
-                     # log2 of the certified chance that "proven" is wrong (null: exact, no chance)
-                     "error_bound_log2": (None if proofs[p].method == "exact"
-                                          else round(proofs[p].bound_log2, 1)),
-                     "numeric_max_error": proofs[p].numeric_max_error, "numeric_points": proofs[p].points})
-    deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
-    return {"spec": d.net.spec.name, "params": rows, "deltas": deltas,
-            "all_proven": all(r["proven"] for r in rows)}
-
-
 def run(args) -> int:
-    from . import tensor
-    if tensor.is_tensor(args.spec):
-        return tensor.verify(args)
-    from ..derivation.derivation import derive
-    d = derive(args.spec)
-    rep = report(args.spec, d)
-    proofs = d.proofs
-    rows, ok = rep["params"], rep["all_proven"]
+    from .. import api
+    d = api.derive(api.load(args.spec))        # the derivation keeps its proofs for the text below
+    rep = api.verify(d)
     if args.json:
         json.dump(rep, sys.stdout, indent=1)
         print()
+    elif api.is_tensor(d):
+        _tensor_text(rep, d.program.output)
     else:
-        print(rep["spec"])
-        w = max([len(r["name"]) for r in rows] + [9])
-        head = "chain rule (delta form)"
-        cw = min(70, max([len(r["delta_form"]) for r in rows] + [len(head)]))
-        print(f"{'parameter':<{w}}  paths  {head:<{cw}}  proven  method")
-        for r in rows:
-            form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
-            print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO':<6}  "
-                  f"{proofs[r['name']].how}")
-        if rep["deltas"]:
-            print("\ndeltas (each computed once, reused by every parameter below it):")
-            for symbol, expr in rep["deltas"].items():
-                print(f"  {symbol} = {expr}")
-        n = sum(r["proven"] for r in rows)
-        print(f"{n} of {len(rows)} gradients proven equal (chain rule == direct differentiation)")
-        randomized = [proofs[r["name"]] for r in rows if proofs[r["name"]].method == "randomized"]
-        if randomized:
-            worst = max(q.bound_log2 for q in randomized)
-            print(f"{len(rows) - len(randomized)} by exact expansion, {len(randomized)} by a randomized identity "
-                  f"test over random prime fields (each: P(wrong) < 2^{math.floor(worst)})")
-    return 0 if ok else 1
+        _text(rep, d.proofs)
+    return 0 if rep["all_proven"] else 1
+
+
+def _text(rep: dict, proofs: dict):
+    """A network's table: parameter, paths, delta form, proven, method."""
+    rows = rep["params"]
+    print(rep["spec"])
+    w = max([len(r["name"]) for r in rows] + [9])
+    head = "chain rule (delta form)"
+    cw = min(70, max([len(r["delta_form"]) for r in rows] + [len(head)]))
+    print(f"{'parameter':<{w}}  paths  {head:<{cw}}  proven  method")
+    for r in rows:
+        form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
+        print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO':<6}  "
+              f"{proofs[r['name']].how}")
+    if rep["deltas"]:
+        print("\ndeltas (each computed once, reused by every parameter below it):")
+        for symbol, expr in rep["deltas"].items():
+            print(f"  {symbol} = {expr}")
+    n = sum(r["proven"] for r in rows)
+    print(f"{n} of {len(rows)} gradients proven equal (chain rule == direct differentiation)")
+    randomized = [proofs[r["name"]] for r in rows if proofs[r["name"]].method == "randomized"]
+    if randomized:
+        worst = max(q.bound_log2 for q in randomized)
+        print(f"{len(rows) - len(randomized)} by exact expansion, {len(randomized)} by a randomized identity "
+              f"test over random prime fields (each: P(wrong) < 2^{math.floor(worst)})")
+
+
+def _tensor_text(rep: dict, output: str):
+    """A tensor program: its forward pass, then each gradient tensor with its shape and verdict."""
+    rows = rep["lines"]
+    print(rep["spec"])
+    print("sizes for the proof: " + ", ".join(f"{k} = {v}" for k, v in rep["sizes"].items()))
+    print("\nforward pass:")
+    rows_f = [(f"{f['name']} = {f['code']}", f["shape"]) for f in rep["forward"]]
+    wf = max(len(a) for a, _ in rows_f)
+    for a, s in rows_f:
+        print(f"  {a:<{wf}}  {s}")
+    print("\nbackward pass (derived tensor by tensor):")
+    w = min(max(len(r["formula"]) for r in rows), 72)
+    for r in rows:
+        f = r["formula"] if len(r["formula"]) <= w else r["formula"][:w - 3] + "..."
+        print(f"  {f:<{w}}  {r['shape']:<10} {'proven' if r['proven'] else 'NOT PROVEN'}"
+              f" ({r['entries']} entries)")
+    n = sum(r["proven"] for r in rows)
+    print(f"\n{n} of {len(rows)} gradient tensors proven equal to the direct derivative of {output}, "
+          "entry by entry (exact arithmetic at 3 random points of GF(2^61-1))")

@@ -33,9 +33,9 @@ def _preload():
     import sympy  # noqa: F401
 
     from ..checking import backward, checker, derivation, diagnose, grade  # noqa: F401
-    from ..cli import notes, tensor, verify  # noqa: F401
+    from .. import api  # noqa: F401
     from ..codegen import tensor as compiled  # noqa: F401
-    from ..notes import display, render, tensor as tensor_notes  # noqa: F401
+    from ..notes import content, display, render, tensor as tensor_notes  # noqa: F401
     from ..tensor import proof  # noqa: F401
 
 

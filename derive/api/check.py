@@ -1,0 +1,81 @@
+"""``check``: a typed answer, a whole derivation, or a tensor program's backward pass, judged.
+
+Each use case comes twice: ``check(...)`` gives the plain ``--json`` object (what the web page answers);
+``check_report(...)`` gives the checking stage's report object (``str()`` is the command line's text,
+``.correct`` its exit code, ``.to_dict()`` the same ``--json`` object).
+"""
+from __future__ import annotations
+
+from ..errors import DeriveError
+from .load import derive, is_tensor, loaded, name
+
+ANSWER_TIMEOUT = 5.0         # seconds per typed answer, and per backward line
+DERIVATION_TIMEOUT = 60.0    # seconds for a whole derivation document, however many equations
+
+
+def check_report(model, param: str | None, answer: str, *, timeout: float | None = ANSWER_TIMEOUT,
+                 number: bool = False):
+    """One typed answer: for a network the ``Verdict`` of d loss / d ``param``; for a tensor program the
+    ``BackwardReport`` of that answer's line for the gradient tensor ``param``.  ``timeout``: checked in a
+    child process killed after that many seconds (None: in this process, e.g. already in a sandbox)."""
+    model = loaded(model)
+    if is_tensor(model):
+        from .answer import answer_text, check_answer
+        bw = derive(model)
+        if timeout is None:
+            return check_answer(bw, param, answer)[0]
+        from ..sandbox import call
+        answer_text(bw, param, answer)       # an unusable answer fails here, in one line
+        return call(check_answer, bw, param, answer, timeout=timeout)[0]
+    from ..checking.checker import check as check_one, checker_for
+    c = checker_for(model)
+    return check_one(c.derivation, param, answer, timeout=timeout, number_asked=number)
+
+
+def check(model, param: str | None, answer: str, *, timeout: float | None = ANSWER_TIMEOUT,
+          number: bool = False) -> dict:
+    """The ``derive check --json`` object of one typed answer (see ``check_report``)."""
+    return check_report(model, param, answer, timeout=timeout, number=number).to_dict()
+
+
+def check_derivation_report(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
+                            memory: int | None = None):
+    """Every step of a derivation document (Markdown/LaTeX) about a network: a ``DerivationReport``."""
+    model = loaded(model)
+    if is_tensor(model):
+        raise DeriveError(f"{name(model)} is a tensor program: check its backward pass (one 'dNAME = expression' "
+                          "per line), not a derivation")
+    from ..checking.checker import checker_for
+    from ..checking.derivation import check_derivation as check_all
+    return check_all(checker_for(model), text, timeout=timeout, memory=memory)
+
+
+def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
+                     memory: int | None = None) -> dict:
+    """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked."""
+    report = check_derivation_report(model, text, timeout=timeout, memory=memory)
+    out = report.to_dict()
+    if not report.checked:
+        out["error"] = "no equation could be checked"
+    return out
+
+
+def check_backward_report(model, text: str, *, timeout: float | None = ANSWER_TIMEOUT):
+    """Every ``dNAME = expression`` line of a tensor program's backward pass: a ``BackwardReport``.
+    ``timeout``: seconds per line, the whole text checked in one child process (None: in this process)."""
+    model = loaded(model)
+    if not is_tensor(model):
+        raise DeriveError(f"{name(model)}: a backward pass needs a tensor program (a spec with 'tensor:'); "
+                          "for this spec, check an answer or a derivation")
+    from ..checking.backward import check_backward as check_all, read_lines
+    bw = derive(model)
+    if timeout is None:
+        return check_all(bw, text)
+    from ..sandbox import MAX_TIMEOUT, call
+    lines = read_lines(text)
+    return call(check_all, bw, text, timeout=min(MAX_TIMEOUT, timeout * max(1, len(lines))))
+
+
+def check_backward(model, text: str, *, timeout: float | None = ANSWER_TIMEOUT) -> dict:
+    """The ``derive check --backward --json`` object."""
+    return check_backward_report(model, text, timeout=timeout).to_dict()

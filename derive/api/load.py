@@ -1,0 +1,137 @@
+"""Load a model once, deciding its form: the one door every front-end (CLI, web page, Python) goes through.
+
+A model is a ``model.graph.Network`` (the layered and graph forms) or a ``tensor.program.Program`` (the
+tensor form).  ``load`` takes a bundled example's name, a spec path (YAML/JSON), a spec mapping or an
+already loaded model; ``from_text`` takes what the web page sends (a bundled name or spec text, never a
+path).  Every use case in ``derive.api`` takes what these return and never asks the form again.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from ..errors import DeriveError
+
+FORMS = ("layered", "graph", "tensor")
+
+# Where models of other frameworks come in (derive.frameworks, issue 25): a path with one of these
+# suffixes, or an object that is neither a derive model nor a spec, is handed to ``_imported``.
+FRAMEWORK_SUFFIXES = (".keras", ".h5", ".pt", ".pth")
+
+
+def load(source="seed002", *, notation: str | None = None):
+    """The model of ``source``: a Network (layered or graph spec) or a Program (tensor spec).
+
+    ``source``: a bundled example's name (``"seed002"``, ``"cs231n"``), a spec file (YAML/JSON), a spec
+    mapping, or a model loaded before (returned as it is).  ``notation``: a preset (theta, w-delta,
+    graph, ihv, ng) the network is renamed into; a tensor program has one notation and ignores it.
+    """
+    from ..model.graph import Network
+    from ..tensor.program import Program
+    if isinstance(source, (Network, Program)):
+        return source
+    if isinstance(source, dict):
+        return _from_data(source, None, notation, "network")
+    if isinstance(source, (str, Path)):
+        if Path(str(source)).suffix.lower() in FRAMEWORK_SUFFIXES:
+            return _imported(source)
+        return _from_source(source, notation)
+    return _imported(source)
+
+
+def from_text(spec: str, notation: str | None = None):
+    """The model of a bundled example's name or of a spec's YAML/JSON text (the web page's input).
+
+    Text is never taken as a path: a request cannot make the server read a file."""
+    from importlib import resources
+
+    from ..model.spec import bundled_examples, parse_text, read_source
+    from ..tensor.program import bundled_tensor_examples
+    if spec in bundled_tensor_examples():
+        text = resources.files("derive").joinpath("examples", "tensor", spec + ".yaml").read_text("utf-8")
+        return _from_data(parse_text(text, spec), spec, notation, spec)
+    if spec in bundled_examples():
+        text, stem = read_source(spec)
+        return _from_data(parse_text(text, spec), stem, notation, stem)
+    return _from_data(parse_text(spec, "the spec"), "spec", notation, "spec")
+
+
+def form(model) -> str:
+    """"layered", "graph" or "tensor": the form ``load`` decided."""
+    from ..tensor.program import Program
+    if isinstance(model, Program):
+        return "tensor"
+    return "layered" if model.spec.layered else "graph"
+
+
+def is_tensor(model) -> bool:
+    """Whether a loaded model (or its derivation) is a tensor program."""
+    from ..tensor.backward import Backward
+    from ..tensor.program import Program
+    return isinstance(model, (Program, Backward))
+
+
+def derive(source):
+    """Derive a model of any form: a ``Derivation`` (chain rule and direct, provable) of a network, a
+    ``Backward`` (the backward pass, tensor by tensor) of a tensor program.  ``source`` is anything
+    ``load`` takes, or a derivation made before (returned as it is)."""
+    from ..derivation.derivation import Derivation
+    from ..tensor.backward import Backward, derive_backward
+    if isinstance(source, (Derivation, Backward)):
+        return source
+    model = load(source)
+    if is_tensor(model):
+        return derive_backward(model)
+    return Derivation(model)
+
+
+def loaded(source):
+    """``source`` itself when it is a model or a derivation of one, else ``load(source)``."""
+    from ..derivation.derivation import Derivation
+    from ..model.graph import Network
+    from ..tensor.backward import Backward
+    from ..tensor.program import Program
+    return source if isinstance(source, (Network, Program, Derivation, Backward)) else load(source)
+
+
+def name(model) -> str:
+    """The name a loaded model's (or derivation's) reports print."""
+    for attr in ("program", "net"):          # a Backward, a Derivation
+        model = getattr(model, attr, model)
+    return model.name if is_tensor(model) else model.spec.name
+
+
+def _from_source(source, notation):
+    """A bundled name or a spec path: read once, then the form is decided by the text."""
+    from importlib import resources
+
+    from .. import safeio
+    from ..model.spec import parse_text, read_source
+    from ..tensor.program import bundled_tensor_examples
+    text_name = str(source)
+    if not safeio.exists(text_name) and text_name in bundled_tensor_examples():
+        text = resources.files("derive").joinpath("examples", "tensor", text_name + ".yaml").read_text("utf-8")
+        return _from_data(parse_text(text, text_name), text_name, notation, text_name)
+    text, stem = read_source(source)
+    return _from_data(parse_text(text, text_name), stem, notation, stem)
+
+
+def _from_data(data: dict, stem: str | None, notation: str | None, notation_stem: str):
+    """The form is decided here, once: ``tensor:`` at the top is a tensor program, anything else a network.
+    ``stem`` (None: each form's default) names the files written for the model."""
+    if "tensor" in data:
+        from ..tensor.program import from_dict
+        return from_dict(data, stem or "program")
+    from ..model.graph import Network
+    from ..model.spec import from_dict, in_notation
+    if notation:
+        data = in_notation(data, notation, notation_stem)
+    return Network(from_dict(data, stem or "network"))
+
+
+def _imported(source):
+    """The dispatch point for models of other frameworks (issue 25: a ``.keras`` file, a Keras model, a
+    torch module): derive.frameworks turns them into a Network or a Program here.  Until an importer
+    handles ``source``, it is refused in one line."""
+    what = f"{source}" if isinstance(source, (str, Path)) else f"a {type(source).__module__}.{type(source).__name__}"
+    raise DeriveError(f"{what[:200]}: not a derive spec or model (expected a bundled example's name, a YAML/JSON "
+                      "spec file, a spec mapping, a Network or a tensor Program)")
