@@ -4,18 +4,39 @@ A read takes at most ``limit + 1`` bytes whatever the file is (a device, a pipe 
 reports size 0, so its size is never trusted), and fails with one line when there are more.  A write
 goes to a temporary file in the target's own folder, then ``os.replace`` puts it in place: readers
 see the old file or the new one, never half of either, and concurrent writers never mix.
+
+A read that can wait (a FIFO, a pipe, a terminal, a device) has a deadline: the file is opened without
+blocking and polled, and a source that has not finished by then (a FIFO nobody writes to, one that
+trickles) is a DeriveError naming the file and the limit, never a hang.  The deadline is the running
+command's ``--timeout`` (``set_read_timeout``), else READ_TIMEOUT.
 """
 from __future__ import annotations
 
+import math
 import os
 import stat
 import sys
 import tempfile
+import time
 from pathlib import Path
 
 from .errors import DeriveError
 
 CHUNK = 1 << 16
+READ_TIMEOUT = 60.0          # seconds a FIFO, pipe or device may take to deliver a whole input
+_read_timeout = READ_TIMEOUT
+
+
+def set_read_timeout(seconds: float | None) -> float:
+    """Make ``seconds`` (None: READ_TIMEOUT) the deadline of every read that can wait; returns it."""
+    global _read_timeout
+    _read_timeout = float(seconds) if seconds and math.isfinite(float(seconds)) and seconds > 0 else READ_TIMEOUT
+    return _read_timeout
+
+
+def read_timeout() -> float:
+    """The deadline, in seconds, of a read that can wait (see ``set_read_timeout``)."""
+    return _read_timeout
 
 
 def _reason(e: OSError | ValueError) -> str:
@@ -39,28 +60,73 @@ def is_dir(path: str | Path) -> bool:
         return False
 
 
-def read_bytes(path: str | Path, limit: int, what: str = "") -> bytes:
+def read_bytes(path: str | Path, limit: int, what: str = "", timeout: float | None = None) -> bytes:
     """At most ``limit`` bytes of ``path`` ('-': standard input); more is a DeriveError.
 
     Reads in chunks and stops at ``limit + 1`` bytes, so ``/dev/zero``, a FIFO or ``/proc/kcore``
-    costs no more than a file of ``limit`` bytes.
+    costs no more than a file of ``limit`` bytes.  A source that can wait (anything but a regular
+    file) must deliver everything within ``timeout`` seconds (default: ``read_timeout()``).
     """
     label = what or str(path)
+    seconds = timeout or _read_timeout
+    deadline = (time.monotonic() + seconds, seconds)
     try:
         if str(path) == "-":
-            stream = sys.stdin.buffer
-            return _bounded(stream, limit, label)
+            try:
+                fd = sys.stdin.fileno()
+            except (AttributeError, OSError, ValueError):    # a stream without a descriptor (tests)
+                return _bounded(sys.stdin.buffer, limit, label)
+            return _bounded_fd(fd, limit, label, deadline, wait=not stat.S_ISREG(os.fstat(fd).st_mode))
         p = Path(path)
         if is_dir(p):
             raise DeriveError(f"cannot read {label}: it is a folder")
-        with open(p, "rb", buffering=0) as f:
-            return _bounded(f, limit, label)
+        # O_NONBLOCK: opening a FIFO nobody writes to returns at once (a blocking open would wait for
+        # ever); O_NOCTTY: a terminal named as a file never becomes this process's terminal
+        fd = os.open(p, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0) | getattr(os, "O_CLOEXEC", 0))
+        try:
+            mode = os.fstat(fd).st_mode
+            if stat.S_ISDIR(mode):
+                raise DeriveError(f"cannot read {label}: it is a folder")
+            return _bounded_fd(fd, limit, label, deadline, wait=not stat.S_ISREG(mode))
+        finally:
+            os.close(fd)
     except DeriveError:
         raise
     except (OSError, ValueError) as e:
         raise DeriveError(f"cannot read {label}: {_reason(e)}") from None
     except MemoryError:
         raise DeriveError(f"cannot read {label}: out of memory") from None
+
+
+def _bounded_fd(fd: int, limit: int, label: str, deadline: tuple[float, float], wait: bool) -> bytes:
+    """At most ``limit`` bytes from descriptor ``fd``; with ``wait`` (a FIFO, pipe, terminal or device),
+    each read only after poll says data (or the writer's end) is there, and all of it by ``deadline``
+    (a monotonic time and the seconds it was set from)."""
+    import select
+    poller = None
+    if wait:
+        poller = select.poll()
+        poller.register(fd, select.POLLIN)
+    parts, size = [], 0
+    while size <= limit:
+        if poller is not None:
+            left = deadline[0] - time.monotonic()
+            if left <= 0:
+                raise DeriveError(f"cannot read {label}: it did not finish within {deadline[1]:g} s "
+                                  "(a pipe or device still open; the time limit, see --timeout)")
+            if not poller.poll(max(1, math.ceil(min(left, 1.0) * 1000))):
+                continue
+        try:
+            chunk = os.read(fd, min(CHUNK, limit + 1 - size))
+        except BlockingIOError:        # woken without data (another reader took it)
+            continue
+        if not chunk:
+            break
+        parts.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise DeriveError(f"{label} is larger than {limit:,} bytes (the limit)")
+    return b"".join(parts)
 
 
 def _bounded(stream, limit: int, label: str) -> bytes:
@@ -76,9 +142,9 @@ def _bounded(stream, limit: int, label: str) -> bytes:
     return b"".join(parts)
 
 
-def read_text(path: str | Path, limit: int, what: str = "") -> str:
+def read_text(path: str | Path, limit: int, what: str = "", timeout: float | None = None) -> str:
     """``read_bytes`` decoded as UTF-8 (a leading BOM dropped); undecodable text is a DeriveError."""
-    raw = read_bytes(path, limit, what)
+    raw = read_bytes(path, limit, what, timeout)
     try:
         return raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:
@@ -165,4 +231,5 @@ def same_file(a: str | Path, b: str | Path) -> bool:
         return False
 
 
-__all__ = ["check_writable", "exists", "is_dir", "read_bytes", "read_text", "same_file", "write_atomic", "write_inside"]
+__all__ = ["check_writable", "exists", "is_dir", "read_bytes", "read_text", "read_timeout", "same_file",
+           "set_read_timeout", "write_atomic", "write_inside"]

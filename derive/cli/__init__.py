@@ -117,6 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         args = build_parser(argv[0] if argv else None).parse_args(argv)
     except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
         return e.code if isinstance(e.code, int) else 2
+    from ..safeio import set_read_timeout
+    set_read_timeout(getattr(args, "timeout", None))   # a FIFO or pipe read must finish within --timeout
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
     try:
         if budget and args._in_parent:
