@@ -29,6 +29,8 @@ def _t(node, env, sizes):
         if node.op == "**":
             e = node.b.value if isinstance(node.b, Num) else -node.b.x.value
             return a ** float(e)
+        if node.op == "@":
+            return torch.matmul(a, _t(node.b, env, sizes))
         b = _t(node.b, env, sizes)
         if node.op in _CMP:
             return _CMP[node.op](a, b).to(F64)
@@ -38,9 +40,10 @@ def _t(node, env, sizes):
         for it in node.items:
             if isinstance(it, Const) and it.value is None:
                 key.append(None)
+            elif isinstance(it, Const) and it.value is Ellipsis:
+                key.append(Ellipsis)
             elif isinstance(it, Slice):
-                key.append(slice(None if it.lo is None else const_int(it.lo, sizes),
-                                 None if it.hi is None else const_int(it.hi, sizes)))
+                key.append(slice(*(None if v is None else const_int(v, sizes) for v in (it.lo, it.hi, it.step))))
             elif isinstance(it, Call) and it.fn == "arange":
                 key.append(torch.arange(const_int(it.args[0], sizes)))
             elif isinstance(it, Name) and it.id in env:
@@ -49,6 +52,9 @@ def _t(node, env, sizes):
                 key.append(const_int(it, sizes))
         return _t(node.x, env, sizes)[tuple(key)]
     fn = node.fn
+    extra = _newer(node, env, sizes)
+    if extra is not None:
+        return extra
     if fn == "stack":
         return torch.stack([_t(x, env, sizes) for x in node.args[0].items], dim=const_int(node.get("axis", Num(0)), sizes)
                            if node.get("axis") is not None else 0)
@@ -56,7 +62,7 @@ def _t(node, env, sizes):
         return torch.nn.functional.one_hot(env[node.args[0].id].long(), const_int(node.args[1], sizes)).to(F64)
     x = _t(node.args[0], env, sizes)
     simple = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
-              "relu": torch.relu, "sqrt": torch.sqrt, "float": lambda v: v, "transpose": lambda v: v.T,
+              "relu": torch.relu, "sqrt": torch.sqrt, "float": lambda v: v,
               "ones_like": torch.ones_like, "zeros_like": torch.zeros_like}
     if fn in simple:
         return simple[fn](x)
@@ -66,7 +72,7 @@ def _t(node, env, sizes):
         return x.broadcast_to(dims(node.args[1], sizes))
     ax = axes(node, x.dim(), sizes)
     if fn in ("softmax", "log_softmax"):
-        (k,) = ax if ax is not None else (0,)
+        (k,) = ax if ax is not None else (0,)   # noqa
         return (torch.softmax if fn == "softmax" else torch.log_softmax)(x, dim=k)
     keep = keepdims(node)
     if fn == "sum":
@@ -76,6 +82,56 @@ def _t(node, env, sizes):
     if fn == "max":
         return x.amax(dim=ax if ax is not None else tuple(range(x.dim())), keepdim=keep)
     raise NotImplementedError(fn)
+
+
+def _newer(node, env, sizes):
+    """The functions the NumPy grammar added (issue 20), each with torch's own function."""
+    import math
+    fn = node.fn
+    if fn == "pi":
+        return torch.tensor(math.pi, dtype=F64)
+    if fn in ("stack", "concatenate"):
+        parts = [_t(x, env, sizes) for x in node.args[0].items]
+        k = const_int(node.get("axis"), sizes) if node.get("axis") is not None else 0
+        return (torch.stack if fn == "stack" else torch.cat)(parts, dim=k)
+    if fn == "maximum":
+        return torch.maximum(*[_t(x, env, sizes) for x in node.args])
+    if fn == "minimum":
+        return torch.minimum(*[_t(x, env, sizes) for x in node.args])
+    if fn == "where":
+        c, a, b = [_t(x, env, sizes) for x in node.args]
+        return torch.where(c != 0, a, b)
+    if fn == "einsum":
+        return torch.einsum(node.args[0].value, *[_t(x, env, sizes) for x in node.args[1:]])
+    if fn not in ("abs", "sign", "min", "var", "permute", "swapaxes", "transpose", "pad", "clip"):
+        return None
+    x = _t(node.args[0], env, sizes)
+    if fn == "abs":
+        return torch.abs(x)
+    if fn == "sign":
+        return torch.sign(x)
+    if fn == "transpose":
+        return x.permute(*reversed(range(x.dim())))
+    if fn == "swapaxes":
+        return x.transpose(const_int(node.args[1], sizes), const_int(node.args[2], sizes))
+    if fn == "permute":
+        items = node.args[1].items
+        return x.permute(*[const_int(i, sizes) for i in items])
+    if fn == "clip":
+        lo, hi = node.get("min"), node.get("max")
+        bound = lambda v: None if v is None or isinstance(v, Const) else float(_t(v, env, sizes))   # noqa: E731
+        return torch.clamp(x, min=bound(lo), max=bound(hi))
+    if fn == "pad":
+        from derive.tensor.axes import pad_widths
+        flat = []
+        for a, b in reversed(pad_widths(node, x.dim(), sizes)):
+            flat += [a, b]
+        return torch.nn.functional.pad(x, flat)
+    ax = axes(node, x.dim(), sizes)
+    dim = ax if ax is not None else tuple(range(x.dim()))
+    if fn == "min":
+        return x.amin(dim=dim, keepdim=keepdims(node))
+    return x.var(dim=dim, keepdim=keepdims(node), correction=int(node.get("ddof").value))
 
 
 def torch_gradients(prog, values: dict, sizes: dict):

@@ -28,7 +28,7 @@ BAD = {
     "eval attempt": ("    z: __import__('os').system('true')\n    J: sum(X @ W)", "forward.z:"),
     "attribute escape": ("    z: X.__class__\n    J: sum(X @ W)", "forward.z: unknown method"),
     "lambda": ("    z: 'lambda: 1'\n    J: sum(X @ W)", "forward.z:"),
-    "string": ("    z: \"'a'\"\n    J: sum(X @ W)", "forward.z: unexpected character"),
+    "string": ("    z: \"'a'\"\n    J: sum(X @ W)", "forward.z: a string is not a tensor"),
     "deep nesting": ("    z: " + "(" * 300 + "X" + ")" * 300 + "\n    J: sum(X @ W)", "forward.z:"),
     "axis out of range": ("    z: sum(X @ W, axis=2)\n    J: sum(z)", "forward.z: sum: axis 2 is out of range"),
 }

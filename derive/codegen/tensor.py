@@ -28,6 +28,9 @@ HELPERS = {
     "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n",
     "relu": "def relu(x):\n    return np.maximum(x, 0)\n",
     "one_hot": "def one_hot(index, n):\n    return np.eye(n)[index]\n",
+    "pad_torch": ("def pad_torch(x, widths):\n    \"\"\"F.pad: (left, right) pairs of zeros, last axis first.\"\"\"\n"
+                  "    pairs = [(0, 0)] * x.ndim\n    for k in range(len(widths) // 2):\n"
+                  "        pairs[x.ndim - 1 - k] = (widths[2 * k], widths[2 * k + 1])\n    return np.pad(x, pairs)\n"),
     "scatter": ("def scatter(g, like, index):\n    \"\"\"Zeros shaped like `like`, with g added at `index` "
                 "(the gradient of indexing).\"\"\"\n    out = np.zeros_like(like, dtype=float)\n"
                 "    np.add.at(out, index, g)\n    return out\n"),
@@ -50,6 +53,8 @@ def module_source(bw: Backward) -> str:
         for node in walk(t):
             if isinstance(node, Call) and node.fn in HELPERS:
                 used.add(node.fn)
+            if isinstance(node, Call) and node.fn == "pad" and node.get("style").value == "torch":
+                used.add("pad_torch")
             if type(node).__name__ == "Scatter":
                 used.add("scatter")
     params = [x for x in bw.lines if x.kind == "param"]

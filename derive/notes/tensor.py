@@ -112,8 +112,12 @@ def latex_printer(bw: Backward):
         return latex_of_name(n)
 
     def axis_index(t, axis):
-        dim = c.dim_tree(infer(t, c.sym_env, c.sym_sizes, limit=False).shape[axis])
+        shape = infer(t, c.sym_env, c.sym_sizes, limit=False).shape
+        axis %= max(len(shape), 1)
+        dim = c.dim_tree(shape[axis])
         if isinstance(dim, Name):
+            if shape.index(shape[axis]) != axis:      # a second axis of the same size (attention's keys)
+                return dim.id.lower() + "'"
             return "n" if dim.id == prog.batch else dim.id.lower()
         return f"a_{{{axis}}}"
 

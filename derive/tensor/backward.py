@@ -57,8 +57,11 @@ class Backward:
 
         def axis_name(t, axis):
             from .shapes import infer
-            n = infer(t, sym_env, sym_sizes, limit=False).shape[axis]
-            dim = c.dim_tree(n)
+            shape = infer(t, sym_env, sym_sizes, limit=False).shape
+            axis %= max(len(shape), 1)
+            dim = c.dim_tree(shape[axis])
+            if shape.index(shape[axis]) != axis:      # a second axis of the same size (attention's keys)
+                return f"axis {axis} (the second {to_code(dim)} axis)"
             if isinstance(dim, Name) and dim.id == prog.batch:
                 return "the batch"
             return to_code(dim)
@@ -134,8 +137,8 @@ def derive_backward(program) -> Backward:
         if isinstance(node, Name):
             shares.setdefault(node.id, []).append(g)
             return
-        if isinstance(node, (Num, Const)):
-            return
+        if isinstance(node, (Num, Const)) or all(n in sizes for n in names(node)):
+            return          # a constant (a number, pi, sqrt(2/pi), N - 1) has no gradient
         fn, kids = rule(node)
         grads = fn(g, node, y, c)
         for kid, gk in zip(kids, grads):

@@ -11,8 +11,12 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import FormulaError
-from .grammar import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice
-from .shapes import axes, const_int, dims, keepdims
+from .axes import as_slice, ddof, inverse, pad_widths, permutation  # noqa: F401
+from .shapes import axes, const_int, dims, expand_ellipsis, joined, keepdims
+from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
+
+TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "pi")
+_FOLDED: dict = {}
 
 
 class NumpyOps:
@@ -56,6 +60,24 @@ class NumpyOps:
     def transpose(self, a):
         return np.transpose(a)
 
+    def permute(self, a, order):
+        return np.transpose(a, order)
+
+    def einsum(self, spec, *xs):
+        return np.einsum(spec, *xs)
+
+    def where(self, c, a, b):
+        return np.where(np.asarray(c) != 0, a, b)
+
+    def maximum(self, a, b):
+        return np.maximum(a, b)
+
+    def minimum(self, a, b):
+        return np.minimum(a, b)
+
+    def abs(self, a):
+        return np.abs(a)
+
     def reshape(self, a, shape):
         return np.reshape(a, shape)
 
@@ -85,6 +107,7 @@ def evaluate(node, env: dict, ops, sizes: dict):
 class _Eval:
     def __init__(self, env, ops, sizes):
         self.env, self.ops, self.sizes = env, ops, sizes
+        self.fold = not isinstance(ops, _FloatConstants)
 
     def __call__(self, node):
         B = self.ops
@@ -98,6 +121,8 @@ class _Eval:
             raise FormulaError(f"unknown name {node.id!r}")
         if isinstance(node, Neg):
             return B.neg(self(node.x))
+        if self.fold and isinstance(node, (Bin, Call)) and _foldable(node):
+            return B.const(_fold(node, self.sizes))
         if isinstance(node, Bin):
             if node.op == "**":
                 return B.pow(self(node.a), _exponent(node.b, self.sizes))
@@ -106,9 +131,11 @@ class _Eval:
                 return B.compare(node.op, a, b)
             return {"+": B.add, "-": B.sub, "*": B.mul, "/": B.div, "@": B.matmul}[node.op](a, b)
         if isinstance(node, Index):
-            return B.index(self(node.x), self.key(node.items))
+            x = self(node.x)
+            return B.index(x, self.key(expand_ellipsis(node.items, len(B.shape(x)))))
         if isinstance(node, Scatter):
-            return B.scatter(self(node.g), B.shape(self(node.x)), self.key(node.items))
+            shape = B.shape(self(node.x))
+            return B.scatter(self(node.g), shape, self.key(expand_ellipsis(node.items, len(shape))))
         if isinstance(node, Call):
             return self.call(node)
         raise FormulaError(f"cannot evaluate {type(node).__name__}")
@@ -119,9 +146,7 @@ class _Eval:
             if isinstance(it, Const) and it.value is None:
                 out.append(None)
             elif isinstance(it, Slice):
-                lo = None if it.lo is None else const_int(it.lo, self.sizes)
-                hi = None if it.hi is None else const_int(it.hi, self.sizes)
-                out.append(slice(lo, hi))
+                out.append(as_slice(it, self.sizes))
             elif isinstance(it, Call) and it.fn == "arange":
                 out.append(np.arange(const_int(it.args[0], self.sizes)))
             elif isinstance(it, Name) and it.id in self.env:
@@ -135,9 +160,12 @@ class _Eval:
         if fn == "one_hot":
             idx = np.asarray(self.env[node.args[0].id]).astype(np.int64)
             return B.array(np.eye(const_int(node.args[1], self.sizes))[idx])
-        if fn == "stack":
-            parts = [self(x) for x in node.args[0].items]
-            return B.stack(parts, const_int(node.get("axis", Num(Fraction(0))), self.sizes))
+        if fn in ("stack", "concatenate"):
+            return self.join(node, [self(x) for x in node.args[0].items])
+        if fn in ("maximum", "minimum", "where", "einsum"):
+            return self.elementwise(node)
+        if fn == "pi":
+            return B.const(_fold(node, self.sizes))
         x = self(node.args[0])
         if fn in ("exp", "log", "tanh", "sigmoid", "relu"):
             return getattr(B, fn)(x)
@@ -145,25 +173,18 @@ class _Eval:
             return B.pow(x, Fraction(1, 2))
         if fn == "float":
             return x
+        if fn in ("abs", "sign"):
+            return self.sign(x, fn)
         shape = B.shape(x)
-        if fn in ("sum", "mean", "max", "softmax", "log_softmax"):
-            ax = axes(node, len(shape), self.sizes)
-            if fn in ("softmax", "log_softmax"):
-                ax = ax if ax is not None else tuple(range(len(shape)))
-                shifted = B.sub(x, B.max(x, ax, True))
-                e = B.exp(shifted)
-                s = B.sum(e, ax, True)
-                return B.div(e, s) if fn == "softmax" else B.sub(shifted, B.log(s))
-            keep = keepdims(node)
-            if fn == "max":
-                return B.max(x, ax, keep)
-            total = B.sum(x, ax, keep)
-            if fn == "sum":
-                return total
-            count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
-            return B.mul(total, B.const(Fraction(1, count)))
-        if fn == "transpose":
-            return B.transpose(x)
+        if fn == "shape":
+            return B.array(np.array(shape, dtype=float))
+        if fn in ("sum", "mean", "max", "min", "var", "softmax", "log_softmax"):
+            return self.reduce(node, x, shape)
+        if fn in ("transpose", "permute", "swapaxes"):
+            order = permutation(node, len(shape), self.sizes)
+            if order == tuple(reversed(range(len(shape)))):
+                return B.transpose(x)
+            return B.permute(x, order)
         if fn == "reshape":
             target = list(dims(node.args[1], self.sizes))
             if -1 in target:
@@ -176,7 +197,122 @@ class _Eval:
             return B.array(np.ones(shape))
         if fn == "zeros_like":
             return B.array(np.zeros(shape))
+        if fn == "pad":
+            widths = pad_widths(node, len(shape), self.sizes)
+            out = tuple(n + a + b for n, (a, b) in zip(shape, widths))
+            return B.scatter(x, out, tuple(slice(a, a + n) for n, (a, _) in zip(shape, widths)))
+        if fn == "clip":
+            return self.clip(node, x)
         raise FormulaError(f"cannot evaluate {fn}()")
+
+    def reduce(self, node: Call, x, shape):
+        B, fn = self.ops, node.fn
+        ax = axes(node, len(shape), self.sizes)
+        if fn in ("softmax", "log_softmax"):
+            ax = ax if ax is not None else tuple(range(len(shape)))
+            shifted = B.sub(x, B.max(x, ax, True))
+            e = B.exp(shifted)
+            s = B.sum(e, ax, True)
+            return B.div(e, s) if fn == "softmax" else B.sub(shifted, B.log(s))
+        keep = keepdims(node)
+        if fn == "max":
+            return B.max(x, ax, keep)
+        if fn == "min":
+            return B.neg(B.max(B.neg(x), ax, keep))
+        count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
+        if fn == "var":
+            d = B.sub(x, B.mul(B.sum(x, ax, True), B.const(Fraction(1, count))))
+            return B.mul(B.sum(B.mul(d, d), ax, keep), B.const(Fraction(1, count - ddof(node))))
+        total = B.sum(x, ax, keep)
+        if fn == "sum":
+            return total
+        return B.mul(total, B.const(Fraction(1, count)))
+
+    def sign(self, x, fn):
+        """sign(x) = [x > 0] - [x < 0]; |x| = x sign(x), whose derivative at 0 is 0 (PyTorch's)."""
+        B = self.ops
+        if fn == "abs" and hasattr(B, "abs"):
+            return B.abs(x)
+        zero = B.const(Fraction(0))
+        s = B.sub(B.compare(">", x, zero), B.compare("<", x, zero))
+        return s if fn == "sign" else B.mul(x, s)
+
+    def elementwise(self, node: Call):
+        """maximum/minimum (a tie splits the gradient in half, as PyTorch does), where, einsum."""
+        B, fn = self.ops, node.fn
+        if fn == "einsum":
+            return B.einsum(node.args[0].value, *[self(x) for x in node.args[1:]])
+        args = [self(x) for x in node.args]
+        if hasattr(B, fn):
+            return getattr(B, fn)(*args)
+        one = B.const(Fraction(1))
+        if fn == "where":
+            c, a, b = args
+            m = B.compare("!=", c, B.const(Fraction(0)))
+        else:
+            a, b = args
+            m = B.add(B.compare(">" if fn == "maximum" else "<", a, b),
+                      B.mul(B.const(Fraction(1, 2)), B.compare("==", a, b)))
+        return B.add(B.mul(m, a), B.mul(B.sub(one, m), b))
+
+    def clip(self, node: Call, x):
+        """clip(x, lo, hi): the gradient passes where lo <= x <= hi (PyTorch's clamp)."""
+        B = self.ops
+        out = x
+        for key, op in (("min", "<"), ("max", ">")):
+            v = node.get(key)
+            if v is None or isinstance(v, Const) and v.value is None:
+                continue
+            bound = self(v)
+            out_of = B.compare(op, x, bound)
+            out = B.add(B.mul(B.sub(B.const(Fraction(1)), out_of), out), B.mul(out_of, bound))
+        return out
+
+    def join(self, node: Call, parts: list):
+        B = self.ops
+        shapes_ = [tuple(B.shape(p)) for p in parts]
+        axis = const_int(node.get("axis", Num(Fraction(0))), self.sizes)
+        if node.fn == "stack":
+            return B.stack(parts, axis % (len(shapes_[0]) + 1))
+        out = joined(node, shapes_, self.sizes)
+        axis %= len(out)
+        total, at = None, 0
+        for p, sh in zip(parts, shapes_):
+            key = (slice(None),) * axis + (slice(at, at + sh[axis]),)
+            piece = B.scatter(p, out, key)
+            total = piece if total is None else B.add(total, piece)
+            at += sh[axis]
+        return total
+
+
+def _foldable(node) -> bool:
+    """A constant written with a transcendental function or pi (sqrt(2/pi)): one number, no tensor."""
+    found = False
+    for n in walk(node):
+        if isinstance(n, Call) and n.fn in TRANSCENDENTAL:
+            found = True
+        elif isinstance(n, Name) or isinstance(n, (Index, Scatter, Tuple, Const)) \
+                or isinstance(n, Call) and n.fn not in TRANSCENDENTAL + ("float",):
+            return False
+    return found
+
+
+def _fold(node, sizes: dict) -> Fraction:
+    """The constant's float value as an exact fraction: every backend sees the same number."""
+    key = (node, tuple(sorted(sizes.items())))
+    if key not in _FOLDED:
+        if len(_FOLDED) > 10_000:
+            _FOLDED.clear()
+        with np.errstate(all="ignore"):
+            v = float(np.pi) if node == Call("pi", ()) else float(evaluate(node, {}, _FloatConstants(), sizes))
+        if not np.isfinite(v):
+            raise FormulaError("a constant is not a finite number")
+        _FOLDED[key] = Fraction(v)
+    return _FOLDED[key]
+
+
+class _FloatConstants(NumpyOps):
+    pass
 
 
 def _exponent(node, sizes) -> Fraction:

@@ -1,139 +1,34 @@
 """The tensor grammar: NumPy-style expression text -> an immutable tree (our own parser; no eval).
 
-Expressions: numbers, names, ``+ - * / ** @``, unary minus, comparisons (1 or 0), ``.T`` or ``^T``, indexing
-``x[i]`` (an integer input: embedding lookup; also ``x[:, 0:4]``, ``x[0]``, ``x[:, None]``), calls
-of the functions in FUNCS with ``axis=``/``keepdims=``, the method forms (``x.sum(axis=0)``,
-``x.mean(0)``, ``x.view(N, -1)``) and an optional ``np.``/``torch.``/``F.`` prefix.
+Expressions: numbers, names, ``+ - * / ** @``, unary minus, comparisons (1 or 0), ``.T``, ``.mT`` or
+``^T``, indexing (``x[ids]`` an embedding lookup, ``x[:, 0:6:2]``, ``x[0]``, ``x[:, None]``,
+``x[..., None]``), calls of the functions in ``calls.FUNCS`` with ``axis=``/``dim=``/``keepdims=``,
+the method forms (``x.sum(axis=-1)``, ``x.var(0, ddof=1)``, ``x.transpose(0, 2, 1)``) and an optional
+``np.``/``torch.``/``F.``/``math.`` prefix.  The spellings NumPy and PyTorch share are read into one
+canonical tree by ``calls.make_call`` (``np.dot`` and ``.dot`` are ``@``, ``square`` is ``** 2``,
+``std`` is ``sqrt(var)``); the nodes are in ``tree``.
 """
 from __future__ import annotations
 
 import keyword
 import re
-from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import FormulaError, choices
+from .calls import ALIASES, CONSTANTS, FUNCS, PREFIXES, SUGAR, make_call, method_call
+from .tree import (COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple,  # noqa: F401
+                   children, const_fraction, names, walk)
 
 MAX_CHARS = 2000
 MAX_DEPTH = 60
-# function name -> (min positional args, max positional args, keywords it takes)
-FUNCS = {
-    "exp": (1, 1, ()), "log": (1, 1, ()), "tanh": (1, 1, ()), "sigmoid": (1, 1, ()), "relu": (1, 1, ()),
-    "sqrt": (1, 1, ()), "softmax": (1, 2, ("axis", "dim")), "log_softmax": (1, 2, ("axis", "dim")),
-    "sum": (1, 2, ("axis", "dim", "keepdims", "keepdim")), "mean": (1, 2, ("axis", "dim", "keepdims", "keepdim")),
-    "max": (1, 2, ("axis", "dim", "keepdims", "keepdim")), "reshape": (2, 9, ()), "transpose": (1, 1, ()),
-    "one_hot": (2, 2, ("num_classes",)), "broadcast_to": (2, 2, ()), "ones_like": (1, 1, ()),
-    "zeros_like": (1, 1, ()), "float": (1, 1, ()), "arange": (1, 1, ()), "stack": (1, 2, ("axis", "dim")),
-}
-ALIASES = {"view": "reshape", "t": "transpose", "double": "float", "logsoftmax": "log_softmax",
-           "amax": "max", "expand": "broadcast_to", "range": "arange", "clone": "float",
-           "detach": "float"}
-PREFIXES = {"np", "numpy", "torch", "F", "nn", "functional"}
-RESERVED = set(FUNCS) | set(ALIASES) | PREFIXES | {"None", "True", "False", "scatter", "forward",
-                                                   "gradients", "NAME", "PARAMS", "INPUTS"}
+# names a value may not take: Python's constants, pi, the module prefix and the functions the
+# generated code defines at module level (a value with that name would hide them)
+RESERVED = {"None", "True", "False", "pi", "np", "numpy", "scatter", "forward", "gradients", "NAME",
+            "PARAMS", "INPUTS", "softmax", "log_softmax", "sigmoid", "relu", "one_hot"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
-                    r"|(?P<op>\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=^]))")
+                    r"|(?P<str>'[^'\n]{0,200}'|\"[^\"\n]{0,200}\")"
+                    r"|(?P<op>\.\.\.|\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=^]))")
 
-
-# ---------------------------------------------------------------------------------------------
-# The tree: frozen dataclasses, so a program prints the same every run
-
-@dataclass(frozen=True)
-class Num:
-    value: Fraction
-
-
-@dataclass(frozen=True)
-class Name:
-    id: str
-
-
-@dataclass(frozen=True)
-class Const:               # True, False, None as keyword values
-    value: object
-
-
-@dataclass(frozen=True)
-class Neg:
-    x: object
-
-
-@dataclass(frozen=True)
-class Bin:                 # + - * / ** @ and comparisons > < >= <= == !=
-    op: str
-    a: object
-    b: object
-
-
-@dataclass(frozen=True)
-class Call:                # fn(args..., key=value...)
-    fn: str
-    args: tuple
-    kw: tuple = ()         # ((key, node), ...)
-
-    def get(self, key, default=None):
-        return next((v for k, v in self.kw if k == key), default)
-
-
-@dataclass(frozen=True)
-class Tuple:
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Slice:               # lo:hi inside [...]; None means open
-    lo: object
-    hi: object
-
-
-@dataclass(frozen=True)
-class Index:               # x[items]; an item is a node, Slice(None, None) for ':', Const(None) for None
-    x: object
-    items: tuple
-
-
-@dataclass(frozen=True)
-class Scatter:             # backward only: zeros shaped like x, with g added at x[items] (np.add.at)
-    g: object
-    x: object
-    items: tuple
-
-
-COMPARISONS = (">", "<", ">=", "<=", "==", "!=")
-
-
-def walk(node):
-    """Every node of a tree, parents before children."""
-    yield node
-    for child in children(node):
-        yield from walk(child)
-
-
-def children(node) -> tuple:
-    if isinstance(node, Neg):
-        return (node.x,)
-    if isinstance(node, Bin):
-        return (node.a, node.b)
-    if isinstance(node, Call):
-        return node.args + tuple(v for _, v in node.kw)
-    if isinstance(node, Tuple):
-        return node.items
-    if isinstance(node, Slice):
-        return tuple(x for x in (node.lo, node.hi) if x is not None)
-    if isinstance(node, Index):
-        return (node.x,) + node.items
-    if isinstance(node, Scatter):
-        return (node.g, node.x) + node.items
-    return ()
-
-
-def names(node) -> list[str]:
-    """Names a tree reads, in order of first use."""
-    return list(dict.fromkeys(n.id for n in walk(node) if isinstance(n, Name)))
-
-
-# ---------------------------------------------------------------------------------------------
-# The parser
 
 class _Parser:
     def __init__(self, text: str):
@@ -193,6 +88,8 @@ class _Parser:
             self.nest()
             x = self.unary()
             self.depth -= 1
+            if op == "-" and isinstance(x, Num):     # -1 is one number (an axis, an exponent)
+                return Num(-x.value, None if x.text is None else "-" + x.text)
             return Neg(x) if op == "-" else x
         base = self.postfix()
         if self.peek()[1] == "**":
@@ -200,7 +97,7 @@ class _Parser:
             self.nest()
             e = self.unary()
             self.depth -= 1
-            return Bin("**", base, e)
+            return power(base, e)
         return base
 
     def postfix(self):
@@ -220,16 +117,18 @@ class _Parser:
                     raise FormulaError(f"expected a name after '.', found {attr!r}")
                 if attr == "T":
                     node = Call("transpose", (node,))
+                elif attr == "mT":
+                    node = Call("swapaxes", (node, Num(Fraction(-2)), Num(Fraction(-1))))
+                elif attr in ("values", "data"):   # torch's x.max(1).values; x.data is x
                     continue
-                if attr == "values":      # torch's x.max(1).values: the values are what max gives here
-                    continue
-                fn = ALIASES.get(attr, attr)
-                if fn not in FUNCS:
-                    raise FormulaError(f"unknown method .{attr}()")
-                args, kw = self.arguments() if self.peek()[1] == "(" else ((), ())
-                if fn == "reshape" and len(args) > 1:
-                    args = (Tuple(args),)
-                node = _call(fn, (node,) + args, kw)
+                elif attr == "shape":
+                    node = Call("shape", (node,))
+                elif attr in ("astype", "type", "to"):   # a dtype change: the values are the same numbers
+                    self.skip_arguments()
+                    node = Call("float", (node,))
+                else:
+                    args, kw = self.arguments() if self.peek()[1] == "(" else ((), ())
+                    node = method_call(attr, node, args, kw)
             elif t == "[":
                 self.take()
                 items = [self.item()]
@@ -242,12 +141,32 @@ class _Parser:
                 return node
 
     def item(self):
-        lo = None if self.peek()[1] in (":",) else self.expr()
+        if self.peek()[1] == "...":
+            self.take()
+            return Const(Ellipsis)
+        lo = None if self.peek()[1] == ":" else self.expr()
         if self.peek()[1] != ":":
             return lo
         self.take()
-        hi = None if self.peek()[1] in (",", "]") else self.expr()
-        return Slice(lo, hi)
+        hi = None if self.peek()[1] in (",", "]", ":") else self.expr()
+        step = None
+        if self.peek()[1] == ":":
+            self.take()
+            step = None if self.peek()[1] in (",", "]") else self.expr()
+        return Slice(lo, hi, step)
+
+    def skip_arguments(self):
+        """The argument of .astype(float) / .to(torch.float64): a dtype, read and dropped."""
+        if self.peek()[1] != "(":
+            raise FormulaError("expected '(' after .astype")
+        depth = 0
+        while True:
+            kind, t = self.take()
+            if kind == "end":
+                raise FormulaError("expected ')'")
+            depth += {"(": 1, ")": -1}.get(t, 0)
+            if depth == 0:
+                return
 
     def arguments(self):
         self.take("(")
@@ -270,7 +189,9 @@ class _Parser:
     def atom(self):
         kind, t = self.take()
         if kind == "num":
-            return Num(Fraction(t))
+            return Num(Fraction(t), t if ("." in t or "e" in t.lower()) else None)
+        if kind == "str":
+            return Const(t[1:-1])
         if t == "[":                       # a list, as stack([a, b]) takes it
             self.nest()
             items = [self.expr()]
@@ -300,44 +221,36 @@ class _Parser:
             raise FormulaError(f"unexpected {t or 'end of expression'!r}")
         if t in ("True", "False", "None"):
             return Const({"True": True, "False": False, "None": None}[t])
-        while t in PREFIXES and self.peek()[1] == ".":
+        prefix = None
+        while t in PREFIXES and self.peek()[1] == "." and self.peek(1)[0] == "name" and self._known(self.peek(1)[1]):
+            prefix = prefix or t
             self.take()
-            kind, t = self.take()
-            if kind != "name":
-                raise FormulaError("expected a function name after a module prefix")
-        fn = ALIASES.get(t, t)
+            t = self.take()[1]
+        if t in CONSTANTS and (prefix or t == "pi") and self.peek()[1] != "(":
+            return CONSTANTS[t]
         if self.peek()[1] == "(":
-            if fn not in FUNCS:
+            fn = ALIASES.get(t, t)
+            if fn not in FUNCS and t not in SUGAR:
                 raise FormulaError(f"unknown function {t!r}; " + choices(t, sorted(FUNCS), "functions"))
             args, kw = self.arguments()
-            if fn == "reshape" and len(args) > 2:
-                args = (args[0], Tuple(args[1:]))
-            return _call(fn, args, kw)
-        if t in RESERVED:
-            raise FormulaError(f"{t!r} is a function, not a value")
+            return make_call(t, args, kw, prefix)
+        if prefix:
+            raise FormulaError(f"{prefix}.{t} is a function: call it, {prefix}.{t}(...)")
         if keyword.iskeyword(t):
             raise FormulaError(f"{t!r} is not allowed in an expression")
         return Name(t)
 
+    @staticmethod
+    def _known(t: str) -> bool:
+        return t in FUNCS or t in ALIASES or t in SUGAR or t in PREFIXES or t in CONSTANTS
 
-def _call(fn: str, args: tuple, kw: tuple) -> Call:
-    lo, hi, keys = FUNCS[fn]
-    if fn == "one_hot" and len(args) == 1 and len(kw) == 1 and kw[0][0] == "num_classes":
-        args, kw = args + (kw[0][1],), ()
-    if not lo <= len(args) <= hi:
-        raise FormulaError(f"{fn}() takes {lo if lo == hi else f'{lo} to {hi}'} argument(s), got {len(args)}")
-    norm = []
-    for k, v in kw:
-        if k not in keys:
-            raise FormulaError(f"{fn}() has no keyword {k!r}")
-        k = {"dim": "axis", "keepdim": "keepdims"}.get(k, k)
-        norm.append((k, v))
-    if fn in ("sum", "mean", "max", "softmax", "log_softmax", "stack") and len(args) == 2:
-        norm.insert(0, ("axis", args[1]))
-        args = args[:1]
-    if len({k for k, _ in norm}) != len(norm):
-        raise FormulaError(f"{fn}() got a keyword twice")
-    return Call(fn, args, tuple(norm))
+
+def power(base, e):
+    """base ** e with a constant exponent folded to one exact number (``** (-3/2)`` is ``** -1.5``)."""
+    try:
+        return Bin("**", base, Num(const_fraction(e)))
+    except FormulaError:
+        return Bin("**", base, e)
 
 
 def parse(text) -> object:

@@ -1,8 +1,10 @@
 """Print tensor trees as the LaTeX a lecturer writes (matrix-form notes)."""
 from __future__ import annotations
 
-from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
-from .printer import _PREC, _folded, _prec, number
+from fractions import Fraction
+
+from .printer import _PREC, _folded, _prec, negative, number
+from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
 
 
 class LatexPrinter:
@@ -27,7 +29,7 @@ class LatexPrinter:
             q = t.value
             if q.denominator == 1:
                 return str(q.numerator)
-            text = number(q)
+            text = number(q, t.text)
             if "e" in text:
                 mant, exp = text.split("e")
                 return (f"{mant} \\cdot " if mant not in ("1", "1.0") else "") + f"10^{{{int(exp)}}}"
@@ -51,6 +53,8 @@ class LatexPrinter:
             if t.op == "*":
                 op = " " if self.is_scalar(t.a) or self.is_scalar(t.b) else " \\odot "
                 return f"{self.wrap(t.a, prec)}{op}{self.wrap(t.b, prec + 1)}"
+            if t.op in ("+", "-") and negative(t.b) is not None:     # a - -b is a + b
+                return f"{self.p(t.a)} {'-' if t.op == '+' else '+'} {self.wrap(negative(t.b), prec + 1)}"
             b = self.wrap(t.b, prec + 1)
             return f"{self.p(t.a)} {t.op} {b}"
         if isinstance(t, Index):
@@ -74,11 +78,16 @@ class LatexPrinter:
             out = ""
             for i, f in enumerate(fs):
                 s = self.p(f) if len(fs) == 1 and den else self.wrap(f, _PREC["*"] + (1 if isinstance(f, Bin) and f.op == "@" else 0))
-                if i:
+                if i and isinstance(fs[i - 1], Num) and isinstance(f, Num):
+                    out += " \\cdot "
+                elif i:
                     out += " " if self.is_scalar(fs[i - 1]) or self.is_scalar(f) else " \\odot "
                 out += s
             return out or "1"
-        body = join(num) if not den else f"\\frac{{{join(num)}}}{{{join(den)}}}"
+        if len(num) == 1 and not den:
+            body = self.p(num[0]) if sign > 0 or _prec(num[0]) > _PREC["neg"] else self.wrap(num[0], _PREC["*"] + 1)
+        else:
+            body = join(num) if not den else f"\\frac{{{join(num)}}}{{{join(den)}}}"
         return ("-" if sign < 0 else "") + body
 
     def item(self, it):
@@ -94,16 +103,18 @@ class LatexPrinter:
         fn, a = t.fn, t.args
         if fn == "transpose":
             return f"{{{self.wrap(a[0], _PREC['atom'])}}}^{{\\top}}"
-        if fn in ("sum", "mean", "max"):
+        if fn in ("sum", "mean", "max", "min", "var"):
             ax = t.get("axis")
             if ax is None:
                 sub = ""
             else:
                 axs = ax.items if isinstance(ax, Tuple) else (ax,)
-                sub = "_{" + ",".join(self.axis_index(a[0], int(x.value)) for x in axs) + "}"
+                sub = "_{" + ",".join(self.axis_index(a[0], int(x.value)) for x in axs if isinstance(x, Num)) + "}"
             body = self.wrap(a[0], _PREC["*"] + 1)
-            if fn == "max":
-                return f"\\max{sub} {body}"
+            if fn in ("max", "min"):
+                return f"\\{fn}{sub} {body}"
+            if fn == "var":
+                return f"\\operatorname{{var}}{sub} {body}"
             head = f"\\sum{sub} " if fn == "sum" else f"\\operatorname{{mean}}{sub} "
             return head + body
         simple = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "sigmoid": "\\sigma",
@@ -112,6 +123,16 @@ class LatexPrinter:
                   "stack": "\\operatorname{stack}"}
         if fn == "sqrt":
             return f"\\sqrt{{{self.p(a[0])}}}"
+        if fn == "pi":
+            return "\\pi"
+        if fn == "abs":
+            return f"\\left|{self.p(a[0])}\\right|"
+        if fn in ("maximum", "minimum", "where", "concatenate", "einsum", "pad", "clip"):
+            args = a[0].items if fn == "concatenate" else a[1:] if fn == "einsum" else a
+            name = {"maximum": "\\max", "minimum": "\\min"}.get(fn, f"\\operatorname{{{fn}}}")
+            return f"{name}\\left({', '.join(self.p(x) for x in args)}\\right)"
+        if fn in ("swapaxes", "permute") and len(a) and self._last_two(t):
+            return f"{{{self.wrap(a[0], _PREC['atom'])}}}^{{\\top}}"
         if fn in ("ones_like",):
             return "\\mathbf{1}"
         if fn in ("zeros_like",):
@@ -126,3 +147,13 @@ class LatexPrinter:
         if fn in simple:
             return f"{simple[fn]}\\left({self.p(a[0])}\\right)"
         return f"\\operatorname{{{fn}}}\\left({', '.join(self.p(x) for x in a)}\\right)"
+
+    @staticmethod
+    def _last_two(t: Call) -> bool:
+        """swapaxes(x, -2, -1) / a permute of the last two axes: the batched transpose, x^T."""
+        if t.fn == "swapaxes":
+            k = {x.value for x in t.args[1:] if isinstance(x, Num)}
+            return k in ({Fraction(-2), Fraction(-1)}, {Fraction(1), Fraction(2)})
+        items = t.args[1].items if isinstance(t.args[1], Tuple) else ()
+        order = [int(x.value) for x in items if isinstance(x, Num)]
+        return len(order) == 3 and order == [0, 2, 1]

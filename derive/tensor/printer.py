@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
 
 # binding strength: higher binds tighter (Python's order)
 _PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3, "neg": 4, "**": 5, "atom": 6}
 HELPERS = ("softmax", "log_softmax", "sigmoid", "relu", "one_hot", "scatter")
 
 
-def number(q: Fraction) -> str:
+def number(q: Fraction, text: str | None = None) -> str:
+    if text is not None and Fraction(text) == q:
+        return text
     if q.denominator == 1:
         return str(q.numerator)
     f = float(q)
@@ -25,14 +27,14 @@ def _flatten(t, sign=1, num=None, den=None, up=True):
     if isinstance(t, Neg):
         return _flatten(t.x, -sign, num, den, up)
     if isinstance(t, Num) and t.value < 0:
-        return _flatten(Num(-t.value), -sign, num, den, up)
+        return _flatten(Num(-t.value, None if t.text is None else t.text.lstrip("-")), -sign, num, den, up)
     if isinstance(t, Bin) and t.op == "*":
         sign, num, den = _flatten(t.a, sign, num, den, up)
         return _flatten(t.b, sign, num, den, up)
     if isinstance(t, Bin) and t.op == "/":
         sign, num, den = _flatten(t.a, sign, num, den, up)
         return _flatten(t.b, sign, num, den, not up)
-    if isinstance(t, Num) and t.value.denominator != 1 and t.value.numerator == 1:
+    if isinstance(t, Num) and t.value.denominator != 1 and t.value.numerator == 1 and t.text is None:
         t = Num(Fraction(t.value.denominator))
         up = not up
     if t != Num(Fraction(1)):
@@ -40,23 +42,45 @@ def _flatten(t, sign=1, num=None, den=None, up=True):
     return sign, num, den
 
 
+def _written(f) -> bool:
+    """A decimal the program wrote (0.044715, 1e-5): printed as written, never folded into a fraction."""
+    return isinstance(f, Num) and f.text is not None and f.value.denominator != 1
+
+
 def _folded(t):
-    """_flatten with the numbers multiplied into one leading coefficient: 2 (out - Y) / (2 N) -> (out - Y) / N."""
+    """_flatten with the numbers multiplied into one leading coefficient: 2 (out - Y) / (2 N) -> (out - Y) / N.
+    Decimals as the program wrote them stay factors of their own (0.5, 0.044715)."""
     sign, num, den = _flatten(t)
     coef = Fraction(1)
     for f in num:
-        if isinstance(f, Num):
+        if isinstance(f, Num) and not _written(f):
             coef *= f.value
     for f in den:
-        if isinstance(f, Num):
+        if isinstance(f, Num) and not _written(f):
             coef /= f.value
-    num = [f for f in num if not isinstance(f, Num)]
-    den = [f for f in den if not isinstance(f, Num)]
+    written = [f for f in num if _written(f)]
+    num = written + [f for f in num if not isinstance(f, Num)]
+    den = [f for f in den if not isinstance(f, Num) or _written(f)]
     if coef.numerator != 1:
         num.insert(0, Num(Fraction(coef.numerator)))
     if coef.denominator != 1:
         den.insert(0, Num(Fraction(coef.denominator)))
     return sign, num, den
+
+
+def negative(t):
+    """The tree without its leading minus sign if it prints with one (-x, -3, -y / N), else None."""
+    if isinstance(t, Neg):
+        return t.x
+    if isinstance(t, Num) and t.value < 0:
+        return Num(-t.value, None if t.text is None else t.text.lstrip("-"))
+    if isinstance(t, Bin) and t.op in ("*", "/") and _flatten(t)[0] < 0:
+        a, b = t.a, t.b
+        if negative(a) is not None:
+            return Bin(t.op, negative(a), b)
+        if negative(b) is not None:
+            return Bin(t.op, a, negative(b))
+    return None
 
 
 def _prec(t) -> int:
@@ -80,11 +104,11 @@ class CodePrinter:
 
     def p(self, t) -> str:
         if isinstance(t, Num):
-            return number(t.value)
+            return number(t.value, t.text)
         if isinstance(t, Name):
             return t.id
         if isinstance(t, Const):
-            return repr(t.value)
+            return "..." if t.value is Ellipsis else repr(t.value)
         if isinstance(t, Neg) and isinstance(t.x, Bin) and t.x.op in ("*", "/"):
             return self.product(t)
         if isinstance(t, Neg):
@@ -97,6 +121,8 @@ class CodePrinter:
                 return f"{self.wrap(t.a, 2)} {t.op} {self.wrap(t.b, 2)}"
             if t.op in ("*", "/"):
                 return self.product(t)
+            if t.op in ("+", "-") and negative(t.b) is not None:     # a - -b is a + b
+                return f"{self.wrap(t.a, prec)} {'-' if t.op == '+' else '+'} {self.wrap(negative(t.b), prec, right=True)}"
             return f"{self.wrap(t.a, prec)} {t.op} {self.wrap(t.b, prec, right=True)}"
         if isinstance(t, Index):
             return f"{self.wrap(t.x, _PREC['atom'])}[{self.items(t.items)}]"
@@ -114,6 +140,8 @@ class CodePrinter:
         sign, num, den = _folded(t)
         factor = lambda f: self.wrap(f, _PREC["*"] + 1 if isinstance(f, Bin) and f.op == "@" else _PREC["*"])  # noqa: E731
         top = " * ".join(factor(f) for f in num) or "1"
+        if len(num) == 1 and not den and sign > 0:
+            top = self.p(num[0])
         if den:
             bottom = factor(den[0]) if len(den) == 1 else "(" + " * ".join(factor(f) for f in den) + ")"
             top = f"{top} / {bottom}"
@@ -123,7 +151,8 @@ class CodePrinter:
         out = []
         for it in items:
             if isinstance(it, Slice):
-                out.append(("" if it.lo is None else self.p(it.lo)) + ":" + ("" if it.hi is None else self.p(it.hi)))
+                out.append(("" if it.lo is None else self.p(it.lo)) + ":" + ("" if it.hi is None else self.p(it.hi))
+                           + ("" if it.step is None else ":" + self.p(it.step)))
             elif isinstance(it, Call) and it.fn == "arange":
                 out.append(f"np.arange({self.p(it.args[0])})")
             else:
@@ -138,9 +167,25 @@ class CodePrinter:
         x = self.wrap(a[0], _PREC["atom"]) if a else ""
         if fn == "transpose":
             return f"{x}.T"
-        if fn in ("sum", "mean", "max"):
-            kws = ", ".join(f"{k}={self.p(v)}" for k, v in t.kw)
+        if fn in ("sum", "mean", "max", "min", "var"):
+            kws = ", ".join(f"{k}={self.p(v)}" for k, v in t.kw if not (fn == "var" and k == "ddof" and v.value == 0))
             return f"{x}.{fn}({kws})"
+        if fn == "pi":
+            return "np.pi"
+        if fn == "shape":
+            return f"{x}.shape"
+        if fn == "permute":
+            return f"np.transpose({self.p(a[0])}, {self.p(a[1])})"
+        if fn == "clip":
+            bound = lambda k: self.p(t.get(k)) if t.get(k) is not None else "None"   # noqa: E731
+            return f"np.clip({self.p(a[0])}, {bound('min')}, {bound('max')})"
+        if fn == "concatenate":
+            return f"np.concatenate([{', '.join(self.p(x) for x in a[0].items)}]{self.kw(t)})"
+        if fn == "pad":
+            style = t.get("style").value
+            return f"{'pad_torch' if style == 'torch' else 'np.pad'}({self.p(a[0])}, {self.p(a[1])})"
+        if fn in ("abs", "sign", "maximum", "minimum", "where", "swapaxes", "einsum"):
+            return f"np.{fn}({', '.join(self.p(v) for v in a)})"
         if fn == "reshape":
             return f"{x}.reshape{self.p(a[1]) if isinstance(a[1], Tuple) else '(' + self.p(a[1]) + ')'}"
         if fn in ("exp", "log", "tanh", "sqrt", "ones_like", "zeros_like", "broadcast_to"):

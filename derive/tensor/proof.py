@@ -177,6 +177,16 @@ class FieldOps:
     def transpose(self, a):
         return FV(a.f.T, a.v.T, None if a.t is None else a.t.T)
 
+    def permute(self, a, order):
+        t = None if a.t is None else np.transpose(np.broadcast_to(a.t, a.v.shape), order)
+        return FV(np.transpose(a.f, order), np.transpose(a.v, order), t)
+
+    def einsum(self, spec, *xs):
+        v = np.einsum(spec, *[x.v for x in xs]) % P
+        t = self._tsum(*[None if x.t is None else np.einsum(spec, *[y.v if y is not x else np.broadcast_to(x.t, x.v.shape)
+                                                                  for y in xs]) for x in xs])
+        return FV(np.einsum(spec, *[x.f for x in xs]), _o(v), t)
+
     def reshape(self, a, shape):
         return FV(a.f.reshape(shape), a.v.reshape(shape), None if a.t is None else np.reshape(a.t, shape))
 
@@ -192,7 +202,12 @@ class FieldOps:
         f, v = np.zeros(shape), _o(np.zeros(shape, dtype=np.int64))
         np.add.at(f, key, g.f)
         np.add.at(v, key, g.v)
-        return FV(f, v % P)
+        t = None
+        if g.t is not None:      # a forward pad / concatenate carries its tangent
+            t = _o(np.zeros(shape, dtype=np.int64))
+            np.add.at(t, key, np.broadcast_to(g.t, g.v.shape))
+            t = t % P
+        return FV(f, v % P, t)
 
     def stack(self, parts, axis):
         t = [p.t if p.t is not None else _o(np.zeros(p.v.shape, dtype=np.int64)) for p in parts]

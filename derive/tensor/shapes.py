@@ -10,7 +10,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from ..errors import FormulaError
-from .grammar import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+from .axes import axis_of, const_int, ddof, einsum_spec, pad_widths, permutation, slice_range  # noqa: F401
+from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
 
 MAX_ENTRIES = 5_000_000     # no tensor in a program may hold more entries than this
 
@@ -35,20 +36,6 @@ def broadcast(a: tuple, b: tuple, op: str = "+") -> tuple:
             raise FormulaError(f"cannot broadcast {fmt(a)} {op} {fmt(b)}")
         out.append(max(x, y) if 1 in (x, y) else x)
     return tuple(reversed(out))
-
-
-def const_int(node, sizes: dict) -> int:
-    """A constant integer expression over numbers and size names (slice bounds, reshape, axis)."""
-    if isinstance(node, Num) and node.value.denominator == 1:
-        return int(node.value)
-    if isinstance(node, Name) and node.id in sizes:
-        return sizes[node.id]
-    if isinstance(node, Neg):
-        return -const_int(node.x, sizes)
-    if isinstance(node, Bin) and node.op in ("+", "-", "*"):
-        a, b = const_int(node.a, sizes), const_int(node.b, sizes)
-        return a + b if node.op == "+" else a - b if node.op == "-" else a * b
-    raise FormulaError("expected a constant integer (a number or a size name)")
 
 
 def axes(node: Call, ndim: int, sizes: dict) -> tuple | None:
@@ -83,12 +70,24 @@ def reduced(shape: tuple, ax: tuple | None, keep: bool) -> tuple:
 
 
 def matmul(a: tuple, b: tuple) -> tuple:
+    """NumPy's matmul: vectors promoted, stacks of matrices broadcast over their leading axes."""
     bad = FormulaError(f"cannot matmul {fmt(a)} @ {fmt(b)}")
-    if not a or not b or len(b) > 2:
+    if not a or not b:
         raise bad
-    if a[-1] != b[0]:
+    a2 = (1,) + a if len(a) == 1 else a
+    b2 = b + (1,) if len(b) == 1 else b
+    if a2[-1] != b2[-2]:
         raise bad
-    return a[:-1] + b[1:]
+    try:
+        lead = broadcast(a2[:-2], b2[:-2], "@")
+    except FormulaError:
+        raise bad from None
+    out = lead + (a2[-2], b2[-1])
+    if len(a) == 1:
+        out = out[:-2] + out[-1:]
+    if len(b) == 1:
+        out = out[:-1]
+    return out
 
 
 def dims(node, sizes: dict) -> tuple:
@@ -123,9 +122,22 @@ def _prod(dims) -> int:
     return out
 
 
+def expand_ellipsis(items: tuple, ndim: int) -> tuple:
+    """x[..., k] with the ... replaced by as many ':' as the axes it stands for."""
+    dots = [i for i, it in enumerate(items) if isinstance(it, Const) and it.value is Ellipsis]
+    if not dots:
+        return items
+    if len(dots) > 1:
+        raise FormulaError("an index can have only one '...'")
+    used = sum(1 for it in items if not (isinstance(it, Const) and it.value in (None, Ellipsis)))
+    k = dots[0]
+    return items[:k] + (Slice(None, None),) * max(ndim - used, 0) + items[k + 1:]
+
+
 def index(x: Info, items: tuple, env: dict, sizes: dict) -> tuple:
     """NumPy indexing: integers drop an axis, slices keep it, None adds one, integer arrays gather."""
     shape, out, axis, arrays, where = x.shape, [], 0, [], None
+    items = expand_ellipsis(items, len(shape))
     for it in items:
         if isinstance(it, Const) and it.value is None:
             out.append(1)
@@ -134,12 +146,7 @@ def index(x: Info, items: tuple, env: dict, sizes: dict) -> tuple:
             raise FormulaError(f"too many indices for a {len(shape)}-D tensor")
         n = shape[axis]
         if isinstance(it, Slice):
-            lo = 0 if it.lo is None else const_int(it.lo, sizes)
-            hi = n if it.hi is None else const_int(it.hi, sizes)
-            lo, hi = lo % n if lo < 0 else lo, hi % n if hi < 0 else hi
-            if not 0 <= lo < hi <= n:
-                raise FormulaError(f"slice {lo}:{hi} is empty or out of range for an axis of size {n}")
-            out.append(hi - lo)
+            out.append(len(slice_range(it, n, sizes)))
         elif isinstance(it, Name) and it.id in env and env[it.id].integer:
             arrays.append(env[it.id].shape)
             where = len(out) if where is None else where
@@ -196,6 +203,8 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
         return Info(index(x, node.items, env, sizes), x.integer)
     if isinstance(node, Scatter):
         return Info(infer(node.x, env, sizes, limit).shape)
+    if isinstance(node, Const) and isinstance(node.value, str):
+        raise FormulaError("a string is not a tensor (a string is read only as einsum's subscripts)")
     if isinstance(node, (Tuple, Const, Slice)):
         raise FormulaError("a tuple, True/False/None or a slice is not a tensor")
     if not isinstance(node, Call):
@@ -203,28 +212,49 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     fn = node.fn
     if fn == "arange":
         raise FormulaError("arange/range is only allowed as an index")
-    if fn == "stack":
-        if not isinstance(node.args[0], Tuple):
-            raise FormulaError("stack takes a list of tensors: stack([a, b])")
-        parts = [infer(x, env, sizes, limit).shape for x in node.args[0].items]
-        if any(p != parts[0] for p in parts):
-            raise FormulaError("stack: the tensors have different shapes " + ", ".join(map(fmt, parts)))
-        k = const_int(node.get("axis", Num(Fraction(0))), sizes)
-        if not 0 <= k <= len(parts[0]):
-            raise FormulaError(f"stack: axis {k} is out of range")
-        return Info(parts[0][:k] + (len(parts),) + parts[0][k:])
+    if fn == "pi":
+        return Info(())
+    if fn in ("stack", "concatenate"):
+        return Info(joined(node, [infer(x, env, sizes, limit).shape for x in _parts(node)], sizes))
+    if fn == "einsum":
+        ins, out = einsum_spec(node, [len(infer(x, env, sizes, limit).shape) for x in node.args[1:]])
+        dim = {}
+        for sub, x in zip(ins, node.args[1:]):
+            for ch, n in zip(sub, infer(x, env, sizes, limit).shape):
+                if dim.setdefault(ch, n) != n:
+                    raise FormulaError(f"einsum: axis '{ch}' has sizes {dim[ch]} and {n}")
+        return Info(tuple(dim[ch] for ch in out))
+    if fn in ("maximum", "minimum", "where"):
+        shapes_ = [infer(x, env, sizes, limit).shape for x in node.args]
+        out = shapes_[0]
+        for sh in shapes_[1:]:
+            out = broadcast(out, sh, fn)
+        return Info(out)
     x = infer(node.args[0], env, sizes, limit)
     s = x.shape
-    if fn in ("sum", "mean", "max"):
-        return Info(reduced(s, axes(node, len(s), sizes), keepdims(node)))
+    if fn == "shape":
+        return Info((len(s),), True)
+    if fn in ("sum", "mean", "max", "min", "var"):
+        ax = axes(node, len(s), sizes)
+        if fn == "var" and _count(s, ax) <= ddof(node):
+            raise FormulaError(f"var: ddof={ddof(node)} needs more than {_count(s, ax)} entries")
+        return Info(reduced(s, ax, keepdims(node)))
+    if fn in ("permute", "swapaxes"):
+        return Info(tuple(s[k] for k in permutation(node, len(s), sizes)))
+    if fn == "pad":
+        return Info(tuple(n + a + b for n, (a, b) in zip(s, pad_widths(node, len(s), sizes))))
+    if fn == "clip":
+        for key in ("min", "max"):
+            v = node.get(key)
+            if v is not None and not (isinstance(v, Const) and v.value is None):
+                broadcast(s, infer(v, env, sizes, limit).shape, "clip")
+        return Info(s)
     if fn in ("softmax", "log_softmax"):
         if node.get("axis") is None and len(s) > 1:
             raise FormulaError(f"{fn} of a {len(s)}-D tensor needs axis=")
         axes(node, len(s), sizes)
         return Info(s)
     if fn == "transpose":
-        if len(s) > 2:
-            raise FormulaError(f"transpose of a {len(s)}-D tensor: reshape it first")
         return Info(tuple(reversed(s)))
     if fn == "reshape":
         return Info(reshape_to(s, node.args[1], sizes))
@@ -237,4 +267,29 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
         if not x.integer:
             raise FormulaError("one_hot takes an integer input")
         return Info(s + (const_int(node.args[1], sizes),))
-    return Info(s)     # elementwise: exp log tanh sigmoid relu sqrt float ones_like zeros_like
+    return Info(s)     # elementwise: exp log tanh sigmoid relu sqrt abs sign float ones_like zeros_like
+
+
+def _parts(node: Call) -> tuple:
+    if not isinstance(node.args[0], Tuple):
+        raise FormulaError(f"{node.fn} takes a list of tensors: {node.fn}([a, b])")
+    return node.args[0].items
+
+
+def joined(node: Call, parts: list, sizes: dict) -> tuple:
+    """The shape of stack / concatenate of tensors with these shapes."""
+    if node.fn == "stack":
+        if any(p != parts[0] for p in parts):
+            raise FormulaError("stack: the tensors have different shapes " + ", ".join(map(fmt, parts)))
+        k = axis_of(node.get("axis", Num(Fraction(0))), len(parts[0]), sizes, "stack", extra=1)
+        return parts[0][:k] + (len(parts),) + parts[0][k:]
+    if not parts[0]:
+        raise FormulaError("concatenate: zero-dimensional tensors cannot be concatenated")
+    k = axis_of(node.get("axis", Num(Fraction(0))), len(parts[0]), sizes, "concatenate")
+    if any(len(p) != len(parts[0]) or p[:k] + p[k + 1:] != parts[0][:k] + parts[0][k + 1:] for p in parts):
+        raise FormulaError("concatenate: the tensors differ off the joining axis " + ", ".join(map(fmt, parts)))
+    return parts[0][:k] + (sum(p[k] for p in parts),) + parts[0][k + 1:]
+
+
+def _count(s: tuple, ax) -> int:
+    return _prod([s[i] for i in (ax if ax is not None else range(len(s)))])
