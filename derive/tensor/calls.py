@@ -103,8 +103,15 @@ def _permute(args, kw, style):
     return Call("permute", (args[0], rest[0] if len(rest) == 1 and isinstance(rest[0], Tuple) else Tuple(rest)))
 
 
+def power(base, e):
+    """base ** e with a constant exponent folded to one exact number (``** (-3/2)`` is ``** -1.5``)."""
+    try:
+        return Bin("**", base, Num(const_fraction(e)))
+    except FormulaError:
+        return Bin("**", base, e)
+
+
 def _power(args, kw, style):
-    from .grammar import power
     a, b = _n(args, kw, 2, "power")
     return power(a, b)
 

@@ -15,7 +15,7 @@ import re
 from fractions import Fraction
 
 from ..errors import FormulaError, choices
-from .calls import ALIASES, CONSTANTS, FUNCS, PREFIXES, SUGAR, make_call, method_call
+from .calls import ALIASES, CONSTANTS, FUNCS, PREFIXES, SUGAR, make_call, method_call, power
 from .tree import (COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple,  # noqa: F401
                    children, const_fraction, names, walk)
 
@@ -243,14 +243,6 @@ class _Parser:
     @staticmethod
     def _known(t: str) -> bool:
         return t in FUNCS or t in ALIASES or t in SUGAR or t in PREFIXES or t in CONSTANTS
-
-
-def power(base, e):
-    """base ** e with a constant exponent folded to one exact number (``** (-3/2)`` is ``** -1.5``)."""
-    try:
-        return Bin("**", base, Num(const_fraction(e)))
-    except FormulaError:
-        return Bin("**", base, e)
 
 
 def parse(text) -> object:
