@@ -14,10 +14,12 @@ DERIVATION_TIMEOUT = 60.0    # seconds for a whole derivation document, however 
 
 
 def check_report(model, param: str | None, answer: str, *, timeout: float | None = ANSWER_TIMEOUT,
-                 number: bool = False):
+                 number_asked: bool = False, diagnose: bool = True):
     """One typed answer: for a network the ``Verdict`` of d loss / d ``param``; for a tensor program the
     ``BackwardReport`` of that answer's line for the gradient tensor ``param``.  ``timeout``: checked in a
-    child process killed after that many seconds (None: in this process, e.g. already in a sandbox)."""
+    child process killed after that many seconds (None: in this process, e.g. already in a sandbox).
+    A network's ``param`` may be spelled as the notes print it, or None when the answer's left side names
+    it; ``number_asked``: the question asked for the gradient's value at the spec's values."""
     model = loaded(model)
     if is_tensor(model):
         from .answer import answer_text, check_answer
@@ -29,13 +31,13 @@ def check_report(model, param: str | None, answer: str, *, timeout: float | None
         return call(check_answer, bw, param, answer, timeout=timeout)[0]
     from ..checking.checker import check as check_one, checker_for
     c = checker_for(model)
-    return check_one(c.derivation, param, answer, timeout=timeout, number_asked=number)
+    return check_one(c.derivation, param, answer, timeout=timeout, diagnose=diagnose, number_asked=number_asked)
 
 
 def check(model, param: str | None, answer: str, *, timeout: float | None = ANSWER_TIMEOUT,
-          number: bool = False) -> dict:
+          number_asked: bool = False) -> dict:
     """The ``derive check --json`` object of one typed answer (see ``check_report``)."""
-    return check_report(model, param, answer, timeout=timeout, number=number).to_dict()
+    return check_report(model, param, answer, timeout=timeout, number_asked=number_asked).to_dict()
 
 
 def check_derivation_report(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,

@@ -4,12 +4,11 @@ from __future__ import annotations
 import json
 import sys
 
+from ..api.check import ANSWER_TIMEOUT, DERIVATION_TIMEOUT
 from ..errors import DeriveError
 from .options import MAX_TIMEOUT, add_budget, seconds
 
 MAX_FILE = 1_000_000
-ANSWER_TIMEOUT = 5.0         # seconds per typed answer (derive.api.check.ANSWER_TIMEOUT; a test keeps them equal)
-DERIVATION_TIMEOUT = 60.0    # seconds for a whole --derivation document (derive.api.check.DERIVATION_TIMEOUT)
 
 
 def add_parser(sub):
@@ -64,7 +63,7 @@ def run(args) -> int:
         if not api.is_tensor(model):
             answer = answer.strip()
         report = api.check_report(model, args.param, answer, timeout=args.timeout or ANSWER_TIMEOUT,
-                                  number=args.number)
+                                  number_asked=args.number)
     if args.json:
         json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()
