@@ -40,6 +40,7 @@ class Step:
 @dataclass(frozen=True)
 class DerivationReport:
     steps: tuple[Step, ...]
+    read: str = ""                    # without a spec: what was read from the text's forward pass
 
     @property
     def checked(self) -> int:
@@ -56,13 +57,15 @@ class DerivationReport:
     def to_dict(self) -> dict:
         steps = [asdict(s) | {"diagnosis": [asdict(m) for m in s.diagnosis]} for s in self.steps]
         first = self.first_wrong
-        return {"correct": self.correct, "checked": self.checked, "steps": steps,
-                "first_wrong": self.steps.index(first) if first else None}
+        out = {"correct": self.correct, "checked": self.checked, "steps": steps,
+               "first_wrong": self.steps.index(first) if first else None}
+        return out | ({"read": self.read} if self.read else {})
 
     def __str__(self) -> str:
         count = {k: sum(s.status == k for s in self.steps)
                  for k in ("correct", "wrong", "definition", "given", "unchecked")}
-        out = [f"{len(self.steps)} equalities: {count['correct']} correct, {count['wrong']} wrong, "
+        out = [self.read] if self.read else []
+        out += [f"{len(self.steps)} equalities: {count['correct']} correct, {count['wrong']} wrong, "
                f"{count['definition']} definitions, {count['given']} given values, {count['unchecked']} not checked"]
         for s in self.steps:
             eq = _short(f"{s.left} = {s.right}", 100)
@@ -149,8 +152,8 @@ def _update_rule(reader: Reader, sides: list[Side], assigns: bool = False):
         reader.update(sides[0], p)
 
 
-def _check_all(c: Checker, text: str) -> DerivationReport:
-    reader = BatchReader(c)
+def _check_all(c: Checker, text: str, reader: Reader | None = None) -> DerivationReport:
+    reader = reader or BatchReader(c)
     steps: list[Step] = []
     for line, latex, rows in chains(text):
         for statement in statements(latex):

@@ -1,0 +1,198 @@
+"""Check a derivation with no spec: the network is read from the text (``textnet.py``), then every line
+is checked against it, in the text's own names.
+
+Values the text never states (Mazur's w_3 and w_7 are only in his picture) are solved from the numbers
+it does state: each step that could not be checked for want of them (``out_{h2} = 0.596884378``,
+``w_7^{+} = 0.511301270``) is an equation in the missing leaves.  They are solved by least squares, each
+rounded to the fewest decimals that keep every such equation right to its written digits, and accepted
+only when there are more equations than unknowns, so that the text's numbers confirm one another.  A
+step that disagrees with the rest is left out of the solve (and then checked, and found wrong).
+"""
+from __future__ import annotations
+
+import math
+from fractions import Fraction
+
+import sympy as sp
+
+from ..errors import DeriveError
+from .batch import BatchReader
+from .derivation import DerivationReport, _check_all
+from .numbers import half_unit
+from .textnet import TextNetwork, read_network
+
+MAX_UNKNOWNS = 12
+
+
+class _Probe(BatchReader):
+    """A reader that also collects ``expression = number`` steps the missing leaves keep from being checked."""
+
+    def __init__(self, c):
+        super().__init__(c)
+        self.claims: list[tuple[sp.Expr, Fraction, Fraction]] = []     # (expression, number, half unit)
+
+    def judge(self, a, b):
+        for sym, num in ((a, b), (b, a)):            # a symbolic side, and one number as written
+            if not (sym.ok and num.ok) or sym.literals.text or not self.example.missing(sym.expr):
+                continue
+            e = num.expr
+            sign = -1 if e.could_extract_minus_sign() else 1
+            if (sign * e) in num.literals.text:
+                t = num.literals.text[sign * e]
+                self.claims.append((self._leaves(sym.expr), sign * Fraction(t), half_unit(t)))
+        return super().judge(a, b)
+
+    def _leaves(self, e: sp.Expr) -> sp.Expr:
+        """``e`` written in leaves only: nodes replaced by their expressions."""
+        nodes = self.c.net.nodes
+        for _ in range(len(nodes) + 1):
+            sub = {s: nodes[s.name].expr for s in e.free_symbols
+                   if s.name in nodes and not nodes[s.name].leaf and nodes[s.name].expr is not None}
+            sub |= {s: self.c.deltas[s] for s in e.free_symbols if s in self.c.deltas}
+            if not sub:
+                return e
+            e = e.xreplace(sub)
+        return e
+
+
+def _network(tn: TextNetwork):
+    from ..model.graph import Network
+    from ..model.spec import from_dict
+    try:
+        return Network(from_dict(tn.spec(), "text"))
+    except DeriveError as e:
+        raise DeriveError(f"the network read from the text is not one derive can use ({e}): give a spec") from None
+
+
+def _solve(tn: TextNetwork, text: str) -> None:
+    """Fill ``tn.solved`` with the missing leaves' values, when the text's numbers determine them."""
+    from .checker import Checker
+    missing = [x for x in tn.leaves if x not in tn.values]
+    if not missing or len(missing) > MAX_UNKNOWNS:
+        return
+    c = Checker(_network(tn))
+    probe = _Probe(c)
+    _check_all(c, text, probe)
+    env = {c.net.nodes[k].symbol: float(v) for k, v in tn.values.items() if k in c.net.nodes}
+    from .lookup import LEARNING_RATE
+    if tn.rate is not None:
+        env[LEARNING_RATE] = float(tn.rate)
+    unknown = [c.net.nodes[x].symbol for x in missing]
+    claims = [(e, float(v), float(h)) for e, v, h in probe.claims
+              if e.free_symbols & set(unknown) and e.free_symbols <= set(env) | set(unknown)]
+    fns = [(_compiled(e, env, unknown), v, h) for e, v, h in claims]
+    fns = [f for f in fns if f[0] is not None]
+    kept = list(fns)
+    for _ in range(3):                           # leave out up to three steps that disagree with the rest
+        if len(kept) <= len(unknown):
+            return
+        x = _least_squares(kept, len(unknown))
+        if x is None:
+            return
+        bad = [f for f in kept if not _holds(f, x)]
+        if not bad:
+            break
+        kept.remove(max(bad, key=lambda f: abs(f[0](x) - f[1]) / max(f[2], 1e-15)))
+    else:
+        return
+    x = _rounded(kept, x)
+    if x is None:
+        return
+    for sym, xi in zip(unknown, x):
+        tn.solved[sym.name] = Fraction(repr(float(xi)))
+
+
+def _compiled(e: sp.Expr, env: dict, unknown: list):
+    fixed = e.xreplace({s: sp.Float(v, 30) for s, v in env.items()})
+    if fixed.free_symbols - set(unknown):
+        return None
+    from ..model.rules import relu, sigmoid, step
+    funcs = {sigmoid: lambda t: 1 / (1 + math.exp(-t)), sp.exp: math.exp, sp.log: math.log, sp.tanh: math.tanh,
+             relu: lambda t: max(t, 0.0), step: lambda t: float(t > 0), sp.Abs: abs}
+
+    def f(x):
+        return _eval(fixed, dict(zip(unknown, x)), funcs)
+    return f
+
+
+def _eval(e, env, funcs):
+    """A float value of ``e`` (our own walk over the expression: nothing is compiled or executed)."""
+    if e.is_Symbol:
+        return env[e]
+    if e.is_Number:
+        return float(e)
+    args = [_eval(a, env, funcs) for a in e.args]
+    if isinstance(e, sp.Add):
+        return math.fsum(args)
+    if isinstance(e, sp.Mul):
+        return math.prod(args)
+    if isinstance(e, sp.Pow):
+        return args[0] ** args[1]
+    if e.func in funcs:
+        return funcs[e.func](args[0])
+    raise ValueError(f"cannot evaluate {e.func}")
+
+
+def _residuals(fns, x):
+    out = []
+    for f, v, h in fns:
+        try:
+            out.append((f(x) - v) / max(h, abs(v) * 1e-9, 1e-12))
+        except (ValueError, OverflowError, ZeroDivisionError):
+            out.append(1e12)
+    return out
+
+
+def _least_squares(fns, n):
+    """The one best fit, or None when the equations leave the unknowns open (two fits as good, apart)."""
+    from scipy.optimize import least_squares
+    fits = []
+    for start in (0.5, 0.1, 1.0, -0.5, 2.0):
+        try:
+            r = least_squares(lambda x: _residuals(fns, x), [start] * n, xtol=1e-15, ftol=1e-15, gtol=1e-15,
+                              max_nfev=2000)
+        except (ValueError, OverflowError):
+            continue
+        fits.append((float(r.cost), [float(v) for v in r.x]))
+    if not fits:
+        return None
+    best = min(fits)
+    good = [x for cost, x in fits if cost <= max(best[0] * 4, len(fns))]      # fits within rounding
+    if any(max(abs(a - b) for a, b in zip(x, best[1])) > 1e-6 for x in good):
+        return None
+    return best[1]
+
+
+def _holds(f, x, slack=1.0001) -> bool:
+    fn, v, h = f
+    try:
+        return abs(fn(x) - v) <= h * slack + abs(v) * 1e-12 + 1e-15
+    except (ValueError, OverflowError, ZeroDivisionError):
+        return False
+
+
+def _rounded(fns, x):
+    """Each unknown at the fewest decimals (up to 12) that keep every equation right."""
+    x = list(x)
+    for i in range(len(x)):
+        for d in range(1, 13):
+            trial = x[:i] + [round(x[i], d)] + x[i + 1:]
+            if all(_holds(f, trial) for f in fns):
+                x = trial
+                break
+        else:
+            return None
+    return x
+
+
+def check_text(text: str) -> DerivationReport:
+    """Check a derivation with no spec: read its network, say so in one line, check every line."""
+    from .checker import Checker
+    tn = read_network(text)
+    _solve(tn, text)
+    c = Checker(_network(tn))
+    report = _check_all(c, text)
+    return DerivationReport(report.steps, read=tn.summary())
+
+
+__all__ = ["check_text"]
