@@ -42,7 +42,11 @@ def check(model, param: str | None, answer: str, *, timeout: float | None = ANSW
 
 def check_derivation_report(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
                             memory: int | None = None):
-    """Every step of a derivation document (Markdown/LaTeX) about a network: a ``DerivationReport``."""
+    """Every step of a derivation document (Markdown/LaTeX) about a network: a ``DerivationReport``.
+    ``model`` None: the network is read from the text's own forward pass (its ``read`` line says what)."""
+    if model is None:
+        from ..checking.derivation import check_derivation as check_text
+        return check_text(None, text, timeout=timeout, memory=memory)
     model = loaded(model)
     if is_tensor(model):
         raise DeriveError(f"{name(model)} is a tensor program: check its backward pass (one 'dNAME = expression' "

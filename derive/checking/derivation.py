@@ -171,8 +171,15 @@ def _check_all(c: Checker, text: str, reader: Reader | None = None) -> Derivatio
 
 def check_derivation(network, text: str, timeout: float | None = 60.0, memory: int | None = None) -> DerivationReport:
     """Check every equality of a derivation document about ``network`` (a Network, Derivation,
-    Checker or spec name) in a child process: ``timeout`` seconds and ``memory`` bytes for the
+    Checker or spec name; None: the network the text's own forward pass defines) in a child process: ``timeout`` seconds and ``memory`` bytes for the
     whole document, however many equations it has (``timeout=None``: in this process, no limit)."""
+    if network is None:                      # no spec: the network is read from the text's forward pass
+        from .nospec import check_text
+        if timeout is None:
+            return check_text(text)
+        from .. import sandbox
+        return sandbox.call(check_text, text, timeout=timeout, memory=memory or sandbox.MEMORY,
+                            what="derivation check")
     c = network if isinstance(network, Checker) else checker_for(network)
     if timeout is None:
         return _check_all(c, text)

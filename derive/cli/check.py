@@ -13,8 +13,9 @@ MAX_FILE = 1_000_000
 
 def add_parser(sub):
     p = sub.add_parser("check", help="check a typed gradient formula or a whole derivation against a spec")
-    p.add_argument("spec", nargs="?", default="seed002",
-                   help="spec file (YAML/JSON) or bundled example name (default: seed002)")
+    p.add_argument("spec", nargs="?", default=None,
+                   help="spec file (YAML/JSON) or bundled example name (default: seed002; with --derivation, "
+                        "none: the network is read from the text's own forward pass)")
     p.add_argument("--param", help="the parameter the answer is the gradient for, as the notes print it (w11, "
                                    "'\\theta^{(1)}_{11}'; for a tensor program the gradient tensor, dW2); without "
                                    "it, the answer's left side (dE/dw, dW2 =) names it")
@@ -50,12 +51,12 @@ def in_parent(args) -> int:
 
 def run(args) -> int:
     from .. import api
-    model = api.load(args.spec)
+    model = None if args.derivation and args.spec is None else api.load(args.spec or "seed002")
     if args.backward:
         text = read_text(args.backward) if api.is_tensor(model) else ""   # a network: refused below, unread
         report = api.check_backward_report(model, text, timeout=args.timeout or ANSWER_TIMEOUT)
     elif args.derivation:
-        text = "" if api.is_tensor(model) else read_text(args.derivation)    # a tensor program: refused below
+        text = "" if model is not None and api.is_tensor(model) else read_text(args.derivation)   # tensor: refused
         report = api.check_derivation_report(model, text,
                                              timeout=args.timeout or DERIVATION_TIMEOUT, memory=args.max_memory << 20)
     else:

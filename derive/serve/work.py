@@ -36,7 +36,7 @@ def check_backward(spec: str, text: str) -> dict:
 
 def check_derivation(spec: str, text: str) -> dict:
     """The ``derive check --derivation --json`` object: every step of a pasted derivation."""
-    return api.check_derivation(api.from_text(spec), text, timeout=None)
+    return api.check_derivation(api.from_text(spec) if spec.strip() else None, text, timeout=None)   # empty: from the text
 
 
 def preview(spec: str, answer: str) -> dict:
