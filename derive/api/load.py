@@ -7,6 +7,7 @@ path).  Every use case in ``derive.api`` takes what these return and never asks 
 """
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from ..errors import DeriveError
@@ -16,9 +17,10 @@ FORMS = ("layered", "graph", "tensor")
 # Where models of other frameworks come in (derive.frameworks, issue 25): a path with one of these
 # suffixes, or an object that is neither a derive model nor a spec, is handed to ``_imported``.
 FRAMEWORK_SUFFIXES = (".keras", ".h5", ".pt", ".pth")
+FACTORY = re.compile(r".+\.py:[A-Za-z_][A-Za-z0-9_]{0,63}")   # path/to/model.py:factory (command line only)
 
 
-def load(source="seed002", *, notation: str | None = None):
+def load(source="seed002", *, notation: str | None = None, **framework):
     """The model of ``source``: a Network (layered or graph spec) or a Program (tensor spec).
 
     ``source``: a bundled example's name (``"seed002"``, ``"cs231n"``), a spec file (YAML/JSON), a spec
@@ -32,10 +34,10 @@ def load(source="seed002", *, notation: str | None = None):
     if isinstance(source, dict):
         return _from_data(source, None, notation, "network")
     if isinstance(source, (str, Path)):
-        if Path(str(source)).suffix.lower() in FRAMEWORK_SUFFIXES:
-            return _imported(source)
+        if Path(str(source)).suffix.lower() in FRAMEWORK_SUFFIXES or FACTORY.fullmatch(str(source)):
+            return _imported(source, **framework)
         return _from_source(source, notation)
-    return _imported(source)
+    return _imported(source, **framework)
 
 
 def from_text(spec: str, notation: str | None = None):
@@ -128,10 +130,9 @@ def _from_data(data: dict, stem: str | None, notation: str | None, notation_stem
     return Network(from_dict(data, stem or "network"))
 
 
-def _imported(source):
+def _imported(source, **framework):
     """The dispatch point for models of other frameworks (issue 25: a ``.keras`` file, a Keras model, a
-    torch module): derive.frameworks turns them into a Network or a Program here.  Until an importer
-    handles ``source``, it is refused in one line."""
-    what = f"{source}" if isinstance(source, (str, Path)) else f"a {type(source).__module__}.{type(source).__name__}"
-    raise DeriveError(f"{what[:200]}: not a derive spec or model (expected a bundled example's name, a YAML/JSON "
-                      "spec file, a spec mapping, a Network or a tensor Program)")
+    torch module with ``example_input=``, ``model.py:factory`` on the command line): derive.frameworks
+    turns them into a Network or a Program here (api/frameworks.py); anything else is refused in one line."""
+    from .frameworks import imported, model_of
+    return model_of(imported(source, **framework))

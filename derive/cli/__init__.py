@@ -111,14 +111,24 @@ def _budgeted(args) -> tuple[int, str]:
     return code, err
 
 
+def _terminated(signum, frame):
+    """SIGTERM: leave through every ``finally`` (the sandbox kills its child's process group, LaTeX
+    included, and removes the child's temporary folder), exit 143."""
+    raise SystemExit(128 + signum)
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser(argv[0] if argv else None).parse_args(argv)
     except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
         return e.code if isinstance(e.code, int) else 2
+    import signal
+    signal.signal(signal.SIGTERM, _terminated)       # a polite kill still cleans up children and their folders
     from ..safeio import set_read_timeout
     set_read_timeout(getattr(args, "timeout", None))   # a FIFO or pipe read must finish within --timeout
+    from ..api import frameworks        # path/to/model.py:factory runs the user's own file: the command
+    frameworks.TRUST_USER_CODE = args.command != "serve"   # line only, never the web server's process
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
     try:
         if budget and args._in_parent:

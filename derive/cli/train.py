@@ -34,12 +34,17 @@ def add_parser(sub):
     p.add_argument("--json", action="store_true",
                    help='print {"loss": [...], "gradients": {...}, "params": {...}} only')
     p.add_argument("--plot", type=plot_file, metavar="FILE.png", help="draw the loss curve (.png, .svg or .pdf)")
+    p.add_argument("--epochs", type=integer(0, 100_000), default=1,
+                   help="a .keras model: epochs of model.fit to replay (default 1, as fit; --batch default 32)")
     add_budget(p)
     return p
 
 
 def run(args) -> int:
     from .. import api
+    from ..api import frameworks
+    if frameworks.FACTORY.fullmatch(str(args.spec)) or str(args.spec).lower().endswith(".keras"):
+        return _fit(args, frameworks)
     options = dict(steps=args.steps, lr=args.lr, optimizer=args.optimizer, batch=args.batch, data=args.data,
                    seed=args.seed, dtype=args.dtype, log_every=args.log_every, plot=args.plot)
     if args.json:
@@ -65,4 +70,19 @@ def run(args) -> int:
         print(line)
     if args.plot:
         print(f"loss curve: {args.plot}")
+    return 0
+
+
+def _fit(args, frameworks) -> int:
+    """A Keras file: replay model.fit (shuffle off) from its weights with its compiled optimizer."""
+    rep = frameworks.fit(args.spec, args.data, epochs=args.epochs, batch=args.batch or 32)
+    if args.json:
+        json.dump(rep, sys.stdout, indent=1)
+        print()
+        return 0
+    losses = rep["history"]["loss"]
+    print(f"{rep['model']}: {rep['examples']} examples, {rep['optimizer']['name'] if rep['optimizer'] else '?'}, "
+          f"{rep['epochs']} epochs, batch {rep['batch_size']}, shuffle off (as model.fit(..., shuffle=False))")
+    if losses:
+        print(f"loss per epoch {losses[0]:.6g} -> {losses[-1]:.6g}")
     return 0

@@ -1,6 +1,7 @@
-"""Models people already have, read as derive models: Keras files and objects, PyTorch modules.
+"""The frameworks stage: models people already have, read as derive models.
 
-Stage ``frameworks`` (after ``tensor``): it reads a framework's model as data (Keras: JSON and HDF5, never
+Takes a Keras 3 ``.keras`` file or model object, or a PyTorch module with an example input; gives an
+:class:`~derive.frameworks.imported.Imported`.  Stage ``frameworks`` (after ``tensor``): it reads a framework's model as data (Keras: JSON and HDF5, never
 importing Keras; PyTorch: a ``torch.fx`` trace of the user's own module) and returns an
 :class:`~derive.frameworks.imported.Imported`, which holds derive's layered spec (when the model is dense
 layers and activations), its tensor program (always), the start values and the framework's names.

@@ -180,9 +180,11 @@ def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_lo
     """The Imported model: the tensor program, and the layered form with its parameter entries."""
     prog.loss(out, loss, from_logits, n_out)
     spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
+    if spec is None and "scalar parameters" in why:     # too large to prove entry by entry: say so
+        prog.name += f" (tensor form: {why})"
     m = Imported(prog.framework, prog.name, n_in, n_out, dict(prog.values), prog.program(n_out, targets),
                  dict(prog.arrays), loss, targets, spec, {}, optimizer, clip, integer_inputs, why,
-                 prog.probability)
+                 probability=prog.probability)
     if spec is not None:
         net = m.network()
         for layer, (kernel, bias, transposed, _, _) in zip(net.spec.layers, prog.chain):

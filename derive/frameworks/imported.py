@@ -84,7 +84,9 @@ class Imported:
 
     def tensor_program(self):
         from ..tensor.program import from_dict
-        return from_dict(self.program, slug(self.name))
+        prog = from_dict(self.program, slug(self.name))
+        object.__setattr__(prog, "framework", self)     # a frozen dataclass: the import rides along
+        return prog
 
     def layered_values(self) -> dict:
         """Layered parameter name -> its start value (the framework's weights)."""
