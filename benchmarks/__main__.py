@@ -13,37 +13,13 @@ from __future__ import annotations
 
 import argparse
 import datetime
-import os
-import platform
 import time
 from pathlib import Path
 
 from . import grading, proofs, throughput, training
+from .machine import machine
 
 RESULTS = Path(__file__).parent / "results"
-
-
-def machine() -> str:
-    import numpy
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    versions = [f"Python {platform.python_version()}", f"NumPy {numpy.__version__}"]
-    for mod in ("torch", "jax"):
-        try:
-            versions.append(f"{mod} {__import__(mod).__version__}")
-        except ImportError:
-            versions.append(f"{mod} not installed")
-    try:
-        load = "load average %.1f" % os.getloadavg()[0]
-    except OSError:
-        load = ""
-    return f"{cpu}, {os.cpu_count()} cores, {load}; " + ", ".join(versions)
 
 
 def main(argv=None) -> int:

@@ -218,7 +218,7 @@ def main(argv=None) -> int:
         peer, name, threads = argv[1], argv[2], int(argv[3])
         print(json.dumps(worker(peer, name, BATCHES, threads)))
         return 0
-    from .__main__ import machine
+    from .machine import machine
     when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     print(f"tensor programs, {when}\n{machine()}\n")
     speed, symbolic = run()

@@ -17,7 +17,16 @@ from __future__ import annotations
 import importlib
 import warnings
 
+from . import jupyter as _jupyter
 from .version import __version__
+
+
+def _load_display():
+    """The notes stage's drawers for Jupyter, registered in derive.jupyter on the first display."""
+    from .notes import display  # noqa: F401
+
+
+_jupyter.on_first_use(_load_display)
 
 # public name -> (module, its name there)
 _EXPORTS = {

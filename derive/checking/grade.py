@@ -165,8 +165,8 @@ class GradeReport:
         """Write ``to_dict()`` as JSON atomically."""
         safeio.write_atomic(path, json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n")
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)
 
 

@@ -42,8 +42,8 @@ class Verdict:
                 lines.append("  counterexample: " + counterexample_text(self.counterexample))
         return "\n".join(lines)
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)
 
 

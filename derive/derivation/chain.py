@@ -77,13 +77,13 @@ class Gradient:
             return None
         return sp.Add(*[q.product for q in self.paths])
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)
 
     def _repr_latex_(self) -> str:
-        from ..notes.display import gradient_latex
-        return gradient_latex(self)
+        from ..jupyter import latex
+        return latex(self)
 
 
 @dataclass(frozen=True)

@@ -83,8 +83,8 @@ class Derivation:
     def all_proven(self) -> bool:
         return all(self.proof(p).proven for p in self.params)
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)
 
 

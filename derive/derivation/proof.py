@@ -64,8 +64,8 @@ class Proof:
             return "exact"
         return f"randomized, P(wrong) < 2^{math.floor(self.bound_log2)}"
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)
 
 

@@ -176,6 +176,6 @@ class Network:
     def latex(self, expr, **kw) -> str:
         return sp.latex(expr, symbol_names=self.latex_names, **kw)
 
-    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage, imported only when shown
-        from ..notes.display import html
+    def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
+        from ..jupyter import html
         return html(self)

@@ -1,15 +1,17 @@
 """Rich display: HTML (and LaTeX) for Jupyter of networks, derivations, gradients, proofs, verdicts
 and grade reports, and MathML for the web page.  Maths is MathML from latex2mathml: no network needed.
 
-The lower stages' ``_repr_*`` methods import this module only when a notebook shows an object, so
-no stage imports a higher one at load time.  Every equation shown comes from the derivation, the
-same data the notes print (``content``); the sentences are the notes' English prose.
+The lower stages' ``_repr_*`` methods draw through the registry ``derive.jupyter``, which this module
+fills when it is imported (the package imports it on the first display), so no stage imports a higher
+one.  Every equation shown comes from the derivation, the same data the notes print (``content``); the
+sentences are the notes' English prose.
 """
 from __future__ import annotations
 
 from html import escape
 from weakref import WeakKeyDictionary
 
+from .. import jupyter
 from ..errors import DeriveError
 
 PROVE_UP_TO = 64        # a Derivation proves its gradients when shown if it has at most this many
@@ -185,3 +187,9 @@ _HTML = {"Network": network_html, "Derivation": derivation_html, "Gradient": gra
 def html(obj) -> str:
     """The HTML display of any object derive gives (the ``_repr_html_`` methods call this)."""
     return _HTML[type(obj).__name__](obj)
+
+
+# The lower stages' ``_repr_html_`` / ``_repr_latex_`` reach these through derive.jupyter's registry.
+for _name, _draw in _HTML.items():
+    jupyter.register("html", _name, _draw)
+jupyter.register("latex", "Gradient", gradient_latex)
