@@ -85,8 +85,33 @@ class LatexParser(SumGrammar, Parser):
                 self.next()
                 self.next()
                 sup = self.flat_until_close()
+            elif self.at("^") and not sup and self.layer_sup_ahead():
+                self.next()
+                sup = self.script_text().replace("{", "")
             else:
                 return sub, sup
+
+    def layer_sup_ahead(self) -> bool:
+        """Nielsen's layer superscript: ``a^l_j``, ``w^{l+1}_{kj}``, ``\\delta^L``, ``z^{L-1}`` (l and L are never
+        powers here), and any superscript written before a subscript (``w^3_{24}``)."""
+        k, braced = (2, True) if self.at("{", k=1) else (1, False)
+        t = self.peek(k)
+        if t.kind == "name" and t.val in ("l", "L"):
+            if not braced:
+                return True
+            j = k + 1
+            if self.at("+", "-", k=j) and self.peek(j + 1).kind == "num":
+                j += 2
+            return self.at("}", k=j)
+        if braced:
+            depth, j = 1, k
+            while depth and self.peek(j).kind != "end" and j < k + 12:
+                depth += self.at("{", k=j)
+                depth -= self.at("}", k=j)
+                j += 1
+            return depth == 0 and self.at("_", k=j) and all(
+                self.peek(i).kind in ("num", "name") or self.at("+", "-", k=i) for i in range(k, j - 1))
+        return t.kind in ("num", "name") and self.at("_", k=k + 1)
 
     def index_sup_ahead(self) -> bool:
         """``^{(1)}`` or ``^{[l]}`` after a name is a layer index, not a power."""
