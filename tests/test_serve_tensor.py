@@ -148,7 +148,7 @@ def test_grading_a_class_csv(server, truth):
     ({"spec": "cs231n", "param": "dW2", "answer": "h^T dlogits"}, 422, "write a matrix product with @"),
     ({"spec": "cs231n", "param": "dW2", "answer": "h^2"}, 422, "write powers with **"),
     ({"spec": "cs231n", "param": "dW2", "answer": "dW1 = X.T @ dhpre"}, 422, "the left side is dW1"),
-    ({"spec": "cs231n", "param": "dW2", "answer": "__import__('os').system('touch pwned')"}, 422, "unexpected character"),
+    ({"spec": "cs231n", "param": "dW2", "answer": "__import__('os').system('touch pwned')"}, 422, "unknown function '__import__'"),
     ({"spec": "cs231n", "derivation": "$a = b$"}, 422, "tensor program"),
     ({"spec": "seed002", "backward": "dW2 = h"}, 422, "needs a tensor program"),
     ({"spec": "cs231n", "backward": "dW2 = h.T @ dlogits\n" * 10_000}, 422, "at most 2000"),

@@ -131,31 +131,41 @@ def same(a, b) -> bool:
 
 
 def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
-    """Check every ``dNAME = expression`` line of ``text`` against the program's true gradients."""
+    """Check a backward file, read as a small program (``backward_program``), against the true gradients:
+    each gradient is judged where it is complete, and a wrong one is placed on the line that makes it wrong."""
+    from .backward_blame import place
+    from .backward_program import Runner, parse_program
     bw = program if isinstance(program, Backward) else derive_backward(program)
     prog = bw.program
-    parsed = read_lines(text)
+    if len(text) > MAX_CHARS:
+        raise DeriveError(f"the backward file is larger than {MAX_CHARS} bytes")
+    if len(text.splitlines()) > MAX_LINES:
+        raise DeriveError(f"the backward file has {len(text.splitlines())} lines; at most {MAX_LINES}")
+    parsed = parse_program(text)
     truths = [Truth(bw, seed), Truth(bw, seed + 1)]
     grads = {x.target: x for x in bw.lines}
     tensors = {t.name for t in prog.leaves} | {n for n, _, _ in prog.forward}
-    helpers: list = [{}, {}]
     verdicts = []
-    for k, target, tree in parsed:
-        if not target.startswith("d") or target not in grads:
-            if target in tensors or target in grads or target.startswith("d") and target[1:] in tensors:
-                verdicts.append(LineVerdict(k, target, False, [{"kind": "name", "message":
+    for st in parsed.stmts.values():
+        for target in st.targets:
+            if isinstance(st.id, int) and target not in grads and target in tensors | {"d" + n for n in tensors}:
+                verdicts.append(LineVerdict(st.line, target, False, [{"kind": "name", "message":
                     f"{target} is not a gradient derive computes (inputs and values the output does not use have none)"
-                    if target.startswith("d") else f"{target} is a forward value; backward lines assign dNAME"}]))
-                continue
-            for h, t in zip(helpers, truths):    # a helper value (not checked): computed from true values
-                try:
-                    h[target] = t.value(tree, "", h)
-                except (FormulaError, ValueError, IndexError, TypeError) as e:
-                    raise DeriveError(f"line {k}: {target}: {_reason(e)}") from None
-            continue
-        verdicts.append(_check_line(k, target, tree, bw, truths, helpers))
-    if not verdicts:
+                    if target.startswith("d") and target[1:] in tensors
+                    else f"{target} is a forward value; backward lines assign dNAME"}]))
+    try:
+        judged = Runner(parsed, truths[0].sizes, set(grads)).run()
+    except FormulaError as e:
+        raise DeriveError(str(e)) from None
+    for j in judged:
+        v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
+        if not v.correct and v.diagnosis[0]["kind"] != "name":
+            verdicts += place(v, j, parsed, bw, truths, grads)
+        else:
+            verdicts.append(v)
+    if not any(v.name in grads for v in verdicts):
         raise DeriveError("no 'dNAME = expression' line found")
+    verdicts.sort(key=lambda v: v.line)
     return BackwardReport(verdicts)
 
 

@@ -31,7 +31,8 @@ _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<na
 
 
 class _Parser:
-    def __init__(self, text: str):
+    def __init__(self, text: str, functions=()):
+        self.user = set(functions)      # helper functions a backward file defines: Call("call", (name, args...))
         self.toks, pos = [], 0
         text = text.rstrip()
         while pos < len(text):
@@ -228,6 +229,11 @@ class _Parser:
             t = self.take()[1]
         if t in CONSTANTS and (prefix or t == "pi") and self.peek()[1] != "(":
             return CONSTANTS[t]
+        if self.peek()[1] == "(" and t in self.user and not prefix:
+            args, kw = self.arguments()
+            if kw:
+                raise FormulaError(f"{t}(): pass its arguments by position")
+            return Call("call", (Const(t),) + args)
         if self.peek()[1] == "(":
             fn = ALIASES.get(t, t)
             if fn not in FUNCS and t not in SUGAR:
@@ -245,14 +251,15 @@ class _Parser:
         return t in FUNCS or t in ALIASES or t in SUGAR or t in PREFIXES or t in CONSTANTS
 
 
-def parse(text) -> object:
-    """Parse one expression into a tree, or raise FormulaError with a one-line reason."""
+def parse(text, functions=()) -> object:
+    """Parse one expression into a tree, or raise FormulaError with a one-line reason.
+    ``functions``: names of helper functions (a backward file's ``def``) read as calls to inline."""
     if isinstance(text, bool) or not isinstance(text, (str, int, float)):
         raise FormulaError("expected an expression")
     text = str(text)
     if len(text) > MAX_CHARS:
         raise FormulaError(f"expression longer than {MAX_CHARS} characters")
-    p = _Parser(text)
+    p = _Parser(text, functions)
     if not p.toks:
         raise FormulaError("empty expression")
     node = p.expr()

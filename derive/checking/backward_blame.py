@@ -1,0 +1,103 @@
+"""Place a wrong gradient's mistake on its own line.
+
+A gradient built in several statements (``d = probs - Y`` then ``d /= N``, a helper value, a helper
+function's ``return``, a loop's accumulation) is judged where it is complete.  When it is wrong, each
+statement it was built from is changed in the small ways a mistake undoes (``mutate``, a sign, a
+missing constant, a missing activation derivative); the first change that makes the gradient right
+names the statement (and its line) and the mistake.  The other lines are then right as written.
+"""
+from __future__ import annotations
+
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import DeriveError, FormulaError
+from ..tensor.printer import to_code
+from ..tensor.tree import Bin, Name, Neg, Num
+from .backward_program import Runner
+from .mutate import activation_factors, mutations
+
+MAX_VARIANTS = 80
+
+
+def place(verdict, judged, parsed, bw, truths, grads) -> list:
+    """The verdicts for a wrong judged gradient: the wrong statement's line, the others right."""
+    from .backward import LineVerdict, same
+    ids = [i for i in judged.stmts if i in parsed.stmts]
+    if len(ids) <= 1:
+        return [verdict]
+    truth = truths[0]
+    want = truth.env[judged.target]
+    order = sorted(ids, key=lambda i: parsed.stmts[i].line, reverse=True)
+    for sid in order:
+        st = parsed.stmts[sid]
+        for message, variant, extra in variants(st.tree, bw, truth):
+            try:
+                again = Runner(parsed, truth.sizes, set(grads), {sid: variant}).run()
+            except (DeriveError, FormulaError):
+                continue
+            tree = next((j.tree for j in again if j.target == judged.target and j.line == judged.line), None)
+            if tree is None:
+                continue
+            try:
+                got = truth.value(tree, judged.target, extra)
+            except (FormulaError, ValueError, IndexError, TypeError):
+                continue
+            if same(got, want):
+                if st.line == judged.line:
+                    return [verdict]
+                name = st.targets[0]
+                what = f"{name} (used by {judged.target})" if name != judged.target else name
+                out = [LineVerdict(st.line, what, False, [{"kind": "placed", "message": message}])]
+                out.append(LineVerdict(judged.line, judged.target, True))
+                return out
+    return [verdict]
+
+
+def variants(tree, bw, truth):
+    """(message, changed tree, extra names) for the small changes that undo a one-line mistake."""
+    count = 0
+    yield "wrong sign", Neg(tree), {}
+    for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
+        count += 1
+        if count > MAX_VARIANTS:
+            break
+        yield message + f": {to_code(variant)} is right", variant, {}
+    for label, value in constants(bw, truth):
+        yield f"missing the factor 1/{label}", Bin("/", tree, Num(value)), {}
+        yield f"divides by {label} once too often", Bin("*", tree, Num(value)), {}
+    prog = bw.program
+    for shape in dict.fromkeys(np.shape(v) for v in truth.forward.values()):
+        for factor_name, factor in activation_factors(prog, truth.forward, shape):
+            yield f"missing {factor_name}", Bin("*", tree, Name("__factor")), {"__factor": factor}
+
+
+def constants(bw, truth) -> list:
+    """(label, value) of each constant the program divides by or averages over, named as written."""
+    from ..tensor.axes import const_int
+    from ..tensor.shapes import axes
+    from ..tensor.tree import Call, walk
+    prog = bw.program
+    out, seen = [], set()
+    for name, tree, _ in prog.forward:
+        for node in walk(tree):
+            if isinstance(node, Bin) and node.op == "/":
+                try:
+                    v = const_int(node.b, truth.sizes)
+                except FormulaError:
+                    continue
+                label = to_code(node.b)
+            elif isinstance(node, Call) and node.fn == "mean":
+                shape = np.shape(truth.forward.get(node.args[0].id)) if isinstance(node.args[0], Name) else None
+                if shape is None:
+                    continue
+                ax = axes(node, len(shape), truth.sizes)
+                v = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
+                label = next((s for s, n in truth.sizes.items() if n == v), str(v))
+            else:
+                continue
+            if v > 1 and v not in seen:
+                seen.add(v)
+                out.append((label, Fraction(v)))
+    return out

@@ -1,0 +1,319 @@
+"""A backward file read as a small program (parsed by our grammar, never executed).
+
+Statements run in order: ``d = ...`` then ``d = d / N`` (or ``d /= N``) is one gradient built in two
+steps; ``+= -= *= /=`` accumulate; ``d = g.copy()`` then ``d[h <= 0] = 0`` is ``where(h <= 0, 0, g)``;
+``for t in range(T):`` runs its body once per step (the step a constant in each copy); ``def f(a, b):``
+defines a helper whose ``return`` is put in place of each call; ``a, b = expr`` and ``n, d = X.shape``
+assign by position.  ``run`` computes every assignment symbolically: a value read while it is being
+built (``d = d / N``) is its tree so far, a helper value is its tree, and a gradient read by another
+line is complete there (it is judged at its last assignment) and read as itself.  Each judged
+gradient comes with the statements it was built from, so a mistake can be placed on its own line.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field, replace
+from fractions import Fraction
+
+from ..errors import DeriveError, FormulaError
+from ..tensor import grammar
+from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
+
+MAX_STEPS = 200          # loop iterations over a whole file
+_DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
+_FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
+_ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[.*\])\s*(\+=|-=|\*=|/=|=)(?!=)(.*)$")
+_SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
+
+
+@dataclass
+class Stmt:
+    id: int
+    line: int
+    targets: tuple          # names assigned (several for a tuple assignment)
+    op: str                 # "=" "+=" "-=" "*=" "/=" or "mask" (d[mask] = value)
+    tree: object
+    mask: object = None
+
+
+@dataclass
+class Loop:
+    line: int
+    var: str
+    start: object
+    stop: object
+    reverse: bool
+    body: list
+
+
+@dataclass
+class Helper:
+    name: str
+    params: tuple
+    body: list              # Stmt
+    result: object          # the returned tree
+    line: int
+
+
+@dataclass
+class Judged:
+    line: int               # where the gradient is complete: its last assignment
+    target: str
+    tree: object
+    stmts: tuple            # ids of the statements it was built from
+
+
+@dataclass
+class Program:
+    blocks: list
+    helpers: dict = field(default_factory=dict)
+    stmts: dict = field(default_factory=dict)     # id -> Stmt (every statement, helpers' too)
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" \t"))
+
+
+def parse_program(text: str) -> Program:
+    """Statements, loops and helper functions of a backward file (one clear error per bad line)."""
+    lines = []
+    for k, raw in enumerate(text.splitlines(), 1):
+        body = raw.split("#", 1)[0].rstrip()
+        if body.strip() and not _SKIP.match(body.strip()):
+            lines.append((k, _indent(body), body.strip()))
+    functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))}
+    prog = Program([])
+    pos = 0
+
+    def block(level: int, inside_def: bool) -> tuple[list, object]:
+        nonlocal pos
+        out, result = [], None
+        while pos < len(lines):
+            k, ind, body = lines[pos]
+            if ind < level:
+                break
+            if ind > level:
+                raise DeriveError(f"line {k}: unexpected indentation")
+            pos += 1
+            m = _DEF.match(body)
+            if m:
+                if inside_def:
+                    raise DeriveError(f"line {k}: a helper function inside another is not read")
+                inner = _inner_level(k, level)
+                params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
+                stmts, res = block(inner, True)
+                if res is None:
+                    raise DeriveError(f"line {k}: helper {m.group(1)}() has no 'return expression'")
+                prog.helpers[m.group(1)] = Helper(m.group(1), params, stmts, res[1], res[0])
+                prog.stmts[("return", m.group(1))] = Stmt(("return", m.group(1)), res[0], (m.group(1) + "()",), "=", res[1])
+                continue
+            m = _FOR.match(body)
+            if m:
+                args = [_parse(k, a, functions) for a in _split_args(m.group(3))]
+                if not 1 <= len(args) <= 2:
+                    raise DeriveError(f"line {k}: read as 'for t in range(T):' or range(a, b)")
+                start, stop = (args[0], args[1]) if len(args) == 2 else (Num(Fraction(0)), args[0])
+                inner = _inner_level(k, level)
+                stmts, _ = block(inner, inside_def)
+                out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts))
+                continue
+            if body.startswith("return"):
+                if not inside_def:
+                    raise DeriveError(f"line {k}: 'return' outside a helper function")
+                result = (k, _parse(k, body[len("return"):], functions))
+                continue
+            out.append(_statement(k, body, functions, prog))
+        return out, result
+
+    def _inner_level(k: int, level: int) -> int:
+        if pos >= len(lines) or lines[pos][1] <= level:
+            raise DeriveError(f"line {k}: expected an indented block after ':'")
+        return lines[pos][1]
+
+    prog.blocks, _ = block(0, False)
+    return prog
+
+
+def _split_args(text: str) -> list:
+    depth, cur, out = 0, "", []
+    for ch in text:
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur] if cur.strip() else out
+
+
+def _parse(k: int, text: str, functions):
+    try:
+        return grammar.parse(text.strip(), functions)
+    except FormulaError as e:
+        raise DeriveError(f"line {k}: {e}") from None
+
+
+def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
+    m = _ASSIGN.fullmatch(body)
+    if not m:
+        raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
+                          "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
+    lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
+    tree = _parse(k, rhs, functions)
+    sid = len(prog.stmts)
+    if "[" in lhs:
+        name, _, rest = lhs.partition("[")
+        mask = _parse(k, rest.rsplit("]", 1)[0], functions)
+        if op != "=":
+            raise DeriveError(f"line {k}: {name.strip()}[...] {op} is not read; write {name.strip()}[mask] = value")
+        st = Stmt(sid, k, (name.strip(),), "mask", tree, mask)
+    else:
+        targets = tuple(t.strip() for t in lhs.split(","))
+        if len(targets) > 1 and op != "=":
+            raise DeriveError(f"line {k}: a tuple can only be assigned with '='")
+        st = Stmt(sid, k, targets, op, tree)
+    prog.stmts[sid] = st
+    return st
+
+
+class Runner:
+    """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
+
+    def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None):
+        self.prog, self.sizes, self.gradients = prog, sizes, gradients
+        self.override = override or {}
+        self.cur: dict = {}           # name -> (tree, statement ids)
+        self.line: dict = {}          # gradient -> line of its last assignment
+        self.done: list = []          # Judged
+        self.steps = 0
+
+    def run(self) -> list:
+        self.blocks(self.prog.blocks, {})
+        for n in list(self.cur):
+            self.finish(n)
+        return self.done
+
+    def finish(self, n: str):
+        if n in self.gradients and n in self.line:
+            tree, ids = self.cur.pop(n)
+            self.done.append(Judged(self.line.pop(n), n, tree, tuple(ids)))
+
+    def blocks(self, blocks: list, consts: dict):
+        for b in blocks:
+            if isinstance(b, Loop):
+                lo = self.const(b.start, consts, b.line)
+                hi = self.const(b.stop, consts, b.line)
+                steps = list(range(lo, hi))
+                for t in reversed(steps) if b.reverse else steps:
+                    self.steps += 1
+                    if self.steps > MAX_STEPS:
+                        raise DeriveError(f"line {b.line}: more than {MAX_STEPS} loop steps")
+                    self.blocks(b.body, {**consts, b.var: Num(Fraction(t))})
+            else:
+                self.assign(b, consts)
+
+    def const(self, tree, consts: dict, line: int) -> int:
+        from ..tensor.axes import const_int
+        try:
+            return const_int(self.subst(tree, consts, None, set())[0], self.sizes)
+        except FormulaError:
+            raise DeriveError(f"line {line}: a loop's range must be a size or a number") from None
+
+    def assign(self, st: Stmt, consts: dict, local: dict | None = None):
+        tree = self.override.get(st.id, st.tree)
+        ids: set = {st.id}
+        own = st.targets[0] if len(st.targets) == 1 else None
+        value, used = self.subst(tree, consts, own if st.op != "=" or own in names(tree) else None, ids, local)
+        ids |= used
+        if st.op in ("+=", "-=", "*=", "/=", "mask"):
+            prev, pids = self.read(own, local, st.line)
+            ids |= set(pids)
+            if st.op == "mask":
+                mask, mused = self.subst(st.mask, consts, None, ids, local)
+                ids |= mused
+                value = Call("where", (mask, value, prev))
+            else:
+                value = Bin(st.op[0], prev, value)
+        if len(st.targets) > 1:
+            parts = self.unpack(value, len(st.targets), st.line)
+            for t, v in zip(st.targets, parts):
+                self.store(t, v, ids, st.line, local)
+        else:
+            self.store(own, value, ids, st.line, local)
+
+    def read(self, name: str, local, line: int):
+        where = local if local is not None and name in local else self.cur
+        if name not in where:
+            raise DeriveError(f"line {line}: {name} is updated before it is assigned")
+        return where[name]
+
+    def store(self, name: str, tree, ids, line: int, local):
+        if local is not None:
+            local[name] = (tree, set(ids))
+            return
+        self.cur[name] = (tree, set(ids))
+        if name in self.gradients:
+            self.line[name] = line
+
+    def unpack(self, value, n: int, line: int) -> tuple:
+        if isinstance(value, Tuple) and len(value.items) == n:
+            return value.items
+        if isinstance(value, Call) and value.fn == "shape":
+            return tuple(Index(value, (Num(Fraction(i)),)) for i in range(n))
+        raise DeriveError(f"line {line}: cannot unpack this into {n} names (a tuple of {n} or X.shape)")
+
+    def subst(self, tree, consts: dict, own, ids: set, local: dict | None = None):
+        """The tree with loop steps, helper values, helper calls and a value being built put in."""
+        used: set = set()
+
+        def go(t):
+            if isinstance(t, Name):
+                if t.id in consts:
+                    return consts[t.id]
+                if local is not None and t.id in local:
+                    used.update(local[t.id][1])
+                    return local[t.id][0]
+                if t.id in self.cur:
+                    if t.id in self.gradients and t.id != own:
+                        self.finish(t.id)      # read by another line: complete here, read as itself
+                        return t
+                    used.update(self.cur[t.id][1])
+                    return self.cur[t.id][0]
+                return t
+            if isinstance(t, Call) and t.fn == "call":
+                return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used)
+            return _map(t, go)
+        return go(tree), used
+
+    def call(self, name: str, args: list, used: set):
+        h = self.prog.helpers[name]
+        if len(args) != len(h.params):
+            raise DeriveError(f"line {h.line}: {name}() takes {len(h.params)} argument(s), got {len(args)}")
+        local = {p: (a, set()) for p, a in zip(h.params, args)}
+        for st in h.body:
+            self.assign(st, {}, local)
+        tree = self.override.get(("return", name), h.result)
+        out, u = self.subst(tree, {}, None, set(), local)
+        used |= u | {st.id for st in h.body} | {("return", name)}
+        return out
+
+
+def _map(t, fn):
+    """The node with fn applied to each child (the grammar's nodes are frozen)."""
+    if isinstance(t, (Num, Name, Const)):
+        return t
+    if isinstance(t, Bin):
+        return Bin(t.op, fn(t.a), fn(t.b))
+    if isinstance(t, Call):
+        return Call(t.fn, tuple(fn(a) for a in t.args), tuple((k, fn(v)) for k, v in t.kw))
+    if isinstance(t, Tuple):
+        return Tuple(tuple(fn(x) for x in t.items))
+    if isinstance(t, Slice):
+        return Slice(*(None if v is None else fn(v) for v in (t.lo, t.hi, t.step)))
+    if isinstance(t, Index):
+        return Index(fn(t.x), tuple(fn(x) for x in t.items))
+    if isinstance(t, Scatter):
+        return Scatter(fn(t.g), fn(t.x), tuple(fn(x) for x in t.items))
+    if hasattr(t, "x"):
+        return replace(t, x=fn(t.x))
+    return t
