@@ -102,7 +102,7 @@ def test_exact_and_randomized_agree_on_every_bundled_example():
     # Prover raises ProofError when the exact and the randomized verdicts differ
     for name in ("seed000", "seed001", "seed002", "seed003", "seed004", "classic", "xor"):
         d = derive.derive(name)
-        prover = Prover(d.net, d.chain, d.direct, exact_max_paths=10**9)
+        prover = Prover(d.net, d.chain, d.direct, exact_max_paths=10**9, exact_max_symbols=10**9)
         assert all(prover.prove(p).proven and prover.prove(p).method == "exact" for p in d.params)
 
 

@@ -4,30 +4,18 @@ from __future__ import annotations
 from .load import derive, is_tensor
 
 
-def verify(model) -> dict:
+def verify(model, full: bool = False) -> dict:
     """The ``derive verify --json`` object of a model of any form (or of its derivation, whose proofs
-    are then reused: ``d.proofs`` holds them afterwards)."""
+    are then reused: ``d.proofs`` holds them afterwards).  ``full``: every expression as text, however
+    large (otherwise large ones are given by their size: ``derivation.report``)."""
     d = derive(model)
-    return _tensor(d) if is_tensor(d) else _layered(d)
+    return _tensor(d) if is_tensor(d) else _layered(d, full)
 
 
-def _layered(d) -> dict:
+def _layered(d, full: bool = False) -> dict:
     """A network: every parameter derived both ways, proven, and every delta."""
-    proofs = d.prove()
-    rows = []
-    for p in d.params:
-        g = d.gradient(p)
-        chain = g.path_sum if g.path_sum is not None else g.delta_form
-        rows.append({"name": p, "paths": g.path_count, "chain": str(chain),
-                     "delta_form": str(g.delta_form), "direct": str(d.direct.gradient(p)),
-                     "proven": proofs[p].proven, "method": proofs[p].method,
-                     # log2 of the certified chance that "proven" is wrong (null: exact, no chance)
-                     "error_bound_log2": (None if proofs[p].method == "exact"
-                                          else round(proofs[p].bound_log2, 1)),
-                     "numeric_max_error": proofs[p].numeric_max_error, "numeric_points": proofs[p].points})
-    deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
-    return {"spec": d.net.spec.name, "params": rows, "deltas": deltas,
-            "all_proven": all(r["proven"] for r in rows)}
+    from ..derivation.report import report
+    return report(d, full)
 
 
 def _tensor(bw) -> dict:

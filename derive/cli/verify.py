@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 
 from .options import add_budget
@@ -13,6 +12,8 @@ def add_parser(sub):
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    p.add_argument("--full", action="store_true",
+                   help="with --json: every expression as text, however large (default: large ones by their size)")
     add_budget(p)
     return p
 
@@ -20,7 +21,7 @@ def add_parser(sub):
 def run(args) -> int:
     from .. import api
     d = api.derive(api.load(args.spec))        # the derivation keeps its proofs for the text below
-    rep = api.verify(d)
+    rep = api.verify(d, full=args.full)
     if args.json:
         json.dump(rep, sys.stdout, indent=1)
         print()
@@ -47,13 +48,8 @@ def _text(rep: dict, proofs: dict):
         print("\ndeltas (each computed once, reused by every parameter below it):")
         for symbol, expr in rep["deltas"].items():
             print(f"  {symbol} = {expr}")
-    n = sum(r["proven"] for r in rows)
-    print(f"{n} of {len(rows)} gradients proven equal (chain rule == direct differentiation)")
-    randomized = [proofs[r["name"]] for r in rows if proofs[r["name"]].method == "randomized"]
-    if randomized:
-        worst = max(q.bound_log2 for q in randomized)
-        print(f"{len(rows) - len(randomized)} by exact expansion, {len(randomized)} by a randomized identity "
-              f"test over random prime fields (each: P(wrong) < 2^{math.floor(worst)})")
+    from ..derivation.report import summary
+    print("\n".join(summary([proofs[r["name"]] for r in rows])))
 
 
 def _tensor_text(rep: dict, output: str):

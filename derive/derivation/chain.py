@@ -7,7 +7,7 @@ deltas after it and reused by every parameter below it: backprop's memoisation (
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, cmp_to_key
 
 import sympy as sp
 
@@ -95,13 +95,19 @@ class ChainDerivation:
         return {d.symbol: d.expr for d in self.deltas.values()}
 
 
-def _segments(net: Network, start: str) -> tuple[Term, ...]:
+def _locals(net: Network) -> dict[str, dict]:
+    """Every node's local derivatives as a dict, built once (a first-layer unit of a 784-input net
+    reads 1,569 values: looking each up in the node's tuple made the chain rule quadratic)."""
+    return {n: dict(node.local) for n, node in net.nodes.items()}
+
+
+def _segments(net: Network, start: str, local: dict) -> tuple[Term, ...]:
     """Routes from ``start`` up to the next delta node or the loss, factors loss-first."""
     out: list[Term] = []
 
     def walk(name: str, below: tuple[Factor, ...]):
         for c in net.consumers[name]:
-            f = Factor(c, name, net.nodes[c].local_of(name))
+            f = Factor(c, name, local[c][name])
             chain = (f,) + below
             if c == net.loss:
                 out.append(Term(chain, None))
@@ -113,9 +119,22 @@ def _segments(net: Network, start: str) -> tuple[Term, ...]:
     return tuple(out)
 
 
+_ORDER = cmp_to_key(sp.Basic.compare)
+
+
 def _term_expr(net: Network, t: Term) -> sp.Expr:
     head = [net.delta_symbol(t.delta)] if t.delta else []
-    return sp.Mul(*head, *[f.value for f in t.factors])
+    items = [x for x in (*head, *[f.value for f in t.factors]) if x is not sp.S.One]
+    if len(items) <= 2 and all(x.is_Symbol for x in items):
+        # delta * activation, a weight's whole gradient: the product SymPy would build, built directly
+        # (SymPy's Mul costs 0.1 ms, which a 109,386-parameter network pays once per parameter)
+        if len(items) < 2:
+            return items[0] if items else sp.S.One
+        a, b = items
+        if type(a) is type(b) is sp.Symbol and a._hashable_content()[1:] == b._hashable_content()[1:]:
+            return sp.Mul._from_args((a, b) if a.name <= b.name else (b, a))   # Basic.compare's order
+        return sp.Mul._from_args(sorted(items, key=_ORDER))
+    return sp.Mul(*items)
 
 
 def _sum_terms(net: Network, terms: tuple[Term, ...]) -> sp.Expr:
@@ -158,13 +177,14 @@ def derive_chain(net: Network) -> ChainDerivation:
     order = reversed(net.delta_nodes)
     if net.spec.layered:   # last layer first, units in order (deltas read only the next layer's)
         order = sorted(net.delta_nodes, key=lambda n: (-net.nodes[n].layer, net.nodes[n].index))
+    local = _locals(net)
     for name in order:
-        terms = _segments(net, name)
+        terms = _segments(net, name, local)
         expr = _sum_terms(net, terms)
         deltas[name] = Delta(name, net.delta_symbol(name), terms, expr)
     counts = _count_paths(net)
     grads = {}
     for p in net.trainable:
-        terms = _segments(net, p)
+        terms = _segments(net, p, local)
         grads[p] = Gradient(p, net.symbol(p), counts[p], terms, _sum_terms(net, terms), net)
     return ChainDerivation(deltas, grads)

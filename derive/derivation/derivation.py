@@ -14,6 +14,9 @@ from .direct import DirectDerivation
 from .proof import Proof, Prover
 
 
+LAYER_MIN_PARAMS = 64   # above this, a layered network's prove() proves the layer (matrix) form
+
+
 class Derivation:
     """Every trainable parameter's gradient by the chain rule and by sympy.diff, with proofs."""
 
@@ -29,6 +32,12 @@ class Derivation:
     @cached_property
     def _prover(self) -> Prover:
         return Prover(self.net, self.chain, self.direct)
+
+    @property
+    def layer_form(self) -> bool:
+        """Whether ``prove()`` proves a layer at a time (layered networks of more than LAYER_MIN_PARAMS
+        trainable parameters); ``proof(param)`` and ``prove([...])`` always prove one parameter at a time."""
+        return self.net.spec.layered and len(self.params) > LAYER_MIN_PARAMS
 
     @property
     def params(self) -> tuple[str, ...]:
@@ -74,6 +83,9 @@ class Derivation:
         """Prove every (or the given) parameter, with a progress bar on a terminal."""
         from tqdm import tqdm
         todo = list(params) if params is not None else list(self.params)
+        if params is None and self.layer_form:
+            from .layers import LayerProver
+            self.proofs.update(LayerProver(self._prover).prove_all([p for p in todo if p not in self.proofs]))
         for p in tqdm(todo, desc="proving", unit="param", disable=(None if progress is None else not progress),
                       leave=False):
             self.proof(p)

@@ -40,6 +40,9 @@ from ..model.graph import Network
 
 ONE = se.Integer(1)
 EXACT_MAX_PATHS = 8        # expand exactly when the gradient has at most this many paths (measured: < 5 ms)
+EXACT_MAX_SYMBOLS = 20     # ... and both sides at most this many variables: a relu network hides no layer
+#                            behind an atom, its last weight's gradient is a degree-17 polynomial in every
+#                            parameter, and expanding it took 0.5-1.5 s per parameter (measured)
 FIELD_POINTS = 2
 TARGET_LOG2 = -100         # a randomized proof needs P(wrong) below 2^-100: more points until it is
 MAX_FIELD_POINTS = 16
@@ -54,7 +57,8 @@ class Proof:
     numeric_max_error: float     # largest relative difference over the float points (inf: a side was not finite)
     points: int                  # float points compared
     seconds: float
-    method: str = "exact"        # "exact" (expansion) | "randomized" (GF(p) identity test)
+    method: str = "exact"        # "exact" (expansion) | "randomized" (GF(p) identity test) | "layer"
+    #                              (the layer's every entry at once along random directions: ``layers``)
     bound_log2: float = -math.inf    # log2 of the chance that "proven" is wrong (-inf: exact)
 
     @property
@@ -62,6 +66,8 @@ class Proof:
         """The method and its error bound in words: "exact", or "randomized, P(wrong) < 2^-N"."""
         if self.method == "exact":
             return "exact"
+        if self.method == "layer":
+            return f"layer form, P(wrong) < 2^{math.floor(self.bound_log2)}"
         return f"randomized, P(wrong) < 2^{math.floor(self.bound_log2)}"
 
     def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
@@ -104,6 +110,16 @@ class Q:
         a = self.num * se.Mul(*[f ** (k - self.den.get(f, 0)) for f, k in lcm.items()])
         b = other.num * se.Mul(*[f ** (k - other.den.get(f, 0)) for f, k in lcm.items()])
         return se.expand(a - b) == 0
+
+
+def _symbols(*qs: Q) -> int:
+    """How many variables (leaves and atoms) the quotients' numerators and denominators hold."""
+    out: set = set()
+    for q in qs:
+        out |= q.num.free_symbols
+        for f in q.den:
+            out |= f.free_symbols
+    return len(out)
 
 
 class Rationalize:
@@ -171,7 +187,8 @@ class Prover:
 
     def __init__(self, net: Network, chain: ChainDerivation, direct: DirectDerivation,
                  points: int = 3, seed: int = 0, field_points: int = FIELD_POINTS,
-                 exact_max_paths: int = EXACT_MAX_PATHS, method: str = "auto"):
+                 exact_max_paths: int = EXACT_MAX_PATHS, method: str = "auto",
+                 exact_max_symbols: int = EXACT_MAX_SYMBOLS):
         """method: "auto" (exact up to ``exact_max_paths`` paths, randomized beyond, the randomized
         test run for every parameter as a cross-check), or only "exact" (the expansion alone, as
         derive proved before 2026-11-25; the benchmarks' baseline) or only "randomized"."""
@@ -180,6 +197,7 @@ class Prover:
         self.net, self.chain, self.direct = net, chain, direct
         self.method = method
         self.exact_max_paths = {"auto": exact_max_paths, "exact": math.inf, "randomized": -1}[method]
+        self.exact_max_symbols = exact_max_symbols if method == "auto" else math.inf
         deltas = chain.delta_definitions()
         env = {n.symbol: direct.leaf[n.name] for n in net.nodes.values() if not n.leaf}
         self.to_se = ToSymEngine(env, direct.exponents)
@@ -239,7 +257,9 @@ class Prover:
             if bound > TARGET_LOG2:      # degrees too large for the field: nothing certified, no proof
                 proven = False
             method = "randomized"
-        if self.chain.gradients[param].path_count <= self.exact_max_paths:
+        if self.chain.gradients[param].path_count <= self.exact_max_paths and \
+                (proven is None or _symbols(self.rational(chain_se), self.rational(direct_expr))
+                 <= self.exact_max_symbols):
             exact = self.rational(chain_se).equals(self.rational(direct_expr))
             if proven is not None and exact != proven:
                 raise ProofError(f"{param}: the exact and the randomized identity tests disagree: a bug in derive")
