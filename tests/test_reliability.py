@@ -237,7 +237,7 @@ def _alive(pid: int) -> bool:
 @pytest.mark.parametrize("sig", [signal.SIGKILL, signal.SIGTERM])
 def test_no_worker_outlives_a_killed_grade(tmp_path, sig):
     answers = tmp_path / "a.csv"
-    answers.write_text("id,param,answer\n" + "".join(f"s{i},w11,{SLOW}\n" for i in range(8)))
+    answers.write_text("id,param,answer\n" + "".join(f"s{i},w11,{SLOW} + {i}\n" for i in range(8)))   # distinct: each checked
     proc = subprocess.Popen(DERIVE + ["grade", "seed002", str(answers), "--workers", "2", "--timeout", "600",
                                       "--no-progress"], env=ENV, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     workers: list[int] = []

@@ -1,5 +1,10 @@
 """Compile the LaTeX notes to PDF with the engine the language needs (pdflatex for en, xelatex for
-ko and ja), in a private temporary folder, without shell escape, under a time limit."""
+ko and ja), in a private temporary folder, without shell escape, under a time limit.
+
+The engine dies with the process that started it (``PR_SET_PDEATHSIG``) and, inside a sandboxed child,
+is in that child's process group, killed with it at its time limit; the temporary folder is then inside
+the child's own temporary folder, which the parent removes (tested with a kill while LaTeX runs).
+"""
 from __future__ import annotations
 
 import shutil
@@ -8,6 +13,7 @@ import tempfile
 from pathlib import Path
 
 from ..errors import DeriveError
+from ..sandbox import die_with_parent
 
 ENGINES = {"en": ("pdflatex", "xelatex"), "ko": ("xelatex",), "ja": ("xelatex",)}
 TIMEOUT = 300      # seconds per engine run
@@ -34,7 +40,7 @@ def compile_pdf(tex: str, lang: str) -> bytes:
             try:
                 run = subprocess.run([engine, "-no-shell-escape", "-interaction=nonstopmode", "-halt-on-error",
                                       src.name], cwd=tmp, capture_output=True, text=True, timeout=TIMEOUT,
-                                     stdin=subprocess.DEVNULL)
+                                     stdin=subprocess.DEVNULL, preexec_fn=die_with_parent)
             except subprocess.TimeoutExpired:
                 raise DeriveError(f"{engine} took longer than {TIMEOUT} s on the notes") from None
             log = src.with_suffix(".log").read_text(errors="replace") if src.with_suffix(".log").exists() else ""
