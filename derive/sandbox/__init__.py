@@ -1,6 +1,10 @@
 """The sandbox stage: run work in child processes under a hard time limit and a memory cap, so no input
 can hang or exhaust the caller.
 
+Takes a function and its arguments (picklable), a time limit, a memory cap and the name of the work;
+gives the function's value, or its DeriveError, or TimeLimit ("verify stopped after 120 s"), or a
+DeriveError when the child died (most likely out of memory); never a hang, never a traceback.
+
 ``call`` (``child``) runs one function once in a forked child; ``Pool`` (``pool``) keeps one worker per
 core busy and reports every task's outcome.  Every child (``limits.enter``) leads its own process group,
 which is killed as a whole at the time limit (LaTeX and anything else it started go with it); asks the
