@@ -91,6 +91,48 @@ async function toMathml(latexList) {
   return out;
 }
 
+function reveal(node) {
+  // Bring a fresh result into view and give it the focus (screen readers also hear it: aria-live).
+  const tall = node.getBoundingClientRect().height > window.innerHeight;
+  node.scrollIntoView({block: tall ? "start" : "nearest", behavior: "instant"});
+  node.focus({preventScroll: true});
+}
+
+function foldLatex(message, keep = 3) {
+  // A sentence whose $...$ maths is a list of more than keep + 1 items, folded to its first items and a
+  // count ("$a, b, c, \\ldots$ (8 in all)"); null when nothing needs folding.
+  const pieces = String(message).split("$");
+  if (pieces.length % 2 === 0) return null;
+  let folded = false;
+  const out = pieces.map((piece, i) => {
+    if (i % 2 === 0) return piece;
+    const items = [];
+    let depth = 0, start = 0;
+    for (let k = 0; k < piece.length; k++) {
+      const ch = piece[k];
+      if (ch === "{" || ch === "(" || ch === "[") depth++;
+      else if (ch === "}" || ch === ")" || ch === "]") depth--;
+      else if (ch === "," && depth === 0) { items.push(piece.slice(start, k)); start = k + 1; }
+    }
+    items.push(piece.slice(start));
+    if (items.length <= keep + 1) return piece;
+    folded = true;
+    return `${items.slice(0, keep).join(",")}, \\ldots$ (${items.length} in all)$`;
+  });
+  return folded ? out.join("$").replace(/\$\$/g, "") : null;
+}
+
+async function proseFolded(messages) {
+  // proseAll, with long lists folded: the short form shown, the whole list one click away.
+  const short = messages.map((m) => foldLatex(m));
+  const all = await proseAll([...messages, ...short.filter((x) => x !== null)]);
+  let k = messages.length;
+  return messages.map((m, i) => {
+    if (short[i] === null) return all[i];
+    return el("details", {class: "fold"}, el("summary", {}, all[k++]), all[i]);
+  });
+}
+
 function readFile(input) {
   return new Promise((resolve, reject) => {
     const file = input.files[0];

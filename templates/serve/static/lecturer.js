@@ -27,21 +27,28 @@ function summaryTable(s, said) {
   return out;
 }
 
+const COLUMNS = ["id", "param", "answer", "status", "diagnosis"];
+
 function rowsTable(rows, said) {
-  const table = el("table", {id: "rows"}, el("tr", {}, ...["id", "param", "answer", "status", "diagnosis"].map((h) => el("th", {}, h))));
+  // Every column shown: a table when it fits, one labelled block per answer on a narrow screen (CSS).
+  const table = el("table", {id: "rows", class: "stack"}, el("tr", {}, ...COLUMNS.map((h) => el("th", {}, h))));
   rows.slice(0, 500).forEach((r, i) => {
-    table.append(el("tr", {}, el("td", {}, r.id), el("td", {}, r.param), el("td", {}, el("code", {}, r.answer)),
-                    el("td", {class: `status ${r.status}`}, r.status), el("td", {}, r.diagnosis.length ? said[i] : r.error)));
+    const cells = [el("td", {}, r.id), el("td", {}, r.param), el("td", {class: "answer"}, el("code", {}, r.answer)),
+                   el("td", {class: `status ${r.status}`}, r.status),
+                   el("td", {class: "why"}, r.diagnosis.length ? said[i] : r.error)];
+    cells.forEach((c, k) => c.setAttribute("data-label", COLUMNS[k]));
+    table.append(el("tr", {}, ...cells));
   });
   return table;
 }
 
 async function grade() {
   const button = $("grade"), progress = $("progress"), label = $("progress-text");
-  $("csv-error").textContent = ""; $("report-section").hidden = true;
+  $("csv-error").textContent = ""; $("report-section").hidden = true; $("answers-section").hidden = true;
   let csv;
   try { csv = await readFile($("csv-file")); } catch (e) { $("csv-error").textContent = e.message; return; }
   button.disabled = true; progress.removeAttribute("value"); label.textContent = "starting…";
+  let finished = false;
   try {
     const start = await api("/api/grade/jobs", {spec: Spec.value(), csv});
     if (!start.ok) { $("csv-error").textContent = start.data.error; return; }
@@ -54,19 +61,24 @@ async function grade() {
       label.textContent = job.total ? `${job.done} of ${job.total} answers graded` : "reading the answers…";
       if (job.status === "error") { $("csv-error").textContent = job.error; return; }
       if (job.status === "done") {
-        const said = await proseAll([...job.summary.common_diagnoses.map(([m]) => m),
+        const said = await proseFolded([...job.summary.common_diagnoses.map(([m]) => m),
                                      ...job.rows.slice(0, 500).map((r) => r.diagnosis.join("; "))]);
         $("summary").replaceChildren(...summaryTable(job.summary, said));
         $("rows").replaceWith(rowsTable(job.rows, said.slice(job.summary.common_diagnoses.length)));
         $("download-csv").href = `/api/grade/jobs/${id}/report.csv`;
         $("download-json").href = `/api/grade/jobs/${id}/report.json`;
-        $("report-section").hidden = false;
+        $("report-section").hidden = false; $("answers-section").hidden = false;
         label.textContent = `done: ${job.done} of ${job.total} answers graded`;
+        finished = true;
+        reveal($("summary"));
         return;
       }
       await sleep(polls < 20 ? 100 : 400);
     }
-  } finally { button.disabled = false; }
+  } finally {
+    button.disabled = false;
+    if (!finished) { progress.value = 0; label.textContent = $("csv-error").textContent ? "stopped" : ""; }
+  }
 }
 
 document.addEventListener("DOMContentLoaded", () => {

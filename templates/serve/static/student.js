@@ -19,11 +19,25 @@ function showKind(info) {
   $("derivation-section").hidden = tensor;
   $("backward-section").hidden = !tensor;
   $("param-label").textContent = tensor ? "tensor" : "parameter";
-  $("answer").placeholder = tensor ? "h.T @ dlogits" : "delta_z1*x1";
+  $("answer").placeholder = tensor ? "h.T @ dlogits" : hint(info).plain;
+}
+
+function hint(info) {
+  // The answer hint in this spec's own names: its loss, a delta and an input (syntax, not an answer).
+  const names = Object.keys(info.symbols || {}), params = new Set(info.params);
+  const delta = names.filter((n) => n.startsWith("delta_")).pop();
+  const leaf = names.find((n) => !params.has(n) && !n.startsWith("delta_"));
+  if (!delta || !leaf) return {plain: info.params[0] || "", latex: ""};
+  return {plain: `${delta}*${leaf}`, latex: `${info.symbols[delta]} ${info.symbols[leaf]}`, loss: info.loss};
 }
 
 async function onSpec(info) {
   showKind(info);
+  if (info.kind !== "tensor") {
+    const h = hint(info);
+    $("hint-plain").textContent = h.plain; $("hint-latex").textContent = h.latex;
+    $("hint-loss").textContent = h.loss || "E";
+  }
   const param = $("param"), keep = param.value;
   param.replaceChildren(...info.params.map((p) => el("option", {value: p}, p)));
   if (info.params.includes(keep)) param.value = keep;
@@ -57,8 +71,9 @@ async function check() {
   button.disabled = true;
   try {
     const r = await api("/api/check", {spec: Spec.value(), param: $("param").value, answer: $("answer").value});
-    if (!r.ok) { $("answer-error").textContent = r.data.error; return; }
+    if (!r.ok) { $("answer-error").textContent = r.data.error; reveal($("answer-error")); return; }
     if (isTensor()) $("verdict").replaceChildren(showLines(r.data, "verdict", true)); else await showVerdict(r.data);
+    reveal($("verdict"));
   } finally { button.disabled = false; }
 }
 
@@ -66,7 +81,7 @@ async function showVerdict(v) {
   const cex = v.counterexample, leaves = cex ? cex.leaves.filter((k) => k in cex.point) : [];
   await symbols([v.param]);
   const [parsed, expected, ...leafMl] = await toMathml([v.parsed, v.expected, ...leaves.map((k) => cex.symbols[k] || k)]);
-  const said = await proseAll(v.diagnosis.map((m) => m.message));
+  const said = await proseFolded(v.diagnosis.map((m) => m.message));
   const box = el("div", {class: `verdict ${v.correct ? "correct" : "incorrect"}`, id: "verdict-box"});
   box.append(el("h3", {id: "verdict-status"}, v.correct ? "✓ Correct" : "✗ Incorrect",
                 el("span", {class: "muted"}, ` · `, maths(symbolMathml[v.param], v.param),
@@ -100,12 +115,12 @@ async function checkDerivation() {
     const r = await api("/api/check", {spec: Spec.value(), derivation: $("derivation").value});
     if (!r.ok) { $("derivation-error").textContent = r.data.error; if (!r.data.steps) return; }
     const steps = r.data.steps;
-    const said = await proseAll(steps.flatMap((s) => s.diagnosis.map((m) => m.message)));
+    const said = await proseFolded(steps.flatMap((s) => s.diagnosis.map((m) => m.message)));
     const ml = await toMathml(steps.map((s) => `${s.left} = ${s.right}`));
-    const table = el("table", {id: "steps-table"},
+    const table = el("table", {id: "steps-table", class: "steps"},
       el("tr", {}, el("th", {}, "line"), el("th", {}, "step"), el("th", {}, "verdict"), el("th", {}, "why")));
     steps.forEach((s, i) => {
-      const why = el("td");
+      const why = el("td", {class: "why"});
       if (s.note) why.append(el("div", {}, s.note));
       for (const _ of s.diagnosis) why.append(el("div", {}, said.shift()));
       table.append(el("tr", {class: `step ${s.status}`},
@@ -115,15 +130,16 @@ async function checkDerivation() {
     const first = r.data.first_wrong;
     $("steps").replaceChildren(el("p", {id: "derivation-summary"}, `${r.data.checked} steps checked; ` +
       (first === null ? "no wrong step." : `first wrong step on line ${steps[first].line}.`)), table);
+    reveal($("steps"));
   } finally { button.disabled = false; }
 }
 
 function showLines(report, id, single) {
   // The `derive check --backward --json` object: one row per line, correct or wrong with its diagnoses.
-  const table = el("table", {id: `${id}-table`},
+  const table = el("table", {id: `${id}-table`, class: "steps"},
     el("tr", {}, el("th", {}, "line"), el("th", {}, "tensor"), el("th", {}, "verdict"), el("th", {}, "what is wrong")));
   for (const x of report.lines) {
-    const why = el("td");
+    const why = el("td", {class: "why"});
     for (const d of x.diagnosis) why.append(el("div", {"data-kind": d.kind}, d.message));
     table.append(el("tr", {class: `line ${x.correct ? "correct" : "wrong"}`},
       el("td", {class: "num"}, x.line), el("td", {}, el("code", {}, x.name)),
@@ -147,7 +163,15 @@ async function checkBackward() {
     const r = await api("/api/check", {spec: Spec.value(), backward: $("backward").value});
     if (!r.ok) { $("backward-error").textContent = r.data.error; return; }
     $("lines").replaceChildren(showLines(r.data, "lines"));
+    reveal($("lines"));
   } finally { button.disabled = false; }
+}
+
+function wide(on) {
+  // The notes over the whole window (a diagram needs room), and back; Escape closes.
+  document.body.classList.toggle("notes-wide", on);
+  $("notes-wide").textContent = on ? "Close wide view" : "Open wide";
+  $("notes-wide").setAttribute("aria-pressed", String(on));
 }
 
 async function loadNotes() {
@@ -163,7 +187,13 @@ async function loadNotes() {
 
 document.addEventListener("DOMContentLoaded", () => {
   Spec.listeners.push(onSpec);
+  $("answer").addEventListener("input", () => { $("verdict").replaceChildren(); $("answer-error").textContent = ""; });
   $("answer").addEventListener("input", debounce(preview, 250));
+  $("param").addEventListener("change", () => $("verdict").replaceChildren());
+  $("derivation").addEventListener("input", () => $("steps").replaceChildren());
+  $("backward").addEventListener("input", () => $("lines").replaceChildren());
+  $("notes-wide").addEventListener("click", () => wide(!document.body.classList.contains("notes-wide")));
+  document.addEventListener("keydown", (ev) => { if (ev.key === "Escape") wide(false); });
   $("answer").addEventListener("keydown", (ev) => { if (ev.key === "Enter") check(); });
   $("check-backward").addEventListener("click", checkBackward);
   $("backward-file").addEventListener("change", async (ev) => {
