@@ -251,3 +251,36 @@ def test_lambda_layer_refused_and_nothing_runs(tmp_path):
     assert r.returncode == 2, r.stdout + r.stderr
     assert "Lambda" in r.stdout and len(r.stdout.strip().splitlines()) == 1
     assert not marker.exists()
+
+
+def _derive(*args, cwd=ROOT):
+    return subprocess.run([sys.executable, "-m", "derive", *map(str, args)], capture_output=True, text=True,
+                          timeout=300, cwd=cwd, env={**os.environ, "PYTHONPATH": str(ROOT)})
+
+
+def test_cli_train_replays_fit_and_verify_names_keras_variables():
+    import json
+    r = _derive("train", SEED004, "--data", SEED004_CSV, "--epochs", 50, "--json")
+    assert r.returncode == 0, r.stderr
+    rep = json.loads(r.stdout)
+    X, y = _csv(SEED004_CSV)
+    model = keras.saving.load_model(SEED004)
+    keras_loss = model.fit(X, y, epochs=50, batch_size=32, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(rep["history"]["loss"], keras_loss, atol=1e-5, rtol=0)
+    kernel = model.layers[1].get_weights()[0]
+    assert rep["params"]["dense_1/kernel[2,0]"] == pytest.approx(float(kernel[2, 0]), abs=1e-5)
+    r = _derive("verify", SEED004, "--json")
+    rows = json.loads(r.stdout)["params"]
+    assert r.returncode == 0 and {x["name"]: x["framework_name"] for x in rows}["V1"] == "dense_1/kernel[0,0]"
+
+
+def test_cli_refuses_a_lambda_file_in_one_line_and_the_web_door_takes_no_path(tmp_path):
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential([keras.Input((2,)), L.Dense(2), L.Lambda(lambda x: x * 2), L.Dense(1)])
+    model.compile(optimizer="sgd", loss="mse")
+    model.save(tmp_path / "lam.keras")
+    for command in ("verify", "train"):
+        r = _derive(command, tmp_path / "lam.keras")
+        assert r.returncode == 2 and "Lambda" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
+    with pytest.raises(DeriveError):
+        derive.api.from_text(str(SEED004))          # the web page's input: spec text or a bundled name

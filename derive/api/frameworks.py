@@ -125,3 +125,22 @@ def _entries(arrays: dict) -> dict:
         for idx in np.ndindex(a.shape):
             out[f"{name}[{','.join(map(str, idx))}]" if idx else name] = float(a[idx])
     return out
+
+
+def annotate(derivation, rep: dict) -> dict:
+    """A verify report of an imported model with each row's framework variable (``"framework_name":
+    "dense_1/kernel[0,0]"`` for V1; ``"0.weight"`` for the tensor d0_weight); others unchanged."""
+    model = getattr(derivation, "net", None) or getattr(derivation, "program", None)
+    m = getattr(model, "framework", None)
+    if m is None:
+        return rep
+    for row in rep.get("params", []):
+        if row.get("name") in m.entries:
+            fw, idx = m.entries[row["name"]]
+            row["framework_name"] = f"{fw}[{','.join(map(str, idx))}]"
+    for row in rep.get("lines", []):
+        name = str(row.get("name", ""))
+        if name.startswith("d") and name[1:] in m.arrays:
+            row["framework_name"] = m.arrays[name[1:]]
+    rep["framework"] = m.framework
+    return rep

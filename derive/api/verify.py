@@ -9,7 +9,9 @@ def verify(model, full: bool = False) -> dict:
     are then reused: ``d.proofs`` holds them afterwards).  ``full``: every expression as text, however
     large (otherwise large ones are given by their size: ``derivation.report``)."""
     d = derive(model)
-    return _tensor(d) if is_tensor(d) else _layered(d, full)
+    rep = _tensor(d) if is_tensor(d) else _layered(d, full)
+    from .frameworks import annotate      # a Keras/PyTorch model: each row names its framework variable
+    return annotate(d, rep)
 
 
 def _layered(d, full: bool = False) -> dict:
