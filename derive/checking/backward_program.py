@@ -159,6 +159,8 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
                           "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
     lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
+    if "," in lhs and "[" not in lhs and len(_split_args(rhs)) > 1:
+        rhs = "(" + rhs + ")"          # a, b = x, y: a tuple on the right
     tree = _parse(k, rhs, functions)
     sid = len(prog.stmts)
     if "[" in lhs:
