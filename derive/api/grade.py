@@ -17,54 +17,41 @@ def read_answers(path):
 
 
 def grade_report(model, rows: list[dict], *, workers: int | None = None, timeout: float = 5.0,
-                 progress: bool | None = None, on_row=None):
-    """Every row graded in a sandboxed worker: a ``GradeReport`` (rows in order, a summary).
-    ``on_row`` is called with each graded row as it finishes (a web page's progress)."""
+                 progress: bool | None = None, on_row=None, store=None, scheduler: str | None = None):
+    """Each distinct answer graded once in a sandboxed worker: a ``GradeReport`` (rows in order, a summary).
+    ``on_row`` is called with each graded row as it finishes (a web page's progress); ``store``: a verdict
+    store or its path (None: none); ``scheduler``: a Dask scheduler's address (None: this machine)."""
     model = loaded(model)
+    kw = dict(workers=workers, timeout=timeout, progress=progress, on_row=on_row, store=store, scheduler=scheduler)
     if is_tensor(model):
-        return _tensor(derive(model), rows, workers=workers, timeout=timeout, progress=progress, on_row=on_row)
+        return _tensor(model, rows, **kw)
     from ..checking.grade import grade as grade_all
-    return grade_all(model, rows, workers=workers, timeout=timeout, progress=progress, on_row=on_row)
+    return grade_all(model, rows, **kw)
 
 
 def grade(model, rows: list[dict], *, workers: int | None = None, timeout: float = 5.0,
-          progress: bool | None = None, on_row=None, out_dir: str | Path | None = None) -> dict:
+          progress: bool | None = None, on_row=None, out_dir: str | Path | None = None, store=None,
+          scheduler: str | None = None) -> dict:
     """The ``derive grade --json`` object; with ``out_dir`` the report is written there too
     (report.csv, report.json)."""
-    report = grade_report(model, rows, workers=workers, timeout=timeout, progress=progress, on_row=on_row)
+    report = grade_report(model, rows, workers=workers, timeout=timeout, progress=progress, on_row=on_row,
+                          store=store, scheduler=scheduler)
     if out_dir is not None:
         report.write_csv(Path(out_dir) / "report.csv")
         report.write_json(Path(out_dir) / "report.json")
     return report.to_dict()
 
 
-def _tensor(bw, rows: list[dict], *, workers, timeout, progress, on_row):
-    """A tensor program's rows, each answer judged as one backward line."""
-    import functools
-    import time
+def _build_tensor(program):
+    return derive(program)
 
-    from tqdm import tqdm
 
-    from .. import sandbox
-    from ..checking.grade import GradeReport, Graded
+def _tensor(program, rows: list[dict], **kw):
+    """A tensor program's rows, each distinct answer judged once as one backward line."""
+    from ..checking.distinct import Recipe, normalise_lines
+    from ..checking.grade import grade_recipe
+    from ..checking.store import canonical_hash
     from .answer import grade_row
-    pool = sandbox.Pool(functools.partial(grade_row, bw), workers, timeout)
-    results: list = [None] * len(rows)
-    start = time.perf_counter()
-    with tqdm(total=len(rows), desc="grading", unit="answer", disable=(None if progress is None else not progress),
-              leave=False) as bar:
-        for i, outcome, seconds in pool.run((r["param"], r["answer"]) for r in rows):
-            r = rows[i]
-            base = dict(id=r["id"], param=r["param"], answer=r["answer"], seconds=round(seconds, 4))
-            if outcome[0] == "ok":
-                correct, messages, kinds, parsed = outcome[1]
-                results[i] = Graded(**base, status="correct" if correct else "incorrect", diagnosis=messages,
-                                    kinds=kinds, parsed=parsed)
-            elif outcome[0] == "error":
-                results[i] = Graded(**base, status="unusable", error=outcome[2])
-            else:
-                results[i] = Graded(**base, status="timeout" if outcome[0] == "timeout" else "error", error=outcome[1])
-            bar.update()
-            if on_row is not None:
-                on_row(results[i])
-    return GradeReport(bw.program.name, results, time.perf_counter() - start, min(pool.size, max(len(rows), 1)))
+    bw = derive(program)                 # a bad program fails here, once, before any worker starts
+    recipe = Recipe(_build_tensor, grade_row, (program,), canonical_hash(program), normalise_lines, built=bw)
+    return grade_recipe(recipe, bw.program.name, rows, **kw)

@@ -11,7 +11,6 @@ error's column numbers point into the student's own text.  Verdicts are kept in 
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable, Iterator
 
@@ -143,9 +142,12 @@ def grade_rows(rows: list[dict], recipe: Recipe, runner, *, timeout: float, stor
 
     ``runner(tasks)`` yields (task index, outcome, seconds); ``on_verdict(row indices, verdict)`` is
     called as verdicts arrive (a progress bar, a web page's counter)."""
+    exact: dict[tuple[str, str], list[int]] = {}
+    for i, r in enumerate(rows):                    # exact duplicates first: cheap
+        exact.setdefault((r["param"], r["answer"]), []).append(i)
     groups: dict[tuple[str, str], list[int]] = {}
-    for i, r in enumerate(rows):
-        groups.setdefault((r["param"], recipe.normalise(r["answer"])), []).append(i)
+    for (param, answer), idx in exact.items():      # then each distinct text normalised once
+        groups.setdefault((param, recipe.normalise(answer)), []).extend(idx)
     tally = Tally(distinct=len(groups))
     out: list[dict | None] = [None] * len(rows)
     retyped: dict[tuple[str, str], list[int]] = {}
@@ -183,11 +185,14 @@ def _from_store(groups: dict, recipe: Recipe, store, timeout: float, tally: Tall
     return [k for k in keys if k not in known]
 
 
-def timed(fn: Callable, *args, **kw):
-    start = time.perf_counter()
-    return fn(*args, **kw), time.perf_counter() - start
-
-
 def distinct_count(rows: Iterable[dict], normalise: Callable[[str], str] = normalise_formula) -> int:
     """How many answers grading will check (for a job's time limit)."""
-    return len({(r["param"], normalise(r["answer"])) for r in rows})
+    return len({(p, normalise(a)) for p, a in {(r["param"], r["answer"]) for r in rows}})
+
+
+def part_of(rows: list[dict], k: int, n: int) -> list[dict]:
+    """The rows of the k-th of n slices of the distinct (param, answer) pairs, in order of first appearance."""
+    keys = list(dict.fromkeys((r["param"], r["answer"]) for r in rows))
+    size = -(-len(keys) // n)
+    mine = set(keys[k * size:(k + 1) * size])
+    return [r for r in rows if (r["param"], r["answer"]) in mine]

@@ -35,14 +35,22 @@ def default_path() -> Path:
     return root / "derive" / "verdicts.sqlite"
 
 
+_VERDICT_CODE = ("model", "derivation", "tensor", "checking", "errors.py", "version.py", "sandbox.py", "sandbox",
+                 "safeio.py")
+
+
 @lru_cache(maxsize=1)
 def code_version() -> str:
-    """derive's version and a hash of every module's source."""
+    """derive's version and a hash of the source of every stage a verdict depends on (the model, the
+    derivation, tensor programs, the checker, the sandbox; not the notes, the CLI or the web page)."""
     from ..version import __version__
     root = Path(__file__).resolve().parent.parent
     h = hashlib.sha256()
-    for f in sorted(root.rglob("*.py")):
-        h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
+    for part in _VERDICT_CODE:
+        files = [root / part] if part.endswith(".py") else sorted((root / part).rglob("*.py"))
+        for f in files:
+            if f.is_file():
+                h.update(str(f.relative_to(root)).encode() + b"\0" + f.read_bytes())
     return f"{__version__}+{h.hexdigest()[:16]}"
 
 

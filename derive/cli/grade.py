@@ -1,4 +1,5 @@
-"""``derive grade``: grade a CSV of answers (id, param, answer) on every core; report and summary."""
+"""``derive grade``: grade a CSV of answers (id, param, answer) on every core or a Dask cluster, each distinct
+answer once, verdicts kept in a store; report and summary."""
 from __future__ import annotations
 
 import json
@@ -22,6 +23,13 @@ def add_parser(sub):
     p.add_argument("--timeout", type=seconds, default=5.0, metavar="SECONDS",
                    help=f"hard time limit per answer (default 5, at most {MAX_TIMEOUT})")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
+    store = p.add_mutually_exclusive_group()
+    store.add_argument("--store", metavar="PATH", help="verdict store (SQLite) read and written, so a regrade is "
+                                                       "instant and a killed run resumes (default: "
+                                                       "$XDG_CACHE_HOME/derive/verdicts.sqlite)")
+    store.add_argument("--no-store", action="store_true", help="no verdict store: every answer checked afresh")
+    p.add_argument("--scheduler", metavar="ADDRESS", help="check the distinct answers on a Dask cluster "
+                                                          "(tcp://HOST:8786; needs pip install 'derive[cluster]')")
     add_budget(p, timeout=False)
     return p
 
@@ -38,6 +46,8 @@ def check_outputs(args, json_out: str | None):
         for what, other in inputs:
             if same_file(path, other):
                 raise DeriveError(f"{label} would overwrite {what}; choose another file")
+    if args.store and any(same_file(args.store, other) for _, other in inputs + outs):
+        raise DeriveError(f"--store {args.store} is the answers file, the spec or a report; choose another file")
     if len(outs) == 2 and same_file(outs[0][1], outs[1][1]):
         raise DeriveError(f"--out {args.out}: the CSV and JSON reports would be the same file; "
                           "give --json-out another name")
@@ -51,8 +61,11 @@ def run(args) -> int:
     json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
     check_outputs(args, json_out)
     rows = api.read_answers(args.answers)
+    from ..checking.store import default_path
+    store = None if args.no_store else (args.store or default_path())
     report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,
-                              progress=False if args.no_progress else None)
+                              progress=False if args.no_progress else None, store=store,
+                              scheduler=args.scheduler)
     if args.out:
         report.write_csv(args.out)
     if json_out:

@@ -36,9 +36,24 @@ class Job:
     started: float = field(default_factory=time.monotonic)
 
 
-def _grade_limit(srv, csv_text: str) -> float:
-    rows = csv_text.count("\n") + 1
-    return srv.settings.work_timeout + srv.settings.timeout * rows / max(1, os.cpu_count() or 1)
+CHUNK_LIMIT = 900.0                  # seconds one grading child may run; a bigger class runs in chunks
+
+
+def _grade_plan(srv, csv_text: str) -> tuple[float, int]:
+    """(time limit per run, number of chunks): the limit scales with the distinct answers (each checked
+    once), capped at CHUNK_LIMIT without refusing; over the cap, the distinct answers are split in chunks."""
+    from ..checking.grade import read_answers_text
+    try:
+        rows = read_answers_text(csv_text)
+    except DeriveError:
+        return srv.settings.work_timeout, 1                # the grading child says what is wrong with it
+    distinct = len({(r["param"], r["answer"]) for r in rows})
+    cores = max(1, os.cpu_count() or 1)
+    need = srv.settings.work_timeout + srv.settings.timeout * distinct / cores
+    if need <= CHUNK_LIMIT:
+        return need, 1
+    per_chunk = max(1, int((CHUNK_LIMIT - srv.settings.work_timeout) * cores / srv.settings.timeout))
+    return CHUNK_LIMIT, -(-distinct // per_chunk)
 
 
 def _new_job(srv) -> Job:
@@ -60,9 +75,12 @@ def _new_job(srv) -> Job:
 async def _grade(srv, job: Job, spec_text: str, csv_text: str):
     (job.folder / "answers.csv").write_text(csv_text, encoding="utf-8")
     fn = functools.partial(work.grade, progress=job.progress)
+    args = (spec_text, str(job.folder / "answers.csv"), str(job.folder), srv.settings.timeout)
+    limit, chunks = _grade_plan(srv, csv_text)
     try:
-        job.result = await srv.run(fn, spec_text, str(job.folder / "answers.csv"), str(job.folder),
-                                   srv.settings.timeout, timeout=_grade_limit(srv, csv_text))
+        for k in range(chunks if chunks > 1 else 0):      # each chunk's verdicts kept in the store
+            await srv.run(functools.partial(work.grade, progress=job.progress, part=(k, chunks)), *args, timeout=limit)
+        job.result = await srv.run(fn, *args, timeout=limit)
         job.status = "done"
     except (Bad, DeriveError, RuntimeError) as e:
         job.status, job.error = "error", scrub(str(e).splitlines()[0]) if str(e) else type(e).__name__

@@ -61,24 +61,36 @@ def mathml(latex: list[str]) -> dict:
     return {"mathml": out}
 
 
-def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None) -> dict:
+def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None, part=None) -> dict:
     """The ``derive grade --json`` object for a CSV (id,param,answer); the report written to out_dir.
 
-    ``progress`` is shared memory (a multiprocessing array): [answers graded, answers in the CSV].
+    Verdicts go through the verdict store the command line uses (``checking.store.default_path``).
+    ``part`` = (k, n): only the k-th of n slices of the distinct answers, into the store, no report (a big
+    class in chunks, each under the job's time limit; the last call reads them all back).
+    ``progress`` is shared memory (a multiprocessing array): [answers graded, answers in the CSV]; it
+    never goes down, chunk after chunk.
     """
     import multiprocessing
 
+    from ..checking.distinct import part_of
+    from ..checking.store import default_path
     # grade() checks every answer in its own sandboxed worker; this sandbox child may start them
     # (multiprocessing refuses children of a daemon): they exit on EOF if this child is killed.
     multiprocessing.current_process().daemon = False
     rows = api.read_answers(csv_path)
     if not rows:
         raise DeriveError("the CSV has no answers (expected a header id,param,answer and one row per answer)")
-
+    base = progress[0] if progress is not None and part is not None else 0
     if progress is not None:
         progress[1] = len(rows)
+    done = [0]
 
     def tick(_row):
+        done[0] += 1
         if progress is not None:
-            progress[0] += 1
-    return api.grade(api.from_text(spec), rows, timeout=timeout, progress=False, on_row=tick, out_dir=out_dir)
+            progress[0] = max(progress[0], base + done[0])
+    model = api.from_text(spec)
+    if part is not None:
+        api.grade(model, part_of(rows, *part), timeout=timeout, progress=False, on_row=tick, store=default_path())
+        return {}
+    return api.grade(model, rows, timeout=timeout, progress=False, on_row=tick, out_dir=out_dir, store=default_path())
