@@ -25,7 +25,7 @@ from ..model.formula import Examples
 from ..model.naming import symbol
 from .example import Example
 from .lookup import LEARNING_RATE
-from .numbers import finite, overlaps, show, to_fraction, value
+from .numbers import overlaps, show, to_fraction, value
 from .steps import Judgement, Reader, Side, at_example, judge
 
 POINTS = 6                 # random points tried before the exact decision (24 more if it cannot decide)
@@ -104,12 +104,13 @@ class Copies:
         """Every copy's value (exact or a 60-digit interval) from the leaves (which may be copies)."""
         env = dict(leaves)
         memo: dict = {}
+        put = Example._put          # a value that cannot be computed (or is not finite) is left out
         for k in range(1, self.m + 1):
             for n in self.c.net.nodes.values():
                 if not n.leaf:
-                    _put(env, self.copy(n.symbol, k) if self.m > 1 else n.symbol, self.at(n.expr, k), memo)
+                    put(env, self.copy(n.symbol, k) if self.m > 1 else n.symbol, self.at(n.expr, k), memo)
             for sym, definition in self.c.deltas.items():
-                _put(env, self.copy(sym, k) if self.m > 1 else sym, self.at(definition, k), memo)
+                put(env, self.copy(sym, k) if self.m > 1 else sym, self.at(definition, k), memo)
         return env
 
     # -- deciding an identity about the batch -------------------------------------------------------
@@ -169,15 +170,6 @@ class Copies:
 
 def _float(v) -> float:
     return float(v) if isinstance(v, Fraction) else float(show(v, 17))
-
-
-def _put(env, sym, expr, memo):
-    try:
-        v = value(expr, env, memo)
-    except (KeyError, ArithmeticError, ValueError, ProofError):
-        return
-    if finite(v):
-        env[sym] = v
 
 
 class BatchExample(Example):

@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 from pathlib import Path
 
 MAX_TIMEOUT = 3600          # the same as derive.sandbox.MAX_TIMEOUT (a test keeps them equal)
 COMMAND_TIMEOUT = 600       # default time budget of verify, notes, train and export as a whole
-MEMORY_MB = 4096            # default memory budget (MB beyond what derive holds when the work starts)
+MEMORY_MB = 2048            # default memory budget (MB beyond what derive holds when the work starts)
+try:                        # DERIVE_MAX_MEMORY=MB changes the default (--max-memory still wins)
+    MEMORY_MB = min(max(int(os.environ.get("DERIVE_MAX_MEMORY", MEMORY_MB)), 64), 65536)
+except ValueError:
+    pass
 MIN_MEMORY_MB = 64
 MAX_MEMORY_MB = 65536
 PLOT_FORMATS = (".png", ".svg", ".pdf")
@@ -28,27 +33,27 @@ def _fail(what: str):
     raise argparse.ArgumentTypeError(what)
 
 
+def _read(text: str, convert, what: str, ok, bounds: str):
+    """``convert(text)`` when it reads as ``what`` and passes ``ok``; else one line naming the bounds."""
+    try:
+        v = convert(text)
+    except ValueError:
+        _fail(f"expected {what}, got {text[:40]!r}")
+    if not ok(v):
+        _fail(f"expected {bounds}, got {text[:40]!r}")
+    return v
+
+
 def seconds(text: str) -> float:
     """A time limit: a finite number of seconds, > 0 and at most an hour."""
-    try:
-        t = float(text)
-    except ValueError:
-        _fail(f"expected a number of seconds, got {text[:40]!r}")
-    if not (math.isfinite(t) and 0 < t <= MAX_TIMEOUT):
-        _fail(f"expected seconds > 0 and at most {MAX_TIMEOUT}, got {text[:40]!r}")
-    return t
+    return _read(text, float, "a number of seconds", lambda t: math.isfinite(t) and 0 < t <= MAX_TIMEOUT,
+                 f"seconds > 0 and at most {MAX_TIMEOUT}")
 
 
 def integer(low: int, high: int):
     """An argparse type: an integer in [low, high]."""
     def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            _fail(f"expected an integer, got {text[:40]!r}")
-        if not low <= v <= high:
-            _fail(f"expected an integer from {low} to {high}, got {text[:40]!r}")
-        return v
+        return _read(text, int, "an integer", lambda v: low <= v <= high, f"an integer from {low} to {high}")
     parse.__name__ = "integer"
     return parse
 
@@ -59,13 +64,8 @@ seed = integer(0, 2**32 - 1)
 def positive_number(high: float):
     """An argparse type: a finite number > 0 and at most ``high``."""
     def parse(text: str) -> float:
-        try:
-            v = float(text)
-        except ValueError:
-            _fail(f"expected a number, got {text[:40]!r}")
-        if not (math.isfinite(v) and 0 < v <= high):
-            _fail(f"expected a number > 0 and at most {high:g}, got {text[:40]!r}")
-        return v
+        return _read(text, float, "a number", lambda v: math.isfinite(v) and 0 < v <= high,
+                     f"a number > 0 and at most {high:g}")
     parse.__name__ = "number"
     return parse
 

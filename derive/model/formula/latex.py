@@ -74,6 +74,8 @@ class LatexParser(SumGrammar, Parser):
         return super().read_base(t)
 
     def read_scripts(self) -> tuple[str, str]:
+        """A name's subscript and superscript, in either order: ``_{11}``, ``^{(2)}``/``^{[2]}`` (a layer
+        index), and what ``naming_sup`` takes (a superscript that names, not a power)."""
         sub = sup = ""
         while True:
             if self.at("_"):
@@ -85,11 +87,17 @@ class LatexParser(SumGrammar, Parser):
                 self.next()
                 self.next()
                 sup = self.flat_until_close()
-            elif self.at("^") and not sup and self.layer_sup_ahead():
-                self.next()
-                sup = self.script_text().replace("{", "")
+            elif self.at("^") and not sup and (named := self.naming_sup()) is not None:
+                sup = named
             else:
                 return sub, sup
+
+    def naming_sup(self) -> str | None:
+        """At ``^``: a superscript that is part of the name, read (Nielsen's layer ``a^l_j``), else None."""
+        if not self.layer_sup_ahead():
+            return None
+        self.next()
+        return self.script_text().replace("{", "")
 
     def layer_sup_ahead(self) -> bool:
         """Nielsen's layer superscript: ``a^l_j``, ``w^{l+1}_{kj}``, ``\\delta^L``, ``z^{L-1}`` (l and L are never

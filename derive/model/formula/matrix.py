@@ -261,25 +261,15 @@ class MatrixParser(LatexParser):
                 return inner + 2
         return 0
 
-    def read_scripts(self) -> tuple[str, str]:
-        """As LaTeX reads them, and ``^{(2)\\top}``/``^{[2]T}``: the layer index, then a transpose."""
-        sub = sup = ""
-        while True:
-            if self.at("_"):
-                if sub:
-                    raise self.err("double subscript")
-                self.next()
-                sub = self.script_text()
-            elif self.at("^") and not sup and self.index_sup_ahead():
-                self.next()
-                self.next()
-                sup = self.flat_until_close()
-            elif self.at("^") and not sup and (ahead := self.transposed_index_ahead()):
-                close, n = ahead
-                sup = "".join(self.peek(k).val for k in range(3, close)) + TRANSPOSED
-                self.i += close + n + 2
-            else:
-                return sub, sup
+    def naming_sup(self) -> str | None:
+        """``^{(2)\\top}``/``^{[2]T}``: the layer index, then a transpose (instead of LaTeX's layer superscript)."""
+        ahead = self.transposed_index_ahead()
+        if ahead is None:
+            return None
+        close, n = ahead
+        sup = "".join(self.peek(k).val for k in range(3, close)) + TRANSPOSED
+        self.i += close + n + 2
+        return sup
 
     def transposed_index_ahead(self) -> tuple[int, int] | None:
         """``^{(l)\\top}`` ahead: (offset of the closing bracket, tokens of the transpose mark), else None."""
