@@ -114,7 +114,7 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
                 steps.append(Step(line, left, right, "unchecked",
                                   note=f"a value for {name.text}, which names nothing here (a value is not a definition)"))
             elif name is not None:
-                reader.define(name, known.expr)
+                reader.define(name, known.expr, parts[i] if known is b else parts[i - 1])
                 steps.append(Step(line, left, right, "definition", note=f"defines {name.text}"))
             else:
                 steps.append(Step(line, left, right, "unchecked", note=a.error or b.error))

@@ -91,6 +91,7 @@ class TextNetwork:
     """What a text's forward pass determines: nodes, leaves, values; ``spec`` is the graph-form dict."""
     nodes: dict[str, sp.Expr] = field(default_factory=dict)       # in the text's order
     lines: dict[str, int] = field(default_factory=dict)           # where each node is defined (0: generalised)
+    texts: dict[str, str] = field(default_factory=dict)           # each node's defining side, as written
     names: dict[str, str] = field(default_factory=dict)           # ident -> as first written
     values: dict[str, Fraction] = field(default_factory=dict)
     rate: Fraction | None = None
@@ -113,6 +114,16 @@ class TextNetwork:
     def is_param(self, leaf: str) -> bool:
         base = re.split(r"_", leaf)[0]
         return leaf in self.wrt or leaf in self.updated or base in _PARAM_BASES
+
+    def ancestors(self, node: str) -> set[str]:
+        """``node`` and every node it is computed from."""
+        out, todo = set(), [node]
+        while todo:
+            n = todo.pop()
+            if n in self.nodes and n not in out:
+                out.add(n)
+                todo += [s.name for s in self.nodes[n].free_symbols]
+        return out
 
     def ordered(self) -> list[str]:
         """The nodes, each after the nodes it uses."""
@@ -222,6 +233,9 @@ def read_network(text: str) -> TextNetwork:
             if body is not None and not backward and key not in net.nodes and key not in _RATES \
                     and key not in body.expr.free_symbols and _acyclic(net, key, body.expr):
                 net.nodes[key], net.lines[key] = body.expr, line
+                net.texts[key] = parts[reads.index(body)]
+            if key in net.texts and reads[1].kind in ("number", "mixed"):     # net_{h1} = 0.15 * 0.05 + ...
+                _take_values(net, net.texts[key], parts[1])
             last = reads[-1]
             if last.kind == "number":
                 if key in _RATES:
@@ -236,6 +250,9 @@ def read_network(text: str) -> TextNetwork:
             net.values.setdefault(key, v)
     _generalise(net, everywhere)
     net.output = _objective(net)
+    keep = net.ancestors(net.output)            # \delta_{o1} = -(t - out) out (1 - out): a local name, not a node
+    net.nodes = {k: e for k, e in net.nodes.items() if k in keep}
+    net.generalised = [(a, b) for a, b in net.generalised if a in keep]
     for leaf in net.leaves:                       # stated values of leaves only; nodes are checked, not taken
         for line, key, v in net.stated:
             if key == leaf:
