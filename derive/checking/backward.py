@@ -19,6 +19,7 @@ from ..tensor.backward import Backward, derive_backward
 from ..tensor.evaluate import NumpyOps, evaluate
 from ..tensor.printer import to_code
 from ..tensor.shapes import Info, fmt, infer
+from .backward_diagnose import branch, keepdims, one_hot, scale
 from .mutate import activation_factors, mutations
 
 MAX_LINES = 2000
@@ -70,27 +71,20 @@ class BackwardReport:
 
 
 def read_lines(text: str) -> list[tuple[int, str, object]]:
-    """(line number, target name, tree) for each assignment; comments and blank lines skipped."""
+    """(line number, target name, tree) for each assignment of a backward file, read as a small program
+    (``backward_program``: loops, helpers, ``+=`` and masked assignment are read, never run); one clear
+    error for a line the grammar does not read."""
+    from .backward_program import parse_program
     if len(text) > MAX_CHARS:
         raise DeriveError(f"the backward file is larger than {MAX_CHARS} bytes")
     raw = text.splitlines()
     if len(raw) > MAX_LINES:
         raise DeriveError(f"the backward file has {len(raw)} lines; at most {MAX_LINES}")
-    out = []
-    for k, line in enumerate(raw, 1):
-        body = line.split("#", 1)[0].strip()
-        if not body:
-            continue
-        m = _LINE.fullmatch(body)
-        if not m:
-            raise DeriveError(f"line {k}: expected 'dNAME = expression'")
-        try:
-            out.append((k, m.group(1), grammar.parse(m.group(2))))
-        except FormulaError as e:
-            raise DeriveError(f"line {k}: {e}") from None
+    out = [(st.line, t, st.tree) for st in parse_program(text).stmts.values() if isinstance(st.id, int)
+           for t in st.targets[:1] if len(st.targets) == 1]
     if not out:
         raise DeriveError("no 'dNAME = expression' line found")
-    return out
+    return sorted(out, key=lambda x: x[0])
 
 
 class Truth:
@@ -137,10 +131,7 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     from .backward_program import Runner, parse_program
     bw = program if isinstance(program, Backward) else derive_backward(program)
     prog = bw.program
-    if len(text) > MAX_CHARS:
-        raise DeriveError(f"the backward file is larger than {MAX_CHARS} bytes")
-    if len(text.splitlines()) > MAX_LINES:
-        raise DeriveError(f"the backward file has {len(text.splitlines())} lines; at most {MAX_LINES}")
+    read_lines(text)
     parsed = parse_program(text)
     truths = [Truth(bw, seed), Truth(bw, seed + 1)]
     grads = {x.target: x for x in bw.lines}
@@ -231,25 +222,17 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
                 what = ", ".join(f"{a} (the batch)" if got.shape[a] == batch else str(a) for a in axes)
                 add("not_summed", f"not summed where broadcasting happened: {name} was broadcast along "
                                   f"axis {what} in the forward pass, so {target} must sum over it")
+        for d in keepdims(target, got, want):
+            out.insert(0, d)
     elif same(-got, want):
         add("sign", f"wrong sign: {target} is the negative of this")
     elif got.ndim == 2 and same(got.T, want):
         add("transpose", f"transposed: its transpose is right ({target} is square here, so the shape cannot tell)")
     elif got is not None:
-        sizes = truth.sizes
-        for sname, n in sizes.items():
-            if n > 1 and same(got / n, want):
-                add("scale", f"missing 1/{sname}: the output averages over {sname}, so {target} carries 1/{sname}"
-                    if sname == prog.batch else f"missing a factor 1/{sname}")
-            elif n > 1 and same(got * n, want):
-                add("scale", f"divided by {sname} once too often")
-            elif n > 2 and same(got * (n - 1) / n, want):
-                add("n_minus_1", f"divides by {sname}-1 where {sname} belongs (the mean over {sname} is 1/{sname})")
-            elif n > 2 and same(got * n / (n - 1), want):
-                add("n_minus_1", f"divides by {sname} where {sname}-1 belongs (the program's variance is "
-                                 f"Bessel-corrected: 1/({sname}-1))")
+        for d in branch(target, got, want, bw, truth) + scale(target, got, want, bw, truth):
+            add(d["kind"], d["message"])
         for factor_name, factor in activation_factors(prog, truth.forward, shape):
-            if same(got * factor, want):
+            if not out and same(got * factor, want):
                 add("activation", f"missing {factor_name}")
     for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
         if len(out) >= 3:
@@ -260,12 +243,28 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
             continue
         if same(v, want):
             add(kind, message + f": {target} = {to_code(variant)} is right")
+    if not out and got is not None and got.shape == shape:
+        for d in one_hot(target, tree, bw, truth, helpers):
+            add(d["kind"], d["message"])
     if not out and got is not None:
         err = np.abs(got - want)
         idx = np.unravel_index(int(np.nanargmax(err)), shape) if err.size else ()
         add("value", f"not equal to dJ/d{name} (largest difference {float(np.nanmax(err)) if err.size else 0:.3g}"
                      f" at entry {tuple(int(i) for i in idx)})")
-    return out
+    return merged(out, target, name, shape)
+
+
+def merged(out: list, target: str, name: str, shape: tuple) -> list:
+    """One diagnosis, the most specific: a bare wrong shape only when nothing else explains the line (the
+    shape is then said in the specific one); the other kinds kept for grading, not repeated as sentences."""
+    specific = [d for d in out if d["kind"] != "shape"]
+    if not specific:
+        return out[:1]
+    first = dict(specific[0])
+    if any(d["kind"] == "shape" for d in out) and fmt(shape) not in first["message"]:
+        first["message"] += f" ({target} must have {name}'s shape {fmt(shape)})"
+    first["kinds"] = [d["kind"] for d in out]
+    return [first]
 
 
 def _unbroadcast(g, shape):

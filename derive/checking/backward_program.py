@@ -233,7 +233,11 @@ class Runner:
             if st.op == "mask":
                 mask, mused = self.subst(st.mask, consts, None, ids, local)
                 ids |= mused
-                value = Call("where", (mask, value, prev))
+                items = _positions(mask, self.sizes)
+                if items is None:          # d[h <= 0] = 0: a boolean mask
+                    value = Call("where", (mask, value, prev))
+                else:                      # dw[k] = value: that position set (np.add.at of the change)
+                    value = Bin("+", prev, Scatter(Bin("-", value, Index(prev, items)), prev, items))
             else:
                 value = Bin(st.op[0], prev, value)
         if len(st.targets) > 1:
@@ -284,7 +288,14 @@ class Runner:
                 return t
             if isinstance(t, Call) and t.fn == "call":
                 return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used)
-            return _map(t, go)
+            out = _map(t, go)
+            if isinstance(out, Index) and isinstance(out.x, Tuple) and len(out.items) == 1:
+                from ..tensor.axes import const_int      # a list indexed by a loop's step: das[t]
+                try:
+                    return out.x.items[const_int(out.items[0], self.sizes)]
+                except (FormulaError, IndexError):
+                    raise FormulaError(f"cannot index a list with {out.items[0]}") from None
+            return out
         return go(tree), used
 
     def call(self, name: str, args: list, used: set):
@@ -298,6 +309,20 @@ class Runner:
         out, u = self.subst(tree, {}, None, set(), local)
         used |= u | {st.id for st in h.body} | {("return", name)}
         return out
+
+
+def _positions(mask, sizes: dict):
+    """The index items of d[k] / d[:, 0:4] (constants and slices), or None for a boolean mask."""
+    from ..tensor.axes import const_int
+    items = mask.items if isinstance(mask, Tuple) else (mask,)
+    for it in items:
+        if isinstance(it, Slice):
+            continue
+        try:
+            const_int(it, sizes)
+        except FormulaError:
+            return None
+    return tuple(items)
 
 
 def _map(t, fn):

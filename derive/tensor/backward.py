@@ -29,6 +29,7 @@ class Line:
     tree: object      # the formula, over forward names and earlier d-names
     shape: tuple      # at the spec's small sizes
     kind: str         # "param" | "forward"
+    shares: tuple = ()   # ((the forward name it flows back through, its share), ...): the branches added
 
     @property
     def code(self) -> str:
@@ -136,6 +137,7 @@ def derive_backward(program) -> Backward:
     def send(node, g, y):
         if isinstance(node, Name):
             shares.setdefault(node.id, []).append(g)
+            branches.setdefault(node.id, []).append((reader[0], g))
             return
         if isinstance(node, (Num, Const)) or all(n in sizes for n in names(node)):
             return          # a constant (a number, pi, sqrt(2/pi), N - 1) has no gradient
@@ -145,7 +147,10 @@ def derive_backward(program) -> Backward:
             if gk is not None:
                 send(kid, gk, kid)
 
+    branches: dict = {}
+    reader = [None]
     for name, tree, _ in reversed(prog.forward):
+        reader[0] = name
         if name not in live:
             continue
         g = Num(Fraction(1)) if name == prog.output else Name("d" + name)
@@ -163,7 +168,8 @@ def derive_backward(program) -> Backward:
             got = c.shape(total)
             if got != shape:
                 raise DeriveError(f"d{n}: derived a gradient of shape {got}, expected {shape} (a bug in derive)")
-            lines.append(Line(n, "d" + n, total, shape, "param" if kinds.get(n) == "param" else "forward"))
+            lines.append(Line(n, "d" + n, total, shape, "param" if kinds.get(n) == "param" else "forward",
+                              tuple(branches.get(n, ()))))
     for t in prog.leaves:
         if t.kind == "param" and t.name not in lines_written(lines):
             lines.append(Line(t.name, "d" + t.name, Call("zeros_like", (Name(t.name),)), env[t.name].shape, "param"))

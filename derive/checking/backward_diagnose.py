@@ -1,0 +1,193 @@
+"""Diagnoses of a wrong gradient named from their cause, not from a number that happens to fit.
+
+- a forgotten branch or a branch counted twice: the true gradient is the sum of the shares flowing back
+  through each forward value that reads the tensor (``Line.shares``); a line equal to the sum without
+  one share forgot that path (named: "the skip connection", "time step 2", "the path through bnvar"),
+  with one share twice counted it twice;
+- a missing or extra constant, named as the program writes it: ``1/N`` of a mean over the batch, ``/ 3``
+  of a sum over three steps, ``N - 1`` of a Bessel-corrected variance (never a size that happens to equal
+  the number);
+- keepdims: the right numbers in a shape with an axis of size 1 too many or too few;
+- an unstated assumption: right when every row of a target sums to 1 (one-hot), which the spec does not say.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import replace
+from fractions import Fraction
+
+import numpy as np
+
+from ..errors import DeriveError, FormulaError
+from ..tensor.evaluate import NumpyOps, evaluate
+from ..tensor.printer import to_code
+from ..tensor.tree import Bin, Call, Name, walk
+
+
+def branch(target: str, got, want, bw, truth) -> list:
+    """A forgotten branch or one counted twice, named by the forward value it flows back through."""
+    from .backward import same
+    line = next((x for x in bw.lines if x.target == target), None)
+    if line is None or len(line.shares) < 2:
+        return []
+    by_reader: dict = {}
+    with np.errstate(all="ignore"):
+        for reader, tree in line.shares:
+            try:
+                v = np.broadcast_to(np.asarray(evaluate(tree, truth.env, NumpyOps(), truth.sizes), float), want.shape)
+            except (FormulaError, ValueError, IndexError, TypeError):
+                return []
+            by_reader[reader] = by_reader.get(reader, 0) + v
+    readers = list(by_reader)
+    for r in readers:
+        share = by_reader[r]
+        if not np.any(share):
+            continue
+        what = path_name(target[1:], r, readers, bw)
+        if same(got, want - share):
+            return [{"kind": "branch", "message": f"forgets {what}: {target} must add the gradient that flows back "
+                                                 f"through {r} as well"}]
+        if same(got, want + share):
+            return [{"kind": "double", "message": f"counts {what} twice: its share belongs in {target} once"}]
+    return []
+
+
+def path_name(name: str, reader: str, readers: list, bw) -> str:
+    """How a lecturer names the branch through ``reader``: the skip connection, a time step, or the path."""
+    prog = bw.program
+    tree = next((t for n, t, _ in prog.forward if n == reader), None)
+    text = next((x for n, _, x in prog.forward if n == reader), "")
+    stems = {re.sub(r"\d+$", "", r) for r in readers}
+    if len(stems) == 1 and all(re.search(r"\d+$", r) for r in readers):
+        step = re.search(r"(\d+)$", reader).group(1)
+        return f"time step {step} (the term through {reader} = {text})"
+    if tree is not None and _added_directly(tree, name):
+        return f"the path through the skip connection ({reader} = {text})"
+    return f"the path through {reader} ({reader} = {text})"
+
+
+def _added_directly(tree, name: str) -> bool:
+    """name is a term of a sum in the tree (r = x + f(x)): the identity path of a residual block."""
+    for node in walk(tree):
+        if isinstance(node, Bin) and node.op in ("+", "-") and Name(name) in (node.a, node.b):
+            return True
+    return False
+
+
+def constants(bw, truth) -> list:
+    """(label, value, how it enters) of each constant the program divides by or averages over, as written."""
+    from ..tensor.axes import const_int
+    from ..tensor.shapes import axes, infer
+    prog = bw.program
+    out, seen = [], set()
+    shapes = {k: np.shape(v) for k, v in truth.forward.items()}
+    from ..tensor.shapes import Info
+    env = {k: Info(s, k in truth.integer) for k, s in shapes.items()}
+    for _, tree, _ in prog.forward:
+        for node in walk(tree):
+            label = None
+            if isinstance(node, Bin) and node.op == "/":
+                try:
+                    v = const_int(node.b, truth.sizes)
+                except FormulaError:
+                    continue
+                label = to_code(node.b)
+            elif isinstance(node, Bin) and node.op == "*" and any(
+                    type(x).__name__ == "Num" and x.value.numerator == 1 and x.value.denominator > 1
+                    for x in (node.a, node.b)):
+                v = next(x.value.denominator for x in (node.a, node.b) if type(x).__name__ == "Num")
+                label = str(v)
+            elif isinstance(node, Call) and node.fn in ("mean", "var"):
+                try:
+                    shape = infer(node.args[0], env, truth.sizes).shape
+                except FormulaError:
+                    continue
+                ax = axes(node, len(shape), truth.sizes)
+                v = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
+                names_ = [s for s, n in truth.sizes.items() if n == v]
+                label = names_[0] if len(names_) == 1 else str(v)
+                if node.fn == "var" and node.get("ddof") is not None and node.get("ddof").value:
+                    d = int(node.get("ddof").value)
+                    out.append((f"({label} - {d})", Fraction(v - d), "bessel"))
+            if label is not None and v > 1 and v not in seen:
+                seen.add(v)
+                out.append((label, Fraction(v), "divides"))
+    return out
+
+
+def scale(target: str, got, want, bw, truth) -> list:
+    """A missing or extra constant, named as the program writes it; Bessel's n vs n - 1."""
+    from .backward import same
+    consts = constants(bw, truth)
+    values = {v for _, v, _ in consts}
+    for label, v, how in consts:
+        if how == "bessel":
+            n = v + 1
+            if same(got * (n - 1) / n, want) or same(got * v / n, want):
+                return [{"kind": "n_minus_1", "message": f"divides by {label[1:-5] or 'n'} where {label[1:-1]} belongs: "
+                         f"the program's variance is Bessel-corrected (1/{label})"}]
+            if same(got * n / v, want):
+                return [{"kind": "n_minus_1", "message": f"divides by {label} where {label[1:-5]} belongs"}]
+        elif same(got / float(v), want):
+            mean = "" if not re.fullmatch(r"[A-Za-z_]\w*", label) else f" (the output averages over {label})"
+            return [{"kind": "scale", "message": f"missing the factor 1/{label}{mean}"}]
+        elif same(got * float(v), want):
+            return [{"kind": "scale", "message": f"divides by {label} once too often"}]
+    for sname, n in truth.sizes.items():        # a variance the program does not correct, or corrects
+        if n > 2 and same(got * (n - 1) / n, want):
+            return [{"kind": "n_minus_1", "message": f"divides by {sname}-1 where {sname} belongs "
+                                                    f"(the mean over {sname} is 1/{sname}, no Bessel correction here)"}]
+        if n > 2 and same(got * n / (n - 1), want):
+            return [{"kind": "n_minus_1", "message": f"divides by {sname} where {sname}-1 belongs (Bessel's correction)"}]
+    ratio = _ratio(got, want)
+    if ratio is not None and ratio not in values and 1 / ratio not in values and ratio not in (1, -1):
+        return [{"kind": "scale", "message": f"off by a constant factor {_num(ratio)}: "
+                                             f"{target} is this times {_num(1 / ratio)}"}]
+    return []
+
+
+def _ratio(got, want):
+    with np.errstate(all="ignore"):
+        r = np.asarray(got, float) / np.asarray(want, float)
+    r = r[np.isfinite(r) & (np.abs(np.asarray(want)) > 1e-9)] if np.shape(got) == np.shape(want) else np.array([])
+    if r.size and np.allclose(r, r.flat[0], rtol=1e-9, atol=0) and r.flat[0] != 0:
+        return Fraction(float(r.flat[0])).limit_denominator(1000)
+    return None
+
+
+def _num(q: Fraction) -> str:
+    return str(q.numerator) if q.denominator == 1 else f"{q.numerator}/{q.denominator}"
+
+
+def keepdims(target: str, got, want) -> list:
+    """The right numbers in a shape with a size-1 axis too many or too few."""
+    from .backward import same
+    from ..tensor.shapes import fmt
+    if got.shape != want.shape and got.size == want.size and same(got.reshape(want.shape), want):
+        extra = len(got.shape) > len(want.shape)
+        return [{"kind": "keepdims", "message": f"keepdims: the numbers are right but the shape is {fmt(got.shape)}, "
+                 f"not {fmt(want.shape)}: " + ("sum without keepdims=True" if extra else "sum with keepdims=True")}]
+    return []
+
+
+def one_hot(target: str, tree, bw, truth, helpers) -> list:
+    """Right if a target's rows were one-hot (each sums to 1), which the spec does not declare."""
+    from .backward import Truth, same
+    prog = bw.program
+    for t in prog.leaves:
+        if t.kind != "input" or t.data != "normal" or len(t.dims) < 1 or t.name in prog.integer_inputs:
+            continue
+        if not any(isinstance(n, Name) and n.id == t.name for _, f, _ in prog.forward for n in walk(f)):
+            continue
+        leaves = tuple(replace(x, data="one_hot") if x.name == t.name else x for x in prog.leaves)
+        other = replace(bw, program=replace(prog, leaves=leaves))
+        try:
+            alt = Truth(other, 7)
+            v = alt.value(tree, target, helpers)
+        except (DeriveError, FormulaError, ValueError, IndexError, TypeError):
+            continue
+        if same(v, alt.env[target]):
+            return [{"kind": "assumption", "message": f"holds only when every row of {t.name} sums to 1 (one-hot "
+                     f"targets), which the spec does not say: declare {t.name}: {{shape: [...], data: one_hot}}, or "
+                     "keep the term the row sums bring"}]
+    return []
