@@ -181,3 +181,33 @@ def test_the_default_store_is_in_the_users_cache(monkeypatch, tmp_path):
     assert default_path() == tmp_path / "derive" / "verdicts.sqlite"
     monkeypatch.setenv("XDG_CACHE_HOME", "relative/not/allowed")
     assert default_path() == Path.home() / ".cache" / "derive" / "verdicts.sqlite"
+
+
+def _cli(*args, env=None):
+    return subprocess.run([sys.executable, "-m", "derive", "grade", "seed002", str(DATA / "class_seed002.csv"),
+                           "--no-progress", *args], capture_output=True, text=True, timeout=120, cwd=ROOT,
+                          env={**os.environ, **(env or {})})
+
+
+def test_the_command_line_refuses_a_bad_store_in_one_line_exit_2(tmp_path):
+    notes = tmp_path / "notes.sqlite"
+    notes.write_text("my notes\n" * 100)
+    for args in (["--store", str(notes)], ["--store", str(notes), "--json"], ["--store", str(tmp_path)],
+                 ["--store", str(DATA / "class_seed002.csv")]):
+        run = _cli(*args)
+        assert run.returncode == 2 and run.stderr.count("\n") == 1, (args, run.stderr)
+        assert run.stderr.startswith("derive: error: ") and "Traceback" not in run.stderr
+        if "--json" in args:
+            assert "verdict store" in json.loads(run.stdout)["error"]
+    assert notes.read_text() == "my notes\n" * 100                      # never written
+    run = _cli("--store", str(notes), "--no-store")
+    assert run.returncode == 2 and "not allowed with" in run.stderr
+
+
+def test_the_command_line_uses_the_cache_store_unless_told_not_to(tmp_path):
+    env = {"XDG_CACHE_HOME": str(tmp_path)}
+    run = _cli(env=env)
+    assert run.returncode == 0 and "19 distinct answers: 19 checked now" in run.stdout
+    assert (tmp_path / "derive" / "verdicts.sqlite").is_file()
+    run = _cli("--no-store", env={"XDG_CACHE_HOME": str(tmp_path / "elsewhere")})
+    assert run.returncode == 0 and not (tmp_path / "elsewhere").exists()
