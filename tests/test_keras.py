@@ -208,6 +208,27 @@ def test_unsupported_layers_and_options_refused_in_one_line(tmp_path):
         derive.from_keras(tmp_path / "zip.keras")
 
 
+def test_optimizer_options_that_change_the_step_are_refused(tmp_path):
+    _, decay = _save(tmp_path, [L.Dense(2)], "mse", keras.optimizers.AdamW(0.01), name="adamw")
+    _, clip = _save(tmp_path, [L.Dense(2)], "mse", keras.optimizers.SGD(0.01, clipnorm=1.0), name="clip")
+    for path, words in ((decay, "AdamW"), (clip, "clipnorm")):
+        with pytest.raises(DeriveError, match=words):
+            derive.from_keras(path)
+
+
+def test_functional_chain(tmp_path):
+    keras.utils.set_random_seed(5)
+    inp = keras.Input((4,))
+    out = L.Dense(3, activation="softmax")(L.LayerNormalization()(L.Dense(5, activation="relu")(inp)))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="categorical_crossentropy")
+    model.save(tmp_path / "f.keras")
+    m = derive.from_keras(tmp_path / "f.keras")
+    assert m.form == "tensor" and list(m.params)[0] == model.layers[1].name + "/kernel"
+    keras_loss = model.fit(X4, Y, epochs=2, batch_size=16, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(fit(m, X4, Y, epochs=2, batch_size=16).loss, keras_loss, atol=1e-5, rtol=0)
+
+
 def test_random_dropout_cannot_replay_fit(tmp_path):
     _, path = _save(tmp_path, [L.Dense(3), L.Dropout(0.5), L.Dense(1)], "mse", n_in=2)
     m = derive.from_keras(path)

@@ -5,6 +5,9 @@ Takes a Keras 3 ``.keras`` file or model object, or a PyTorch module with an exa
 importing Keras; PyTorch: a ``torch.fx`` trace of the user's own module) and returns an
 :class:`~derive.frameworks.imported.Imported`, which holds derive's layered spec (when the model is dense
 layers and activations), its tensor program (always), the start values and the framework's names.
+
+May import ``model``, ``derivation``, ``tensor`` and the bottom modules; imported by ``notes``,
+``codegen``, ``checking``, ``api`` and the stages above.
 """
 from __future__ import annotations
 

@@ -21,17 +21,10 @@ from .. import safeio
 from ..errors import DeriveError
 from .build import Program, finish
 from .imported import Imported
+from .keras_compile import loss_of, optimizer_of, refuse_set
 
 MAX_FILE = 200_000_000
 MAX_CONFIG = 2_000_000
-LOSSES = {   # Keras name -> (derive's loss kind, targets); the classes' names too
-    "mse": ("mse", "values"), "mean_squared_error": ("mse", "values"), "MeanSquaredError": ("mse", "values"),
-    "binary_crossentropy": ("bce", "values"), "BinaryCrossentropy": ("bce", "values"),
-    "categorical_crossentropy": ("ce", "one_hot"), "CategoricalCrossentropy": ("ce", "one_hot"),
-    "sparse_categorical_crossentropy": ("ce", "indices"),
-    "SparseCategoricalCrossentropy": ("ce", "indices"),
-}
-OPTIMIZERS = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop"}
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 LAYERS = ("InputLayer", "Dense", "Activation", "LayerNormalization", "BatchNormalization", "Embedding",
           "Dropout", "Flatten")
@@ -141,12 +134,6 @@ def _input_shape(config: dict, layers: list) -> list:
     return list(shape)[1:]
 
 
-def _no(c: dict, where: str, *keys) -> None:
-    for k in keys:
-        if c.get(k) not in (None, False, 0, 0.0):
-            raise DeriveError(f"{where}: {k} is not supported (it changes the loss or the update)")
-
-
 def from_config(config: dict, weights: dict, stem: str = "model", loss: str | None = None) -> Imported:
     layers = _layers(config, stem)
     shape = _input_shape(config, layers)
@@ -174,8 +161,8 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         if emb:
             raise DeriveError(f"{where}: an Embedding must be followed by Flatten")
         if cls == "Dense":
-            _no(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                "kernel_constraint", "bias_constraint", "lora_rank")
+            refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                       "kernel_constraint", "bias_constraint", "lora_rank")
             units = int(c["units"])
             if len(w) < 1 + bool(c.get("use_bias", True)) or w[0].shape != (width, units):
                 raise DeriveError(f"{where}: weights missing or of the wrong shape")
@@ -186,8 +173,8 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         elif cls == "Activation":
             x = prog.activation(x, _act(c.get("activation"), where), where)
         elif cls in ("LayerNormalization", "BatchNormalization"):
-            _no(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
-                "rms_scaling", "renorm", "synchronized")
+            refuse_set(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+                       "rms_scaling", "renorm", "synchronized")
             axis = c.get("axis", -1)
             if axis not in (-1, 1, [-1], [1]):
                 raise DeriveError(f"{where}: axis {axis} is not supported (features only)")
@@ -200,7 +187,7 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             eps = float(c.get("epsilon", 1e-3))
             x = (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names, where)
         elif cls == "Embedding":
-            _no(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
+            refuse_set(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
             if x != "X" or not w:
                 raise DeriveError(f"{where}: an Embedding must be the first layer")
             prog.inputs["X"] = ["N", n_in]
@@ -209,10 +196,10 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     if emb:
         raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
     compile_config = config.get("compile_config") or {}
-    kind, targets, from_logits = _loss(loss if loss is not None else compile_config.get("loss"), stem)
+    kind, targets, from_logits = loss_of(loss if loss is not None else compile_config.get("loss"), stem)
     clip = EPSILON if kind in ("bce", "ce") and not from_logits else None
     model = finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
-                   optimizer=_optimizer(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
+                   optimizer=optimizer_of(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
     model.dropout = tuple(dropout)
     return model
 
@@ -234,53 +221,6 @@ def _act(a, where: str) -> str:
     if not isinstance(a, str):
         raise DeriveError(f"{where}: a custom activation is not supported (nothing was run)")
     return a
-
-
-def _loss(spec, stem: str) -> tuple[str, str, bool]:
-    if spec is None:
-        raise DeriveError(f"{stem}.keras: the model was saved without compile(); no loss to derive")
-    cfg = {}
-    if isinstance(spec, dict):
-        if spec.get("module") not in ("keras.losses", None) or spec.get("registered_name") not in (None, spec.get("class_name")):
-            raise DeriveError(f"{stem}.keras: a custom loss is not supported (nothing was run)")
-        cfg = spec.get("config") or {}
-        spec = spec.get("class_name")
-    if not isinstance(spec, str) or spec not in LOSSES:
-        raise DeriveError(f"{stem}.keras: loss {str(spec)[:40]!r} is not supported; expected one of "
-                          "mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy")
-    if cfg.get("label_smoothing") or cfg.get("reduction", "sum_over_batch_size") != "sum_over_batch_size":
-        raise DeriveError(f"{stem}.keras: loss options label_smoothing and reduction are not supported")
-    kind, targets = LOSSES[spec]
-    return kind, targets, bool(cfg.get("from_logits", False))
-
-
-def _optimizer(spec, stem: str) -> dict | None:
-    if spec is None:
-        return None
-    if isinstance(spec, str):
-        spec = {"class_name": {"sgd": "SGD", "adam": "Adam", "rmsprop": "RMSprop"}.get(spec, spec), "config": {}}
-    cls = spec.get("class_name") if isinstance(spec, dict) else None
-    if cls not in OPTIMIZERS:
-        raise DeriveError(f"{stem}.keras: optimizer {str(cls)[:40]!r} is not supported; expected SGD, Adam or RMSprop")
-    c = spec.get("config") or {}
-    _no(c, f"{stem}.keras: optimizer", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
-        "loss_scale_factor", "gradient_accumulation_steps", "amsgrad")
-    lr = c.get("learning_rate", {"SGD": 0.01}.get(cls, 0.001))
-    if isinstance(lr, bool) or not isinstance(lr, (int, float)) or not lr > 0:
-        raise DeriveError(f"{stem}.keras: a learning-rate schedule is not supported; expected a number")
-    out = {"name": OPTIMIZERS[cls], "learning_rate": float(lr)}
-    defaults = {"sgd": {"momentum": 0.0, "nesterov": False},
-                "adam": {"beta_1": 0.9, "beta_2": 0.999, "epsilon": 1e-7},
-                "rmsprop": {"rho": 0.9, "momentum": 0.0, "epsilon": 1e-7, "centered": False}}[out["name"]]
-    for k, v in defaults.items():
-        got = c.get(k, v)
-        if isinstance(v, bool):
-            out[k] = bool(got)
-        elif isinstance(got, bool) or not isinstance(got, (int, float)):
-            raise DeriveError(f"{stem}.keras: optimizer {k} must be a number")
-        else:
-            out[k] = float(got)
-    return out
 
 
 def from_model(model, loss: str | None = None) -> Imported:
