@@ -24,6 +24,15 @@ class ProofError(DeriveError):
 SHOWN = 12          # a list of names longer than this is summarised, never printed whole
 
 
+def named(text) -> str:
+    """``text`` quoted if it looks like a name someone typed (letters, digits, ``_.-[]``, at most 40),
+    else a description: a message never quotes a file's contents (``derive verify /etc/shadow``)."""
+    import re
+    if isinstance(text, str) and re.fullmatch(r"[A-Za-z_][A-Za-z0-9_.\-\[\]]{0,39}", text):
+        return repr(text)
+    return "(not a name; its text is not shown)"
+
+
 def choices(name: str, known, what: str = "names") -> str:
     """The end of an "unknown NAME" line: close matches, then the known names, or a count and a few.
 

@@ -16,6 +16,8 @@ def add_parser(sub):
     p.add_argument("--timeout", type=float, default=5.0, help="hard time limit per check in seconds (default 5)")
     p.add_argument("--work-timeout", type=float, default=120.0,
                    help="hard time limit for verify, notes, a derivation or a grading run, in seconds (default 120)")
+    p.add_argument("--max-memory", type=int, default=None, metavar="MB",
+                   help="memory one request's work may use (default 1024 MB, or DERIVE_SERVE_MAX_MEMORY)")
     p.add_argument("--json", action="store_true", help='print {"url": ...} as one JSON line once serving')
     return p
 
@@ -37,10 +39,17 @@ def run(args) -> int:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         sock.bind((args.host, args.port))
     except OSError as e:
-        raise DeriveError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}") from None
+        import errno
+        busy = "; choose another with --port N (--port 0: any free port)" if e.errno == errno.EADDRINUSE else ""
+        raise DeriveError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}{busy}") from None
     host, port = sock.getsockname()[:2]
     url = f"http://{'[%s]' % host if ':' in host else host}:{port}/"
-    app = create_app(Settings(timeout=args.timeout, work_timeout=args.work_timeout), args.host)
+    if args.max_memory is not None and not 64 <= args.max_memory <= 65536:
+        raise DeriveError("--max-memory must be from 64 to 65536 (MB)")
+    settings = Settings(timeout=args.timeout, work_timeout=args.work_timeout)
+    if args.max_memory is not None:
+        settings.memory_mb = args.max_memory
+    app = create_app(settings, args.host)
     class Server(uvicorn.Server):
         async def startup(self, sockets=None):     # announce the address once the app is ready
             await super().startup(sockets)
@@ -48,6 +57,7 @@ def run(args) -> int:
             if args.open:
                 import webbrowser
                 webbrowser.open(url)
-    server = Server(uvicorn.Config(app, log_level="warning", access_log=False))
+    from ..serve.slow import protocol       # header and body read deadlines (slow clients cut off)
+    server = Server(uvicorn.Config(app, log_level="warning", access_log=False, http=protocol(settings)))
     server.run(sockets=[sock])
     return 0

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from .. import safeio
-from ..errors import DeriveError, choices
+from ..errors import DeriveError, choices, named
 from .optim import Flat, optimizer
 
 if TYPE_CHECKING:   # training needs numpy only; the compiled module is handed in
@@ -58,8 +58,8 @@ def read_csv(path: str | Path, compiled: Compiled) -> tuple[np.ndarray, np.ndarr
         header = [h.strip() for h in header]
         for h in header:
             if h not in wanted:
-                raise DeriveError(f"{p}: column {h[:40]!r} is not an input or target of the network; "
-                                  + choices(h[:100], wanted, "columns"))
+                raise DeriveError(f"{p}: column {named(h)} is not an input or target of the network; "
+                                  + choices(h[:100] if named(h).startswith("'") else "", wanted, "columns"))
         if len(set(header)) != len(header):
             raise DeriveError(f"{p}: a column name appears twice in the header")
         missing = [w for w in wanted if w not in header]

@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from . import rules
-from ..errors import SpecError
+from ..errors import SpecError, choices, named as shown_name
 from .fields import MAX_EXAMPLES, MAX_UNITS, Values, free_text, names, read_values, slug  # noqa: F401  (public)
 from .naming import Notation, check_identifier, notation
 from .source import MAX_BYTES, bundled_examples, parse_text, read_source  # noqa: F401  (public)
@@ -55,8 +55,16 @@ def load_spec(path_or_name: str | Path = "seed002") -> Spec:
 def from_dict(data: dict, stem: str = "network") -> Spec:
     """Validate a parsed spec mapping and return a Spec."""
     unknown = set(data) - TOP_KEYS
+    if unknown and not set(data) & TOP_KEYS and not any(choices(str(k), TOP_KEYS).startswith("did you mean")
+                                                      for k in list(data)[:50]):
+        raise SpecError("", f"{stem}: not a derive spec (no field is one of {', '.join(sorted(TOP_KEYS))}; "
+                            "a spec has inputs and layers, or graph)")       # and nothing of the file is quoted
     if unknown:
-        raise SpecError(sorted(unknown)[0], "unknown field; expected one of " + ", ".join(sorted(TOP_KEYS)))
+        first = sorted(map(str, unknown))[0]
+        expected = "unknown field; expected one of " + ", ".join(sorted(TOP_KEYS))
+        if shown_name(first).startswith("'"):
+            raise SpecError(first, expected)
+        raise SpecError("", f"a top-level field {shown_name(first)}: {expected}")
     name = free_text(data.get("name", stem), "name", 200)
     if "description" in data:
         free_text(data["description"], "description", 10_000, keep="\n\t")

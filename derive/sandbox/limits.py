@@ -2,8 +2,8 @@
 
 A child starts by ``enter``: it leads its own process group (so everything it starts, LaTeX included,
 is killed with it), asks the kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``, SIGKILL
-included), keeps its temporary files in a folder its parent made and removes (``scratch``), and caps
-its address space (``RLIMIT_AS``).  Its result or error travels back as an outcome tuple.
+included), keeps its temporary files in a folder its parent made and removes (``scratch``), silences
+NumPy's floating-point warnings, and caps its address space (``RLIMIT_AS``).  Its result or error travels back as an outcome tuple.
 """
 from __future__ import annotations
 
@@ -89,7 +89,17 @@ def enter(parent: int, memory: int, folder: str | None, group: bool = True) -> N
     if folder:                       # every temporary file of the child (and of what it starts) goes here
         tempfile.tempdir = folder
         os.environ["TMPDIR"] = folder
+    quiet_numbers()
     limit_memory(memory)
+
+
+def quiet_numbers() -> None:
+    """NumPy's floating-point warnings ("overflow encountered in power", with a source path) never reach
+    a terminal or a server log: an overflow is a result (inf, nan) that derive reports in its own words."""
+    import warnings
+    warnings.filterwarnings("ignore", category=RuntimeWarning,
+                            message=r".*(encountered in|overflow|underflow|divide by zero|invalid value)")
+    warnings.filterwarnings("ignore", module=r"numpy(\.|$)")
 
 
 def kill_group(pid: int) -> None:

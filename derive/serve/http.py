@@ -11,12 +11,12 @@ import json
 import os
 import re
 import warnings
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import anyio
 from starlette.exceptions import HTTPException
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 
 from .. import sandbox
@@ -43,11 +43,32 @@ class Bad(Exception):
         self.status = status
 
 
+def _env(name: str, default: float) -> float:
+    """A positive number from the environment (DERIVE_SERVE_*), else ``default``."""
+    try:
+        v = float(os.environ.get(name, ""))
+    except ValueError:
+        return default
+    return v if 0 < v < float("inf") else default
+
+
+MEMORY_MB = 1024                     # per request: a laptop serving a class keeps room for everything else
+HEADER_TIMEOUT = 10.0                # seconds a client may take to send a request's headers
+BODY_TIMEOUT = 60.0                  # seconds it may take to send the body (2 MB at 35 KB/s)
+
+
 @dataclass
 class Settings:
     timeout: float = 5.0             # seconds per check (the CLI's default)
     work_timeout: float = 120.0      # seconds for verify, notes and a derivation
     workers: int = max(2, 2 * (os.cpu_count() or 1))   # sandboxes running at once; the rest wait
+    memory_mb: int = field(default_factory=lambda: int(_env("DERIVE_SERVE_MAX_MEMORY", MEMORY_MB)))
+    header_timeout: float = field(default_factory=lambda: _env("DERIVE_SERVE_HEADER_TIMEOUT", HEADER_TIMEOUT))
+    body_timeout: float = field(default_factory=lambda: _env("DERIVE_SERVE_BODY_TIMEOUT", BODY_TIMEOUT))
+
+
+WORK = {"verify": "verify", "notes": "notes", "grade": "grading", "check": "check", "check_derivation": "derivation check",
+        "check_backward": "backward check", "spec_info": "reading the spec", "preview": "preview", "mathml": "maths"}
 
 
 class Server:
@@ -60,13 +81,16 @@ class Server:
         self.waiting = 0
         self.jobs: dict = {}          # id -> jobs.Job
 
-    async def run(self, fn, *args, timeout: float):
-        """``fn(*args)`` in a sandboxed child (at most ``workers`` at once); DeriveError for bad input."""
+    async def run(self, fn, *args, timeout: float, what: str | None = None):
+        """``fn(*args)`` in a sandboxed child (at most ``workers`` at once, ``settings.memory_mb`` each);
+        DeriveError for bad input; a time limit names the work ("verify stopped after 120 s")."""
         if self.waiting >= MAX_WAITING:
             raise Bad(503, "the server is busy; try again in a moment")
+        name = getattr(getattr(fn, "func", fn), "__name__", "")
         self.waiting += 1
         try:
-            call = functools.partial(sandbox.call, fn, *args, timeout=timeout)
+            call = functools.partial(sandbox.call, fn, *args, timeout=timeout, memory=self.settings.memory_mb << 20,
+                                     what=what or WORK.get(name, "request"))
             return await anyio.to_thread.run_sync(call, limiter=self.limiter)
         finally:
             self.waiting -= 1
@@ -93,12 +117,15 @@ async def body(request: Request) -> dict:
     if length.isdigit() and int(length) > DRAIN:
         raise too_big
     chunks, size = [], 0
-    async for chunk in request.stream():
-        size += len(chunk)
-        if size > DRAIN:
-            raise too_big
-        if size <= MAX_BODY:
-            chunks.append(chunk)
+    try:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > DRAIN:
+                raise too_big
+            if size <= MAX_BODY:
+                chunks.append(chunk)
+    except ClientDisconnect:           # gone, or cut off by the body timeout (slow.py): no one to answer
+        raise Bad(400, "the request body did not arrive") from None
     if size > MAX_BODY:    # read to the end (up to DRAIN) and dropped, so the client gets the answer
         raise too_big
     try:
