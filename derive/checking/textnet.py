@@ -112,7 +112,7 @@ class TextNetwork:
         return list(seen)
 
     def is_param(self, leaf: str) -> bool:
-        base = re.split(r"_", leaf)[0]
+        base = re.match(r"[A-Za-z]*", leaf).group(0) if "_" not in leaf else leaf.split("_")[0]   # w1, w_1: w
         return leaf in self.wrt or leaf in self.updated or base in _PARAM_BASES
 
     def ancestors(self, node: str) -> set[str]:
@@ -316,7 +316,7 @@ def _units(text: str):
             j = group_end(group_end(i + 1))
             out.append(("v", s[t.pos:toks[j - 1].end]))
             i = j
-        elif t.kind == "op" and t.val == "*":
+        elif t.kind == "op" and t.val in "*()":      # products and grouping may be written either way
             i += 1
         else:
             out.append(("o", t.val))
@@ -454,20 +454,28 @@ def _is_bias(expr: sp.Expr, s: sp.Symbol) -> bool:
 
 
 def _objective(net: TextNetwork) -> str:
-    used = {s.name for e in net.nodes.values() for s in e.free_symbols}
-    tops = [n for n in net.nodes if n not in used]
-    lossy = [n for n in tops if n.split("_")[0] in _LOSS_BASES]
-    if len(tops) == 1:
-        return tops[0]
-    if len(lossy) == 1:
-        return lossy[0]
+    """The loss: the one unused quantity (or the loss-named one computed from the most of the network)."""
     if not net.nodes:
         raise DeriveError("the text has no forward pass to read a network from (no line like "
                           "net_{h1} = w_1 i_1 + w_2 i_2 + b_1): give a spec")
+    used = {s.name for e in net.nodes.values() for s in e.free_symbols}
+    tops = [n for n in net.nodes if n not in used]
     if not tops:
         raise DeriveError("the text's forward pass has no loss: give a spec")
-    raise DeriveError("the text's forward pass does not say which quantity is the loss ("
-                      + ", ".join(net.names.get(n, n) for n in tops) + " are all unused): give a spec")
+    lossy = [n for n in tops if n.split("_")[0] in _LOSS_BASES] or tops
+    size = {n: len(net.ancestors(n)) for n in lossy}
+    best = max(size.values())
+    chosen = [n for n in lossy if size[n] == best]
+    if len(chosen) > 1:
+        chosen = [n for n in chosen if n.endswith("_total") or "_" not in n] or chosen
+    if len(chosen) > 1:
+        raise DeriveError("the text's forward pass does not say which quantity is the loss ("
+                          + ", ".join(net.names.get(n, n) for n in chosen) + "): give a spec")
+    out = chosen[0]
+    if best < 3:
+        raise DeriveError(f"the loss {net.names.get(out, out)} is not written in terms of the network's "
+                          "outputs (no line like E = 1/2 (t - out)^2): give a spec")
+    return out
 
 
 __all__ = ["TextNetwork", "ident", "read_network"]
