@@ -156,6 +156,18 @@ def test_gradients_and_fit_equal_keras(tmp_path, case):
     np.testing.assert_allclose(fit(m, X4, y, epochs=3, batch_size=16).loss, keras_loss, atol=1e-5, rtol=0)
 
 
+def test_a_keras_model_object(tmp_path):
+    """derive.load and derive.gradients take the model object itself (Keras saves it; derive reads the file)."""
+    model, _ = _save(tmp_path, [L.Dense(3, activation="tanh"), L.Dense(3, activation="softmax")],
+                     "sparse_categorical_crossentropy")
+    net = derive.load(model)
+    assert net.spec.layered and len(net.params) == 4 * 3 + 3 + 3 * 3 + 3
+    ours = derive.gradients(model, X4, C)
+    theirs = _keras_gradients(model, keras.losses.SparseCategoricalCrossentropy(), X4, C)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+
+
 def test_embedding_then_flatten(tmp_path):
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((3,), dtype="int32"), L.Embedding(6, 2), L.Flatten(),

@@ -28,10 +28,4 @@ def from_torch(module, example_input, loss: str = "mse", optimizer: dict | None 
     return _torch.from_module(module, example_input, loss, optimizer)
 
 
-def is_framework_model(x) -> bool:
-    """True for a Keras model object or a torch module (checked by type name, importing neither)."""
-    mro = [f"{c.__module__}.{c.__name__}" for c in type(x).__mro__]
-    return any(n.startswith(("keras.", "torch.nn.modules.module.Module")) for n in mro)
-
-
-__all__ = ["Imported", "from_keras", "from_torch", "is_framework_model"]
+__all__ = ["Imported", "from_keras", "from_torch"]
