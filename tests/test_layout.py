@@ -173,6 +173,7 @@ def test_every_stage_says_what_it_takes_and_gives():
         if (pkg / "__init__.py").exists() and pkg.name not in ("examples", "__pycache__"):
             doc = ast.get_docstring(ast.parse((pkg / "__init__.py").read_text(encoding="utf-8")))
             assert doc and "ake" in doc and "give" in doc, f"derive/{pkg.name}/__init__.py needs a docstring"
+            assert "mported by" in doc, f"derive/{pkg.name}/__init__.py: say which stages may import it"
 
 
 def test_cli_names_every_optimizer():

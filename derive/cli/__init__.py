@@ -8,6 +8,9 @@ Exit codes: 0 success, 1 a negative verdict (not proven, wrong answer), 2 unusab
 Bad input is reported as one line on stderr, never a traceback.  Every command runs as a whole in a
 child process under one time and memory budget (--timeout, --max-memory; see options.add_budget).
 A module may define ``in_parent(args)``, run in this process first (reading standard input).
+
+The work of every command is a use case of ``derive.api``; a command adds only its arguments and its text.
+May import every stage below it (``serve`` only to start it); imported by ``derive.__main__`` alone.
 """
 from __future__ import annotations
 

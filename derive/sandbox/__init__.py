@@ -11,6 +11,8 @@ which is killed as a whole at the time limit (LaTeX and anything else it started
 kernel to kill it when its parent dies (``PR_SET_PDEATHSIG``, whatever killed the parent); writes its
 temporary files into a folder its parent made and removes after it, killed or not; and caps its address
 space (``RLIMIT_AS``), so running out of memory is one line, not a swapping machine.
+
+May import only ``errors``, ``version``, ``safeio``; imported by every stage above it (never the reverse).
 """
 from __future__ import annotations
 

@@ -6,4 +6,7 @@ scalar output) and gives: the program read by our own parser with every shape in
 vector-Jacobian products (``vjp``, ``backward``; indexing's gradient as a one-hot product:
 ``indexing``), its proof entry by entry (``proof``), and the evaluator the compiled code, the checker
 and the proof share (``evaluate``).
+
+May import ``model``, ``derivation`` and the bottom modules (``errors``, ``safeio``); imported by
+``frameworks``, ``notes``, ``codegen``, ``checking`` and the stages above them.
 """

@@ -8,6 +8,9 @@ The only way text becomes maths in derive: never ``eval``, ``sympify`` or ``pars
     build.py   the one builder both use to make sympy objects safely
     matrix.py  the layer (matrix) form: LaTeX whose names may be matrices (``parse(..., matrices=True)``)
     mat.py     its values: ``Mat`` (vectors are columns), the ones vector, ``ShapeError``
+
+Part of the model stage: may import only ``errors`` and the rules table (``model.rules``); imported by the
+rest of ``model`` and every stage above.
 """
 from __future__ import annotations
 
