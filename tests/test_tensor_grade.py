@@ -33,7 +33,7 @@ ANSWERS = {
     "ninja": [
         ("dC", "F.one_hot(Xb, num_classes=V).float().view(-1, V).T @ demb.view(-1, E)", None),
         ("dC", "one_hot(Xb, V).reshape(-1, V).T @ demb.reshape(-1, E)", None),
-        ("dC", "one_hot(Xb, V).reshape(-1, V) @ demb.reshape(-1, E)", "shape"),
+        ("dC", "one_hot(Xb, V).reshape(-1, V) @ demb.reshape(-1, E)", "matmul"),   # cannot be computed; the fix is a transpose
         ("dlogprobs", "-F.one_hot(Yb, num_classes=V) / N", None),
         ("dlogprobs", "-F.one_hot(Yb, num_classes=V)", "scale"),
         ("dbndiff2", "(1.0 / N) * torch.ones_like(bndiff2) * dbnvar", "n_minus_1"),

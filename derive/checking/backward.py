@@ -19,7 +19,7 @@ from ..tensor.backward import Backward, derive_backward
 from ..tensor.evaluate import NumpyOps, evaluate
 from ..tensor.printer import to_code
 from ..tensor.shapes import Info, fmt, infer
-from .backward_diagnose import branch, keepdims, one_hot, scale
+from .backward_diagnose import branch, keepdims, one_hot, scale, term_variants
 from .mutate import activation_factors, mutations
 
 MAX_LINES = 2000
@@ -156,8 +156,15 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
             verdicts.append(v)
     if not any(v.name in grads for v in verdicts):
         raise DeriveError("no 'dNAME = expression' line found")
-    verdicts.sort(key=lambda v: v.line)
-    return BackwardReport(verdicts)
+    verdicts.sort(key=lambda v: (v.line, v.correct))
+    seen: set = set()
+    out = []
+    for v in verdicts:      # a mistake placed on a helper line by several gradients is said once
+        key = (v.line, v.name) if v.correct else (v.line, "wrong")
+        if key not in seen:
+            seen.add(key)
+            out.append(v)
+    return BackwardReport(out)
 
 
 def _reason(e: Exception) -> str:
@@ -178,18 +185,22 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
                 if f"'{target}'" in msg:
                     msg = f"uses {target} itself: a line must compute {target} from other values"
                 return LineVerdict(k, target, False, [{"kind": "name", "message": msg}])
-            fixes = diagnose(target, tree, None, bw, truths[0], helpers[0])
-            return LineVerdict(k, target, False, [{"kind": "shape", "message":
-                               f"cannot be computed ({msg}); {target} must have {name}'s shape {fmt(shape)}"}]
-                               + [d for d in fixes if d["kind"] not in ("shape", "value")])
+            return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape))
         except (ValueError, IndexError, TypeError) as e:
-            fixes = diagnose(target, tree, None, bw, truths[0], helpers[0])
-            return LineVerdict(k, target, False, [{"kind": "shape", "message":
-                               f"cannot be computed ({_reason(e)}); {target} must have {name}'s shape {fmt(shape)}"}]
-                               + [d for d in fixes if d["kind"] not in ("shape", "value")])
+            return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape))
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)
     return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]))
+
+
+def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape) -> list:
+    """A line that cannot be computed, in one sentence: the fix that makes it right, if one does."""
+    fixes = [d for d in diagnose(target, tree, None, bw, truths[0], helpers[0]) if d["kind"] not in ("shape", "value")]
+    here = f"cannot be computed ({reason}); {target} must have {target[1:]}'s shape {fmt(shape)}"
+    if not fixes:
+        return [{"kind": "shape", "message": here}]
+    return [{"kind": fixes[0]["kind"], "kinds": ["shape"] + fixes[0].get("kinds", [fixes[0]["kind"]]),
+             "message": f"{fixes[0]['message']} (as written it {here})"}]
 
 
 def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) -> list:
@@ -234,7 +245,8 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
         for factor_name, factor in activation_factors(prog, truth.forward, shape):
             if not out and same(got * factor, want):
                 add("activation", f"missing {factor_name}")
-    for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
+    from itertools import chain
+    for kind, variant, message in chain(mutations(tree, truth.forward, truth.sizes), term_variants(tree, truth.sizes)):
         if len(out) >= 3:
             break
         try:

@@ -64,6 +64,9 @@ def variants(tree, bw, truth):
         if count > MAX_VARIANTS:
             break
         yield message + f": {to_code(variant)} is right", variant, {}
+    from .backward_diagnose import term_variants
+    for kind, variant, message in term_variants(tree, truth.sizes):
+        yield message, variant, {}
     for label, value in constants(bw, truth):
         yield f"missing the factor 1/{label}", Bin("/", tree, Num(value)), {}
         yield f"divides by {label} once too often", Bin("*", tree, Num(value)), {}

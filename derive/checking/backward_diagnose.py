@@ -75,28 +75,30 @@ def _added_directly(tree, name: str) -> bool:
 
 
 def constants(bw, truth) -> list:
-    """(label, value, how it enters) of each constant the program divides by or averages over, as written."""
-    from ..tensor.axes import const_int
-    from ..tensor.shapes import axes, infer
+    """(label, value, how it enters) of each constant the program divides by or averages over, as written:
+    ``/ (2 * N)``, ``/ np.sqrt(H)``, ``/ 3``, the count of a mean, a variance's ``N - 1``."""
+    from ..tensor.shapes import Info, axes, infer
+    from ..tensor.tree import names
     prog = bw.program
-    out, seen = [], set()
-    shapes = {k: np.shape(v) for k, v in truth.forward.items()}
-    from ..tensor.shapes import Info
-    env = {k: Info(s, k in truth.integer) for k, s in shapes.items()}
+    out, seen = [], []
+    env = {k: Info(np.shape(v), k in truth.integer) for k, v in truth.forward.items()}
+
+    def note(label, v, how="divides"):
+        if v > 1 + 1e-12 and not any(abs(v - w) <= 1e-12 * v for w in seen):
+            seen.append(v)
+            out.append((label, v, how))
     for _, tree, _ in prog.forward:
         for node in walk(tree):
-            label = None
-            if isinstance(node, Bin) and node.op == "/":
+            if isinstance(node, Bin) and node.op == "/" and all(n in truth.sizes for n in names(node.b)):
                 try:
-                    v = const_int(node.b, truth.sizes)
-                except FormulaError:
+                    v = float(evaluate(node.b, {}, NumpyOps(), truth.sizes))
+                except (FormulaError, ValueError, TypeError):
                     continue
-                label = to_code(node.b)
-            elif isinstance(node, Bin) and node.op == "*" and any(
-                    type(x).__name__ == "Num" and x.value.numerator == 1 and x.value.denominator > 1
-                    for x in (node.a, node.b)):
-                v = next(x.value.denominator for x in (node.a, node.b) if type(x).__name__ == "Num")
-                label = str(v)
+                note(to_code(node.b), v)
+            elif isinstance(node, Bin) and node.op == "*":
+                for x in (node.a, node.b):
+                    if type(x).__name__ == "Num" and x.value.numerator == 1 and x.value.denominator > 1:
+                        note(str(x.value.denominator), float(x.value.denominator))
             elif isinstance(node, Call) and node.fn in ("mean", "var"):
                 try:
                     shape = infer(node.args[0], env, truth.sizes).shape
@@ -106,12 +108,10 @@ def constants(bw, truth) -> list:
                 v = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
                 names_ = [s for s, n in truth.sizes.items() if n == v]
                 label = names_[0] if len(names_) == 1 else str(v)
-                if node.fn == "var" and node.get("ddof") is not None and node.get("ddof").value:
-                    d = int(node.get("ddof").value)
-                    out.append((f"({label} - {d})", Fraction(v - d), "bessel"))
-            if label is not None and v > 1 and v not in seen:
-                seen.add(v)
-                out.append((label, Fraction(v), "divides"))
+                d = int(node.get("ddof").value) if node.fn == "var" and node.get("ddof") is not None else 0
+                if d:
+                    out.append((f"({label} - {d})", float(v - d), "bessel"))
+                note(label, float(v))
     return out
 
 
@@ -119,31 +119,44 @@ def scale(target: str, got, want, bw, truth) -> list:
     """A missing or extra constant, named as the program writes it; Bessel's n vs n - 1."""
     from .backward import same
     consts = constants(bw, truth)
-    values = {v for _, v, _ in consts}
     for label, v, how in consts:
         if how == "bessel":
-            n = v + 1
-            if same(got * (n - 1) / n, want) or same(got * v / n, want):
-                return [{"kind": "n_minus_1", "message": f"divides by {label[1:-5] or 'n'} where {label[1:-1]} belongs: "
-                         f"the program's variance is Bessel-corrected (1/{label})"}]
+            n, size = v + 1, label[1:].split(" - ")[0]
+            if same(got * v / n, want):
+                return [{"kind": "n_minus_1", "message": f"divides by {label} where {size} belongs: the variance "
+                         f"here is 1/{size}"}]
             if same(got * n / v, want):
-                return [{"kind": "n_minus_1", "message": f"divides by {label} where {label[1:-5]} belongs"}]
-        elif same(got / float(v), want):
-            mean = "" if not re.fullmatch(r"[A-Za-z_]\w*", label) else f" (the output averages over {label})"
+                return [{"kind": "n_minus_1", "message": f"divides by {size} where {label} belongs: the program's "
+                         f"variance is Bessel-corrected (1/{label})"}]
+        elif same(got / v, want):
+            mean = f" (the output averages over {label})" if re.fullmatch(r"[A-Za-z_]\w*", label) else ""
             return [{"kind": "scale", "message": f"missing the factor 1/{label}{mean}"}]
-        elif same(got * float(v), want):
+        elif same(got * v, want):
             return [{"kind": "scale", "message": f"divides by {label} once too often"}]
-    for sname, n in truth.sizes.items():        # a variance the program does not correct, or corrects
+    for sname, n in truth.sizes.items():        # n vs n - 1 of a mean the program writes by hand
         if n > 2 and same(got * (n - 1) / n, want):
             return [{"kind": "n_minus_1", "message": f"divides by {sname}-1 where {sname} belongs "
                                                     f"(the mean over {sname} is 1/{sname}, no Bessel correction here)"}]
         if n > 2 and same(got * n / (n - 1), want):
             return [{"kind": "n_minus_1", "message": f"divides by {sname} where {sname}-1 belongs (Bessel's correction)"}]
     ratio = _ratio(got, want)
-    if ratio is not None and ratio not in values and 1 / ratio not in values and ratio not in (1, -1):
+    if ratio is not None and ratio not in (1, -1):
         return [{"kind": "scale", "message": f"off by a constant factor {_num(ratio)}: "
                                              f"{target} is this times {_num(1 / ratio)}"}]
     return []
+
+
+def term_variants(tree, sizes: dict):
+    """(kind, changed tree, message) for a size used where its Bessel partner belongs (N vs N - 1)."""
+    from ..checking.mutate import _positions
+    from ..tensor.tree import Num
+    for node, rebuild in _positions(tree):
+        if isinstance(node, Name) and node.id in sizes:
+            yield "n_minus_1", rebuild(Bin("-", node, Num(Fraction(1)))), \
+                f"divides by {node.id} where {node.id} - 1 belongs (Bessel's correction)"
+        if isinstance(node, Bin) and node.op == "-" and isinstance(node.a, Name) and node.a.id in sizes \
+                and node.b == Num(Fraction(1)):
+            yield "n_minus_1", rebuild(node.a), f"divides by {node.a.id} - 1 where {node.a.id} belongs"
 
 
 def _ratio(got, want):

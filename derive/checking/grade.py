@@ -32,7 +32,7 @@ def spreadsheet_safe(cell) -> str:
     return "'" + text if text.startswith(FORMULA_START) else text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Graded:
     """One graded answer: a row of the report."""
     id: str
@@ -65,14 +65,15 @@ def read_answers_text(text: str, source: str = "the CSV") -> list[dict]:
     missing = [c for c in ("id", "param", "answer") if c not in header]
     if missing:
         raise DeriveError(f"{source}: missing column(s) {', '.join(missing)}; expected a header id,param,answer")
-    rows, line = [], reader.line_num
+    rows, line, same = [], reader.line_num, {}
     try:
         for row in reader:
             if None in row:              # DictReader's restkey: fields past the header's
                 raise DeriveError(f"{source}: line {line + 1} has {len(fields) + len(row[None])} fields, the header "
                                   f"{len(fields)}; put an answer with a comma in double quotes")
-            rows.append({"id": row.get(header["id"]) or "", "param": (row.get(header["param"]) or "").strip(),
-                         "answer": (row.get(header["answer"]) or "").strip()})
+            param, answer = (row.get(header["param"]) or "").strip(), (row.get(header["answer"]) or "").strip()
+            rows.append({"id": row.get(header["id"]) or "", "param": same.setdefault(param, param),
+                         "answer": same.setdefault(answer, answer)})      # a class repeats its answers: one copy
             line = reader.line_num
     except csv.Error as e:
         raise DeriveError(f"{source}: line {reader.line_num}: bad CSV ({e})") from None

@@ -2,7 +2,7 @@
 
 ``\\delta^{(1)}_j = \\delta^{(2)}_1 W^{(2)}_{1j} a^{(1)}_j (1 - a^{(1)}_j)`` or
 ``\\frac{\\partial J}{\\partial W^{(1)}_{kj}} = \\delta^{(1)}_k x_j`` holds for every j (and k): when a chain
-cannot be read as written but can with one or two of the letters i, j, k, l given a value, it is
+cannot be read as written but can with one, two or three of the letters i, j, k, l given a value, it is
 checked for every value its left side has a meaning for (j = 1, 2, 3: the units of the layer), and a
 step is right when it is right for each.  A wrong instance is reported with its values (``for j = 2:``);
 one that cannot be read leaves the step unchecked, never wrong.
@@ -65,7 +65,8 @@ def for_each_index(c, reader, lines: list[int], parts: list[str], assigns: bool,
     text = " ".join(parts)
     scripts = "".join("".join(m) for m in re.findall(r"_\{([^{}]*)\}|_([A-Za-z])|\^\{\(([a-z])\)\}", text))
     letters = [v for v in LETTERS if v in scripts]
-    for combo in [(v,) for v in letters] + list(itertools.combinations(letters, 2)):
+    combos = [(v,) for v in letters] + list(itertools.combinations(letters, 2)) + list(itertools.combinations(letters, 3))
+    for combo in combos:                          # \partial C / \partial w^l_{jk}: three letters
         values = _instances(reader, parts[0], combo)
         if not values:
             continue

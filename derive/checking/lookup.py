@@ -2,14 +2,13 @@
 and find the network's symbol: every node, parameter, target and delta, in any notation."""
 from __future__ import annotations
 
-import difflib
 import re
 from dataclasses import replace
 from functools import cached_property
 
 import sympy as sp
 
-from ..errors import FormulaError
+from ..errors import FormulaError, nearest
 from ..model.formula import Name, parse
 from ..model.graph import Network
 from ..model.naming import symbol
@@ -138,7 +137,7 @@ class SymbolTable:
         kind = self._guess_kind(name)
         pool = [s.name for s, k in self.kinds.items() if k == kind] if kind else []
         pool = pool or sorted(s.name for s in self.kinds)
-        near = difflib.get_close_matches(name.base + name.sup + name.sub, pool, n=3)
+        near = nearest(name.base + name.sup + name.sub, pool)      # by edit distance (w1l: w11, w12)
         swapped = re.fullmatch(r"([A-Za-z]+)(\d)(\d)", name.base + name.sub)   # w13 for w31: indices swapped
         if swapped and swapped.expand(r"\1\3\2") in pool:
             near = [swapped.expand(r"\1\3\2")] + [n for n in near if n != swapped.expand(r"\1\3\2")][:2]
