@@ -45,8 +45,7 @@ def check_derivation_report(model, text: str, *, timeout: float | None = DERIVAT
     """Every step of a derivation document (Markdown/LaTeX) about a network: a ``DerivationReport``.
     ``model`` None: the network is read from the text's own forward pass (its ``read`` line says what)."""
     if model is None:
-        from ..checking.derivation import check_derivation as check_text
-        return check_text(None, text, timeout=timeout, memory=memory)
+        return _without_spec(text, timeout, memory)
     model = loaded(model)
     if is_tensor(model):
         raise DeriveError(f"{name(model)} is a tensor program: check its backward pass (one 'dNAME = expression' "
@@ -54,6 +53,16 @@ def check_derivation_report(model, text: str, *, timeout: float | None = DERIVAT
     from ..checking.checker import checker_for
     from ..checking.derivation import check_derivation as check_all
     return check_all(checker_for(model), text, timeout=timeout, memory=memory)
+
+
+def _without_spec(text: str, timeout: float | None, memory: int | None):
+    """No spec: the network is read from the text's own forward pass (``checking.nospec``), checked in a
+    child process like any derivation."""
+    from ..checking.nospec import check_text
+    if timeout is None:
+        return check_text(text)
+    from .. import sandbox
+    return sandbox.call(check_text, text, timeout=timeout, memory=memory or sandbox.MEMORY, what="derivation check")
 
 
 def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
