@@ -169,18 +169,36 @@ def _check_all(c: Checker, text: str, reader: Reader | None = None) -> Derivatio
     return DerivationReport(tuple(steps))
 
 
-def check_derivation(network, text: str, timeout: float | None = 60.0, memory: int | None = None) -> DerivationReport:
+def check_derivation(network, text: str, timeout: float | None = 60.0, memory: int | None = None,
+                     preset: str | None = None) -> DerivationReport:
     """Check every equality of a derivation document about ``network`` (a Network, Derivation,
     Checker or spec name) in a child process: ``timeout`` seconds and ``memory`` bytes for the
     whole document, however many equations it has (``timeout=None``: in this process, no limit).
     With no spec, ``nospec.check_text`` reads the network from the text (``api.check_derivation_report``)."""
     c = network if isinstance(network, Checker) else checker_for(network)
+    if preset:                               # nielsen, ufldl: the text in derive's own layer notation
+        from .presets import read_as
+        text = read_as(preset, text, layers=len(c.net.spec.layers) if c.net.spec.layered else None)
     if timeout is None:
-        return _check_all(c, text)
+        return _hinted(_check_all(c, text), text, preset)
     from .. import sandbox
     c._env                                   # built here once, inherited by the child
-    return sandbox.call(functools.partial(_check_all, c), text, timeout=timeout,
-                        memory=memory or sandbox.MEMORY, what="derivation check")
+    return _hinted(sandbox.call(functools.partial(_check_all, c), text, timeout=timeout,
+                                memory=memory or sandbox.MEMORY, what="derivation check"), text, preset)
+
+
+def _hinted(report: DerivationReport, text: str, preset: str | None) -> DerivationReport:
+    """When most of the text is unread, name the preset that would read it."""
+    unread = sum(s.status == "unchecked" for s in report.steps)
+    if preset or not report.steps or unread * 2 <= len(report.steps):
+        return report
+    from .presets import suggest
+    found = suggest(text)
+    if found is None:
+        return report
+    how = "check it with no spec" if found == "mazur" else f"check it with --preset {found}"
+    return DerivationReport(report.steps, read=f"most symbols here are unknown: the text reads like {found}'s "
+                                               f"notation; {how}")
 
 
 __all__ = ["DerivationReport", "Step", "chains", "check_derivation", "equations"]
