@@ -41,7 +41,7 @@ def check(model, param: str | None, answer: str, *, timeout: float | None = ANSW
 
 
 def check_derivation_report(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
-                            memory: int | None = None):
+                            memory: int | None = None, preset: str | None = None):
     """Every step of a derivation document (Markdown/LaTeX) about a network: a ``DerivationReport``.
     ``model`` None: the network is read from the text's own forward pass (its ``read`` line says what)."""
     if model is None:
@@ -52,7 +52,7 @@ def check_derivation_report(model, text: str, *, timeout: float | None = DERIVAT
                           "per line), not a derivation")
     from ..checking.checker import checker_for
     from ..checking.derivation import check_derivation as check_all
-    return check_all(checker_for(model), text, timeout=timeout, memory=memory)
+    return check_all(checker_for(model), text, timeout=timeout, memory=memory, preset=preset)
 
 
 def _without_spec(text: str, timeout: float | None, memory: int | None):
@@ -66,9 +66,9 @@ def _without_spec(text: str, timeout: float | None, memory: int | None):
 
 
 def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
-                     memory: int | None = None) -> dict:
+                     memory: int | None = None, preset: str | None = None) -> dict:
     """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked."""
-    report = check_derivation_report(model, text, timeout=timeout, memory=memory)
+    report = check_derivation_report(model, text, timeout=timeout, memory=memory, preset=preset)
     out = report.to_dict()
     if not report.checked:
         out["error"] = "no equation could be checked"

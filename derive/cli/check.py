@@ -27,6 +27,9 @@ def add_parser(sub):
                       help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
     p.add_argument("--number", action="store_true",
                    help="the question asks for the gradient's value at the spec's values (a number is the answer)")
+    p.add_argument("--preset", choices=("nielsen", "ufldl", "ng", "mazur"), default=None,
+                   help="with --derivation: the notation the text is written in (nielsen: a^l_j, w^l_{jk}, C; "
+                        "ufldl: W^{(l)} counting the input as layer 1, J(W,b), f'); mazur needs no spec")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
                    help=f"hard time limit: per answer (default {ANSWER_TIMEOUT:g}), per --backward line (default "
@@ -57,8 +60,8 @@ def run(args) -> int:
         report = api.check_backward_report(model, text, timeout=args.timeout or ANSWER_TIMEOUT)
     elif args.derivation:
         text = "" if model is not None and api.is_tensor(model) else read_text(args.derivation)   # tensor: refused
-        report = api.check_derivation_report(model, text,
-                                             timeout=args.timeout or DERIVATION_TIMEOUT, memory=args.max_memory << 20)
+        report = api.check_derivation_report(model, text, timeout=args.timeout or DERIVATION_TIMEOUT,
+                                             memory=args.max_memory << 20, preset=args.preset)
     else:
         answer = args.answer if args.answer is not None else read_text(args.answer_file)
         if not api.is_tensor(model):
@@ -69,7 +72,26 @@ def run(args) -> int:
         json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
         print()
     else:
-        print(report)
+        print(readable(report) if not hasattr(report, "parsed") else _prose(str(readable(report))))
     if args.derivation and not report.checked:
         raise DeriveError(f"{args.derivation}: no equation could be checked")
     return 0 if report.correct else 1
+
+
+def _prose(text: str) -> str:
+    from ..notes.plain import prose
+    return prose(text)
+
+
+def readable(report):
+    """A verdict on one answer with its maths in Unicode (δ_{z1}·x1, (1 − z1)); --json keeps the LaTeX."""
+    if not hasattr(report, "parsed") or not hasattr(report, "diagnosis"):
+        return report
+    from dataclasses import replace
+    from ..notes.plain import prose, unicode
+    cex = report.counterexample
+    if cex and cex.get("symbols"):
+        cex = {**cex, "symbols": {k: unicode(v) for k, v in cex["symbols"].items()}}
+    return replace(report, parsed=unicode(report.parsed), expected=unicode(report.expected),
+                   symbol=unicode(report.symbol) if report.symbol else report.symbol, counterexample=cex,
+                   diagnosis=tuple(replace(m, message=prose(m.message)) for m in report.diagnosis))

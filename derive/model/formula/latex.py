@@ -126,7 +126,7 @@ class LatexParser(SumGrammar, Parser):
         if not (self.at("{", k=1) and self.at("(", "[", k=2)):
             return False
         k = 3
-        while self.peek(k).kind in ("num", "name", "greek") or self.at(",", k=k):
+        while self.peek(k).kind in ("num", "name", "greek") or self.at(",", "+", "-", k=k):    # a^{(l-1)}
             k += 1
         return k > 3 and self.at(OPENERS[self.peek(2).val], k=k) and self.at("}", k=k + 1)
 

@@ -69,9 +69,13 @@ class SumGrammar:
         if not self.bound:
             return name
         sup, example = name.sup, name.example
+        shift = re.fullmatch(r"l([+-]\d+)", sup.replace(" ", ""))
         if sup == "l" and "l" in self.bound:      # a^{(l)}: layer l
             self.use(sup, "unit")
             sup = str(self.bound["l"])
+        elif shift and "l" in self.bound:         # a^{(l-1)}, W^{(l+1)}: the layer before or after
+            self.use("l", "unit")
+            sup = str(self.bound["l"] + int(shift.group(1)))
         elif sup in self.bound:                   # x^{(i)}: example i's x
             self.use(sup, "example")
             sup, example = "", str(self.bound[sup])

@@ -83,6 +83,9 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
                 i += 1
             word = "".join(_GREEK_CHARS.get(ch, ch) for ch in s[start:i])
             toks.append(Tok("name", word, start, i))
+        elif latex and c == "∑":                   # a pasted sum sign, as \sum
+            toks.append(Tok("sum", "sum", i, i + 1))
+            i += 1
         elif latex and c in _GREEK_CHARS:
             toks.append(Tok("greek", _GREEK_CHARS[c], i, i + 1))
             i += 1

@@ -1,0 +1,85 @@
+"""The famous notations, read as derive's own (a text rewritten before it is checked; lines keep their places).
+
+    nielsen   a^l_j, z^l_j, b^l_j, \\delta^l_j, w^l_{jk} (from unit k of layer l-1 to unit j of layer l; the
+              input is layer 1), C the cost, \\nabla_a C, \\odot, \\sigma'.  Nielsen numbers the input layer 1,
+              so a numbered layer s is derive's s-1; a symbolic l or L means the same in both (every
+              relation between layers l-1, l, l+1 holds for all l, or for the last).
+    ufldl     W^{(l)}, b^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, J(W,b;x,y), f'(z): UFLDL numbers the input
+              layer 1 too (W^{(1)} maps layer 1 to 2), so a numbered layer s is derive's s-1.
+    ng        \\Theta^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, g'(z), .* (Ng's Coursera notes): read as they are.
+    mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
+              network is read from its forward pass (``nospec.py``).
+"""
+from __future__ import annotations
+
+import re
+
+PRESETS = ("nielsen", "ufldl", "ng", "mazur")
+_LAYERED = r"(?<![A-Za-z\\])(a|z|b|w|W|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"
+_BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
+_PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
+_COST = re.compile(r"(?<![A-Za-z\\{])C(?![A-Za-z_(])")
+_UFLDL_COST = re.compile(r"J\s*\(\s*W\s*,\s*b\s*(;\s*x\s*,\s*y\s*)?\)")
+_FPRIME = re.compile(r"(?<![A-Za-z\\])f'\s*\(")
+
+
+def _layer(s: str) -> str:
+    s = s.strip("{}").strip()
+    if s.isdigit():
+        return str(int(s) - 1)
+    return s if re.fullmatch(r"[lL]\s*([+-]\s*\d+)?", s) else ""
+
+
+def nielsen(text: str) -> str:
+    def bare(m):
+        layer = _layer(m.group(3))
+        if not layer:
+            return m.group(0)
+        base = "W" if m.group(1) == "w" else m.group(1)      # derive prints the weight matrix W
+        return f"{base}^{{({layer})}}{m.group(2) or ''}"
+    text = _BARE.sub(bare, text)
+    text = text.replace("\\nabla_a C", "\\frac{\\partial J}{\\partial a^{(L)}}").replace("\\nabla_{a} C", "\\frac{\\partial J}{\\partial a^{(L)}}")
+    return _COST.sub("J", text)
+
+
+def ufldl(text: str) -> str:
+    text = _PAREN.sub(lambda m: f"{m.group(1)}^{{({int(m.group(3)) - 1})}}{m.group(2) or ''}", text)
+    text = _UFLDL_COST.sub("J", text)
+    return _FPRIME.sub("\\\\sigma'(", text)
+
+
+_LAST = re.compile(r"\^\{\(L\s*(?:([+-])\s*(\d+))?\)\}(?=_)")
+
+
+def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
+    """``text`` in derive's own notation, as ``preset`` writes it; ``layers``: the network's last layer, for
+    an entry of layer L (``\\delta^L_j``: one unit of the last layer)."""
+    if preset in (None, "", "ng", "mazur"):
+        return text
+    if preset == "nielsen":
+        text = nielsen(text)
+    elif preset == "ufldl":
+        text = ufldl(text)
+    else:
+        raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
+    if layers:
+        text = _LAST.sub(lambda m: "^{(%d)}" % (layers + (int(m.group(2)) if m.group(1) == "+" else
+                                                          -int(m.group(2)) if m.group(1) else 0)), text)
+    return text
+
+
+_MARKS = {
+    "nielsen": re.compile(r"(?<![A-Za-z\\])(?:a|z|b|w|\\delta)\^\{?[lL]\b|\\nabla_\{?a\}?\s*C|\\delta\^\{?L"),
+    "ufldl": re.compile(r"J\s*\(\s*W\s*,\s*b|(?<![A-Za-z\\])f'\s*\(\s*z\^\{\("),
+    "mazur": re.compile(r"(?:net|out)_\{?[a-z]\d|E_\{total\}|target_\{?o"),
+}
+
+
+def suggest(text: str) -> str | None:
+    """The preset whose marks the text carries most (``\\delta^L``, ``J(W,b)``, ``net_{h1}``), if any."""
+    counts = {p: len(r.findall(text)) for p, r in _MARKS.items()}
+    best = max(counts, key=counts.get)
+    return best if counts[best] >= 2 else None
+
+
+__all__ = ["PRESETS", "read_as", "suggest"]
