@@ -33,16 +33,51 @@ def named(text) -> str:
     return "(not a name; its text is not shown)"
 
 
+def _distance(a: str, b: str) -> float:
+    """Edit distance (insert, delete, substitute, swap two neighbours), a look-alike (l/1, O/0) half a step."""
+    alike = {frozenset("l1"), frozenset("I1"), frozenset("O0"), frozenset("o0"), frozenset("-_")}
+    prev2, prev = None, list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        row = [float(i)] + [0.0] * len(b)
+        for j, cb in enumerate(b, 1):
+            sub = 0 if ca == cb else (0.5 if frozenset((ca, cb)) in alike else 1)
+            row[j] = min(prev[j] + 1, row[j - 1] + 1, prev[j - 1] + sub)
+            if prev2 is not None and i > 1 and j > 1 and ca == b[j - 2] and a[i - 2] == cb:
+                row[j] = min(row[j], prev2[j - 2] + 1)
+        prev2, prev = prev, row
+    return prev[-1]
+
+
+def nearest(name: str, known, n: int = 3) -> list[str]:
+    """The known names closest to ``name`` by edit distance (``w1l``: w11, w12), at most ``n``; ignoring
+    case and underscores counts as closer than any other edit (``w11`` finds ``w1_11``)."""
+    name = str(name)
+    if not name or len(name) > 100:
+        return []
+    flat = lambda t: t.lower().replace("_", "").replace("-", "")  # noqa: E731
+    scored = []
+    for k, cand in enumerate(dict.fromkeys(str(c) for c in known)):
+        d = min(_distance(name, cand), _distance(flat(name), flat(cand)) + 0.25) \
+            + (0.5 if name[:1].lower() != cand[:1].lower() else 0)      # another kind of name (b for w)
+        if d <= max(1.5, len(name) / 3):     # ties: the nearer index (w9_99: w2_99 before w1_99), then order
+            gap = sum(abs(int(x) - int(y)) for x, y in zip(name, cand) if x.isdigit() and y.isdigit()) \
+                if len(name) == len(cand) else 0
+            scored.append((d, gap, k, cand))
+    near = [c for *_, c in sorted(scored)[:n]]
+    import difflib                   # then similar-looking names of another shape (theta2_11: w2_11)
+    near += [c for c in difflib.get_close_matches(name, list(known), n=n, cutoff=0.5) if c not in near]
+    return near[:n]
+
+
 def choices(name: str, known, what: str = "names") -> str:
     """The end of an "unknown NAME" line: close matches, then the known names, or a count and a few.
 
     ``choices("theta2_11", params, "parameters")`` is ``did you mean w2_11? (2,410 parameters: w1_11,
     w1_12, w1_13, ..., b2_10)``; at most SHOWN names are listed, so the message stays one line.
     """
-    import difflib
     import re
     known = [str(k) for k in known]
-    near = difflib.get_close_matches(str(name), known, n=3, cutoff=0.5) if len(str(name)) <= 100 else []
+    near = nearest(str(name), known)
     swapped = re.fullmatch(r"([A-Za-z]+\d*_?)(\d)(\d)", str(name))     # w13 for w31: indices swapped
     if swapped and swapped.expand(r"\1\3\2") in known:
         near = [swapped.expand(r"\1\3\2")] + [n for n in near if n != swapped.expand(r"\1\3\2")][:2]

@@ -116,4 +116,4 @@ def test_unknown_symbol_message():
 
 def test_seed_002_final_formula_exit_0():
     out, _ = run_check(r"(\delta_{y_{1}}\cdot w_{31}+\delta_{y_{2}}\cdot w_{41})\cdot z_{1}(1-z_{1})\cdot x_{1}")
-    assert out.returncode == 0 and out.stdout.startswith("w_{11}: correct")
+    assert out.returncode == 0 and out.stdout.startswith("w11: correct")        # Unicode maths on a terminal

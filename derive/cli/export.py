@@ -26,5 +26,9 @@ def run(args) -> int:
         print(f"wrote {out['written']}: forward(params, X), loss(params, X, T), gradients(params, X, T), START "
               f"({out['params']} trainable parameters)")
     else:
-        print(f"wrote {out['written']}: forward({{...}}) and gradients({{...}}) over the program's inputs and parameters")
+        import re
+        from pathlib import Path
+        sig = re.search(r"^def forward\(([^)]*)\)", Path(out["written"]).read_text(encoding="utf-8"), re.M)
+        args_ = sig.group(1) if sig else "..."
+        print(f"wrote {out['written']}: forward({args_}) and gradients({args_}), positional arguments in this order")
     return 0

@@ -26,7 +26,29 @@ class Parser(argparse.ArgumentParser):
     """argparse with errors as one line on stderr (no usage block) and exit 2."""
 
     def error(self, message):
-        self.exit(2, f"derive: error: {message.splitlines()[0] if message else 'bad arguments'}\n")
+        line = message.splitlines()[0] if message else "bad arguments"
+        self.exit(2, f"derive: error: {line}{self._did_you_mean(line)}\n")
+
+    def _did_you_mean(self, line: str) -> str:
+        """A suggestion by edit distance for a mistyped command (``verfy``) or option (``--jsn``)."""
+        import re
+        from ..errors import nearest
+        choice = re.search(r"invalid choice: '?([^' ]*)'? \(choose from (.*)\)", line)
+        if choice:
+            near = nearest(choice.group(1), [c.strip(" '") for c in choice.group(2).split(",")], n=1)
+            return f"; did you mean {near[0]}?" if near else ""
+        unknown = re.search(r"unrecognized arguments: (.*)", line)
+        if not unknown:
+            return ""
+        options = set(self._option_string_actions)
+        for action in self._actions:                     # the subcommands' options too
+            for sub in (getattr(action, "choices", None) or {}).values() if isinstance(action, argparse._SubParsersAction) else ():
+                options |= set(sub._option_string_actions)
+        hints = []
+        for word in unknown.group(1).split():
+            near = nearest(word.split("=")[0], sorted(options), n=1) if word.startswith("-") else []
+            hints += [f"{word.split('=')[0]}: did you mean {near[0]}?"] if near else []
+        return ("; " + "; ".join(hints)) if hints else ""
 
 
 def _fail(what: str):

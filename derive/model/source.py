@@ -10,7 +10,7 @@ from pathlib import Path
 import yaml
 
 from .. import safeio
-from ..errors import SpecError
+from ..errors import SpecError, nearest
 
 MAX_BYTES = 1_000_000
 
@@ -65,6 +65,10 @@ def read_source(path_or_name: str | Path) -> tuple[str, str]:
         ex = resources.files("derive").joinpath("examples", name + ".yaml")
         if ex.is_file():
             return ex.read_text(encoding="utf-8"), name
-        raise SpecError("", f"no spec file or bundled example named {name!r}; examples: "
-                            + ", ".join(bundled_examples()))
+        tensor = resources.files("derive").joinpath("examples", "tensor")
+        programs = sorted(p.name[:-5] for p in tensor.iterdir() if p.name.endswith(".yaml")) if tensor.is_dir() else []
+        near = nearest(name, bundled_examples() + programs)
+        raise SpecError("", f"no spec file or bundled example named {name!r}; "
+                            + (f"did you mean {' or '.join(near)}? " if near else "")
+                            + f"(networks: {', '.join(bundled_examples())}; tensor programs: {', '.join(programs)})")
     return safeio.read_text(p, MAX_BYTES, str(p)), p.stem
