@@ -33,6 +33,9 @@ def _tensor(bw) -> dict:
     def shape(name: str) -> str:
         return "(" + ", ".join(to_code(d) for d in c.dims(Name(name)).items) + ")"
     rows = [{"name": x.target, "shape": shape(x.name), "formula": bw.text(x), "code": x.code,
-             "entries": proofs[x.name].entries, "proven": proofs[x.name].proven} for x in bw.lines]
+             "entries": proofs[x.name].entries, "proven": proofs[x.name].proven,
+             # log2 of the certified chance that "proven" is wrong (Schwartz-Zippel, degree tracked)
+             "error_bound_log2": round(proofs[x.name].bound_log2, 1), "points": proofs[x.name].points}
+            for x in bw.lines]
     return {"spec": prog.name, "sizes": dict(prog.sizes), "lines": rows, "all_proven": all(r["proven"] for r in rows),
             "forward": [{"name": n, "code": to_code(t), "shape": shape(n)} for n, t, _ in prog.forward]}
