@@ -40,13 +40,15 @@ class ParamBlock:
     delta_form: Eq
     delta_defs: tuple[Eq, ...]
     result: Eq
-    direct: Eq
+    direct: Eq | None              # None when too long to print (a large network): its size and the proof say it
     direct_linear: str             # the same right side as a / b with plain brackets (LaTeX appendix)
     proven: bool
     points: int
     error: str
     method: str = "exact"           # how it was proven: "exact" | "randomized" (derivation.proof)
     bound: str = ""                 # randomized: the certified chance of a wrong "proven", as LaTeX
+    direct_size: int = 0            # operations in the direct derivative (counted up to DIRECT_LIMIT + 1)
+    paths_folded: bool = False      # more paths than PATHS_SHOWN: the chain rule in delta form, not path by path
 
 
 @dataclass(frozen=True)
@@ -118,42 +120,65 @@ def _term_leibniz(d: Derivation, t) -> str:
     return " ".join(head + [leibniz(net, f.upper, f.lower) for f in t.factors])
 
 
+DIRECT_LIMIT = 400    # operations: a longer direct derivative is not printed (8-8-8-3's first weight: ~100,000)
+PATHS_SHOWN = 12      # paths worked one by one; more are summed by the delta form (and lit on the diagram)
+LARGE = 30            # parameters: a larger network's notes lead with the layer (matrix) form
+
+
+def size(expr, limit: int = DIRECT_LIMIT) -> int:
+    """Operations (tree nodes) in a SymEngine or sympy expression, counted up to ``limit + 1``."""
+    count, todo = 0, [expr]
+    while todo and count <= limit:
+        e = todo.pop()
+        count += 1
+        todo.extend(e.args)
+    return count
+
+
 def _param_block(d: Derivation, p: str) -> ParamBlock:
     net = d.net
     g = d.gradient(p)
+    folded = len(g.paths) > PATHS_SHOWN
     L = net.latex_names
     dLdp = leibniz(net, net.loss, p)
     paths, locals_, seen = [], [], set()
     for k, q in enumerate(g.paths):
-        colour = COLOURS[k % len(COLOURS)] if len(g.paths) > 1 else ""
+        colour = COLOURS[k % len(COLOURS)] if 1 < len(g.paths) <= PATHS_SHOWN else ""
         lz = " ".join(leibniz(net, f.upper, f.lower) for f in q.factors)
         val = tex(net, q.product)
         if colour:
             lz, val = coloured(lz, colour), coloured(val, colour)
         nodes = r" \to ".join(L[net.symbol(n)] for n in q.nodes)
         paths.append(PathBlock(k + 1, colour, nodes, tuple(q.nodes), Eq((lz, val))))
+        if folded:
+            continue
         for f in q.factors:
             if (f.upper, f.lower) not in seen:
                 seen.add((f.upper, f.lower))
                 locals_.append(Eq((leibniz(net, f.upper, f.lower), tex(net, f.value))))
-    if paths:
+    if paths and not folded:
         chain = Eq((dLdp, " + ".join(pb.eq.parts[0] for pb in paths)))
     else:
         chain = Eq((dLdp, " + ".join(_term_leibniz(d, t) for t in g.terms) or "0"))
-    path_sum = Eq((dLdp, " + ".join(pb.eq.parts[1] for pb in paths))) if len(paths) > 1 else None
+    path_sum = Eq((dLdp, " + ".join(pb.eq.parts[1] for pb in paths))) if 1 < len(paths) <= PATHS_SHOWN else None
     delta_form = Eq((dLdp, " + ".join(_term_leibniz(d, t) for t in g.terms) or "0",
                      tex(net, g.delta_form)))
     defs = tuple(Eq((L[d.deltas[n].symbol], leibniz(net, net.loss, n), tex(net, d.deltas[n].expr)))
                  for n in _deltas_below(d, g.terms))
     result = Eq((dLdp, tex(net, d.in_nodes(p))))
-    direct_expr = d.direct.sympy_gradient(p)
-    direct_expr = direct_expr.xreplace({s: net.symbol(s.name) for s in direct_expr.free_symbols})
+    ops = size(d.direct.gradient(p))
+    direct, linear = None, ""
+    if ops <= DIRECT_LIMIT:          # printed only when short; a long one is its size and the proof line
+        direct_expr = d.direct.sympy_gradient(p)
+        direct_expr = direct_expr.xreplace({s: net.symbol(s.name) for s in direct_expr.free_symbols})
+        direct, linear = Eq((dLdp, tex(net, direct_expr))), linear_tex(net, direct_expr)
     proof = d.proof(p)
     err = "0" if proof.numeric_max_error == 0 else "< 10^{-8}"   # the prover's own threshold
     return ParamBlock(p, L[net.symbol(p)], g.path_count, update_eq(net, p), chain, tuple(paths),
                       path_sum, tuple(locals_), delta_form, defs, result,
-                      Eq((dLdp, tex(net, direct_expr))), linear_tex(net, direct_expr), proof.proven, proof.points, err, proof.method,
-                      "" if proof.method == "exact" else "< 2^{%d}" % math.floor(proof.bound_log2))
+                      direct, linear, proof.proven, proof.points, err, proof.method,
+                      "" if proof.method == "exact" else "< 2^{%d}" % math.floor(proof.bound_log2),
+                      ops, folded)
 
 
 def _forward(d: Derivation):
