@@ -71,6 +71,9 @@ def for_each_index(c, reader, lines: list[int], parts: list[str], assigns: bool,
         if not values:
             continue
         readings = [(v, _read(reader, parts, dict(zip(combo, v)))) for v in values]
+        if "l" in combo:      # BP2 for every layer l that has a layer l+1: the last layer's instance says nothing
+            whole = [(v, sides) for v, sides in readings if all(s.ok for s in sides)]
+            readings = whole or readings
         if not all(s.ok for s in readings[0][1]):
             continue
         return _merge(c, reader, lines, parts, combo, readings, assigns, step, update_rule)

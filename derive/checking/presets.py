@@ -4,8 +4,9 @@
               input is layer 1), C the cost, \\nabla_a C, \\odot, \\sigma'.  Nielsen numbers the input layer 1,
               so a numbered layer s is derive's s-1; a symbolic l or L means the same in both (every
               relation between layers l-1, l, l+1 holds for all l, or for the last).
-    ufldl     W^{(l)}, b^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, J(W,b;x,y), f'(z): UFLDL numbers the input
-              layer 1 too (W^{(1)} maps layer 1 to 2), so a numbered layer s is derive's s-1.
+    ufldl     W^{(l)}, b^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, J(W,b;x,y), f'(z), \\nabla_{W^{(l)}} J: UFLDL
+              numbers the input layer 1, so its units' layer s (or l, or n_l) is derive's s-1 (l-1, L);
+              its W^{(l)} and b^{(l)} map layer l to l+1, which is derive's W^{(l)}, b^{(l)} as they are.
     ng        \\Theta^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, g'(z), .* (Ng's Coursera notes): read as they are.
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
@@ -42,10 +43,34 @@ def nielsen(text: str) -> str:
     return _COST.sub("J", text)
 
 
+_UFLDL_UNIT = re.compile(r"(?<![A-Za-z\\])(a|z|\\delta|h)(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\(([^{}()]*)\)\}")
+_NABLA = re.compile(r"\\nabla_\{?\s*((?:W|b)\^\{\([^{}()]*\)\})\s*\}?\s*J")
+
+
+def _before(layer: str) -> str:
+    """UFLDL's layer of units, as derive numbers it (the input is UFLDL's layer 1, derive's 0)."""
+    t = layer.replace(" ", "").replace("n_l", "L").replace("n_{l}", "L")
+    if t.isdigit():
+        return str(int(t) - 1)
+    m = re.fullmatch(r"([lL])([+-]\d+)?", t)
+    if not m:
+        return ""
+    k = int(m.group(2) or 0) - 1
+    if m.group(1) == "L":          # n_l, the output layer, is derive's L
+        k += 1
+    return m.group(1) + (f"{k:+d}" if k else "")
+
+
 def ufldl(text: str) -> str:
-    text = _PAREN.sub(lambda m: f"{m.group(1)}^{{({int(m.group(3)) - 1})}}{m.group(2) or ''}", text)
+    def unit(m):
+        layer = _before(m.group(3))
+        if not layer:
+            return m.group(0)
+        return f"{m.group(1)}^{{({layer})}}{m.group(2) or ''}"
+    text = _UFLDL_UNIT.sub(unit, text)     # W^{(l)} and b^{(l)} map layer l to l+1: derive's W^{(l)}, b^{(l)}
+    text = _NABLA.sub(lambda m: "\\frac{\\partial J}{\\partial " + m.group(1) + "}", text)
     text = _UFLDL_COST.sub("J", text)
-    return _FPRIME.sub("\\\\sigma'(", text)
+    return _FPRIME.sub("\\sigma'(", text)
 
 
 _LAST = re.compile(r"\^\{\(L\s*(?:([+-])\s*(\d+))?\)\}(?=_)")

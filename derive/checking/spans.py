@@ -158,7 +158,7 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
             out[-1][2] = m.end()
         else:
             out.append([line, body, m.end(), "inline" if inline else "display", [(0, line)]])
-    return [(line, _BRACE_INDEX.sub(r"\1_{\2}", body), tuple(rows)) for line, body, _, _, rows in out]
+    return [(line, _BRACE_INDEX.sub(r"\1_{\2}", _DROP.sub("", body)), tuple(rows)) for line, body, _, _, rows in out]
 
 
 def _cells(row: str) -> list[str]:

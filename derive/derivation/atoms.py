@@ -104,6 +104,9 @@ class Atoms:
 
     def exp(self, v) -> list[tuple[tuple, str, int]] | tuple:
         """exp(v) as [(atom key, kind, power)], kind "sigmoid" ((1-s)/s) or "exp" (E); or a fresh key."""
+        kind = self.exponents.get(v)
+        if kind is not None:          # an exponent written as such: its own atom (no linear algebra; a
+            return [(("exp", v), kind, 1)]   # 784-input unit's exponent has 785 terms)
         self._refresh()
         hit = self._memo.get(v)
         if hit is None:

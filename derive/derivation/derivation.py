@@ -31,7 +31,8 @@ class Derivation:
 
     @cached_property
     def _prover(self) -> Prover:
-        return Prover(self.net, self.chain, self.direct)
+        # the layer proof checks one float point per layer (a forward pass of a large network costs seconds)
+        return Prover(self.net, self.chain, self.direct, points=1 if self.layer_form else 3)
 
     @property
     def layer_form(self) -> bool:

@@ -58,15 +58,16 @@ def groups(net) -> list[tuple[str, tuple[str, ...]]]:
 class Tangent:
     """Instructions for d e along direction r (only the parameters in ``direction`` move); None is 0."""
 
-    def __init__(self, program, direction: dict):
+    def __init__(self, program, direction: dict, moves=None):
         self.prog = program
         self.direction = direction          # parameter name -> instruction of its r variable
+        self.moves = moves                  # e -> False when no parameter of the direction is in e
         self.memo: dict = {}
 
     def __call__(self, e):
         if e in self.memo:
             return self.memo[e]
-        out = self.memo[e] = self._tangent(e)
+        out = self.memo[e] = self._tangent(e) if self.moves is None or self.moves(e) else None
         return out
 
     def _tangent(self, e):
@@ -125,6 +126,34 @@ class LayerProver:
     def __init__(self, prover, seed: int = 1):
         self.p = prover                     # the per-parameter Prover: shared program, points, conversions
         self.rng = random.Random(seed)
+        self._bit = {q: 1 << k for k, (_, g) in enumerate(groups(prover.net)) for q in g}
+        self._deps: dict = {}
+        self._still: dict | None = None
+
+    def deps(self, e) -> int:
+        """The layers whose parameters ``e`` holds, as a bit mask (memoised over the DAG, computed once)."""
+        memo = self._deps
+        stack = [e]
+        while stack:
+            x = stack[-1]
+            if x in memo:
+                stack.pop()
+                continue
+            if isinstance(x, se.Symbol):
+                memo[x] = self._bit.get(x.name, 0)
+                stack.pop()
+                continue
+            args = x.args
+            todo = [a for a in args if a not in memo]
+            if todo:
+                stack.extend(todo)
+                continue
+            stack.pop()
+            m = 0
+            for a in args:
+                m |= memo[a]
+            memo[x] = m
+        return memo[e]
 
     def prove_all(self, params: list[str]) -> dict:
         from .proof import Proof
@@ -164,7 +193,10 @@ class LayerProver:
         r = {q: prog.var(("direction", tag, q)) for q in group}
         grads = p.chain.gradients
         a = prog.add([prog.mul([r[q], prog.lower(p.to_se(grads[q].delta_form))]) for q in group])
-        b = Tangent(prog, r)(p.direct.loss)
+        mask = 0
+        for q in group:
+            mask |= self._bit.get(q, 0)
+        b = Tangent(prog, r, (lambda e: self.deps(e) & mask) if mask else None)(p.direct.loss)
         if b is None:
             b = prog.const(Fraction(0))
         p._run(f"{group[0]}...: ")
@@ -196,12 +228,22 @@ class LayerProver:
                 chain = math.fsum(r[q] * evaluate(p.chain.gradients[q].delta_form, vals.__getitem__, cmemo)
                                   for q in group)
                 h = STEP * max(1.0, max(abs(env[q]) for q in group))
+                if self._still is None:        # every value of the loss's DAG at the point, once
+                    self._still = {}
+                    evaluate_se(p.direct.loss, env, self._still)
+                    self.deps(p.direct.loss)
+                mask = 0
+                for q in group:
+                    mask |= self._bit.get(q, 0)
+                deps = self._deps
                 ends = []
                 for sign in (1, -1):
                     moved = dict(env)
                     for q in group:
                         moved[q] = env[q] + sign * h * r[q]
-                    ends.append(evaluate_se(p.direct.loss, moved, {}))
+                    # what does not hold a moved parameter keeps its value: only the layers above are evaluated
+                    kept = {e: v for e, v in self._still.items() if not deps.get(e, -1) & mask} if mask else {}
+                    ends.append(evaluate_se(p.direct.loss, moved, kept))
                 fd = (ends[0] - ends[1]) / (2 * h)
             except Undefined:
                 continue

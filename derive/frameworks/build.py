@@ -17,7 +17,13 @@ TENSOR_ACTIVATIONS = {
     "linear": "{x}", "sigmoid": "sigmoid({x})", "tanh": "tanh({x})", "relu": "relu({x})",
     "softmax": "softmax({x}, axis=1)", "exponential": "exp({x})",
     "gelu_tanh": "0.5 * {x} * (1 + tanh(0.7978845608028654 * ({x} + 0.044715 * {x} ** 3)))",
+    "softplus": "log(1 + exp({x}))", "silu": "{x} * sigmoid({x})", "swish": "{x} * sigmoid({x})",
+    "softsign": "{x} / (1 + abs({x}))", "mish": "{x} * tanh(log(1 + exp({x})))",
+    "leaky_relu": "where({x} > 0, {x}, {a} * {x})", "elu": "where({x} > 0, {x}, {a} * (exp({x}) - 1))",
+    "selu": "1.0507009873554805 * where({x} > 0, {x}, 1.6732632423543772 * (exp({x}) - 1))",
+    "relu6": "clip({x}, 0, 6)", "hard_sigmoid": "clip({x} / 6 + 0.5, 0, 1)", "hard_tanh": "clip({x}, -1, 1)",
 }
+ACTIVATION_PARAMETER = {"leaky_relu": 0.2, "elu": 1.0}     # Keras's defaults (negative_slope, alpha)
 SQRT_2_OVER_PI = 0.7978845608028654
 
 
@@ -67,21 +73,23 @@ class Program:
         self.chain.append([kernel, bias, transposed, "linear", x])
         return self.emit(expr, "z")
 
-    def activation(self, x: str, act: str, where: str) -> str:
+    def activation(self, x: str, act: str, where: str, a: float | None = None) -> str:
         if act not in TENSOR_ACTIVATIONS:
             raise DeriveError(f"{where}: activation {act!r} is not supported; expected one of "
                               + ", ".join(sorted(TENSOR_ACTIVATIONS)))
         if act == "linear":
             return x
+        if act not in LAYERED_ACTIVATIONS:
+            self.not_layered(f"{where}: the {act} activation (the layered form has "
+                             + ", ".join(LAYERED_ACTIVATIONS) + ")")
         last = self.chain[-1] if self.chain else None
         if last is not None and last[3] == "linear" and act in LAYERED_ACTIVATIONS and self.forward and \
                 next(reversed(self.forward)) == x:
             last[3] = act
         else:
             self.not_layered(f"{where}: {act} not right after a dense layer")
-        if act not in LAYERED_ACTIVATIONS:
-            self.not_layered(f"{where}: {act}")
-        return self.emit(TENSOR_ACTIVATIONS[act].format(x=x), "a")
+        a = ACTIVATION_PARAMETER.get(act) if a is None else a
+        return self.emit(TENSOR_ACTIVATIONS[act].format(x=x, a=number(a) if a is not None else ""), "a")
 
     def layernorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
         """(x - mean) / sqrt(var + eps) * gamma + beta over the features (biased variance)."""

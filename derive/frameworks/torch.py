@@ -21,8 +21,10 @@ from .imported import Imported
 
 LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
           "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True)}
-ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear"}
-FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh"}
+ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear", "SiLU": "silu",
+               "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid"}
+FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
+             "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
 
 
 def _array(t) -> np.ndarray:
@@ -106,6 +108,16 @@ def _module(prog: Program, mod, node, names, where, dropout) -> str:
                           _array(b) if b is not None else None, transposed=True)
     if cls in ACTIVATIONS and type(mod).__module__.startswith("torch.nn"):
         return prog.activation(x, ACTIVATIONS[cls], where)
+    if isinstance(mod, nn.LeakyReLU):
+        return prog.activation(x, "leaky_relu", where, float(mod.negative_slope))
+    if isinstance(mod, nn.ELU):
+        return prog.activation(x, "elu", where, float(mod.alpha))
+    if isinstance(mod, nn.Softplus):
+        if mod.beta != 1:
+            raise DeriveError(f"{where}: Softplus with beta {mod.beta} is not supported (beta 1 only)")
+        return prog.activation(x, "softplus", where)     # its linear branch above `threshold` differs by < 1e-8
+    if isinstance(mod, nn.Hardtanh) and (mod.min_val, mod.max_val) == (-1, 1):
+        return prog.activation(x, "hard_tanh", where)
     if isinstance(mod, (nn.Dropout,)):
         if mod.p > 0:
             dropout.append(t)

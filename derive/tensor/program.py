@@ -180,7 +180,7 @@ def from_dict(data: dict, stem: str = "program") -> Program:
             raise SpecError("", f"name {'d' + n!r} clashes with the gradient of {n!r} (dNAME is dJ/dNAME)")
     _order(forward, {x.name for x in leaves}, sizes)
     output = t.get("output", forward[-1][0])
-    if output not in raw:
+    if not isinstance(output, str) or output not in raw:          # a list or a mapping is not a name (fuzz)
         raise SpecError("output", f"unknown output {str(output)[:40]!r}; " + choices(str(output), raw, "forward names"))
     prog = Program(title.strip(), stem, tuple(sizes.items()), tuple(leaves), tuple(forward), output)
     prog = _with_index_ranges(prog)

@@ -52,11 +52,12 @@ def _strip_delimiters(s: str) -> str:
     return s
 
 
-_APPROX = re.compile(r"\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])")
+_APPROX = re.compile(r"\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|\\equiv(?![A-Za-z])|≡|\\triangleq(?![A-Za-z])")
 
 
 def split_equalities(text: str) -> list[str]:
-    """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=`` (or ``\\approx``)."""
+    """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=`` (or ``\\approx``, or the
+    defining ``\\equiv`` of Nielsen's ``\\delta^l_j \\equiv \\partial C / \\partial z^l_j``)."""
     s = _APPROX.sub("=", _strip_delimiters(text))
     parts, depth, cur = [], 0, []
     for c in s:
@@ -75,11 +76,16 @@ def _identity(x):
     return x
 
 
+def _square(x):
+    """``\\|x\\|^2`` of a number (a layer's vector is summed over its entries by the matrix grammar)."""
+    return x ** 2
+
+
 def default_functions() -> dict[str, Callable]:
     """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
-                  "step": rules.step, "id": _identity, "abs": sp.Abs})
+                  "step": rules.step, "id": _identity, "abs": sp.Abs, "sqnorm": _square})
     return table
 
 

@@ -157,6 +157,8 @@ class MatrixParser(LatexParser):
 
     def apply(self, fname, fn, args, tok):
         self.no_ones(args, tok)
+        if fname == "sqnorm" and len(args) == 1 and isinstance(args[0], Mat):     # \|y - a^L\|^2: a number
+            return self.add([self.pow(x, sp.Integer(2), tok) for row in args[0].rows for x in row], tok)
         if len(args) == 1 and isinstance(args[0], Mat):
             return args[0].map(lambda x: super(MatrixParser, self).apply(fname, fn, (x,), tok))
         if any(isinstance(a, Mat) for a in args):

@@ -1,11 +1,12 @@
 """LaTeX as people publish it, rewritten to the grammar's own spelling before it is tokenized.
 
-    \\|a - b\\|^2, \\left\\| a \\right\\|^2     (a - b)^2 (a number's norm is its size)
+    \\|a - b\\|^2, \\left\\| a \\right\\|^2     the squared norm: (a - b)^2 of a number, the sum of squares of a layer
     \\|a\\|, \\left| a \\right|                \\operatorname{abs}(a)
     w_5^{+}, w_5^+, w^{new}, w^{(new)}     w_5(t+1): the weight after the update step
     w^{old}, w^{(old)}                     w(t)
     \\mathbf{0.1385}                      0.1385 (a decimal set in bold; \\mathbf{1} stays the ones vector)
     a .* b, a ./ b                         a * b, a / b (Ng's and MATLAB's elementwise operators)
+    a \\bullet b                            a \\odot b (UFLDL's elementwise product)
 
 Each rewrite is a plain text substitution on a bounded string (no backtracking over the whole
 formula): the parser still reads every character of what it gets.
@@ -34,7 +35,10 @@ def _pairs(s: str, opener: re.Pattern, abs_only: bool = False) -> str:
         after = s[m.end():]
         squared = re.match(r"\s*\^\s*(\{\s*2\s*\}|2)", after)
         if squared and not abs_only:
-            out.append("\\left(" + inner + "\\right)")
+            out.append("\\operatorname{sqnorm}\\left(" + inner + "\\right)")
+            at = m.end() + squared.end()
+            open_at = None
+            continue
         else:
             out.append("\\operatorname{abs}\\left(" + inner + "\\right)")
         at, open_at = m.end(), None
@@ -54,4 +58,6 @@ def published(s: str) -> str:
         s = _BOLD_NUMBER.sub(lambda m: m.group(1).replace(" ", ""), s)
     if "." in s:
         s = _ELEMENTWISE.sub(r"\1", s)
+    if "\\bullet" in s:                       # UFLDL's elementwise product
+        s = re.sub(r"\\bullet(?![A-Za-z])", r"\\odot ", s)
     return s
