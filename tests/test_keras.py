@@ -156,6 +156,18 @@ def test_gradients_and_fit_equal_keras(tmp_path, case):
     np.testing.assert_allclose(fit(m, X4, y, epochs=3, batch_size=16).loss, keras_loss, atol=1e-5, rtol=0)
 
 
+@pytest.mark.parametrize("act", ["softplus", "silu", "swish", "softsign", "mish", "leaky_relu", "elu", "selu",
+                                 "relu6", "hard_sigmoid", "exponential"])
+def test_other_keras_activations_in_the_tensor_form(tmp_path, act):
+    model, path = _save(tmp_path, [L.Dense(5, activation=act), L.Dense(2)], "mse")
+    m = derive.from_keras(path)
+    assert m.form == "tensor" and "activation" in m.why_tensor
+    y = X4[:, :2] * 0.5
+    ours, theirs = gradients(m, X4 * 2, y), _keras_gradients(model, keras.losses.MeanSquaredError(), X4 * 2, y)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=2e-6, rtol=1e-5, err_msg=act)
+
+
 def test_a_keras_model_object(tmp_path):
     """derive.load and derive.gradients take the model object itself (Keras saves it; derive reads the file)."""
     model, _ = _save(tmp_path, [L.Dense(3, activation="tanh"), L.Dense(3, activation="softmax")],

@@ -120,6 +120,15 @@ def test_embedding_and_batchnorm_in_training_mode():
         derive.from_torch(Tokens().eval(), ids, loss="cross_entropy")
 
 
+@pytest.mark.parametrize("act", [nn.SiLU(), nn.Softplus(), nn.Softsign(), nn.Mish(), nn.LeakyReLU(0.05),
+                                 nn.ELU(0.7), nn.SELU(), nn.ReLU6(), nn.Hardsigmoid(), nn.Hardtanh()],
+                         ids=lambda a: type(a).__name__)
+def test_other_activations_in_the_tensor_form(act):
+    torch.manual_seed(6)
+    mlp = nn.Sequential(nn.Linear(4, 5), act, nn.Linear(5, 2)).double()
+    _same(mlp, X * 3, VALUES, "mse", "tensor")
+
+
 def test_load_and_derive_take_a_module():
     torch.manual_seed(5)
     mlp = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))
@@ -149,7 +158,7 @@ class Sine(nn.Module):
 @pytest.mark.parametrize("module,words", [
     (Sine(), "operation sin is not supported"),
     (nn.Sequential(nn.Linear(2, 2), nn.GELU()), "exact GELU (erf)"),
-    (nn.Sequential(nn.Linear(2, 2), nn.ELU()), "module ELU is not supported"),
+    (nn.Sequential(nn.Linear(2, 2), nn.PReLU()), "module PReLU is not supported"),
 ])
 def test_unsupported_operation_named_in_one_line(module, words):
     with pytest.raises(DeriveError) as e:
@@ -185,14 +194,20 @@ def block():
 
 def test_cli_verify_imports_the_users_own_factory(tmp_path):
     (tmp_path / "model.py").write_text(FACTORY)
-    run = [sys.executable, "-m", "derive", "verify"]
-    r = subprocess.run(run + ["model.py:factory", "--json"], cwd=tmp_path, capture_output=True, text=True,
-                       timeout=300)
+    r = subprocess.run([sys.executable, "-m", "derive", "verify", "model.py:block", "--json"], cwd=tmp_path,
+                       capture_output=True, text=True, timeout=300)
     assert r.returncode == 0, r.stderr
     rep = json.loads(r.stdout)
-    assert rep["all_proven"] and len(rep["params"]) == 13
-    r = subprocess.run(run + ["model.py:block"], cwd=tmp_path, capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0 and "gradient tensors proven" in r.stdout, r.stderr
+    assert rep["all_proven"] and rep["framework"] == "torch"
+    assert {x["framework_name"] for x in rep["lines"] if "framework_name" in x} == \
+        {"a.weight", "a.bias", "n.weight", "n.bias", "b.weight", "b.bias"}
+
+
+def test_a_factory_in_python_with_the_command_lines_trust(tmp_path, monkeypatch):
+    (tmp_path / "model.py").write_text(FACTORY)
+    monkeypatch.setattr(api_frameworks, "TRUST_USER_CODE", True)       # as derive.cli.main sets it
+    rep = derive.verify(derive.load(f"{tmp_path}/model.py:factory"))
+    assert rep["all_proven"] and len(rep["params"]) == 13 and rep["params"][0]["framework_name"] == "0.weight[0,0]"
 
 
 def test_a_factory_that_is_not_there(tmp_path, monkeypatch):
