@@ -61,7 +61,10 @@ def from_bytes(data: bytes, stem: str = "model", loss: str | None = None) -> Imp
 
 def _weights(blob: bytes, stem: str) -> dict:
     """layer name -> [arrays in the order Keras created them] (h5py reads numbers only)."""
-    import h5py
+    try:
+        import h5py
+    except ImportError:
+        raise DeriveError(f"{stem}.keras: reading a Keras file's weights needs h5py (pip install h5py)") from None
     out: dict = {}
     try:
         with h5py.File(io.BytesIO(blob), "r") as f:
