@@ -63,6 +63,10 @@ CASES = [
     ({}, ["export", "-o", "m\x00.py"], ["cannot write"]),
     ({}, ["check", "--derivation", "d\x00.md"], ["cannot read"]),
     ({"o.json": json.dumps(OVERFLOW)}, ["notes", "o.json", "--format", "md", "--out", "n"], ["values", "P"]),
+    # found by the fuzz harness's tensor programs (issue 18)
+    ({"t.json": json.dumps({"tensor": {"sizes": {"N": 2}, "inputs": {"X": ["N"]}, "params": {"W": ["N"]},
+                                       "forward": {"J": "sum(X * W)"}, "output": ["J"]}})},
+     ["verify", "t.json"], ["output"]),
 ]
 
 
