@@ -228,3 +228,29 @@ def test_only_the_command_line_runs_a_users_file(tmp_path, monkeypatch):
     with pytest.raises(DeriveError):                # the web page's door takes text, never a path
         derive.api.from_text(f"{tmp_path}/evil.py:factory")
     assert not marker.exists()
+
+
+@pytest.mark.parametrize("name,make", [("sgd", lambda p: torch.optim.SGD(p, lr=0.05)),
+                                       ("momentum", lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9)),
+                                       ("adam", lambda p: torch.optim.Adam(p, lr=0.01))])
+def test_training_a_module_equals_torch_optim(name, make):
+    """derive's fit on a module (batches in order, the short one last) against a torch.optim loop."""
+    from derive.codegen.fit import fit
+    torch.manual_seed(7)
+    block = Block().double()
+    m = derive.from_torch(block, X, loss="cross_entropy")
+    hist = fit(m, X.numpy(), CLASSES.numpy(), epochs=3, batch_size=4, optimizer={"name": name, "learning_rate":
+                                                                                   0.05 if name != "adam" else 0.01})
+    opt, losses = make(block.parameters()), []
+    for _ in range(3):
+        total = 0.0
+        for lo in range(0, len(X), 4):
+            opt.zero_grad()
+            loss = F.cross_entropy(block(X[lo:lo + 4]), CLASSES[lo:lo + 4])
+            loss.backward()
+            opt.step()
+            total += loss.item() * len(X[lo:lo + 4])
+        losses.append(total / len(X))
+    np.testing.assert_allclose(hist.loss, losses, atol=1e-10)
+    for k, p in block.named_parameters():
+        np.testing.assert_allclose(hist.params[k], p.detach().numpy(), atol=1e-10)

@@ -102,10 +102,23 @@ def read_data(m, path):
     return X, (T[:, 0] if m.targets == "indices" else T)
 
 
-def fit(source, data, *, epochs: int = 1, batch: int | None = 32, loss: str | None = None) -> dict:
-    """``derive train model.keras --data FILE.csv --json``: the object it prints (module docstring)."""
+def fit(source, data, *, epochs: int = 1, batch: int | None = 32, loss: str | None = None,
+        optimizer: str | None = None, lr: float | None = None) -> dict:
+    """``derive train model.keras --data FILE.csv --json``: the object it prints (module docstring).
+
+    ``optimizer``/``lr`` replace the compile config's (Keras: its formulas and defaults, "momentum" is SGD
+    with momentum 0.9); a PyTorch module has none: sgd (default), momentum or adam as torch.optim's, lr 0.01."""
     from ..codegen.fit import fit as run_fit
     m = imported(source, loss=loss)
+    config = dict(m.optimizer) if m.optimizer else {"name": "sgd", "learning_rate": 0.01}
+    if optimizer and m.framework == "keras" and optimizer != config["name"]:
+        config = {"name": "sgd", "momentum": 0.9} if optimizer == "momentum" else {"name": optimizer}
+        config["learning_rate"] = m.optimizer["learning_rate"] if m.optimizer else 0.01
+    elif optimizer:
+        config["name"] = optimizer
+    if lr is not None:
+        config["learning_rate"] = float(lr)
+    m.optimizer = config
     if data is None:
         raise DeriveError(f"{m.name}: give the training data, --data FILE.csv with columns "
                           + ",".join(m.input_columns + m.target_columns))

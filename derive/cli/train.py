@@ -75,7 +75,8 @@ def run(args) -> int:
 
 def _fit(args, frameworks) -> int:
     """A Keras file: replay model.fit (shuffle off) from its weights with its compiled optimizer."""
-    rep = frameworks.fit(args.spec, args.data, epochs=args.epochs, batch=args.batch or 32)
+    rep = frameworks.fit(args.spec, args.data, epochs=args.epochs, batch=args.batch or 32,
+                         optimizer=args.optimizer, lr=args.lr)
     if args.json:
         json.dump(rep, sys.stdout, indent=1)
         print()

@@ -6,7 +6,8 @@ indices for sparse categorical cross-entropy and PyTorch's cross_entropy, one-ho
 categorical cross-entropy), the loss the framework's (the mean over the batch).
 
 ``fit(model, X, y, epochs, batch_size)``: Keras's ``fit`` with ``shuffle=False``: batches in order
-(the last one short), the compile config's optimizer with Keras's update formulas
+(the last one short), the compile config's optimizer with Keras's update formulas (a PyTorch
+module: sgd, momentum or adam with torch.optim's)
 (:mod:`derive.codegen.optim`), and per epoch the loss Keras reports, the mean of the batch losses
 weighted by batch size, each at the weights its step started from.  Keras clips probabilities to
 [eps, 1 - eps] inside its cross-entropies: the loss is computed clipped, and an example whose
@@ -21,7 +22,7 @@ import numpy as np
 
 from ..errors import DeriveError
 from ..frameworks.imported import Imported
-from .optim import Flat, keras_optimizer
+from .optim import Flat, keras_optimizer, optimizer as torch_optimizer
 
 MAX_EPOCHS = 100_000
 
@@ -150,7 +151,8 @@ def fit(model: Imported, X, y, *, epochs: int = 1, batch_size: int | None = 32, 
     config = optimizer or model.optimizer
     if config is None:
         raise DeriveError(f"{model.name}: no optimizer (compile the model, or give one)")
-    opt = keras_optimizer(config)
+    opt = keras_optimizer(config) if model.framework == "keras" else \
+        torch_optimizer(config["name"], config["learning_rate"])
     engine = _Engine(model, form)
     X, T = _inputs(model, X), model.targets_matrix(y)
     n = len(X)
