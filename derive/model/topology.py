@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from . import rules
-from ..errors import SpecError, choices
+from ..errors import SpecError, choices, nearest
 from .fields import MAX_UNITS, names
 from .naming import Notation, check_identifier
 
@@ -63,7 +63,9 @@ def read_layers(data, inputs, nota: Notation, fixed: set) -> tuple[Layer, ...]:
             raise SpecError(f, "expected a mapping with units and activation")
         extra = set(L) - {"units", "activation", "weights", "bias"}
         if extra:
-            raise SpecError(f"{f}.{sorted(extra)[0]}", "unknown field; expected units, activation, weights, bias")
+            near = nearest(str(sorted(extra)[0]), ["units", "activation", "weights", "bias"], n=1)
+            raise SpecError(f"{f}.{sorted(extra)[0]}", "unknown field; " + (f"did you mean {near[0]}? " if near else "")
+                            + "expected units, activation, weights, bias")
         if "units" not in L:
             raise SpecError(f"{f}.units", "missing field")
         units = names(L["units"], f"{f}.units",
