@@ -254,3 +254,17 @@ def test_training_a_module_equals_torch_optim(name, make):
     np.testing.assert_allclose(hist.loss, losses, atol=1e-10)
     for k, p in block.named_parameters():
         np.testing.assert_allclose(hist.params[k], p.detach().numpy(), atol=1e-10)
+
+
+def test_the_web_page_takes_no_model_file_and_runs_no_users_code(tmp_path):
+    testclient = pytest.importorskip("starlette.testclient")
+    from derive.serve.app import create_app
+    from derive.serve.http import Settings
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.py").write_text(f"open({str(marker)!r}, 'w').write('x')\ndef factory():\n    return 1, 2\n")
+    keras_file = ROOT / "derive" / "examples" / "seed004.keras"
+    with testclient.TestClient(create_app(Settings()), base_url="http://127.0.0.1") as c:
+        for spec in (f"{tmp_path}/evil.py:factory", str(keras_file), keras_file.read_bytes().decode("latin-1")):
+            r = c.post("/api/verify", json={"spec": spec})
+            assert 400 <= r.status_code < 500 and "error" in r.json(), (spec[:40], r.status_code)
+    assert not marker.exists()
