@@ -197,3 +197,16 @@ def test_every_package_ships_in_the_wheel():
     listed = set(tomllib.loads((ROOT.parent / "pyproject.toml").read_text())["tool"]["setuptools"]["packages"])
     found = {_module_name(p / "__init__.py") for p in ROOT.rglob("*") if (p / "__init__.py").exists()}
     assert found <= listed, f"add to pyproject.toml [tool.setuptools] packages: {sorted(found - listed)}"
+
+
+def test_jupyter_display_reaches_the_notes_stage_only_through_the_registry():
+    """A network is shown in a notebook without its stage importing notes: the registry loads the drawers
+    on the first display, and an object with no drawer falls back to its plain repr (None)."""
+    code = ("import sys\nfrom derive.model.build import load\nfrom derive import jupyter\n"
+            "net = load('seed002')\nassert 'derive.notes.display' not in sys.modules\n"
+            "html = net._repr_html_()\nassert 'derive.notes.display' in sys.modules and '<svg' in html\n"
+            "class Plain: pass\nassert jupyter.html(Plain()) is None\n"
+            "jupyter.register('html', 'Plain', lambda o: '<b>plain</b>')\nassert jupyter.html(Plain()) == '<b>plain</b>'\n"
+            "print('OK')")
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, cwd=ROOT.parent)
+    assert run.stdout.strip() == "OK", run.stderr
