@@ -329,3 +329,42 @@ def test_cli_refuses_a_lambda_file_in_one_line_and_the_web_door_takes_no_path(tm
         assert r.returncode == 2 and "Lambda" in r.stderr and len(r.stderr.strip().splitlines()) == 1, r.stderr
     with pytest.raises(DeriveError):
         derive.api.from_text(str(SEED004))          # the web page's input: spec text or a bundled name
+
+
+def _with_config(tmp_path, name, change):
+    """seed004.keras with its config.json changed by ``change`` (a hostile or broken file)."""
+    import json
+    import zipfile
+    with zipfile.ZipFile(SEED004) as z:
+        config, weights = json.loads(z.read("config.json")), z.read("model.weights.h5")
+    change(config)
+    path = tmp_path / f"{name}.keras"
+    with zipfile.ZipFile(path, "w") as z:
+        z.writestr("config.json", json.dumps(config))
+        z.writestr("model.weights.h5", weights)
+    return path
+
+
+def _layer(k):
+    return lambda c: c["config"]["layers"][k]["config"]
+
+
+BROKEN = {
+    "units not a number": lambda c: _layer(1)(c).update(units="three"),
+    "units that do not fit the weights": lambda c: _layer(1)(c).update(units=4),
+    "activation as code": lambda c: _layer(1)(c).update(activation={"class_name": "function", "config": "x"}),
+    "unknown activation": lambda c: _layer(2)(c).update(activation="sigmoidd"),
+    "layers missing": lambda c: c["config"].pop("layers"),
+    "a custom layer": lambda c: c["config"]["layers"][1].update(registered_name="my>Dense", module="my"),
+    "a Lambda inside": lambda c: c["config"]["layers"][1].update(class_name="Lambda"),
+    "no compile config": lambda c: c.pop("compile_config"),
+    "a loss of code": lambda c: c["compile_config"].update(loss={"module": "builtins", "class_name": "eval"}),
+    "not a model": lambda c: c.update(class_name="Functional", config=[1, 2]),
+}
+
+
+@pytest.mark.parametrize("case", sorted(BROKEN))
+def test_broken_or_hostile_config_is_one_line(tmp_path, case):
+    with pytest.raises(DeriveError) as e:
+        derive.from_keras(_with_config(tmp_path, case.replace(" ", "_"), BROKEN[case]))
+    assert "\n" not in str(e.value) and str(e.value).startswith(case.replace(" ", "_") + ".keras: ")

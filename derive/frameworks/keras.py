@@ -49,14 +49,19 @@ def from_bytes(data: bytes, stem: str = "model", loss: str | None = None) -> Imp
         for info in z.infolist():
             if info.filename in ("config.json", "model.weights.h5") and info.file_size > MAX_FILE:
                 raise DeriveError(f"{stem}.keras: {info.filename} is larger than {MAX_FILE} bytes")
-        raw = z.read("config.json")
-        if len(raw) > MAX_CONFIG:
+        sizes = {i.filename: i.file_size for i in z.infolist()}
+        if sizes["config.json"] > MAX_CONFIG:
             raise DeriveError(f"{stem}.keras: config.json is larger than {MAX_CONFIG} bytes")
-        config = json.loads(raw.decode("utf-8"))
+        config = json.loads(z.read("config.json").decode("utf-8"))
         weights = _weights(z.read("model.weights.h5"), stem)
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError, EOFError,
+            NotImplementedError, OSError) as e:
         raise DeriveError(f"{stem}.keras: not a readable Keras file ({type(e).__name__})") from None
-    return from_config(config, weights, stem, loss)
+    try:
+        return from_config(config, weights, stem, loss)
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:   # a field of the wrong kind
+        raise DeriveError(f"{stem}.keras: config.json is not a Keras model config derive reads "
+                          f"({type(e).__name__}: {str(e)[:80]})") from None
 
 
 def _weights(blob: bytes, stem: str) -> dict:
