@@ -31,6 +31,8 @@ def run(args) -> int:
     from ..serve.http import Settings, is_loopback
     if args.timeout <= 0 or args.work_timeout <= 0 or not 0 <= args.port <= 65535:
         raise DeriveError("--timeout and --work-timeout must be positive and --port in 0..65535")
+    if args.max_memory is not None and not 64 <= args.max_memory <= 65536:
+        raise DeriveError("--max-memory must be from 64 to 65536 (MB)")
     if not is_loopback(args.host):
         print(f"derive: warning: serving on {args.host}: anyone who can reach this machine can use "
               "the page and the API", file=sys.stderr)
@@ -44,8 +46,6 @@ def run(args) -> int:
         raise DeriveError(f"cannot listen on {args.host}:{args.port}: {e.strerror or e}{busy}") from None
     host, port = sock.getsockname()[:2]
     url = f"http://{'[%s]' % host if ':' in host else host}:{port}/"
-    if args.max_memory is not None and not 64 <= args.max_memory <= 65536:
-        raise DeriveError("--max-memory must be from 64 to 65536 (MB)")
     settings = Settings(timeout=args.timeout, work_timeout=args.work_timeout)
     if args.max_memory is not None:
         settings.memory_mb = args.max_memory
