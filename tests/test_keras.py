@@ -80,6 +80,17 @@ def test_seed004_has_13_parameters_all_proven_in_seed_notation():
     assert m.layered_values()["V3"] == pytest.approx(float(kernel[2, 0]))
 
 
+def test_seed004_export_starts_at_the_files_weights(tmp_path):
+    import importlib.util
+    derive.api.export(derive.load(SEED004), tmp_path / "seed004_code.py")
+    spec = importlib.util.spec_from_file_location("seed004_code", tmp_path / "seed004_code.py")
+    code = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(code)
+    hidden, output = keras.saving.load_model(SEED004).layers
+    np.testing.assert_allclose(code.START["W1"], hidden.get_weights()[0].T)      # derive: row = unit
+    np.testing.assert_allclose(code.START["W2"], output.get_weights()[0].T)
+
+
 def test_seed004_notes_have_the_seed_chain_rule_and_the_keras_code(tmp_path):
     from derive.notes.content import build
     from derive.notes.render import write_notes

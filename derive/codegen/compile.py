@@ -68,9 +68,11 @@ class Meta:
         if v is not None:
             examples = [[{k: float(x) for k, x in ins.items()}, {k: float(x) for k, x in ts.items()}]
                         for ins, ts in v.batch]
+        given = {k: float(x) for k, x in (v.params or {}).items()} if v is not None else {}
+        if getattr(net, "framework", None) is not None:    # a Keras/PyTorch model starts at its own weights
+            given = net.framework.layered_values()
         return cls(spec.name, getattr(spec, "source", None), tuple(spec.inputs), tuple(spec.targets),
-                   tuple(net.params), tuple(net.trainable), fan_in,
-                   {k: float(x) for k, x in (v.params or {}).items()} if v is not None else {},
+                   tuple(net.params), tuple(net.trainable), fan_in, given,
                    examples, float(v.learning_rate) if v is not None and v.learning_rate is not None else None)
 
 
