@@ -145,6 +145,10 @@ CASES = {
                  L.Dense(3, activation="softmax")],
         keras.losses.CategoricalCrossentropy(), Y, "tensor",
         lambda: keras.optimizers.RMSprop(0.01, momentum=0.5, centered=True)),
+    "no biases, Activation layers, mean_squared_error": (
+        lambda: [L.Dense(3, use_bias=False), L.Activation("sigmoid"), L.Dense(3, use_bias=False),
+                 L.Activation("softmax")],
+        keras.losses.MeanSquaredError(), Y, "layered", lambda: keras.optimizers.SGD(0.5)),
     "two sigmoid outputs, binary cross-entropy": (
         lambda: [L.Dense(4, activation="tanh"), L.Dense(2, activation="sigmoid")],
         keras.losses.BinaryCrossentropy(), Y[:, :2], "layered",
