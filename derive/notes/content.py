@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from ..derivation.derivation import Derivation
 from ..model.graph import Network
@@ -214,6 +214,14 @@ def build(d: Derivation, params: list[str] | None = None) -> Notes:
     for p in todo:
         d.gradient(p)   # a DeriveError naming the trainable parameters if p is not one
     blocks = tuple(_param_block(d, p) for p in todo)
+    if len(net.trainable) > LARGE:      # a large network: each delta defined once, where it is first used
+        seen: set = set()
+        kept = []
+        for b in blocks:
+            defs = tuple(e for e in b.delta_defs if e.parts[0] not in seen)
+            seen.update(e.parts[0] for e in defs)
+            kept.append(replace(b, delta_defs=defs))
+        blocks = tuple(kept)
     omitted = tuple(net.latex_names[net.symbol(p)] for p in net.trainable if p not in todo)
     used = _deltas_below(d, [t for p in todo for t in d.gradient(p).terms])
     layers, graph, loss_eq = _forward(d)

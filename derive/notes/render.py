@@ -1,6 +1,7 @@
 """Lay the notes out as Markdown, LaTeX or HTML with jinja2, and write them atomically."""
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import jinja2
@@ -122,6 +123,7 @@ class _Format:
         return Markup(joined) if self.fmt == "html" else joined
 
 
+@functools.lru_cache(maxsize=16384)     # a large network's notes repeat the same deltas and factors
 def _mathml(latex: str, display: str) -> str:
     """MathML of ``latex``; path colours as the same hex the diagram and the PDF use."""
     from .sanitize import to_mathml
