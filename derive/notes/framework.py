@@ -15,6 +15,23 @@ OPTIMIZER_RULES = {   # Keras's update_step, as LaTeX over g = dL/dp
             r"p \leftarrow p - \frac{\eta\sqrt{1-\beta_2^t}}{1-\beta_1^t}\,\frac{m}{\sqrt{v} + \epsilon}",
     "rmsprop": r"v \leftarrow \rho v + (1-\rho) g^2,\quad p \leftarrow p - \frac{\eta\, g}{\sqrt{v + \epsilon}}",
 }
+WORDS = {   # (title, introduction, table heads) in each language of the notes
+    "en": ("What model.fit does: the Keras code beside the derived update rules",
+           "Keras builds and trains this network with the code below; backpropagation appears nowhere in it. "
+           "For every batch, fit computes the gradient of the loss (the mean over the batch) with respect to "
+           "every variable, exactly the derivatives above, and applies the optimizer's update:",
+           ("Keras variable", "symbol", "its gradient for one example (chain rule)", "what fit does per batch of m")),
+    "ko": ("model.fit이 하는 일: Keras 코드와 유도한 갱신 규칙",
+           "Keras는 아래 코드로 이 신경망을 만들고 학습시킵니다. 코드 어디에도 역전파는 보이지 않습니다. fit은 "
+           "배치마다 손실(배치 평균)의 기울기를 모든 변수에 대해 계산하고(위에서 유도한 바로 그 미분), 옵티마이저의 "
+           "갱신을 적용합니다:",
+           ("Keras 변수", "기호", "예제 하나의 기울기 (연쇄 법칙)", "크기 m인 배치마다 fit이 하는 일")),
+    "ja": ("model.fit がしていること: Keras のコードと導いた更新則",
+           "Keras は下のコードでこのネットワークを作り、学習させます。コードのどこにも逆伝播は現れません。fit は"
+           "バッチごとに損失(バッチ平均)の勾配をすべての変数について計算し(上で導いた微分そのもの)、"
+           "オプティマイザの更新を適用します:",
+           ("Keras の変数", "記号", "1 例の勾配 (連鎖律)", "大きさ m のバッチごとに fit がすること")),
+}
 LOSS_CODE = {"mse": "'mse'", "bce": "'binary_crossentropy'", "ce": "'categorical_crossentropy'"}
 
 
@@ -56,7 +73,7 @@ def rows(m, net, notes) -> list[tuple[str, str, str, str]]:
     return out
 
 
-def section(net, notes, fmt: str, math, text) -> str:
+def section(net, notes, fmt: str, math, text, lang: str = "en") -> str:
     """The section in ``fmt`` (md | html | tex); empty for a model that came from no framework."""
     m = getattr(net, "framework", None)
     if m is None or m.spec is None or m.framework != "keras":
@@ -69,11 +86,7 @@ def section(net, notes, fmt: str, math, text) -> str:
                                                          (r"\rho", "rho"), (r"\epsilon", "epsilon"))
                          if opt.get(k) and not (k == "momentum" and key == "sgd"))
     code = keras_code(m)
-    title = "What model.fit does: the Keras code beside the derived update rules"
-    intro = ("Keras builds and trains this network with the code below; backpropagation appears nowhere in "
-             "it. For every batch, fit computes the gradient of the loss (the mean over the batch) with "
-             "respect to every variable, exactly the derivatives above, and applies the optimizer's update:")
-    head = ("Keras variable", "symbol", "its gradient for one example (chain rule)", "what fit does per batch of m")
+    title, intro, head = WORDS.get(lang, WORDS["en"])
     table = rows(m, net, notes)
     shown = rule + r"\qquad (" + consts + ")"
     if fmt == "md":

@@ -178,7 +178,7 @@ def render(notes: Notes, net, fmt: str, lang: str, diagram_file: str = "diagram.
         ctx["path_tikz"] = lambda block: diagram.tikz(net, block)
     doc = environment(fmt).get_template("notes." + fmt).render(**ctx)
     from .framework import section      # a Keras model's code beside its update rules (issue 25)
-    extra = section(net, notes, fmt, f.math, f.text)
+    extra = section(net, notes, fmt, f.math, f.text, lang)
     if not extra:
         return doc
     end = {"html": "</body>", "tex": "\\end{document}"}.get(fmt)
