@@ -9,18 +9,17 @@ Imports nothing of derive: every stage may import it (it sits with ``errors`` at
 """
 from __future__ import annotations
 
-from typing import Callable
+# No import at all: every ``import derive`` loads this module, so it must cost nothing.
+_DRAWERS: dict = {}       # (kind, type name) -> drawer, a function of the object giving text
+_LOADERS: list = []       # functions that import a stage whose drawers are not registered yet
 
-_DRAWERS: dict[tuple[str, str], Callable[[object], str]] = {}   # (kind, type name) -> drawer
-_LOADERS: list[Callable[[], object]] = []
 
-
-def register(kind: str, type_name: str, draw: Callable[[object], str]) -> None:
+def register(kind: str, type_name: str, draw) -> None:
     """``draw(obj)`` gives the ``kind`` display ("html", "latex") of objects of the type named ``type_name``."""
     _DRAWERS[kind, type_name] = draw
 
 
-def on_first_use(loader: Callable[[], object]) -> None:
+def on_first_use(loader) -> None:
     """``loader()`` is run (once) before the first display that finds no drawer: it imports the stage
     that registers them."""
     _LOADERS.append(loader)

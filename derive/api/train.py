@@ -2,7 +2,6 @@
 a tensor program on a random batch at realistic sizes)."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 from .load import is_tensor, load
@@ -10,21 +9,18 @@ from .load import is_tensor, load
 TENSOR_LR = 0.01
 
 
-@dataclass
 class Training:
-    """One training run: what ran (name, optimizer, lr, steps, ...) and its history."""
-    name: str
-    tensor: bool
-    optimizer: str
-    lr: float
-    steps: int
-    seed: int
-    hist: object                  # codegen.train.History or codegen.tensor.TrainResult
-    compiled: object
-    X: object = None              # a network's training data (None: a tensor program's random batch)
-    T: object = None
-    batch: int | None = None
-    sizes: dict = field(default_factory=dict)   # a tensor program's realistic sizes
+    """One training run: what ran (name, optimizer, lr, steps, ...) and its history.  (A plain class, not a
+    dataclass: ``dataclasses`` would bring ``inspect`` and ``ast`` into every ``derive --help``.)"""
+
+    def __init__(self, name: str, tensor: bool, optimizer: str, lr: float, steps: int, seed: int, hist, compiled,
+                 X=None, T=None, batch: int | None = None, sizes: dict | None = None):
+        self.name, self.tensor, self.optimizer, self.lr, self.steps, self.seed = name, tensor, optimizer, lr, steps, seed
+        self.hist = hist              # codegen.train.History or codegen.tensor.TrainResult
+        self.compiled = compiled
+        self.X, self.T = X, T         # a network's training data (None: a tensor program's random batch)
+        self.batch = batch
+        self.sizes = sizes or {}      # a tensor program's realistic sizes
 
     def to_dict(self) -> dict:
         """The ``derive train --json`` object."""
