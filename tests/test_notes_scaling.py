@@ -60,3 +60,24 @@ def test_the_list_left_out_wraps():
     md = render.render(n, d.net, "md", "en")
     line = md.split("left out:")[1].split("\n")[0]
     assert line.count("$") == 2 * len(n.omitted)
+
+
+def test_a_wide_network_is_drawn_as_blocks_with_the_paths_taken_lit():
+    import xml.etree.ElementTree as ET
+    from derive.notes import diagram
+    from derive.notes.eqs import COLOUR_HEX
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    digits = derive.load("digits")                       # 64-32-10: a layer past blocks.WIDE units
+
+    class Param:                                         # what diagram.svg reads of a ParamBlock
+        def __init__(self, name):
+            self.name, self.paths = name, ()
+
+    whole = ET.fromstring(diagram.svg(digits))
+    assert "blocks" in whole.get("class") and len(whole.findall("s:rect", ns)) == 3   # inputs, 2 layers
+    lit = lambda name: sum(line.get("stroke") == COLOUR_HEX["blue"]                     # noqa: E731
+                           for line in ET.fromstring(diagram.svg(digits, Param(name))).findall("s:line", ns))
+    assert lit("w1_11") == 3 and lit("w2_11") == 2 and lit("b2_3") == 1 and lit("b1_1") == 2
+    assert "unit 3" in diagram.svg(digits, Param("b2_3"))
+    small = ET.fromstring(diagram.svg(derive.load("seed002")))             # narrow: a node a unit
+    assert "blocks" not in small.get("class") and small.findall("s:circle", ns)

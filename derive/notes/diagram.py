@@ -260,7 +260,11 @@ def _ends(lay: Layout, a: str, b: str, shift: float = 0.0):
 
 def svg(net: Network, block=None) -> str:
     """The diagram as a standalone SVG (no scripts, no external references); ``block`` lights a
-    parameter's paths (a ``ParamBlock``), each in its colour, the other edges faded."""
+    parameter's paths (a ``ParamBlock``), each in its colour, the other edges faded.  A layered network
+    with a layer past ``blocks.WIDE`` units is drawn as blocks, one a layer."""
+    from . import blocks
+    if blocks.wide(net):
+        return blocks.svg(net, block)
     lay = layout(net)
     lit = lit_edges(net, block)
     colours = [COLOUR_HEX[c] for c in sorted({c for cs in lit.values() for c in cs})] + ["#555", FADED]
