@@ -195,6 +195,20 @@ def test_a_keras_model_object(tmp_path):
         np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
 
 
+def test_an_image_input_flattened_first(tmp_path):
+    keras.utils.set_random_seed(6)
+    model = keras.Sequential([keras.Input((3, 4)), L.Flatten(), L.Dense(3, activation="softmax")])
+    model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+    model.save(tmp_path / "img.keras")
+    m = derive.from_keras(tmp_path / "img.keras")
+    assert m.form == "layered" and m.input_columns[-1] == "x12"
+    images = X4.reshape(37, 1, 4).repeat(3, axis=1) * np.array([1, 2, 3], "float32")[:, None]
+    ours = gradients(m, images, C)
+    theirs = _keras_gradients(model, keras.losses.SparseCategoricalCrossentropy(), images, C)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+
+
 def test_embedding_then_flatten(tmp_path):
     keras.utils.set_random_seed(3)
     model = keras.Sequential([keras.Input((3,), dtype="int32"), L.Embedding(6, 2), L.Flatten(),

@@ -148,8 +148,12 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     name = str(config["config"].get("name") or stem)[:60]
     prog = Program(f"Keras model {stem if stem != 'model' else name}", "keras")
     integer = any(L["class_name"] == "Embedding" for L in layers)
+    first = next((L["class_name"] for L in layers if L["class_name"] not in ("InputLayer", "Dropout")), None)
+    if len(shape) > 1 and first == "Flatten" and not integer:   # e.g. 28 x 28 images: read flattened, row-major
+        shape = [int(np.prod(shape))] if all(isinstance(d, int) and d > 0 for d in shape) else shape
     if len(shape) != 1 or not isinstance(shape[0], int) or not 1 <= shape[0] <= 4096:
-        raise DeriveError(f"{stem}.keras: input shape {shape} is not supported; expected (features,)")
+        raise DeriveError(f"{stem}.keras: input shape {shape} is not supported; expected (features,), or a "
+                          "shape the first layer flattens, at most 4096 numbers")
     n_in, width, x = shape[0], shape[0], "X"
     prog.inputs["X"] = ["N", n_in]
     emb, used, dropout = False, {}, []
