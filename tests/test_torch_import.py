@@ -129,6 +129,14 @@ def test_other_activations_in_the_tensor_form(act):
     _same(mlp, X * 3, VALUES, "mse", "tensor")
 
 
+def test_an_image_batch_flattened_first():
+    torch.manual_seed(8)
+    cnnless = nn.Sequential(nn.Flatten(), nn.Linear(12, 5), nn.ReLU(), nn.Linear(5, 3)).double()
+    images = torch.randn(9, 1, 3, 4, dtype=torch.float64)
+    m = _same(cnnless, images, CLASSES, "cross_entropy", "layered")
+    assert m.n_inputs == 12
+
+
 def test_load_and_derive_take_a_module():
     torch.manual_seed(5)
     mlp = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))

@@ -42,8 +42,9 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
     x0 = torch.as_tensor(example_input)
-    if x0.ndim != 2:
+    if x0.ndim < 2 or (x0.ndim > 2 and not torch.is_floating_point(x0)):
         raise DeriveError(f"example_input must be a batch of shape (N, features), got {tuple(x0.shape)}")
+    width_in = int(np.prod(tuple(x0.shape[1:])))      # (N, 1, 28, 28) images: X is read flattened, row-major
     try:
         gm = fx.symbolic_trace(module)
     except Exception as e:       # the user's own forward: any trace failure is named, never a traceback
@@ -53,7 +54,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     kind, targets, from_logits = LOSSES[loss]
     integer = not torch.is_floating_point(x0)
     prog = Program(f"PyTorch {type(module).__name__}", "torch")
-    prog.inputs["X"] = ["N", int(x0.shape[1])]
+    prog.inputs["X"] = ["N", width_in]
     modules = dict(gm.named_modules())
     names: dict = {}
     out = None
@@ -76,7 +77,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
             names[node] = _function(prog, node, names, where)
         else:
             raise DeriveError(f"{where}: {node.op} is not supported (read parameters through modules)")
-    m = finish(prog, out=out, n_in=int(x0.shape[1]), n_out=width, loss=kind, from_logits=from_logits,
+    m = finish(prog, out=out, n_in=width_in, n_out=width, loss=kind, from_logits=from_logits,
                targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer)
     m.dropout = tuple(dropout)
     trained = {n for n, p in module.named_parameters() if p.requires_grad}
