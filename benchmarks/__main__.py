@@ -29,8 +29,8 @@ def main(argv=None) -> int:
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
     ap.add_argument("--reps", type=int, help="interleaved repetitions (default: 3; --quick: 2)")
-    ap.add_argument("--clock", choices=["wall", "cpu"], default="wall",
-                    help="1-thread gradient tables in wall time (default) or process CPU time (steadier under load)")
+    ap.add_argument("--clock", choices=["wall", "cpu"], default="cpu",
+                    help="1-thread gradient tables in process CPU time (default: steadier under load) or wall time")
     args = ap.parse_args(argv)
     if args.tensor:
         from . import tensor
@@ -43,19 +43,16 @@ def main(argv=None) -> int:
     reps = args.reps or (2 if args.quick else 3)
     parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n"]
     if want("proofs"):
-        print("proofs (derive + prove every parameter):")
-        rows = proofs.targets(reps=1 if args.quick else 3)
-        parts += ["## Proofs\n", proofs.__doc__.strip() + "\n", proofs.table(rows), ""]
-        if not args.quick:
-            print("proof scaling curve:")
-            curve = proofs.scaling()
-            proofs.plot(curve, RESULTS / "proof-scaling.png")
-            parts += ["![proof time vs depth and parameters](proof-scaling.png)\n"]
+        parts += [proofs.main(RESULTS, quick=args.quick), ""]
     if want("gradients"):
         parts += ["## Gradient throughput\n", throughput.__doc__.strip(),
                   "\nSigmoid layers with biases, loss 1/2 SSE averaged over the batch. derive: "
-                  "`derive.compile(net).gradients`; NumPy: `benchmarks/hand.py`; PyTorch: autograd; JAX: "
-                  "`jax.jit(jax.grad(loss))`. Microseconds per call; ratios below 1 mean derive is faster.\n"]
+                  "`derive.compile(net).gradients`; numpy_inplace: `benchmarks/hand.py` InPlace (work arrays reused, "
+                  "every step in place: the peer to beat); numpy: the textbook version (allocates every step); "
+                  "floor: the five matrix products alone (`hand.Floor`, no elementwise work: no backprop can be "
+                  "faster); PyTorch: autograd; JAX: `jax.jit(jax.grad(loss))`. At one thread every peer's process "
+                  "is bound to one core and asserts CPU time <= 1.1 x wall time. Microseconds per call; ratios "
+                  "below 1 mean derive is faster.\n"]
         for dtype in args.dtypes.split(","):
             for threads in (1, 2):
                 print(f"gradients, {dtype}, {threads} thread(s):")

@@ -1,77 +1,166 @@
-"""Proof cost: derive + prove every parameter, today's method against the exact expansion alone.
+"""Proof cost: what a user waits for (a whole ``derive verify`` process) and the proof alone, at scale.
 
-"auto" is derive's method: the exact expansion for gradients of at most 8 paths, the certified
-randomized identity test over random prime fields beyond (and as a cross-check everywhere).
-"exact" is the expansion alone, as derive proved before 2026-11-25.  Each run is a fresh process
-(``benchmarks.peers proof``), the two methods interleaved; a run past its time limit is reported
-as such.  Seconds count building the network from its spec, the chain rule, the direct
-derivatives and every proof; they exclude the interpreter's start and imports.
+Targets are whole processes: ``derive verify SPEC`` started fresh (interpreter, imports, building the
+network, the chain rule, every proof, the table printed), measured three ways: wall seconds, the
+child's CPU seconds (user + system, from ``wait4``: on a shared machine this is the steadier figure;
+at one thread it is the wall time minus the time spent waiting for a core) and its peak memory.  The
+scaling sweep (sigmoid, per-unit biases, width x layers) runs every network twice: as a whole
+``derive verify`` process and in-process (``benchmarks.peers proof``: building, chain rule and proof
+only, no start-up; CPU seconds); exponents are least-squares slopes of log seconds against log trainable
+parameters.  Each run is one fresh process with one thread (``runner.thread_env(1)``).
 """
 from __future__ import annotations
 
+import math
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
 from . import runner
 
-# (network, activation, bias, target seconds)
-TARGETS = [("3-3-3-3-3-3", "sigmoid", "per-unit", 1.0), ("2-2-2-2-2-2-2-2-2-2-2", "sigmoid", "none", 2.0),
-           ("8-8-8-8-8", "tanh", "per-unit", 5.0), ("digits", "", "", 60.0)]
-# scaling curve: widths x depths (layers of units, inputs included), sigmoid, no biases
-WIDTHS = [2, 3, 4, 8]
-DEPTHS = [3, 4, 5, 6, 7, 8, 9, 10]
-EXACT_LIMIT = 60.0
+# (name, layer sizes or a bundled example, hidden activation, output activation, loss, bias, target s)
+TARGETS = [("2-wide x 10 layers", [2] * 11, "sigmoid", None, "half_sse", "per-unit", 5.0),
+           ("4-wide x 8 layers", [4] * 9, "sigmoid", None, "half_sse", "per-unit", 5.0),
+           ("16-16-16-16", [16] * 4, "sigmoid", None, "half_sse", "per-unit", 5.0),
+           ("softmax + CE 8-8-8-8", [8] * 4, "sigmoid", "softmax", "ce", "per-unit", 5.0),
+           ("digits (bundled)", "digits", None, None, None, None, 5.0),
+           ("784-128-64-10 softmax + CE", [784, 128, 64, 10], "sigmoid", "softmax", "ce", "per-unit", 60.0)]
+WIDTHS = [2, 4, 8, 16, 32]
+DEPTHS = [3, 4, 6, 8, 10]     # layers of units, inputs included
+MAX_SWEEP_PARAMS = 12_000
 
 
-def _run(net, act, bias, method, limit):
-    out = runner.child(["proof", net, act or "-", bias or "-", method], 1, timeout=limit)
-    return out
+def spec_text(sizes, act, out_act, loss, bias) -> str:
+    """A layered spec as YAML: what a user would write for this network."""
+    lines = [f"name: {'-'.join(map(str, sizes))} {act}", f"inputs: {sizes[0]}", "layers:"]
+    for k, n in enumerate(sizes[1:]):
+        a = out_act if out_act and k == len(sizes) - 2 else act
+        lines.append(f"  - {{units: {n}, activation: {a}" + (f", bias: {bias}" if bias else "") + "}")
+    lines.append(f"loss: {loss}")
+    return "\n".join(lines) + "\n"
+
+
+_WRAP = """
+import json, resource, subprocess, sys, time
+t0 = time.perf_counter()
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+wall = time.perf_counter() - t0
+u = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": u.ru_utime + u.ru_stime, "max_rss_mb": u.ru_maxrss / 1024,
+                  "code": r.returncode, "last": r.stdout.strip().splitlines()[-2:], "stderr": r.stderr[-300:]}))
+"""
+
+
+def _measured(spec: str, timeout: float = 900) -> dict | None:
+    """One ``derive verify SPEC`` process, measured by a small wrapper process whose only child it is:
+    wall and CPU seconds (user + system), peak memory, exit code; None past the time limit."""
+    cmd = [sys.executable, "-c", _WRAP, str(Path(sys.executable).with_name("derive")), "verify", spec]
+    try:
+        out = subprocess.run(cmd, env=runner.thread_env(1), capture_output=True, text=True, timeout=timeout,
+                             cwd=runner.ROOT)
+    except subprocess.TimeoutExpired:
+        return None
+    import json
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _spec_file(folder: Path, sizes, act, out_act, loss, bias) -> str:
+    if isinstance(sizes, str):
+        return sizes
+    path = folder / ("net-" + "-".join(map(str, sizes)) + f"-{act}-{out_act or act}-{loss}.yaml")
+    path.write_text(spec_text(sizes, act, out_act, loss, bias), encoding="utf-8")
+    return str(path)
 
 
 def targets(reps: int = 3, progress=print) -> list[dict]:
     rows = []
-    for net, act, bias, target in TARGETS:
-        first = _run(net, act, bias, "exact", EXACT_LIMIT)      # once: it may run past the limit
-        methods = ["auto", "exact"] if first is not None else ["auto"]
-        res = runner.interleaved(methods, reps if net != "digits" else 1,
-                                 lambda m: _run(net, act, bias, m, 900 if m == "auto" else EXACT_LIMIT))
-        auto = res["auto"]
-        exact = [first] + res.get("exact", []) if first is not None else []
-        row = {"network": net if net == "digits" else f"{net} {act}" + (" with biases" if bias != "none" else ""),
-               "params": auto[0]["params"], "target": target,
-               "auto": runner.median(r["seconds"] for r in auto), "proven": auto[0]["proven"],
-               "methods": auto[0]["methods"], "bound": auto[0]["worst_bound_log2"],
-               "exact": runner.median(r["seconds"] for r in exact) if exact and all(exact) else None,
-               "exact_limit": EXACT_LIMIT}
-        rows.append(row)
-        progress(f"  {row['network']:>40}: {row['params']} params, derive+prove {row['auto']:.2f} s "
-                 f"(exact alone: {'%.2f s' % row['exact'] if row['exact'] else 'over the limit'})")
-    return rows
-
-
-def scaling(progress=print) -> list[dict]:
-    rows = []
-    for w in WIDTHS:
-        exact_alive = True
-        for depth in DEPTHS:
-            net = "-".join([str(w)] * depth)
-            auto = _run(net, "sigmoid", "none", "auto", 900)
-            exact = _run(net, "sigmoid", "none", "exact", EXACT_LIMIT) if exact_alive else None
-            exact_alive = exact is not None
-            rows.append({"width": w, "depth": depth, "params": auto["params"], "auto": auto["seconds"],
-                         "exact": exact["seconds"] if exact else None})
-            progress(f"  {net:>30}: {auto['params']:5d} params, {auto['seconds']:7.2f} s "
-                     f"(exact alone: {'%.2f s' % exact['seconds'] if exact else '-'})")
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, sizes, act, out_act, loss, bias, target in TARGETS:
+            spec = _spec_file(Path(tmp), sizes, act, out_act, loss, bias)
+            n = 1 if target > 10 else reps
+            runs = [_measured(spec) for _ in range(n)]
+            ok = [r for r in runs if r is not None]
+            if not ok:
+                rows.append({"network": name, "target": target, "wall": None})
+                continue
+            row = {"network": name, "target": target, "runs": len(ok), "load": os.getloadavg()[0],
+                   "wall": runner.median(r["wall"] for r in ok), "cpu": runner.median(r["cpu"] for r in ok),
+                   "max_rss_mb": max(r["max_rss_mb"] for r in ok), "proven": ok[0]["code"] == 0,
+                   "summary": " / ".join(ok[0]["last"])}
+            rows.append(row)
+            progress(f"  {name:>28}: {row['cpu']:.2f} s CPU, {row['wall']:.2f} s wall, "
+                     f"{row['max_rss_mb']:.0f} MB (load {row['load']:.1f}) {row['summary'][:60]}")
     return rows
 
 
 def table(rows: list[dict]) -> str:
-    lines = ["| network | trainable params | derive + prove s | target | met | all proven | exact / randomized "
-             "| worst bound | exact expansion alone s |",
-             "|---|---:|---:|---:|---|---|---:|---|---:|"]
+    lines = ["| network (whole `derive verify` process) | CPU s | wall s | load avg | peak MB | target | met (CPU) "
+             "| all proven |", "|---|---:|---:|---:|---:|---:|---|---|"]
     for r in rows:
-        bound = f"< 2^{int(r['bound'])}" if r["bound"] is not None else "exact"
-        old = f"{r['exact']:.2f}" if r["exact"] is not None else f"> {r['exact_limit']:.0f}"
-        lines.append(f"| {r['network']} | {r['params']:,} | {r['auto']:.2f} | < {r['target']:g} s | "
-                     f"{'yes' if r['auto'] < r['target'] else 'NO'} | {'yes' if r['proven'] == r['params'] else 'NO'} | "
-                     f"{r['methods']['exact']} / {r['methods']['randomized']} | {bound} | {old} |")
+        if r.get("wall") is None:
+            lines.append(f"| {r['network']} | - | > limit | | | < {r['target']:g} s | NO | |")
+            continue
+        lines.append(f"| {r['network']} | {r['cpu']:.2f} | {r['wall']:.2f} | {r['load']:.1f} | "
+                     f"{r['max_rss_mb']:.0f} | < {r['target']:g} s | {'yes' if r['cpu'] < r['target'] else 'NO'} "
+                     f"| {'yes' if r['proven'] else 'NO'} |")
+    return "\n".join(lines)
+
+
+def params_of(sizes) -> int:
+    return sum((a + 1) * b for a, b in zip(sizes, sizes[1:]))
+
+
+def scaling(progress=print) -> list[dict]:
+    rows = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for w in WIDTHS:
+            for depth in DEPTHS:
+                sizes = [w] * depth
+                if params_of(sizes) > MAX_SWEEP_PARAMS:
+                    continue
+                spec = _spec_file(Path(tmp), sizes, "sigmoid", None, "half_sse", "per-unit")
+                proc = _measured(spec)
+                inproc = runner.child(["proof", "-".join(map(str, sizes)), "sigmoid", "per-unit", "auto"], 1,
+                                      timeout=900)
+                row = {"width": w, "depth": depth, "params": params_of(sizes),
+                       "whole_cpu": proc["cpu"] if proc else None, "whole_wall": proc["wall"] if proc else None,
+                       "inproc": inproc.get("cpu_seconds", inproc["seconds"]) if inproc else None,
+                       "load": os.getloadavg()[0]}
+                rows.append(row)
+                progress(f"  {w:>3} wide x {depth:>2} layers: {row['params']:6d} params, whole {row['whole_cpu']:.2f} s CPU "
+                         f"({row['whole_wall']:.2f} s wall), in-process {row['inproc']:.2f} s (load {row['load']:.1f})")
+    return rows
+
+
+def fit(xs, ys) -> float:
+    """Least-squares slope of log y against log x."""
+    lx, ly = [math.log(x) for x in xs], [math.log(y) for y in ys]
+    mx, my = sum(lx) / len(lx), sum(ly) / len(ly)
+    return sum((a - mx) * (b - my) for a, b in zip(lx, ly)) / sum((a - mx) ** 2 for a in lx)
+
+
+def exponents(rows: list[dict]) -> str:
+    lines = ["| networks | in-process: seconds ~ params^k | whole process (CPU) |", "|---|---:|---:|"]
+    groups = [(f"width {w}", [r for r in rows if r["width"] == w]) for w in WIDTHS] + [("all", rows)]
+    for name, rs in groups:
+        rs = [r for r in rs if r["inproc"] and r["whole_cpu"]]
+        if len(rs) < 3:
+            continue
+        lines.append(f"| {name} ({len(rs)} networks, {min(r['params'] for r in rs)}-{max(r['params'] for r in rs)} params) "
+                     f"| {fit([r['params'] for r in rs], [r['inproc'] for r in rs]):.2f} "
+                     f"| {fit([r['params'] for r in rs], [r['whole_cpu'] for r in rs]):.2f} |")
+    return "\n".join(lines)
+
+
+def sweep_table(rows: list[dict]) -> str:
+    lines = ["| width | layers | trainable params | in-process s | whole process CPU s | wall s | load avg |",
+             "|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        lines.append(f"| {r['width']} | {r['depth']} | {r['params']:,} | {r['inproc']:.2f} | {r['whole_cpu']:.2f} | "
+                     f"{r['whole_wall']:.2f} | {r['load']:.1f} |")
     return "\n".join(lines)
 
 
@@ -81,24 +170,48 @@ def plot(rows: list[dict], path) -> None:
     import matplotlib.pyplot as plt
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 4.2))
     for w in WIDTHS:
-        rs = [r for r in rows if r["width"] == w]
-        line, = ax1.plot([r["depth"] for r in rs], [r["auto"] for r in rs], marker="o", label=f"width {w}")
-        ex = [r for r in rs if r["exact"] is not None]
-        ax1.plot([r["depth"] for r in ex], [r["exact"] for r in ex], marker="x", linestyle="--",
-                 color=line.get_color(), label=f"width {w}, exact expansion alone")
-        ax2.plot([r["params"] for r in rs], [r["auto"] for r in rs], marker="o", label=f"width {w}")
-    ax1.set_yscale("log")
-    ax1.set_xlabel("layers (inputs included)")
-    ax1.set_ylabel("seconds, derive + prove all")
-    ax1.set_title(f"Proof time vs depth (sigmoid; exact alone cut at {EXACT_LIMIT:.0f} s)")
-    ax1.legend(fontsize=6)
-    for ax in (ax2,):
+        rs = [r for r in rows if r["width"] == w and r["inproc"]]
+        if not rs:
+            continue
+        line, = ax1.plot([r["params"] for r in rs], [r["inproc"] for r in rs], marker="o", label=f"width {w}")
+        ax2.plot([r["params"] for r in rs], [r["whole_cpu"] for r in rs], marker="o", color=line.get_color(),
+                 label=f"width {w}")
+    xs = sorted(r["params"] for r in rows)
+    for ax, key, title in ((ax1, "inproc", "in-process: build + chain rule + proof"),
+                           (ax2, "whole_cpu", "whole `derive verify` process (CPU s)")):
+        ref = min(r[key] for r in rows if r[key])
+        ax.plot(xs, [ref * x / xs[0] for x in xs], color="grey", linestyle=":", label="slope 1 (linear)")
         ax.set_xscale("log")
         ax.set_yscale("log")
-        ax.set_xlabel("trainable parameters")
+        ax.set_xlabel("trainable parameters (width x layers, sigmoid, biases)")
         ax.set_ylabel("seconds")
-        ax.set_title("derive's proof: time vs parameters")
+        ax.set_title(title, fontsize=10)
         ax.legend(fontsize=7)
     fig.tight_layout()
-    fig.savefig(path, dpi=120)
+    fig.savefig(path, dpi=110)
     plt.close(fig)
+
+
+def main(out: Path, quick: bool = False, progress=print) -> str:
+    """Run the targets and (unless quick) the sweep; write the plot; return the Markdown section."""
+    from .machine import machine
+    import datetime
+    when = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    progress(f"proof targets (whole processes), {when}:")
+    rows = targets(reps=1 if quick else 3, progress=progress)
+    parts = [f"## Proofs\n\n{when}; {machine()}; one thread per process.\n", __doc__.strip() + "\n", table(rows), ""]
+    if not quick:
+        progress("proof scaling sweep:")
+        curve = scaling(progress)
+        plot(curve, out / "proof-scaling.png")
+        parts += ["### Scaling sweep\n", sweep_table(curve), "", "Fitted exponents:\n", exponents(curve), "",
+                  "![proof time vs parameters](proof-scaling.png)\n"]
+    return "\n".join(parts)
+
+
+if __name__ == "__main__":
+    folder = Path(__file__).parent / "results"
+    folder.mkdir(exist_ok=True)
+    text = main(folder, quick="--quick" in sys.argv)
+    (folder / ("proofs" + ("-quick" if "--quick" in sys.argv else "") + ".md")).write_text(text, encoding="utf-8")
+    print("\n" + text)

@@ -13,12 +13,12 @@ import os
 from . import runner
 
 NETWORKS = ["2-2-2", "16-32-16", "64-128-10"]
-PEERS = ["derive", "numpy", "torch", "jax"]
+PEERS = ["derive", "numpy_inplace", "numpy", "floor", "torch", "jax"]
 
 
 def available_peers() -> list[str]:
     import importlib.util
-    return [p for p in PEERS if p in ("derive", "numpy") or importlib.util.find_spec(p) is not None]
+    return [p for p in PEERS if p not in ("torch", "jax") or importlib.util.find_spec(p) is not None]
 
 
 def generated(net: str) -> str:
@@ -70,7 +70,8 @@ def markdown(res: dict) -> str:
     lines = ["| " + " | ".join(head) + " |", "|---|" + "---:|" * (len(head) - 1)]
     for (net, batch), v in res["table"].items():
         cells = [net, str(batch)] + [f"{v[p] * 1e6:.1f}" for p in peers]
-        cells += [f"**{v['derive'] / v[p]:.2f}x**" if p == "numpy" else f"{v['derive'] / v[p]:.2f}x" for p in others]
+        cells += [f"**{v['derive'] / v[p]:.2f}x**" if p == "numpy_inplace" else f"{v['derive'] / v[p]:.2f}x"
+                  for p in others]
         lines.append("| " + " | ".join(cells) + " |")
     return "\n".join(lines)
 

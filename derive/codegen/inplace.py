@@ -83,6 +83,8 @@ class Emitter:
     def multiply_into(self, dest: str, e: sp.Expr, depth: int = 0) -> list[str] | None:
         """Lines for ``dest *= e``: plain factors directly, the others through one scratch array."""
         factors = list(e.args) if isinstance(e, sp.Mul) else [e]
+        # plain factors first: a scratch array may then be one of them (a dead activation's memory)
+        factors.sort(key=lambda f: not _atom(self._split(f, "np.divide")[0]))
         return self._apply(factors, dest, depth, "np.multiply", "np.divide")
 
     # -- helpers -------------------------------------------------------------------------------

@@ -155,6 +155,11 @@ def _forward_lines(net: Network, p: Printer, fresh_output: bool = False) -> list
         chain = None if _keeps_z(net, li) else activation_lines(e, m["Z"], m["A"], p)
         if chain:
             note += (f" = {e}" if len(chain) > 1 else "") + f", in {m['Z']}'s memory"
+            if bias_kind(L) != "none" and chain[0] == f"{m['A']} = np.negative({m['Z']}, out={m['Z']})":
+                # -(z + b) as (-b) - z: the bias and sigmoid's minus sign in one pass over the batch
+                lines[-1] = f"np.subtract(-{m['b']}, {m['Z']}, out={m['Z']})".ljust(38) + "  " + \
+                    f"#        + b^({li}), negated for the exp below"
+                chain = [f"{m['A']} = {m['Z']}"] + chain[1:]
             lines += [chain[0].ljust(38) + "  " + note] + chain[1:]
             continue
         into = None if fresh else Emitter(p, [f"F{li}"]).into(e, m["A"])
@@ -250,7 +255,9 @@ def layered_source(net: Network) -> str:
             back.append(f"np.matmul({m['D']}, {m['W']}, out={below['D']})".ljust(40)
                         + f"# delta^({li - 1}) = (W^({li})^T delta^({li})) * f'(z^({li - 1})),")
             if fp != 1:
-                times = Emitter(p, [f"F{li - 1}"]).multiply_into(below["D"], fp) or \
+                # a^(l-1) is read for the last time here (dJ/dW^(l) is computed): its memory is the
+                # scratch array, so f' costs no second batch-sized array (fewer cache misses at 4096)
+                times = Emitter(p, [below["A"]]).multiply_into(below["D"], fp) or \
                     [f"{below['D']} *= {p.doprint(fp)}"]
                 back += [times[0].ljust(38) + "  " + f"#   f'(z^({li - 1})) = {fp}"] + times[1:]
     ret = ", ".join(f'"{k}": d{k}' for k in names)
