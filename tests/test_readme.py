@@ -3,7 +3,8 @@
 commands run in order in one folder, and each one's output is compared with what the README shows.
 
 How a block is run:
-- a fresh folder each; ``derive`` and ``python`` are the venv's; ``./dev`` is the clone's own script;
+- a fresh folder each; ``derive`` and ``python`` are the venv's, and ``./dev derive ...`` runs the venv's derive
+  (what ``./dev`` does once its venv is set up);
 - a file of the clone that the block names (``derive/examples/xor.csv``, ``tests/data/...``) is copied in at
   the same relative path first, so a block reads exactly what a fresh clone has;
 - ``python -m benchmarks.X`` finds the clone's benchmarks (PYTHONPATH).
@@ -14,13 +15,15 @@ A block can be marked on the line just before its fence:
 - ``<!-- readme-test: needs PROGRAM -->``  skipped, saying so, when PROGRAM is not installed;
 - ``<!-- readme-test: slow -->``  run with a longer time limit;
 - ``<!-- readme-test: output varies -->``  a transcript whose output is not compared (timings).
-In a transcript, a line ``...`` stands for any number of lines; trailing spaces are ignored.
+In a transcript, a line ``...`` stands for any number of lines, and ``...`` within a line for any text;
+trailing spaces are ignored.
 """
 from __future__ import annotations
 
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -68,23 +71,36 @@ def blocks(text: str) -> list[Block]:
     return out
 
 
-def named_files(text: str) -> list[str]:
-    """Clone files a block names by a relative path (derive/examples/xor.csv, tests/data/...)."""
-    found = []
-    for token in re.findall(r"[\w.\-]+(?:/[\w.\-]+)+", text):
-        path = ROOT / token
-        if path.is_file() and not token.startswith((".venv", "/")):
-            found.append(token)
+def tracked() -> list[str]:
+    r = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True)
+    return r.stdout.split() if r.returncode == 0 else []
+
+
+def named_files(text: str) -> dict[str, str]:
+    """Clone files a block names, as {where in the folder: the clone's file}: by a relative path
+    (derive/examples/xor.csv, tests/data/...), or by a bare file name that one tracked file has (mazur.md)."""
+    found, files = {}, None
+    for token in re.findall(r"(?<![\w/.-])[\w.\-]+(?:/[\w.\-]+)*\.[A-Za-z]\w*", text):
+        if (ROOT / token).is_file() and not token.startswith(".venv"):
+            found[token] = token
+        elif "/" not in token:
+            files = tracked() if files is None else files
+            same = [f for f in files if f.rsplit("/", 1)[-1] == token]
+            if len(same) == 1:
+                found[token] = same[0]
     return found
 
 
 def fresh_folder(tmp_path: Path, block: Block) -> Path:
     work = tmp_path / "work"
     work.mkdir()
-    for rel in named_files(block.text):
+    for rel, src in named_files(block.text).items():
         (work / rel).parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(ROOT / rel, work / rel)
-    (work / "dev").symlink_to(ROOT / "dev")
+        shutil.copyfile(ROOT / src, work / rel)
+    # ./dev once it has set the venv up: `./dev derive ...` runs the venv's derive (the real script would
+    # reinstall a venv whose pyproject.toml changed, under everyone else's feet)
+    (work / "dev").write_text(f'#!/bin/sh\ncmd="$1"; shift; exec "{BIN}/$cmd" "$@"\n')
+    (work / "dev").chmod(0o755)
     return work
 
 
@@ -107,8 +123,17 @@ def skip_reason(block: Block) -> str | None:
 
 
 def run(cmd: list[str], work: Path, env: dict, block: Block, stdin: str | None = None):
+    """Run in its own process group: past the time limit the block and everything it started is killed."""
     limit = SLOW_LIMIT if block.mark.startswith("slow") else LIMIT
-    return subprocess.run(cmd, cwd=work, env=env, capture_output=True, text=True, timeout=limit, input=stdin)
+    proc = subprocess.Popen(cmd, cwd=work, env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(stdin, timeout=limit)
+    except subprocess.TimeoutExpired:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.communicate()
+        pytest.fail(f"README line {block.line}: still running after {limit} s (mark it slow or skip)")
+    return subprocess.CompletedProcess(cmd, proc.returncode, out, err)
 
 
 def transcript(text: str) -> list[tuple[str, list[str]]]:
@@ -126,7 +151,8 @@ def matches(shown: list[str], got: list[str]) -> bool:
     """The shown lines equal the printed ones, ``...`` standing for any number of lines."""
     while shown and not shown[-1]:
         shown = shown[:-1]
-    pattern = "".join(r"(?:[^\n]*\n)*?" if s == "..." else re.escape(s) + r"\n" for s in shown)
+    line = lambda s: ".*?".join(re.escape(part) for part in s.split("...")) + r"\n"   # noqa: E731
+    pattern = "".join(r"(?:[^\n]*\n)*?" if s == "..." else line(s) for s in shown)
     return re.fullmatch(pattern + r"\n*", "\n".join(got).rstrip("\n") + "\n") is not None
 
 
@@ -164,6 +190,7 @@ def test_readme_block(block: Block, tmp_path):
 
 def test_the_transcript_comparison_can_fail():
     assert matches(["a", "...", "d"], ["a", "b", "c", "d"]) and matches(["a", "..."], ["a", "b"])
+    assert matches(["x = 1, ..., z = 3"], ["x = 1, y = 2, z = 3"]) and not matches(["x ... z"], ["x y"])
     assert not matches(["a", "d"], ["a", "b", "d"]) and not matches(["x"], ["y"])
 
 
