@@ -70,7 +70,8 @@ def test_ten_thousand_line_program_is_refused(tmp_path, capsys):
 @pytest.mark.parametrize("text, message", [
     ("\n".join(f"dW = X.T @ dz{i}" for i in range(10_000)), "at most"),
     ("dW = X.T @@ dz", "line 1:"),
-    ("import os", "line 1: expected 'dNAME = expression'"),
+    ("import os", "no 'dNAME = expression' line"),         # import lines are skipped: nothing is run
+    ("os.system('x')", "line 1: expected an assignment"),
     ("dW = __import__('os')", "line 1:"),
     ("dW = X.T @ (dz", "line 1:"),
     ("", "no 'dNAME = expression' line"),

@@ -83,6 +83,21 @@ RIGHT = [
     (PROGRAMS / "rnn_two_layer.yaml",
      "dVh = np.zeros_like(Vh)\nfor t, (gp, dg, g) in []:\n    pass\n"[:0]
      + "da3 = dg3 * (1 - g3 ** 2)\nda2 = dg2 * (1 - g2 ** 2)\ndVh = g2.T @ da3 + g1.T @ da2\n"),
+    ("conv1d", "dz = 2 * (a - Y) / (2 * N) * (z > 0)\ndw = np.zeros_like(w)\nfor k in range(3):\n"
+               "    dw[k] = (dz * X[:, k:k + 4]).sum()\ndb = dz.sum()\n"),
+    ("rnn", (Path(__file__).parent / "data" / "backward" / "rnn_right.py").read_text().split("dWh =")[0]
+     + "xs, das = [X1, X2, X3], [da1, da2, da3]\ndWx = np.zeros_like(Wx)\ndWh = np.zeros_like(Wh)\n"
+       "for t in range(3):\n    dWx += xs[t].T @ das[t]\n    if_unused = 0\nfor t in range(1, 3):\n"
+       "    dWh += [h1, h2, h3][t - 1].T @ das[t]\n"),
+    ("rnn", "dlogits = (softmax(logits, axis=1) - Y) / N\ndh3 = dlogits @ Wy.T\nda3 = dh3 * (1 - h3 ** 2)\n"
+            "dbh = 0\nfor t in reversed(range(3)):\n    dbh = dbh + [da1, da2, da3][t].sum(axis=0)\n"),
+    ("ninja", "dlogits = F.softmax(logits, 1)\ndlogits[range(N), Yb] -= 1\ndlogits /= N\n"
+              "demb = dembcat.view(emb.shape)\n"),
+    ("ninja", "dC = torch.zeros_like(C)\nfor k in range(Xb.shape[0]):\n    for j in range(Xb.shape[1]):\n"
+              "        ix = Xb[k, j]\n        dC[ix] += demb[k, j]\n"),
+    (PROGRAMS / "conv_stride.yaml", "dXp = np.zeros_like(Xp)\ndXp[:, 0:8:2] = dz * w[0]\ndXp[:, 1:8:2] += dz * w[1]\n"),
+    (PROGRAMS / "lstm_step.yaml", "da = np.concatenate([di * i * (1 - i), df * f * (1 - f), do * o * (1 - o), "
+                                  "dg * (1 - g ** 2)], axis=1)\ndWx = x.T @ da\n"),
     (PROGRAMS / "maxpool.yaml", "dz = dm[:, None] * (z == z.max(axis=1, keepdims=True)) - dm[:, None] * (z == z.min(axis=-1, keepdims=True))\n"),
     (PROGRAMS / "huber_clip.yaml", "dp = dq * (np.where(p > 0.1 * p, 1, 0.1)) + dq * (p - y < 0)\n"),
 ]

@@ -106,6 +106,7 @@ class Truth:
                                                    self.forward[line.name].shape)
         self.env = env
         self.integer = set(prog.integer_inputs)
+        self.shapes = {k: np.shape(v) for k, v in env.items()}
 
     def value(self, tree, target: str, helpers: dict):
         env = {k: v for k, v in self.env.items() if k != target}
@@ -145,7 +146,7 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
     try:
-        judged = Runner(parsed, truths[0].sizes, set(grads)).run()
+        judged = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes).run()
     except FormulaError as e:
         raise DeriveError(str(e)) from None
     for j in judged:

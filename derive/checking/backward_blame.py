@@ -34,7 +34,7 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
         st = parsed.stmts[sid]
         for message, variant, extra in variants(st.tree, bw, truth):
             try:
-                again = Runner(parsed, truth.sizes, set(grads), {sid: variant}).run()
+                again = Runner(parsed, truth.sizes, set(grads), {sid: variant}, truth.shapes).run()
             except (DeriveError, FormulaError):
                 continue
             tree = next((j.tree for j in again if j.target == judged.target and j.line == judged.line), None)

@@ -17,9 +17,9 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
-from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
+from ..tensor.tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, names
 
-MAX_STEPS = 200          # loop iterations over a whole file
+MAX_STEPS = 1000         # loop iterations over a whole file
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
 _ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[.*\])\s*(\+=|-=|\*=|/=|=)(?!=)(.*)$")
@@ -34,6 +34,7 @@ class Stmt:
     op: str                 # "=" "+=" "-=" "*=" "/=" or "mask" (d[mask] = value)
     tree: object
     mask: object = None
+    add: bool = False       # d[...] += value
 
 
 @dataclass
@@ -109,7 +110,10 @@ def parse_program(text: str) -> Program:
                 continue
             m = _FOR.match(body)
             if m:
-                args = [_parse(k, a, functions) for a in _split_args(m.group(3))]
+                inside = m.group(3).rstrip()
+                if m.group(2) and not m.group(4) and inside.endswith(")"):
+                    inside = inside[:-1]          # reversed(range(T)): the last ')' closes reversed
+                args = [_parse(k, a, functions) for a in _split_args(inside)]
                 if not 1 <= len(args) <= 2:
                     raise DeriveError(f"line {k}: read as 'for t in range(T):' or range(a, b)")
                 start, stop = (args[0], args[1]) if len(args) == 2 else (Num(Fraction(0)), args[0])
@@ -165,10 +169,11 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
     sid = len(prog.stmts)
     if "[" in lhs:
         name, _, rest = lhs.partition("[")
-        mask = _parse(k, rest.rsplit("]", 1)[0], functions)
-        if op != "=":
-            raise DeriveError(f"line {k}: {name.strip()}[...] {op} is not read; write {name.strip()}[mask] = value")
-        st = Stmt(sid, k, (name.strip(),), "mask", tree, mask)
+        index = _parse(k, "_[" + rest.rsplit("]", 1)[0] + "]", functions)
+        mask = index.items[0] if len(index.items) == 1 else Tuple(index.items)
+        if op not in ("=", "+=", "-="):
+            raise DeriveError(f"line {k}: {name.strip()}[...] {op} is not read; write {name.strip()}[...] = value")
+        st = Stmt(sid, k, (name.strip(),), "mask", tree if op != "-=" else Neg(tree), mask, op != "=")
     else:
         targets = tuple(t.strip() for t in lhs.split(","))
         if len(targets) > 1 and op != "=":
@@ -181,8 +186,10 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
 class Runner:
     """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
 
-    def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None):
+    def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None,
+                 shapes: dict | None = None):
         self.prog, self.sizes, self.gradients = prog, sizes, gradients
+        self.shapes = shapes or {}    # name -> shape at the checked sizes (for range(X.shape[0]))
         self.override = override or {}
         self.cur: dict = {}           # name -> (tree, statement ids)
         self.line: dict = {}          # gradient -> line of its last assignment
@@ -216,9 +223,14 @@ class Runner:
 
     def const(self, tree, consts: dict, line: int) -> int:
         from ..tensor.axes import const_int
+        def fold(t):
+            if isinstance(t, Index) and isinstance(t.x, Call) and t.x.fn == "shape" and isinstance(t.x.args[0], Name) \
+                    and t.x.args[0].id in self.shapes and len(t.items) == 1:
+                return Num(Fraction(self.shapes[t.x.args[0].id][const_int(t.items[0], self.sizes)]))
+            return _map(t, fold)
         try:
-            return const_int(self.subst(tree, consts, None, set())[0], self.sizes)
-        except FormulaError:
+            return const_int(fold(self.subst(tree, consts, None, set())[0]), self.sizes)
+        except (FormulaError, IndexError):
             raise DeriveError(f"line {line}: a loop's range must be a size or a number") from None
 
     def assign(self, st: Stmt, consts: dict, local: dict | None = None):
@@ -234,10 +246,14 @@ class Runner:
                 mask, mused = self.subst(st.mask, consts, None, ids, local)
                 ids |= mused
                 items = _positions(mask, self.sizes)
+                like = Name(own[1:]) if own in self.gradients else prev    # the shape only (never evaluated twice)
                 if items is None:          # d[h <= 0] = 0: a boolean mask
-                    value = Call("where", (mask, value, prev))
-                else:                      # dw[k] = value: that position set (np.add.at of the change)
-                    value = Bin("+", prev, Scatter(Bin("-", value, Index(prev, items)), prev, items))
+                    value = Call("where", (mask, Bin("+", prev, value) if st.add else value, prev))
+                elif st.add:               # dw[k] += value: added at that position (np.add.at)
+                    value = Bin("+", prev, Scatter(value, like, items))
+                else:                      # dw[k] = value: that position set
+                    hit = Scatter(Call("ones_like", (value,)), like, items)
+                    value = Bin("+", Bin("*", prev, Bin("-", Num(Fraction(1)), hit)), Scatter(value, like, items))
             else:
                 value = Bin(st.op[0], prev, value)
         if len(st.targets) > 1:
@@ -312,16 +328,11 @@ class Runner:
 
 
 def _positions(mask, sizes: dict):
-    """The index items of d[k] / d[:, 0:4] (constants and slices), or None for a boolean mask."""
-    from ..tensor.axes import const_int
+    """The index items of d[k], d[:, 0:4], d[range(N), Yb], d[ids]; None for a boolean mask d[h <= 0]."""
+    from ..tensor.tree import COMPARISONS
+    if isinstance(mask, Bin) and mask.op in COMPARISONS:
+        return None
     items = mask.items if isinstance(mask, Tuple) else (mask,)
-    for it in items:
-        if isinstance(it, Slice):
-            continue
-        try:
-            const_int(it, sizes)
-        except FormulaError:
-            return None
     return tuple(items)
 
 

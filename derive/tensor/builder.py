@@ -43,6 +43,10 @@ class Builder:
             return num if out is None else Bin("*", out, num)
         return out
 
+    def sizes_small(self, n: int) -> int:
+        """A dimension given as a number (no size name): the same number at every size."""
+        return n
+
     def dims(self, t):
         return Tuple(tuple(self.dim_tree(n) for n in infer(t, self.sym_env, self.sym_sizes, limit=False).shape))
 

@@ -151,6 +151,8 @@ class _Eval:
                 out.append(np.arange(const_int(it.args[0], self.sizes)))
             elif isinstance(it, Name) and it.id in self.env:
                 out.append(np.asarray(self.env[it.id]).astype(np.int64))
+            elif isinstance(it, Index):                  # ids[i, j]: an integer picked from ids
+                out.append(np.asarray(getattr(self(it), "f", self(it))).astype(np.int64))
             else:
                 out.append(const_int(it, self.sizes))
         return tuple(out)
@@ -185,6 +187,8 @@ class _Eval:
             if order == tuple(reversed(range(len(shape)))):
                 return B.transpose(x)
             return B.permute(x, order)
+        if fn == "reshape" and isinstance(node.args[1], Call) and node.args[1].fn == "shape":
+            return B.reshape(x, tuple(B.shape(self(node.args[1].args[0]))))
         if fn == "reshape":
             target = list(dims(node.args[1], self.sizes))
             if -1 in target:

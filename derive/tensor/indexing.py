@@ -24,7 +24,28 @@ def put_back(c, g, node: Index):
     found = _without_ones(g)
     scalar = found is not None and c.shape(found[0]) == ()
     g = found[0] if scalar else g
-    return one_hot_form(c, g, node, scalar) or Scatter(g, node.x, node.items)
+    return one_hot_form(c, g, node, scalar) or pad_form(c, g, node, scalar) or Scatter(g, node.x, node.items)
+
+
+def pad_form(c, g, node: Index, scalar: bool):
+    """x[a:b, c:d] (plain slices): its gradient is g padded back with zeros, np.pad(g, ((a, n - b), ...))."""
+    items = node.items
+    if scalar or not items or not all(isinstance(it, Slice) and it.step is None for it in items):
+        return None
+    xs = infer(node.x, c.sym_env, c.sym_sizes, limit=False).shape
+    widths = []
+    for k, n in enumerate(xs):
+        it = items[k] if k < len(items) else ALL
+        lo = Num(Fraction(0)) if it.lo is None else it.lo
+        if not isinstance(lo, Num) or lo.value < 0 or it.hi is not None and not (isinstance(it.hi, Num) and it.hi.value >= 0):
+            return None
+        n_tree = c.dim_tree(n)
+        after = Num(Fraction(0)) if it.hi is None else (
+            Num(Fraction(c.sizes_small(n)) - it.hi.value) if isinstance(n_tree, Num) else Bin("-", n_tree, it.hi))
+        widths.append(Tuple((Num(Fraction(int(lo.value))), after)))
+    if all(w == Tuple((Num(Fraction(0)), Num(Fraction(0)))) for w in widths):
+        return g
+    return Call("pad", (g, Tuple(tuple(widths))), (("style", Const("numpy")),))
 
 
 def one_hot_form(c, g, node: Index, scalar: bool):

@@ -150,6 +150,9 @@ def index(x: Info, items: tuple, env: dict, sizes: dict) -> tuple:
         elif isinstance(it, Name) and it.id in env and env[it.id].integer:
             arrays.append(env[it.id].shape)
             where = len(out) if where is None else where
+        elif isinstance(it, Index) and _integer(it, env, sizes):       # ids[i, j]: an integer picked from ids
+            arrays.append(infer(it, env, sizes).shape)
+            where = len(out) if where is None else where
         elif isinstance(it, Call) and it.fn == "arange":
             m = const_int(it.args[0], sizes)
             if m != n:
@@ -257,6 +260,11 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     if fn == "transpose":
         return Info(tuple(reversed(s)))
     if fn == "reshape":
+        if isinstance(node.args[1], Call) and node.args[1].fn == "shape":     # x.view(emb.shape)
+            target = infer(node.args[1].args[0], env, sizes, limit).shape
+            if _prod(target) != _prod(s):
+                raise FormulaError(f"cannot reshape {fmt(s)} to {fmt(target)}")
+            return Info(target)
         return Info(reshape_to(s, node.args[1], sizes))
     if fn == "broadcast_to":
         target = dims(node.args[1], sizes)
@@ -268,6 +276,13 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
             raise FormulaError("one_hot takes an integer input")
         return Info(s + (const_int(node.args[1], sizes),))
     return Info(s)     # elementwise: exp log tanh sigmoid relu sqrt abs sign float ones_like zeros_like
+
+
+def _integer(node, env: dict, sizes: dict) -> bool:
+    try:
+        return infer(node, env, sizes).integer
+    except FormulaError:
+        return False
 
 
 def _parts(node: Call) -> tuple:
