@@ -154,6 +154,20 @@ def test_too_large_for_the_layered_proof_says_so_and_is_the_tensor_form():
     assert all(p.proven for p in prove_backward(model).values())
 
 
+def test_a_model_too_large_for_its_sizes_is_proven_at_small_ones():
+    """784-64-10: 50890 parameters; the tensor form's proof instantiates each size small (the generated
+    code reads the real sizes from the arrays), and the gradients at the real sizes equal autograd."""
+    torch.manual_seed(9)
+    mlp = nn.Sequential(nn.Linear(784, 64), nn.ReLU(), nn.Linear(64, 10)).double()
+    images = torch.randn(12, 784, dtype=torch.float64)
+    labels = torch.randint(0, 10, (12,))
+    program = derive.load(mlp, example_input=images, loss="cross_entropy")
+    assert "50890 scalar parameters" in program.name and "proven at small sizes (D10 = 2, D64 = 3, D784 = 4)" in program.name
+    rep = derive.verify(program)
+    assert rep["all_proven"] and rep["sizes"] == {"N": 4, "D10": 2, "D64": 3, "D784": 4}
+    _same(mlp, images, labels, "cross_entropy", "tensor")
+
+
 class Sine(nn.Module):
     def __init__(self):
         super().__init__()

@@ -7,6 +7,8 @@ recorded for the layered form (see :func:`layered_spec`).
 """
 from __future__ import annotations
 
+import re
+
 import numpy as np
 
 from ..errors import DeriveError
@@ -25,6 +27,7 @@ TENSOR_ACTIVATIONS = {
 }
 ACTIVATION_PARAMETER = {"leaky_relu": 0.2, "elu": 1.0}     # Keras's defaults (negative_slope, alpha)
 SQRT_2_OVER_PI = 0.7978845608028654
+NAMED_ABOVE = 4000      # parameter entries beyond which the tensor form is proven at small sizes
 
 
 class Program:
@@ -133,11 +136,11 @@ class Program:
         """J: the framework's loss, the mean over the batch (and over outputs for mse and bce)."""
         self.probability = ""
         if kind == "mse":
-            self.forward["J"] = f"sum(({out} - Y) ** 2) / (N * {n_out})"
+            self.forward["J"] = f"sum(({out} - Y) ** 2) / (N * §{n_out}§)"
         elif kind == "bce":
             p = self.emit(f"sigmoid({out})", "p") if from_logits else out
             self.probability = p
-            self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})) / (N * {n_out})"
+            self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})) / (N * §{n_out}§)"
         elif from_logits:
             self.forward["J"] = f"-sum(Y * log_softmax({out}, axis=1)) / N"
         else:
@@ -147,10 +150,28 @@ class Program:
             self.forward["J"] = f"-sum(Y * log({p})) / N"
 
     def program(self, n_out: int, targets: str) -> dict:
-        y = {"shape": ["N", n_out], "data": "one_hot"} if targets != "values" else ["N", n_out]
-        return {"name": self.name, "tensor": {"sizes": {"N": 4}, "inputs": {**self.inputs, "Y": y},
-                                              "params": dict(self.params), "forward": dict(self.forward),
-                                              "output": "J"}}
+        """The tensor program dict.  Its dimensions are the real sizes, or, for a model too large to prove
+        at them (more than NAMED_ABOVE parameter entries), size names (``D784``) with small distinct
+        sizes for the proof: the generated code reads every size from the arrays it is given."""
+        inputs = {**self.inputs, "Y": ["N", n_out]}
+        params = dict(self.params)
+        sizes = {"N": 4}
+        named = sum(int(np.prod(d)) for d in params.values()) > NAMED_ABOVE and \
+            not any(e.startswith("reshape(") for e in self.forward.values())
+        real = sorted({d for dims in list(params.values()) + list(inputs.values()) for d in dims if isinstance(d, int)})
+        name = {r: r for r in real}
+        if named:
+            for rank, r in enumerate(real):
+                name[r] = identifier(f"D{r}", self.taken)
+                sizes[name[r]] = min(r, 2 + rank)
+            params = {k: [name[d] for d in dims] for k, dims in params.items()}
+            inputs = {k: [d if isinstance(d, str) else name[d] for d in dims] for k, dims in inputs.items()}
+            self.name += f"; proven at small sizes ({', '.join(f'{name[r]} = {sizes[name[r]]}' for r in real)})"
+        forward = {k: re.sub("§([0-9]+)§", lambda m: str(name.get(int(m[1]), m[1])), e) for k, e in self.forward.items()}
+        if targets != "values":
+            inputs["Y"] = {"shape": inputs["Y"], "data": "one_hot"}
+        return {"name": self.name, "tensor": {"sizes": sizes, "inputs": inputs, "params": params,
+                                              "forward": forward, "output": "J"}}
 
 
 def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: int) -> tuple[dict | None, str]:
@@ -190,7 +211,8 @@ def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_lo
     spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
     if spec is None and "scalar parameters" in why:     # too large to prove entry by entry: say so
         prog.name += f" (tensor form: {why})"
-    m = Imported(prog.framework, prog.name, n_in, n_out, dict(prog.values), prog.program(n_out, targets),
+    program = prog.program(n_out, targets)
+    m = Imported(prog.framework, prog.name, n_in, n_out, dict(prog.values), program,
                  dict(prog.arrays), loss, targets, spec, {}, optimizer, clip, integer_inputs, why,
                  probability=prog.probability)
     if spec is not None:
