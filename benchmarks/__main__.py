@@ -2,7 +2,7 @@
 
     python -m benchmarks              # or ./dev bench: everything (see the end of results.md for how long)
     python -m benchmarks --quick      # fewer repetitions, no scaling curve, no grading (about 8 minutes)
-    python -m benchmarks --only proofs|gradients|training|grading
+    python -m benchmarks --only proofs|tensor-sweep|gradients|training|grading
     python -m benchmarks --only gradients --quick --clock cpu   # gradient tables in a few minutes
     python -m benchmarks --tensor     # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
 
@@ -25,7 +25,7 @@ RESULTS = Path(__file__).parent / "results"
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; no scaling curve, no grading")
-    ap.add_argument("--only", choices=["proofs", "gradients", "training", "grading"])
+    ap.add_argument("--only", choices=["proofs", "tensor-sweep", "gradients", "training", "grading"])
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
     ap.add_argument("--reps", type=int, help="interleaved repetitions (default: 3; --quick: 2)")
@@ -44,6 +44,13 @@ def main(argv=None) -> int:
     parts = [f"# derive benchmarks\n\n{when}; {machine()}.\n"]
     if want("proofs"):
         parts += [proofs.main(RESULTS, quick=args.quick), ""]
+    if want("tensor-sweep"):
+        from . import tensor_sweep
+        print("tensor proofs by width:")
+        rows = tensor_sweep.run()
+        tensor_sweep.plot(rows, RESULTS / "tensor-sweep.png")
+        parts += ["## Tensor proofs by width\n", tensor_sweep.__doc__.strip().split("\n\n", 1)[1] + "\n",
+                  tensor_sweep.table(rows), "", "![tensor proof time vs entries](tensor-sweep.png)\n"]
     if want("gradients"):
         parts += ["## Gradient throughput\n", throughput.__doc__.strip(),
                   "\nSigmoid layers with biases, loss 1/2 SSE averaged over the batch. derive: "
