@@ -198,6 +198,11 @@ def factory():
     return nn.Sequential(nn.Linear(2, 3), nn.Sigmoid(), nn.Linear(3, 1)), torch.randn(4, 2)
 
 
+def classifier():
+    torch.manual_seed(0)
+    return nn.Sequential(nn.Linear(2, 3), nn.Tanh(), nn.Linear(3, 2)), torch.randn(4, 2), "cross_entropy"
+
+
 def block():
     torch.manual_seed(0)
 
@@ -230,6 +235,8 @@ def test_a_factory_in_python_with_the_command_lines_trust(tmp_path, monkeypatch)
     monkeypatch.setattr(api_frameworks, "TRUST_USER_CODE", True)       # as derive.cli.main sets it
     rep = derive.verify(derive.load(f"{tmp_path}/model.py:factory"))
     assert rep["all_proven"] and len(rep["params"]) == 13 and rep["params"][0]["framework_name"] == "0.weight[0,0]"
+    net = derive.load(f"{tmp_path}/model.py:classifier")          # a third element: the loss
+    assert net.spec.loss == "ce" and net.spec.layers[-1].activation == "softmax"
 
 
 def test_a_factory_that_is_not_there(tmp_path, monkeypatch):

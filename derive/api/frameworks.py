@@ -39,8 +39,8 @@ def imported(source, example_input=None, loss: str | None = None):
         text = str(source)
         m = FACTORY.fullmatch(text)
         if m:
-            module, example_input = user_factory(m["path"], m["name"])
-            return from_torch(module, example_input, loss or "mse")
+            module, example_input, *rest = user_factory(m["path"], m["name"])
+            return from_torch(module, example_input, loss or (rest[0] if rest else "mse"))
         suffix = Path(text).suffix.lower()
         if suffix == ".keras":
             return from_keras(text, loss)
@@ -68,7 +68,7 @@ def model_of(m):
 
 def user_factory(path: str, name: str):
     """Import the user's own ``path`` (trusted, like a test file: the command line only) and return
-    ``factory()``'s ``(module, example_input)``."""
+    ``factory()``'s ``(module, example_input)``, or ``(module, example_input, loss)`` (default loss mse)."""
     import importlib.util
     import sys
     if not TRUST_USER_CODE:
@@ -87,8 +87,9 @@ def user_factory(path: str, name: str):
         made = factory()
     finally:
         sys.path.remove(str(p.resolve().parent))
-    if not (isinstance(made, tuple) and len(made) == 2):
-        raise DeriveError(f"{path[:200]}:{name}() must return (module, example_input)")
+    if not (isinstance(made, tuple) and len(made) in (2, 3)):
+        raise DeriveError(f"{path[:200]}:{name}() must return (module, example_input) or (module, example_input, "
+                          "loss)")
     return made
 
 
