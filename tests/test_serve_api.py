@@ -227,7 +227,7 @@ def test_warns_off_loopback():
 
 
 def test_verify_and_notes_run_under_the_time_limit(tmp_path):
-    """A 12-layer spec would keep verify busy for minutes: its sandbox is killed at the limit."""
+    """A 16-wide, 30-layer spec keeps verify busy far past 2 s: its sandbox is killed at the limit."""
     import time
     deep = json.dumps({"inputs": 16, "layers": [{"units": 16, "activation": "tanh"}] * 30, "loss": "half_sse"})
     s = Served(tmp_path, "--work-timeout", "2")
