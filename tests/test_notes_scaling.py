@@ -81,3 +81,15 @@ def test_a_wide_network_is_drawn_as_blocks_with_the_paths_taken_lit():
     assert "unit 3" in diagram.svg(digits, Param("b2_3"))
     small = ET.fromstring(diagram.svg(derive.load("seed002")))             # narrow: a node a unit
     assert "blocks" not in small.get("class") and small.findall("s:circle", ns)
+
+
+def test_a_large_network_leads_with_the_layer_form():
+    n, d = notes()
+    assert n.large
+    for fmt in ("md", "html", "tex"):
+        text = render.render(n, d.net, fmt, "en")
+        assert text.index("Layer-level (matrix) form") < text.index("Gradients and updates, parameter by parameter")
+        assert text.count("Layer-level (matrix) form") == 1 and "worked in full as representatives" in text
+    small = notes_mod.build(derive.derive(derive.load("seed002")))
+    md = render.render(small, derive.load("seed002"), "md", "en")
+    assert not small.large and md.index("## Gradients and updates") < md.index("## Layer-level (matrix) form")

@@ -67,6 +67,7 @@ class Notes:
     omitted: tuple[str, ...]     # LaTeX of the trainable parameters these notes leave out
     matrix: tuple[tuple[str, int, tuple[Eq, ...]], ...]    # ("output"|"hidden", layer, equations)
     example: "object | None"     # example.Example
+    large: bool = False          # past LARGE parameters: the layer (matrix) form first, a sample worked in full
 
 
 def _symbols(d: Derivation, used_deltas: list[str]) -> tuple[Row, ...]:
@@ -227,4 +228,4 @@ def build(d: Derivation, params: list[str] | None = None) -> Notes:
     layers, graph, loss_eq = _forward(d)
     return Notes(net.spec.name, net.spec.slug, net.notation.preset, net.latex_names[net.symbol(net.loss)],
                  net.spec.loss, _symbols(d, used), layers, graph, loss_eq, batch_form(net), blocks,
-                 omitted, matrix_form(net), worked_example(d, todo))
+                 omitted, matrix_form(net), worked_example(d, todo), len(net.trainable) > LARGE)
