@@ -32,7 +32,7 @@ PROGRAMS = {
                                        {"logp": "log_softmax(X @ W, axis=1)", "J": "-logp[range(N), I].mean()"},
                                        "dlogp = -one_hot(I, V) / N"),
     "pick, weighted": ({"W": ["D", "V"]}, {"logp": "log_softmax(X @ W, axis=1)", "J": "sum(logp[range(N), I] ** 2)"},
-                       "dlogp = (2 * np.ones_like(logp[np.arange(N), I] ** 2) * logp[np.arange(N), I])[:, None] * one_hot(I, V)"),
+                       "dlogp = (2 * logp[np.arange(N), I])[:, None] * one_hot(I, V)"),
     "constant positions (a convolution's taps), one unused": (
         {"w": [3]}, {"J": "sum(tanh(X[:, 0:2] * w[0] + X[:, 1:3] * w[2]) ** 2)"},
         "dw = np.stack([(2 * "),

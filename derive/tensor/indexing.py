@@ -119,6 +119,8 @@ def _constant_position(t):
 
 def _without_ones(t):
     """(t without its factor ones_like(s), ones_like(s)) if t is a product/quotient holding one, else None."""
+    if isinstance(t, Call) and t.fn == "ones_like":
+        return Num(Fraction(1)), t
     if isinstance(t, Bin) and t.op == "*":
         if isinstance(t.b, Call) and t.b.fn == "ones_like":
             return t.a, t.b

@@ -11,7 +11,7 @@ from fractions import Fraction
 
 from ..errors import FormulaError
 from .axes import axis_of, const_int, ddof, einsum_spec, pad_widths, permutation, slice_range  # noqa: F401
-from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
+from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
 
 MAX_ENTRIES = 5_000_000     # no tensor in a program may hold more entries than this
 
@@ -249,6 +249,8 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     if fn == "clip":
         for key in ("min", "max"):
             v = node.get(key)
+            if v is not None and any(isinstance(n, Name) and n.id not in sizes for n in walk(v)):
+                raise FormulaError("clip's bounds must be numbers; for a tensor bound write maximum/minimum")
             if v is not None and not (isinstance(v, Const) and v.value is None):
                 broadcast(s, infer(v, env, sizes, limit).shape, "clip")
         return Info(s)
