@@ -282,6 +282,30 @@ def test_functional_chain(tmp_path):
     np.testing.assert_allclose(fit(m, X4, Y, epochs=2, batch_size=16).loss, keras_loss, atol=1e-5, rtol=0)
 
 
+def test_functional_residual_block_with_add(tmp_path):
+    keras.utils.set_random_seed(8)
+    inp = keras.Input((4,))
+    h = L.Dense(5)(inp)
+    f = L.Dense(5, activation="tanh")(L.LayerNormalization()(h))
+    out = L.Dense(3, activation="softmax")(L.Activation("relu")(L.Add()([h, f])))
+    model = keras.Model(inp, out)
+    model.compile(optimizer=keras.optimizers.Adam(0.01), loss="sparse_categorical_crossentropy")
+    model.save(tmp_path / "res.keras")
+    m = derive.from_keras(tmp_path / "res.keras")
+    assert m.form == "tensor" and any("+" in e for e in m.program["tensor"]["forward"].values())
+    theirs = _keras_gradients(model, keras.losses.SparseCategoricalCrossentropy(), X4, C)
+    ours = gradients(m, X4, C)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+    keras_loss = model.fit(X4, C, epochs=2, batch_size=16, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(fit(m, X4, C, epochs=2, batch_size=16).loss, keras_loss, atol=1e-5, rtol=0)
+    two = keras.Model(inp, [out, h])
+    two.compile(optimizer="sgd", loss=["mse", "mse"])
+    two.save(tmp_path / "two.keras")
+    with pytest.raises(DeriveError):
+        derive.from_keras(tmp_path / "two.keras")
+
+
 def test_random_dropout_cannot_replay_fit(tmp_path):
     _, path = _save(tmp_path, [L.Dense(3), L.Dropout(0.5), L.Dense(1)], "mse", n_in=2)
     m = derive.from_keras(path)

@@ -27,7 +27,7 @@ MAX_FILE = 200_000_000
 MAX_CONFIG = 2_000_000
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 LAYERS = ("InputLayer", "Dense", "Activation", "LayerNormalization", "BatchNormalization", "Embedding",
-          "Dropout", "Flatten")
+          "Dropout", "Flatten", "Add")
 
 
 def is_keras_path(x) -> bool:
@@ -109,23 +109,28 @@ def _layers(config: dict, stem: str) -> list:
         if cls not in LAYERS:
             raise DeriveError(f"{stem}.keras: layer {name!r} ({cls}) is not supported; supported: "
                               + ", ".join(LAYERS))
-    if kind != "Sequential":
-        prev = None
-        for L in layers:
-            src = _inbound(L)
-            if L["class_name"] != "InputLayer" and src != prev:
-                raise DeriveError(f"{stem}.keras: layer {L['config'].get('name')!r} does not take the previous "
-                                  "layer's output; only chains of layers are supported")
-            prev = L["config"].get("name")
+    seen = set()
+    for L in layers:
+        name, cls = L["config"].get("name"), L["class_name"]
+        if kind != "Sequential" and cls != "InputLayer":
+            srcs = _inbounds(L)
+            if not srcs or any(src not in seen for src in srcs) or (len(srcs) > 1) != (cls == "Add"):
+                raise DeriveError(f"{stem}.keras: layer {str(name)[:60]!r} takes inputs derive cannot follow "
+                                  "(a layer called once on earlier layers' outputs; Add on two or more)")
+        elif cls == "Add":
+            raise DeriveError(f"{stem}.keras: an Add layer inside a Sequential model")
+        seen.add(name)
     return layers
 
 
-def _inbound(L: dict):
+def _inbounds(L: dict) -> list | None:
+    """The names of the layers whose outputs a Functional model's layer takes (None: not one call)."""
     try:
         nodes = L["inbound_nodes"]
         if len(nodes) != 1 or len(nodes[0]["args"]) != 1:
             return None
-        return nodes[0]["args"][0]["config"]["keras_history"][0]
+        args = nodes[0]["args"][0]
+        return [a["config"]["keras_history"][0] for a in (args if isinstance(args, list) else [args])]
     except (KeyError, IndexError, TypeError):
         return None
 
@@ -156,19 +161,27 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
                           "shape the first layer flattens, at most 4096 numbers")
     n_in, width, x = shape[0], shape[0], "X"
     prog.inputs["X"] = ["N", n_in]
-    emb, used, dropout = False, {}, []
+    emb, used, dropout, values, prev = False, {}, [], {}, None
+    sequential = config["class_name"] == "Sequential"
     for L in layers:
         cls, c = L["class_name"], L["config"]
         lname = str(c.get("name"))
         where = f"{stem}.keras: layer {lname!r}"
         w = weights.get(_store_name(cls, used), [])
+        srcs = [prev] if sequential or cls == "InputLayer" else _inbounds(L)
+        x, width, emb = values.get(srcs[0], ("X", n_in, False))      # this layer's input (value, width, ids)
         if cls == "Dropout" and float(c.get("rate", 0) or 0) > 0:
             dropout.append(lname)
-        if cls in ("InputLayer", "Dropout"):
-            continue
-        if cls == "Flatten":
-            if emb:
-                x, emb = prog.reshape(x, width), False
+        if cls == "Add":
+            parts = [values[src] for src in srcs]
+            if len({p[1] for p in parts}) != 1 or any(p[2] for p in parts):
+                raise DeriveError(f"{where}: Add of outputs of different widths")
+            for p in parts[1:]:
+                x = prog.add(x, p[0], where)
+        if cls == "Flatten" and emb:
+            x, emb = prog.reshape(x, width), False
+        if cls in ("InputLayer", "Dropout", "Flatten", "Add"):
+            values[lname], prev = (x, width, emb), lname
             continue
         if emb:
             raise DeriveError(f"{where}: an Embedding must be followed by Flatten")
@@ -205,6 +218,16 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             prog.inputs["X"] = ["N", n_in]
             x = prog.embedding("X", f"{lname}/embeddings", w[0], where)
             width, emb = n_in * w[0].shape[1], True
+        values[lname], prev = (x, width, emb), lname
+    if not sequential:      # output_layers: [name, 0, 0] for one output, [[name, 0, 0], ...] for several
+        outs = config["config"].get("output_layers") or [prev]
+        if isinstance(outs[0], list):
+            if len(outs) > 1:
+                raise DeriveError(f"{stem}.keras: a model with several outputs is not supported")
+            outs = outs[0]
+        if outs[0] not in values:
+            raise DeriveError(f"{stem}.keras: the output layer {str(outs[0])[:60]!r} is not among the layers")
+        x, width, emb = values[outs[0]]
     if emb:
         raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
     compile_config = config.get("compile_config") or {}
