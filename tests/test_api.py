@@ -133,3 +133,11 @@ def test_old_names_are_deprecated_aliases(old, args):
     new = derive.load("cs231n") if old == "load_program" else derive.derive("cs231n")
     assert type(got) is type(new)
     assert got == new if old == "load_program" else [x.code for x in got.lines] == [x.code for x in new.lines]
+
+
+def test_an_imported_model_is_one_of_the_forms_and_says_where_it_came_from():
+    keras_model = derive.load(ROOT / "derive" / "examples" / "seed004.keras")     # read as data; Keras not run
+    assert api.form(keras_model) == "layered" and api.origin(keras_model) == "keras"
+    assert api.origin(derive.load("seed004")) == "spec" and api.origin(derive.load("cs231n")) == "spec"
+    # the same use cases take it: the Keras model's gradients proven like a spec's
+    assert api.verify(keras_model)["all_proven"]

@@ -19,12 +19,12 @@ from .check import (check, check_backward, check_backward_report, check_derivati
 from .describe import info, preview
 from .export import compile, export
 from .grade import grade, grade_report, read_answers
-from .load import derive, form, from_text, is_tensor, load, loaded, name
+from .load import derive, form, from_text, is_tensor, load, loaded, name, origin
 from .notes import notes, write as write_notes
 from .train import train, training
 from .verify import verify
 
 __all__ = ["check", "check_backward", "check_backward_report", "check_derivation", "check_derivation_report",
            "check_report", "compile", "derive", "export", "form", "from_text", "grade", "grade_report", "info", "is_tensor",
-           "load", "loaded", "name", "notes", "preview", "read_answers", "train", "training", "verify",
+           "load", "loaded", "name", "notes", "origin", "preview", "read_answers", "train", "training", "verify",
            "write_notes"]

@@ -58,11 +58,18 @@ def from_text(spec: str, notation: str | None = None):
 
 
 def form(model) -> str:
-    """"layered", "graph" or "tensor": the form ``load`` decided."""
+    """"layered", "graph" or "tensor": the form ``load`` decided (a model imported from Keras or PyTorch is
+    one of these too; ``origin`` says where it came from)."""
     from ..tensor.program import Program
     if isinstance(model, Program):
         return "tensor"
     return "layered" if model.spec.layered else "graph"
+
+
+def origin(model) -> str:
+    """"spec" for derive's own models, else the framework the model was imported from ("keras", "torch")."""
+    imported = getattr(model, "framework", None)
+    return getattr(imported, "framework", None) or "spec"
 
 
 def is_tensor(model) -> bool:
