@@ -127,7 +127,10 @@ def main(argv: list[str] | None = None) -> int:
     except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
         return e.code if isinstance(e.code, int) else 2
     import signal
-    signal.signal(signal.SIGTERM, _terminated)       # a polite kill still cleans up children and their folders
+    try:                # a polite kill still cleans up children and their folders (restored on return)
+        before = signal.signal(signal.SIGTERM, _terminated)
+    except ValueError:  # not the main thread: the caller's handler stays
+        before = None
     from ..safeio import set_read_timeout
     set_read_timeout(getattr(args, "timeout", None))   # a FIFO or pipe read must finish within --timeout
     from ..api import frameworks        # path/to/model.py:factory runs the user's own file: the command
@@ -145,6 +148,9 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     except KeyboardInterrupt:
         code, err = 130, "derive: interrupted"
+    finally:
+        if before is not None:
+            signal.signal(signal.SIGTERM, before)
     if err:
         print(err, file=sys.stderr)
     return code
