@@ -149,3 +149,15 @@ def _sleepers():
             except OSError:
                 pass
     return out
+
+
+def test_main_restores_the_callers_sigterm_handler(tmp_path):
+    """derive's clean-up handler is for derive's own run: a program calling main() keeps its SIGTERM."""
+    from derive.cli import main
+    mine = lambda signum, frame: None          # noqa: E731
+    before = signal.signal(signal.SIGTERM, mine)
+    try:
+        assert main(["verify", "nonexistent-spec", "--timeout", "5"]) == 2
+        assert signal.getsignal(signal.SIGTERM) is mine
+    finally:
+        signal.signal(signal.SIGTERM, before)
