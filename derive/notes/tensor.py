@@ -32,6 +32,9 @@ TEXT = {
         "mean_text": "The output is an average over the {N} examples of the batch, so the factor 1/{N} enters the "
                      "backward pass at {first} and every gradient computed from it carries that 1/{N}.",
         "no_mean": "The output is not divided by a batch size; no 1/N appears in the backward pass.",
+        "subgradient": "Where a function has a corner ({fns}), the backward pass takes PyTorch's convention: relu'(0) = 0, "
+                       "|x|'(0) = 0, maximum/minimum split the gradient in half at a tie, clip passes it at the bounds, "
+                       "a max or min sends it to the extreme entry.",
         "proven": "proven: all {k} entries equal the direct derivative of {out} (exact arithmetic, {p} random points of GF(2^61-1))",
         "unproven": "NOT PROVEN: entry {idx} differs from the direct derivative of {out}",
         "proof_intro": "Each line is proven entry by entry: the program is instantiated at the sizes above with one "
@@ -52,6 +55,9 @@ TEXT = {
         "mean_text": "출력은 배치의 {N}개 예제에 대한 평균이므로 1/{N} 인자가 {first}에서 역전파에 들어오고, 그로부터 "
                      "계산되는 모든 기울기가 1/{N}을 가집니다.",
         "no_mean": "출력이 배치 크기로 나누어지지 않으므로 역전파에 1/N이 나타나지 않습니다.",
+        "subgradient": "함수에 꺾인 점이 있는 곳({fns})에서 역전파는 PyTorch의 약속을 따릅니다: relu'(0) = 0, |x|'(0) = 0, "
+                       "maximum/minimum은 같은 값일 때 기울기를 반씩 나누고, clip은 경계에서 기울기를 통과시키며, max/min은 "
+                       "극값 항목으로 보냅니다.",
         "proven": "증명됨: {k}개 항목 모두 {out}의 직접 미분과 같음 (정확, GF(2^61-1)의 {p}개 점)",
         "unproven": "증명되지 않음: 항목 {idx}이(가) {out}의 직접 미분과 다름",
         "proof_intro": "각 줄은 항목별로 증명됩니다. 위의 크기에서 항목마다 변수 하나로 프로그램을 구체화하고, 유도된 공식을 "
@@ -70,6 +76,8 @@ TEXT = {
         "mean_text": "出力はバッチの {N} 個の例についての平均なので、因子 1/{N} は {first} で逆伝播に入り、そこから"
                      "計算されるすべての勾配が 1/{N} を持ちます。",
         "no_mean": "出力はバッチサイズで割られていないので、逆伝播に 1/N は現れません。",
+        "subgradient": "関数に角がある所（{fns}）では、逆伝播は PyTorch の約束に従います: relu'(0) = 0、|x|'(0) = 0、"
+                       "maximum/minimum は同値のとき勾配を半分ずつ分け、clip は境界で勾配を通し、max/min は極値の成分へ送ります。",
         "proven": "証明済み: {k} 個の成分すべてが {out} の直接微分に等しい（厳密、GF(2^61-1) の {p} 点）",
         "unproven": "未証明: 成分 {idx} が {out} の直接微分と異なる",
         "proof_intro": "各行は成分ごとに証明されます。上のサイズで成分ごとに一つの変数を置いてプログラムを具体化し、"
@@ -161,6 +169,10 @@ def build(program, lang: str = "en") -> TensorNotes:
     first = next((x.target for x in bw.lines if prog.batch and any(
         isinstance(n, Name) and n.id == prog.batch for n in walk(x.tree))), None)
     mean = T["mean_text"].format(N=prog.batch, first=first) if first else T["no_mean"]
+    corners = sorted({n.fn for _, tree, _ in prog.forward for n in walk(tree)
+                      if getattr(n, "fn", None) in ("relu", "abs", "maximum", "minimum", "clip", "max", "min", "where")})
+    if corners:
+        mean += " " + T["subgradient"].format(fns=", ".join(corners))
     return TensorNotes(prog.name, prog.slug, "", tuple(prog.sizes), leaves, forward, tuple(rows), mean, prog.output)
 
 
