@@ -75,8 +75,15 @@ def run(args) -> int:
 
 def _fit(args, frameworks) -> int:
     """A Keras file: replay model.fit (shuffle off) from its weights with its compiled optimizer."""
+    from ..errors import DeriveError
+    if args.test:
+        raise DeriveError("--test is not read for a .keras file or model.py:factory (give the data to --data)")
     rep = frameworks.fit(args.spec, args.data, epochs=args.epochs, batch=args.batch or 32,
                          optimizer=args.optimizer, lr=args.lr)
+    if args.plot:
+        from ..codegen.train import plot
+        plot(rep["history"]["loss"], args.plot, f"{rep['model']}: loss per epoch",
+             list(range(1, len(rep["history"]["loss"]) + 1)))
     if args.json:
         json.dump(rep, sys.stdout, indent=1)
         print()
