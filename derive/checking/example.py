@@ -33,6 +33,7 @@ class Example:
             if v.learning_rate is not None:
                 self.given[LEARNING_RATE] = to_fraction(v.learning_rate)
         self.from_spec = dict(self.given)
+        self.stated_nodes: dict = {}        # a quantity whose leaves have no value, as the text states it (nospec)
         self._env: dict | None = None
 
     def is_leaf(self, sym: sp.Symbol) -> bool:
@@ -57,6 +58,8 @@ class Example:
             for node in self.c.net.nodes.values():
                 if not node.leaf:
                     self._put(env, node.symbol, node.expr, memo)
+                    if node.symbol not in env and node.symbol in self.stated_nodes:
+                        env[node.symbol] = self.stated_nodes[node.symbol]
             for sym, definition in self.c.deltas.items():
                 self._put(env, sym, definition, memo)
             self._env = env

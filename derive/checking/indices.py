@@ -46,10 +46,13 @@ def _instances(reader, left: str, combo: tuple) -> list[tuple] | None:
     value up to the widest layer is tried, so a gap (a unit only some layers have) is not missed."""
     one = dict.fromkeys(combo, 1)
     base = _lhs(reader, left, one)
+    if base is None and "l" in combo:                       # z^{(l-1)}: layer l starts where l-1 exists
+        one["l"] = 2
+        base = _lhs(reader, left, one)
     if base is None:
         return None
     for var in combo:
-        if _lhs(reader, left, one | {var: 2}) == base:     # the letter is not in the left side
+        if _lhs(reader, left, one | {var: one[var] + 1}) == base:     # the letter is not in the left side
             return None
     width = _width(reader.c)
     if width ** len(combo) > MAX_INSTANCES * 4:
@@ -63,7 +66,7 @@ def for_each_index(c, reader, lines: list[int], parts: list[str], assigns: bool,
     """The steps of ``parts`` checked for every value of its free index letters, or None if it has none
     (``step`` makes a Step, ``update_rule`` reads ``w(t+1) = ...``: derivation.py's own)."""
     text = " ".join(parts)
-    scripts = "".join("".join(m) for m in re.findall(r"_\{([^{}]*)\}|_([A-Za-z])|\^\{\(([a-z])\)\}", text))
+    scripts = "".join("".join(m) for m in re.findall(r"_\{([^{}]*)\}|_([A-Za-z])|\^\{\(([a-z])(?:[+-]\d+)?\)\}", text))
     letters = [v for v in LETTERS if v in scripts]
     combos = [(v,) for v in letters] + list(itertools.combinations(letters, 2)) + list(itertools.combinations(letters, 3))
     for combo in combos:                          # \partial C / \partial w^l_{jk}: three letters

@@ -11,6 +11,7 @@ step that disagrees with the rest is left out of the solve (and then checked, an
 from __future__ import annotations
 
 import math
+import re
 from fractions import Fraction
 
 import sympy as sp
@@ -18,7 +19,7 @@ import sympy as sp
 from ..errors import DeriveError
 from .batch import BatchReader
 from .derivation import DerivationReport, _check_all
-from .numbers import half_unit
+from .numbers import half_unit, iv
 from .textnet import TextNetwork, read_network
 
 MAX_UNKNOWNS = 12
@@ -185,14 +186,29 @@ def _rounded(fns, x):
     return x
 
 
+_HATTED = re.compile(r"\\(hat|tilde|bar)\s*\{\s*([A-Za-z]+\d+)\s*\}")
+
+
 def check_text(text: str) -> DerivationReport:
     """Check a derivation with no spec: read its network, say so in one line, check every line."""
     from .checker import Checker
+    # \hat{y1}: a quantity of the text's own (its output unit 1), named y1hat in the network read from it
+    text = _HATTED.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     tn = read_network(text)
     _solve(tn, text)
     c = Checker(_network(tn))
-    report = _check_all(c, text)
+    reader = BatchReader(c)
+    for key, (v, t) in tn.taken().items():       # out_{h2} = 0.596884378 where the text gives no weights for h2
+        h = half_unit(t) if "." in t else Fraction(0)
+        reader.example.stated_nodes[c.net.nodes[key].symbol] = (
+            v if not h else iv.mpf([_mp(v - h), _mp(v + h)]))
+    reader.example._env = None
+    report = _check_all(c, text, reader)
     return DerivationReport(report.steps, read=tn.summary())
+
+
+def _mp(x: Fraction):
+    return iv.mpf(x.numerator) / x.denominator
 
 
 __all__ = ["check_text"]

@@ -68,9 +68,9 @@ def ufldl(text: str) -> str:
             return m.group(0)
         return f"{m.group(1)}^{{({layer})}}{m.group(2) or ''}"
     text = _UFLDL_UNIT.sub(unit, text)     # W^{(l)} and b^{(l)} map layer l to l+1: derive's W^{(l)}, b^{(l)}
-    text = _NABLA.sub(lambda m: "\\frac{\\partial J}{\\partial " + m.group(1) + "}", text)
     text = _UFLDL_COST.sub("J", text)
-    return _FPRIME.sub("\\sigma'(", text)
+    text = _NABLA.sub(lambda m: "\\frac{\\partial J}{\\partial " + m.group(1) + "}", text)
+    return _FPRIME.sub(lambda m: "\\sigma'(", text)
 
 
 _LAST = re.compile(r"\^\{\(L\s*(?:([+-])\s*(\d+))?\)\}(?=_)")

@@ -218,7 +218,8 @@ def _listed(latex: str) -> list[str]:
             cur.append(ch)
     pieces.append("".join(cur))
     pieces = [re.sub(r"^\s*(\\q?quad|\\text\{\s*and\s*\})\s*", "", p).strip() for p in pieces]
+    pieces = [re.sub(r"(?<=[^\d\s])\s*[.,;]$", "", p) for p in pieces]     # the sentence's full stop: \sigma'(z).
     pieces = [p for p in pieces if p]
     if len(pieces) > 1 and all("=" in p for p in pieces):
         return pieces
-    return [latex.strip()]
+    return [re.sub(r"(?<=[^\d\s])\s*[.,;]$", "", latex.strip())]

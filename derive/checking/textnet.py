@@ -97,7 +97,7 @@ class TextNetwork:
     rate: Fraction | None = None
     wrt: set = field(default_factory=set)
     updated: set = field(default_factory=set)
-    stated: list = field(default_factory=list)                    # (line, ident, Fraction): X = number
+    stated: list = field(default_factory=list)                    # (line, ident, Fraction, text): X = number
     generalised: list = field(default_factory=list)               # (node, from node)
     solved: dict = field(default_factory=dict)                    # leaf -> Fraction (textsolve)
     output: str | None = None
@@ -114,6 +114,16 @@ class TextNetwork:
     def is_param(self, leaf: str) -> bool:
         base = re.match(r"[A-Za-z]*", leaf).group(0) if "_" not in leaf else leaf.split("_")[0]   # w1, w_1: w
         return leaf in self.wrt or leaf in self.updated or base in _PARAM_BASES
+
+    def taken(self) -> dict[str, tuple]:
+        """Quantities whose leaves the text leaves without values, at the value it states (first statement)."""
+        missing = {x for x in self.leaves if x not in self.values and x not in self.solved}
+        out: dict[str, tuple] = {}
+        for _, key, v, t in self.stated:
+            if key in self.nodes and key not in out and any(
+                    s.name in missing for n in self.ancestors(key) for s in self.nodes[n].free_symbols):
+                out[key] = (v, t)
+        return out
 
     def ancestors(self, node: str) -> set[str]:
         """``node`` and every node it is computed from."""
@@ -182,6 +192,10 @@ class TextNetwork:
         missing = [x for x in leaves if x not in self.values and x not in self.solved]
         if missing:
             text += "; no value for " + ", ".join(self.names.get(x, x) for x in missing)
+            taken = self.taken()
+            if taken:
+                text += "; so these values are taken as the text states them: " + ", ".join(
+                    f"{self.names.get(k, k)} = {t}" for k, (_, t) in taken.items())
         return text
 
 
@@ -241,11 +255,11 @@ def read_network(text: str) -> TextNetwork:
                 if key in _RATES:
                     net.rate = Fraction(str(last.expr))
                 else:
-                    net.stated.append((line, key, Fraction(str(last.expr))))
+                    net.stated.append((line, key, Fraction(str(last.expr)), parts[-1].strip()))
         for k in range(len(parts) - 1):          # symbolic side, then the same with numbers in
             if reads[k].kind in ("expr", "other", "name") and reads[k + 1].kind in ("number", "mixed"):
                 _take_values(net, parts[k], parts[k + 1])
-    for line, key, v in net.stated:               # x_1 = 0.05: a leaf's value
+    for line, key, v, _ in net.stated:            # x_1 = 0.05: a leaf's value
         if key not in net.nodes:
             net.values.setdefault(key, v)
     _generalise(net, everywhere)
@@ -254,7 +268,7 @@ def read_network(text: str) -> TextNetwork:
     net.nodes = {k: e for k, e in net.nodes.items() if k in keep}
     net.generalised = [(a, b) for a, b in net.generalised if a in keep]
     for leaf in net.leaves:                       # stated values of leaves only; nodes are checked, not taken
-        for line, key, v in net.stated:
+        for line, key, v, _ in net.stated:
             if key == leaf:
                 net.values.setdefault(leaf, v)
     return net

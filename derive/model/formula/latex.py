@@ -125,10 +125,13 @@ class LatexParser(SumGrammar, Parser):
         """``^{(1)}`` or ``^{[l]}`` after a name is a layer index, not a power."""
         if not (self.at("{", k=1) and self.at("(", "[", k=2)):
             return False
-        k = 3
+        k, letters, signs = 3, False, False
         while self.peek(k).kind in ("num", "name", "greek") or self.at(",", "+", "-", k=k):    # a^{(l-1)}
+            letters |= self.peek(k).kind in ("name", "greek")
+            signs |= self.at("+", "-", k=k)
             k += 1
-        return k > 3 and self.at(OPENERS[self.peek(2).val], k=k) and self.at("}", k=k + 1)
+        return k > 3 and (letters or not signs) and self.at(OPENERS[self.peek(2).val], k=k) \
+            and self.at("}", k=k + 1)       # w_5^{(1 - 1)}: a power, as Mazur writes it
 
     def script_text(self) -> str:
         t = self.next()

@@ -5,8 +5,10 @@
     w_5^{+}, w_5^+, w^{new}, w^{(new)}     w_5(t+1): the weight after the update step
     w^{old}, w^{(old)}                     w(t)
     \\mathbf{0.1385}                      0.1385 (a decimal set in bold; \\mathbf{1} stays the ones vector)
-    a .* b, a ./ b                         a * b, a / b (Ng's and MATLAB's elementwise operators)
+    a .* b, a ./ b                         a \\odot b, a / b (Ng's and MATLAB's elementwise operators)
+    \\sum_j{w_{kj} a_j + b_k}                \\sum_j w_{kj} a_j + b_k (a sum's braces are invisible on the page)
     a \\bullet b                            a \\odot b (UFLDL's elementwise product)
+    J(\\Theta), J(W,b;x,y), C(w,b)          J, C (the cost written with its arguments; J(\\theta) is kept)
 
 Each rewrite is a plain text substitution on a bounded string (no backtracking over the whole
 formula): the parser still reads every character of what it gets.
@@ -20,7 +22,9 @@ _BAR = re.compile(r"\\left\s*\||\\right\s*\||\\lvert|\\rvert|\\vert")
 _NEXT = re.compile(r"\^\s*(?:\+|\{\s*(?:\+|\(\s*(?:new|\+)\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?new\s*\}?)\s*\})")
 _OLD = re.compile(r"\^\s*\{\s*(?:\(\s*old\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?old\s*\}?)\s*\}")
 _BOLD_NUMBER = re.compile(r"\\(?:mathbf|boldsymbol|bm|textbf|mathrm|text|mathit)\s*\{\s*(-?\s*\d*\.\d+)\s*\}")
-_ELEMENTWISE = re.compile(r"(?<![0-9])\.\s*([*/])")
+# J(\Theta), J(W,b), J(W,b;x,y), C(w,b): the cost written with its arguments is the cost
+_COST_ARGS = re.compile(r"(?<![A-Za-z\\])([JCE])\s*\(\s*((?:\\?(?:Theta|theta|W|w|b|x|y)\s*[,;]\s*)*\\?(?:Theta|theta|W|w|b|x|y))\s*\)")
+_ELEMENTWISE = re.compile(r"(?<![0-9])\.\s*([*/])")        # .* is the elementwise product (\odot), ./ a division
 
 
 def _pairs(s: str, opener: re.Pattern, abs_only: bool = False) -> str:
@@ -46,8 +50,46 @@ def _pairs(s: str, opener: re.Pattern, abs_only: bool = False) -> str:
     return "".join(out)
 
 
+_SUM_BODY = re.compile(r"\\sum\s*(?:\\(?:no)?limits\s*)?(?:[_^]\s*(?:\{[^{}]*\}|[A-Za-z0-9])\s*){0,2}\{")
+
+
+def _has_terms(inner: str) -> bool:
+    """A top-level + or - (not a leading sign): the body has more than one term."""
+    depth = 0
+    for i, ch in enumerate(inner):
+        depth += ch in "{(["
+        depth -= ch in "})]"
+        if depth == 0 and ch in "+-" and inner[:i].strip():
+            return True
+    return False
+
+
+def _open_sums(s: str) -> str:
+    """``\\sum_j{w_{kj} a_j + b_k}`` as LaTeX shows it: the braces are invisible, so the body is read as if
+    unbraced (b_k, which does not use j, is outside the sum, as on the page)."""
+    out, at = [], 0
+    for m in _SUM_BODY.finditer(s):
+        if m.start() < at:
+            continue
+        depth, j = 1, m.end()
+        while j < len(s) and depth:
+            depth += (s[j] == "{") - (s[j] == "}")
+            j += 1
+        if depth:
+            break
+        inner = s[m.end():j - 1]
+        if re.match(r"\s*[\^_]", s[j:]) or not _has_terms(inner):      # {J}^{(i)}: a group, not a body
+            continue
+        out.append(s[at:m.end() - 1] + " " + inner + " ")
+        at = j
+    out.append(s[at:])
+    return "".join(out)
+
+
 def published(s: str) -> str:
     """``s`` with the published spellings above replaced by the grammar's own."""
+    if "\\sum" in s:
+        s = _open_sums(s)
     if "\\|" in s:
         s = _pairs(s, _NORM)
     if "\\left" in s and "|" in s or "vert" in s:
@@ -57,7 +99,9 @@ def published(s: str) -> str:
     if "{" in s:
         s = _BOLD_NUMBER.sub(lambda m: m.group(1).replace(" ", ""), s)
     if "." in s:
-        s = _ELEMENTWISE.sub(r"\1", s)
+        s = _ELEMENTWISE.sub(lambda m: " \\odot " if m.group(1) == "*" else "/", s)
+    if "(" in s:
+        s = _COST_ARGS.sub(lambda m: m.group(1) if m.group(2).strip() not in ("theta", "\\theta") else m.group(0), s)
     if "\\bullet" in s:                       # UFLDL's elementwise product
         s = re.sub(r"\\bullet(?![A-Za-z])", r"\\odot ", s)
     return s
