@@ -257,7 +257,7 @@ class Builder:
         if len(sa) == 2 and len(sb) == 2:
             return Bin("@", g, T(b)), Bin("@", T(a), g)
         if len(sb) > 2:                             # stacks of matrices: the last two axes, batch summed back
-            S = lambda t: Call("swapaxes", (t, Num(Fraction(-2)), Num(Fraction(-1))))   # noqa: E731
+            S = swap_last
             return self.unbroadcast(Bin("@", g, S(b)), a), self.unbroadcast(Bin("@", S(a), g), b)
         k, m = self.dim_tree(sa[-1]), self.dim_tree(sb[-1])
         flat = lambda t, n: Call("reshape", (t, Tuple((Num(Fraction(-1)), n))))   # noqa: E731
@@ -269,6 +269,14 @@ def transpose(t):
     if isinstance(t, Call) and t.fn == "transpose":
         return t.args[0]
     return Call("transpose", (t,))
+
+
+def swap_last(t):
+    """t with its last two axes swapped (the batched transpose); swapping back gives t."""
+    last = (Num(Fraction(-2)), Num(Fraction(-1)))
+    if isinstance(t, Call) and t.fn == "swapaxes" and t.args[1:] == last:
+        return t.args[0]
+    return Call("swapaxes", (t,) + last)
 
 
 def _plus(a, b):

@@ -29,10 +29,11 @@ def put_back(c, g, node: Index):
 
 def pad_form(c, g, node: Index, scalar: bool):
     """x[a:b, c:d] (plain slices): its gradient is g padded back with zeros, np.pad(g, ((a, n - b), ...))."""
-    items = node.items
+    from .shapes import expand_ellipsis
+    xs = infer(node.x, c.sym_env, c.sym_sizes, limit=False).shape
+    items = expand_ellipsis(node.items, len(xs))
     if scalar or not items or not all(isinstance(it, Slice) and it.step is None for it in items):
         return None
-    xs = infer(node.x, c.sym_env, c.sym_sizes, limit=False).shape
     widths = []
     for k, n in enumerate(xs):
         it = items[k] if k < len(items) else ALL

@@ -217,7 +217,7 @@ class TextPrinter(CodePrinter):
 
     def call(self, t: Call) -> str:
         fn, a = t.fn, t.args
-        if fn == "transpose":
+        if fn == "transpose" or fn == "swapaxes" and [x for x in a[1:]] == [Num(Fraction(-2)), Num(Fraction(-1))]:
             return f"{self.wrap(a[0], _PREC['atom'])}^T"
         if fn in ("sum", "mean") and t.get("axis") is not None and len(t.kw) <= 2:
             ax = t.get("axis")

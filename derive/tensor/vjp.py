@@ -80,7 +80,8 @@ RULES = {
     "var": lambda g, node, y, c: (c.div(c.mul(c.expand(g, node), c.mul(TWO, c.centred(node))), c.dof(node)),),
     # permute / swapaxes: g put back in the original order (the inverse permutation)
     "permute": lambda g, node, y, c: (c.unpermute(g, node),),
-    "swapaxes": lambda g, node, y, c: (Call("swapaxes", (g,) + node.args[1:]),),
+    "swapaxes": lambda g, node, y, c: (g.args[0] if isinstance(g, Call) and g.fn == "swapaxes" and g.args[1:] == node.args[1:]
+                                       else Call("swapaxes", (g,) + node.args[1:]),),
     # pad: g without the padding (the slice the input filled)
     "pad": lambda g, node, y, c: (c.unpad(g, node),),
     # maximum / minimum: g to the larger (smaller) argument; a tie splits g in half (PyTorch's convention)
