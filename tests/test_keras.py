@@ -108,6 +108,15 @@ def test_seed004_notes_have_the_seed_chain_rule_and_the_keras_code(tmp_path):
     assert "dense_1/kernel[0,0]" in html and "<script" not in html.split("framework")[-1]
 
 
+def test_seed004_in_another_notation_keeps_its_keras_variables():
+    net = derive.load(SEED004, notation="theta")
+    assert net.spec.notation.preset == "theta" and "theta2_11" in net.params
+    assert net.framework.entries["theta2_11"] == ("dense_1/kernel", (0, 0))       # V1 of seed 004's notation
+    rep = derive.verify(net)
+    assert rep["all_proven"] and {r["name"]: r["framework_name"] for r in rep["params"]}["theta2_11"] == \
+        "dense_1/kernel[0,0]"
+
+
 def test_seed004_fifty_epochs_equal_keras_fit():
     X, y = _csv(SEED004_CSV)
     model = keras.saving.load_model(SEED004)

@@ -61,9 +61,9 @@ def imported(source, example_input=None, loss: str | None = None):
                       "a Network, a tensor Program, a Keras model or a torch module)")
 
 
-def model_of(m):
-    """The Network (layered form) or tensor Program of an Imported model (module docstring)."""
-    return m.network() if m.spec is not None else m.tensor_program()
+def model_of(m, notation: str | None = None):
+    """The Network (layered form, in ``notation`` if given) or tensor Program of an Imported model."""
+    return m.network(notation) if m.spec is not None else m.tensor_program()
 
 
 def user_factory(path: str, name: str):

@@ -35,9 +35,9 @@ def load(source="seed002", *, notation: str | None = None, **framework):
         return _from_data(source, None, notation, "network")
     if isinstance(source, (str, Path)):
         if Path(str(source)).suffix.lower() in FRAMEWORK_SUFFIXES or FACTORY.fullmatch(str(source)):
-            return _imported(source, **framework)
+            return _imported(source, notation, **framework)
         return _from_source(source, notation)
-    return _imported(source, **framework)
+    return _imported(source, notation, **framework)
 
 
 def from_text(spec: str, notation: str | None = None):
@@ -137,9 +137,9 @@ def _from_data(data: dict, stem: str | None, notation: str | None, notation_stem
     return Network(from_dict(data, stem or "network"))
 
 
-def _imported(source, **framework):
+def _imported(source, notation=None, **framework):
     """The dispatch point for models of other frameworks (issue 25: a ``.keras`` file, a Keras model, a
     torch module with ``example_input=``, ``model.py:factory`` on the command line): derive.frameworks
     turns them into a Network or a Program here (api/frameworks.py); anything else is refused in one line."""
     from .frameworks import imported, model_of
-    return model_of(imported(source, **framework))
+    return model_of(imported(source, **framework), notation)

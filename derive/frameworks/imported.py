@@ -13,7 +13,7 @@ Nothing here runs framework code: the readers hand over plain numbers and names.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -72,13 +72,23 @@ class Imported:
         k = 1 if self.targets == "indices" else self.n_outputs
         return tuple(f"y{i}" for i in range(1, k + 1))
 
-    def network(self):
-        """The layered form as a derive Network (raises when the model has only the tensor form)."""
+    def network(self, notation: str | None = None):
+        """The layered form as a derive Network, in its own notation (ihv for two layers, as seed 004) or
+        in ``notation``; raises when the model has only the tensor form."""
         if self.spec is None:
             raise DeriveError(f"{self.name}: no layered form ({self.why_tensor}); use the tensor form")
         from ..model.graph import Network
         from ..model.spec import from_dict
         net = Network(from_dict(self.spec, slug(self.name)))
+        if notation and notation != self.spec.get("notation"):
+            other = Network(from_dict({**self.spec, "notation": notation}, slug(self.name)))
+            entries = {}
+            for a, b in zip(net.spec.layers, other.spec.layers):      # the same entries, renamed by position
+                for row_a, row_b in zip(a.weights, b.weights):
+                    entries.update((q, self.entries[p]) for p, q in zip(row_a, row_b))
+                entries.update((q, self.entries[p]) for p, q in zip(a.biases, b.biases) if p is not None)
+            other.framework = replace(self, spec={**self.spec, "notation": notation}, entries=entries)
+            return other
         net.framework = self        # the notes show the framework's code beside the update rules
         return net
 
