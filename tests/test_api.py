@@ -141,3 +141,25 @@ def test_an_imported_model_is_one_of_the_forms_and_says_where_it_came_from():
     assert api.origin(derive.load("seed004")) == "spec" and api.origin(derive.load("cs231n")) == "spec"
     # the same use cases take it: the Keras model's gradients proven like a spec's
     assert api.verify(keras_model)["all_proven"]
+
+
+def _bundled():
+    from derive.model.spec import bundled_examples
+    from derive.tensor.program import bundled_tensor_examples
+    small = [e for e in bundled_examples() if e != "digits"]        # digits: 2410 parameters, slow to build
+    return [(e, ROOT / "derive" / "examples" / f"{e}.yaml") for e in small] + \
+        [(e, ROOT / "derive" / "examples" / "tensor" / f"{e}.yaml") for e in bundled_tensor_examples()]
+
+
+@pytest.mark.parametrize("name, path", _bundled(), ids=lambda x: str(x).rsplit("/", 1)[-1])
+def test_every_source_of_one_spec_loads_the_same_model(name, path):
+    """A bundled name, its file, its parsed mapping and its text (the web page's input) give one model."""
+    def essence(model):
+        if api.form(model) == "tensor":
+            return (model.name, model.sizes, model.leaves, [(n, t) for n, t, _ in model.forward], model.output)
+        s = model.spec
+        return (s.name, s.inputs, s.params, s.fixed, s.loss, s.targets, s.outputs, s.layers, s.nodes, s.values)
+    text = path.read_text(encoding="utf-8")
+    models = [derive.load(name), derive.load(path), derive.load(yaml.safe_load(text)), api.from_text(text)]
+    assert len({api.form(m) for m in models}) == 1
+    assert all(essence(m) == essence(models[0]) for m in models[1:])
