@@ -202,6 +202,8 @@ def test_a_keras_model_object(tmp_path):
     theirs = _keras_gradients(model, keras.losses.SparseCategoricalCrossentropy(), X4, C)
     for k in theirs:
         np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+        for loaded in (net, derive.derive(net)):        # what derive.load and derive.derive return
+            np.testing.assert_array_equal(derive.gradients(loaded, X4, C)[k], ours[k])
 
 
 def test_an_image_input_flattened_first(tmp_path):

@@ -111,6 +111,9 @@ def imported(model, example_input=None, loss: str | None = None) -> Imported:
     from ..frameworks import keras as _keras  # noqa: F401  (frameworks.keras below)
     if isinstance(model, Imported):
         return model
+    for inner in (model, getattr(model, "net", None), getattr(model, "program", None)):   # load()'s model, derive()'s
+        if isinstance(getattr(inner, "framework", None), Imported):
+            return inner.framework
     if frameworks.keras.is_keras_path(model) or (not isinstance(model, (str, bytes)) and hasattr(model, "save")
                                                  and hasattr(model, "get_config")):
         return frameworks.from_keras(model, loss)
