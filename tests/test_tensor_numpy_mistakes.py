@@ -54,6 +54,25 @@ dWq = X.T @ dQ
     "rnn2": (PROGRAMS / "rnn_two_layer.yaml", "dg3 = 2 * (g3 - Y) / 3\ndh3 = dg3 * (1 - g3 ** 2) @ Vx.T\n"),
     "logistic": (PROGRAMS / "logistic.yaml", "dp = -y / (N * p) + (1 - y) / (N * (1 - p))\ndw = X.T @ (dp * p * (1 - p))\n"),
     "embedding": (PROGRAMS / "embedding.yaml", "demb = dbag[:, None] * np.ones_like(emb) / T\n"),
+    "gelu": (PROGRAMS / "gelu_mlp.yaml", """dout = 2 * (out - Y) / N
+dw2 = g.T @ dout
+dg = np.outer(dout, w2)
+c = np.sqrt(2 / np.pi)
+u = c * (z + 0.044715 * z ** 3)
+th = np.tanh(u)
+dz = dg * (0.5 * (1 + th) + 0.5 * z * (1 - th ** 2) * c * (1 + 3 * 0.044715 * z ** 2))
+dW1 = X.T @ dz
+"""),
+    "helper_def": ("cs231n", """def relu_back(d, x):
+    out = d.copy()
+    out[x <= 0] = 0
+    return out
+
+dlogits = (probs - Y) / N
+dh = dlogits @ W2.T
+dhpre = relu_back(dh, hpre)
+dW1 = X.T @ dhpre
+"""),
     "soft": (PROGRAMS / "softmax_soft_targets.yaml",
              "dz = p * Y.sum(axis=1, keepdims=True) / N - Y / N\ndW = X.T @ dz\n"),
 }
@@ -95,6 +114,10 @@ MISTAKES = [
     ("logistic", "dp", "-y / (N * p) - (1 - y) / (N * (1 - p))", {"sign"}),
     ("embedding", "demb", "dbag[:, None] * np.ones_like(emb)", {"scale"}),
     ("soft", "dz", "(p - Y) / N", {"assumption"}),
+    ("gelu", "dz", "dg * (0.5 * (1 + th) + 0.5 * z * c * (1 + 3 * 0.044715 * z ** 2))", {"activation"}),
+    ("gelu", "th", "np.tanh(u) ** 2", {"placed"}),
+    ("gelu", "dg", "dout * w2", {"not_summed", "shape", "matmul", "keepdims"}),
+    ("helper_def", "    out[x <= 0]", "-1", {"placed"}),
 ]
 
 
@@ -102,7 +125,7 @@ def _with_mistake(key, target, wrong):
     program, text = FILES[key]
     lines = text.splitlines()
     at = next(i for i, x in enumerate(lines) if x.startswith(target + " = "))
-    lines[at] = f"{target} = {wrong}"
+    lines[at] = f"{target} = {wrong}"      # "    out[x <= 0] = -1": a line inside a helper function
     return program, "\n".join(lines) + "\n", at + 1
 
 

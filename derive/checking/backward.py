@@ -247,7 +247,8 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
             if not out and same(got * factor, want):
                 add("activation", f"missing {factor_name}")
     from itertools import chain
-    for kind, variant, message in chain(mutations(tree, truth.forward, truth.sizes), term_variants(tree, truth.sizes)):
+    for kind, variant, message in chain(mutations(tree, truth.forward, truth.sizes),
+                                               term_variants(tree, truth.sizes, prog)):
         if len(out) >= 3:
             break
         try:
@@ -255,7 +256,8 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
         except (FormulaError, ValueError, IndexError, TypeError):
             continue
         if same(v, want):
-            add(kind, message + f": {target} = {to_code(variant)} is right")
+            fixed = to_code(variant)
+            add(kind, message + (f": {target} = {fixed} is right" if len(fixed) <= 90 else ""))
     if not out and got is not None and got.shape == shape:
         for d in one_hot(target, tree, bw, truth, helpers):
             add(d["kind"], d["message"])

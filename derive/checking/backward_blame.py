@@ -30,9 +30,12 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     truth = truths[0]
     want = truth.env[judged.target]
     order = sorted(ids, key=lambda i: parsed.stmts[i].line, reverse=True)
-    for sid in order:
+    # first the edits of a statement's own text, then a factor missing from a whole statement (which
+    # could stand in for a mistake made elsewhere: a masked entry -1 for 0 looks like a missing relu')
+    for sid, (message, variant, extra) in [(i, v) for rank in (0, 1) for i in order
+                                           for v in variants(parsed.stmts[i].tree, bw, truth, rank)]:
         st = parsed.stmts[sid]
-        for message, variant, extra in variants(st.tree, bw, truth):
+        if st is not None:
             try:
                 again = Runner(parsed, truth.sizes, set(grads), {sid: variant}, truth.shapes).run()
             except (DeriveError, FormulaError):
@@ -55,9 +58,23 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     return [verdict]
 
 
-def variants(tree, bw, truth):
-    """(message, changed tree, extra names) for the small changes that undo a one-line mistake."""
+def variants(tree, bw, truth, rank: int = 0):
+    """(message, changed tree, extra names) for the small changes that undo a one-line mistake;
+    rank 0: edits of the text, rank 1: a factor the whole statement misses."""
+    from ..tensor.tree import Num as _Num
+    if rank == 1:
+        prog = bw.program
+        for shape in dict.fromkeys(np.shape(v) for v in truth.forward.values()):
+            for factor_name, factor in activation_factors(prog, truth.forward, shape):
+                yield f"missing {factor_name}", Bin("*", tree, Name("__factor")), {"__factor": factor}
+        from .backward_diagnose import term_variants
+        for kind, variant, message in term_variants(tree, truth.sizes, prog):
+            if kind == "activation":
+                yield message, variant, {}
+        return
     count = 0
+    if isinstance(tree, _Num) and tree.value != 0:
+        yield f"{to_code(tree)} where 0 belongs (a masked entry has no gradient)", _Num(Fraction(0)), {}
     yield "wrong sign", Neg(tree), {}
     for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
         count += 1
@@ -70,10 +87,6 @@ def variants(tree, bw, truth):
     for label, value in constants(bw, truth):
         yield f"missing the factor 1/{label}", Bin("/", tree, Num(value)), {}
         yield f"divides by {label} once too often", Bin("*", tree, Num(value)), {}
-    prog = bw.program
-    for shape in dict.fromkeys(np.shape(v) for v in truth.forward.values()):
-        for factor_name, factor in activation_factors(prog, truth.forward, shape):
-            yield f"missing {factor_name}", Bin("*", tree, Name("__factor")), {"__factor": factor}
 
 
 def constants(bw, truth) -> list:

@@ -74,7 +74,7 @@ def _added_directly(tree, name: str) -> bool:
     return False
 
 
-def constants(bw, truth) -> list:
+def constants(bw, truth, target: str | None = None) -> list:
     """(label, value, how it enters) of each constant the program divides by or averages over, as written:
     ``/ (2 * N)``, ``/ np.sqrt(H)``, ``/ 3``, the count of a mean, a variance's ``N - 1``."""
     from ..tensor.shapes import Info, axes, infer
@@ -86,8 +86,11 @@ def constants(bw, truth) -> list:
     def note(label, v, how="divides"):
         if v > 1 + 1e-12 and not any(abs(v - w) <= 1e-12 * v for w in seen):
             seen.append(v)
-            out.append((label, v, how))
-    for _, tree, _ in prog.forward:
+            out.append((label, v, how, where))
+    down = _downstream(prog, target[1:]) if target else set()
+    order = sorted(prog.forward, key=lambda f: (f[0] not in down, -[x[0] for x in prog.forward].index(f[0])))
+    for name, tree, text in order:
+        where = f"{name} = {text}"
         for node in walk(tree):
             if isinstance(node, Bin) and node.op == "/" and all(n in truth.sizes for n in names(node.b)):
                 try:
@@ -105,21 +108,45 @@ def constants(bw, truth) -> list:
                 except FormulaError:
                     continue
                 ax = axes(node, len(shape), truth.sizes)
-                v = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
-                names_ = [s for s, n in truth.sizes.items() if n == v]
-                label = names_[0] if len(names_) == 1 else str(v)
+                picked = ax if ax is not None else range(len(shape))
+                v = int(np.prod([shape[i] for i in picked]))
+                label = _count_name(bw, node.args[0], picked, v, truth)
                 d = int(node.get("ddof").value) if node.fn == "var" and node.get("ddof") is not None else 0
                 if d:
-                    out.append((f"({label} - {d})", float(v - d), "bessel"))
+                    out.append((f"({label} - {d})", float(v - d), "bessel", where))
                 note(label, float(v))
     return out
+
+
+def _downstream(prog, name: str) -> set:
+    """Forward names computed from ``name`` (its gradient passes through their constants)."""
+    uses, out, todo = prog.uses(), set(), [name]
+    while todo:
+        for n in uses.get(todo.pop(), ()):
+            if n not in out:
+                out.add(n)
+                todo.append(n)
+    return out
+
+
+def _count_name(bw, x, picked, v: int, truth) -> str:
+    """The number of entries a mean runs over, in size names (T, N * D) when they can be told."""
+    from ..tensor.backward import builder
+    from ..tensor.shapes import infer
+    try:
+        c = builder(bw.program)
+        sym = infer(x, c.sym_env, c.sym_sizes, limit=False).shape
+        return to_code(c.dim_tree(int(np.prod([sym[i] for i in picked]))))
+    except (DeriveError, FormulaError, IndexError):
+        names_ = [s for s, n in truth.sizes.items() if n == v]
+        return names_[0] if len(names_) == 1 else str(v)
 
 
 def scale(target: str, got, want, bw, truth) -> list:
     """A missing or extra constant, named as the program writes it; Bessel's n vs n - 1."""
     from .backward import same
-    consts = constants(bw, truth)
-    for label, v, how in consts:
+    consts = constants(bw, truth, target)
+    for label, v, how, where in consts:
         if how == "bessel":
             n, size = v + 1, label[1:].split(" - ")[0]
             if same(got * v / n, want):
@@ -129,10 +156,9 @@ def scale(target: str, got, want, bw, truth) -> list:
                 return [{"kind": "n_minus_1", "message": f"divides by {size} where {label} belongs: the program's "
                          f"variance is Bessel-corrected (1/{label})"}]
         elif same(got / v, want):
-            mean = f" (the output averages over {label})" if re.fullmatch(r"[A-Za-z_]\w*", label) else ""
-            return [{"kind": "scale", "message": f"missing the factor 1/{label}{mean}"}]
+            return [{"kind": "scale", "message": f"missing the factor 1/{label} (from {where})"}]
         elif same(got * v, want):
-            return [{"kind": "scale", "message": f"divides by {label} once too often"}]
+            return [{"kind": "scale", "message": f"divides by {label} once too often (once, from {where})"}]
     for sname, n in truth.sizes.items():        # n vs n - 1 of a mean the program writes by hand
         if n > 2 and same(got * (n - 1) / n, want):
             return [{"kind": "n_minus_1", "message": f"divides by {sname}-1 where {sname} belongs "
@@ -146,11 +172,41 @@ def scale(target: str, got, want, bw, truth) -> list:
     return []
 
 
-def term_variants(tree, sizes: dict):
-    """(kind, changed tree, message) for a size used where its Bessel partner belongs (N vs N - 1)."""
+_ACTIVATIONS = {"tanh": "tanh's derivative 1 - tanh({x})**2", "sigmoid": "sigmoid's derivative s (1 - s)",
+                "relu": "relu's derivative ({x} > 0)", "exp": "exp's derivative (times exp({x}))"}
+
+
+def derivative_factors(prog) -> list:
+    """(message, tree) for each activation the forward pass applies, inline ones too (GELU's tanh)."""
+    from ..tensor.tree import Num
+    out, seen = [], set()
+    one = Num(Fraction(1))
+    for _, tree, _ in prog.forward:
+        for node in walk(tree):
+            if not (isinstance(node, Call) and node.fn in _ACTIVATIONS) or node in seen:
+                continue
+            seen.add(node)
+            d = {"tanh": Bin("-", one, Bin("**", node, Num(Fraction(2)))),
+                 "sigmoid": Bin("*", node, Bin("-", one, node)),
+                 "relu": Bin(">", node.args[0], Num(Fraction(0))), "exp": node}[node.fn]
+            out.append((f"missing {_ACTIVATIONS[node.fn].format(x=to_code(node.args[0]))}", d))
+    return out[:6]
+
+
+def term_variants(tree, sizes: dict, prog=None):
+    """(kind, changed tree, message): a size used where its Bessel partner belongs (N vs N - 1), a power
+    too many, an activation's derivative missing from one factor (GELU's inline tanh)."""
     from ..checking.mutate import _positions
     from ..tensor.tree import Num
+    factors = derivative_factors(prog) if prog is not None else []
+    count = 0
     for node, rebuild in _positions(tree):
+        if isinstance(node, Bin) and node.op == "**":
+            yield "power", rebuild(node.a), f"a power too many: {to_code(node)} where {to_code(node.a)} belongs"
+        if factors and (isinstance(node, Bin) and node.op in ("*", "/") or node is tree) and count < 60:
+            for message, d in factors:
+                count += 1
+                yield "activation", rebuild(Bin("*", node, d)), message
         if isinstance(node, Name) and node.id in sizes:
             yield "n_minus_1", rebuild(Bin("-", node, Num(Fraction(1)))), \
                 f"divides by {node.id} where {node.id} - 1 belongs (Bessel's correction)"
