@@ -255,6 +255,21 @@ def test_keras_epsilon_clip_where_it_changes_values(tmp_path):
     np.testing.assert_allclose(fit(m, X, y, epochs=2).loss, keras_loss, atol=1e-6, rtol=0)
 
 
+def test_keras_clip_element_by_element_for_two_sigmoid_outputs(tmp_path):
+    """One output saturated, the other not, in the same example: only the saturated term loses its gradient."""
+    model, path = _save(tmp_path, [L.Dense(2, activation="sigmoid")], "binary_crossentropy", n_in=2)
+    model.layers[0].set_weights([np.array([[40.0, 0.3], [0.0, -0.2]], "float32"), np.zeros(2, "float32")])
+    model.save(path)
+    X = np.array([[1.0, 0.5], [0.2, -0.4], [0.9, 0.1]], dtype="float32")
+    y = np.array([[0, 1], [1, 0], [1, 1]], dtype="float32")
+    theirs = _keras_gradients(model, keras.losses.BinaryCrossentropy(), X, y)
+    ours = gradients(derive.from_keras(path), X, y)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+    keras_loss = model.fit(X, y, epochs=2, shuffle=False, verbose=0).history["loss"]
+    np.testing.assert_allclose(fit(derive.from_keras(path), X, y, epochs=2).loss, keras_loss, atol=1e-6, rtol=0)
+
+
 # ---------------------------------------------------------------------------------------------
 # What is refused, in one line
 

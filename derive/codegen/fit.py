@@ -10,8 +10,8 @@ categorical cross-entropy), the loss the framework's (the mean over the batch).
 module: sgd, momentum or adam with torch.optim's)
 (:mod:`derive.codegen.optim`), and per epoch the loss Keras reports, the mean of the batch losses
 weighted by batch size, each at the weights its step started from.  Keras clips probabilities to
-[eps, 1 - eps] inside its cross-entropies: the loss is computed clipped, and an example whose
-probability was clipped contributes no gradient (the clip's derivative is zero there).
+[eps, 1 - eps] inside its cross-entropies: the loss is computed clipped, and a clipped probability's
+term contributes no gradient (the clip's derivative is zero there), element by element.
 """
 from __future__ import annotations
 
@@ -74,34 +74,31 @@ def _inputs(model: Imported, X) -> np.ndarray:
 
 
 def _clipped(model: Imported, engine: _Engine, params, X, T) -> tuple[float, np.ndarray | None]:
-    """Keras's clipped loss on a batch, and the mask of examples whose probability was clipped."""
-    eps = model.clip
+    """Keras's clipped loss on a batch, and targets under which the derived gradient is Keras's: where a
+    probability was clipped its term is constant, so its target becomes the probability itself (the term's
+    gradient (p - t) / (p (1 - p)) for bce, a row's p - t for softmax cross-entropy, is then zero)."""
+    lo, hi = float(np.float32(model.clip)), float(np.float32(1 - model.clip))   # as a float32 tensor clips
     p = np.asarray(engine.probabilities(params, X, T), dtype=float).reshape(len(X), -1)
     if model.loss == "bce":
-        q = np.clip(p, eps, 1 - eps)
+        q = np.clip(p, lo, hi)
         losses = -np.mean(T * np.log(q) + (1 - T) * np.log(1 - q), axis=1)
-        hit = np.any((p < eps) | (p > 1 - eps), axis=1)
+        hit = (p < lo) | (p > hi)                            # element by element
     else:
         p = p / p.sum(axis=1, keepdims=True)
         pt = np.sum(T * p, axis=1)
-        losses = -np.sum(T * np.log(np.clip(p, eps, 1 - eps)), axis=1)
-        hit = (pt < eps) | (pt > 1 - eps)
-    return float(np.mean(losses)), (hit if hit.any() else None)
+        losses = -np.sum(T * np.log(np.clip(p, lo, hi)), axis=1)
+        hit = np.broadcast_to(((pt < lo) | (pt > hi))[:, None], p.shape)   # the target's row
+    return float(np.mean(losses)), (np.where(hit, p, T) if hit.any() else None)
 
 
 def _batch(model: Imported, engine: _Engine, params, X, T) -> tuple[float, dict]:
     J, g = engine.loss_gradients(params, X, T)
     if model.clip is None:
         return J, g
-    J, hit = _clipped(model, engine, params, X, T)
-    if hit is None:
-        return J, g
-    keep = ~hit
-    if not keep.any():
-        return J, {k: np.zeros_like(np.asarray(v, dtype=float)) for k, v in g.items()}
-    _, g = engine.loss_gradients(params, X[keep], T[keep])
-    share = keep.sum() / len(X)
-    return J, {k: np.asarray(v, dtype=float) * share for k, v in g.items()}
+    J, targets = _clipped(model, engine, params, X, T)
+    if targets is not None:
+        g = engine.loss_gradients(params, X, targets)[1]
+    return J, g
 
 
 def imported(model, example_input=None, loss: str | None = None) -> Imported:
