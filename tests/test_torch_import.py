@@ -137,6 +137,17 @@ def test_an_image_batch_flattened_first():
     assert m.n_inputs == 12
 
 
+@pytest.mark.parametrize("loss", [F.cross_entropy, nn.CrossEntropyLoss(), "cross_entropy"])
+def test_the_loss_as_pytorch_writes_it(loss):
+    torch.manual_seed(10)
+    mlp = nn.Sequential(nn.Linear(4, 3)).double()
+    assert derive.from_torch(mlp, X, loss=loss).spec["loss"] == "ce"
+    with pytest.raises(DeriveError, match="label smoothing"):
+        derive.from_torch(mlp, X, loss=nn.CrossEntropyLoss(label_smoothing=0.1))
+    with pytest.raises(DeriveError, match="loss 'huber_loss' is not supported"):
+        derive.from_torch(mlp, X, loss=F.huber_loss)
+
+
 def test_load_and_derive_take_a_module():
     torch.manual_seed(5)
     mlp = nn.Sequential(nn.Linear(2, 2), nn.ReLU(), nn.Linear(2, 1))

@@ -27,6 +27,24 @@ FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu
              "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
 
 
+def _loss_name(loss) -> str:
+    """"mse", F.mse_loss or nn.MSELoss() (mean reduction, no weights or smoothing) -> "mse"; and so on."""
+    import torch.nn.functional as F
+    from torch import nn
+    if isinstance(loss, str):
+        return loss
+    named = {F.mse_loss: "mse", F.cross_entropy: "cross_entropy", F.binary_cross_entropy: "bce",
+             F.binary_cross_entropy_with_logits: "bce_with_logits", nn.MSELoss: "mse",
+             nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits"}
+    if isinstance(loss, nn.Module):
+        if getattr(loss, "reduction", "mean") != "mean" or getattr(loss, "weight", None) is not None or \
+                getattr(loss, "label_smoothing", 0) or getattr(loss, "pos_weight", None) is not None:
+            raise DeriveError(f"{type(loss).__name__} with a reduction other than mean, weights or label smoothing "
+                              "is not supported")
+        return named.get(type(loss), type(loss).__name__)
+    return named.get(loss, getattr(loss, "__name__", str(loss)))
+
+
 def _array(t) -> np.ndarray:
     return t.detach().cpu().double().numpy().copy()
 
@@ -39,6 +57,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
 
     if not isinstance(module, torch.nn.Module):
         raise DeriveError(f"expected a torch.nn.Module, got {type(module).__name__}")
+    loss = _loss_name(loss)
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
     x0 = torch.as_tensor(example_input)
