@@ -14,7 +14,9 @@ A block can be marked on the line just before its fence:
   test is reported as skipped with REASON;
 - ``<!-- readme-test: needs PROGRAM -->``  skipped, saying so, when PROGRAM is not installed;
 - ``<!-- readme-test: slow -->``  run with a longer time limit;
-- ``<!-- readme-test: output varies -->``  a transcript whose output is not compared (timings).
+- ``<!-- readme-test: output varies -->``  a transcript whose output is not compared (timings);
+- ``<!-- readme-test: abridged -->``  a transcript that shows a summary of the output, not all of it: its
+  commands must run (exit 0, 1 or 2) and every line it shows must appear in what they print.
 In a transcript, a line ``...`` stands for any number of lines, and ``...`` within a line for any text;
 trailing spaces are ignored.
 """
@@ -182,6 +184,12 @@ def test_readme_block(block: Block, tmp_path):
             got = (r.stdout + r.stderr).rstrip("\n").split("\n")
             assert r.returncode in (0, 1, 2), f"README line {block.line}: {command}: {r.stderr[-2000:]}"
             if block.mark.startswith("output varies"):
+                continue
+            if block.mark.startswith("abridged"):
+                printed = "\n".join(g.rstrip() for g in got)
+                missing = [x for x in shown if x.strip() and x.strip() != "..."
+                           and not re.search(".*?".join(re.escape(p) for p in x.strip().split("...")), printed)]
+                assert not missing, f"README line {block.line}: `{command}` does not print {missing[:3]}"
                 continue
             assert matches(shown, [g.rstrip() for g in got]), (
                 f"README line {block.line}: `{command}` prints\n" + "\n".join(got[:60])

@@ -108,6 +108,10 @@ def open_student(page, server):
 def test_the_verdict_comes_into_view_focused_and_everything_fits(page, server, tmp_path):
     open_student(page, server)
     assert page.evaluate(OVERFLOW) == []
+    folded = page.evaluate(r"foldLatex('uses 8 parameters: $\\theta^{(2)}_{11}, \\theta^{(2)}_{12}, w_{1}, w_{2}, "
+                           r"w_{3}, w_{4}, f(a, b), w_{6}$ here')")
+    assert folded == r"uses 8 parameters: $\theta^{(2)}_{11}, \theta^{(2)}_{12}, w_{1}, \ldots$ (8 in all) here"
+    assert page.evaluate("foldLatex('the path through $y_{2}$ is missing')") is None     # short: as it is
     page.select_option("#param", "w11")
     page.fill("#answer", WRONG)
     page.click("#check")
