@@ -23,7 +23,7 @@ MAX_VARIANTS = 80
 
 def place(verdict, judged, parsed, bw, truths, grads) -> list:
     """The verdicts for a wrong judged gradient: the wrong statement's line, the others right."""
-    from .backward import LineVerdict, same
+    from .backward_truth import LineVerdict, same
     ids = [i for i in judged.stmts if i in parsed.stmts]
     if len(ids) <= 1:
         return [verdict]

@@ -26,7 +26,7 @@ from ..tensor.tree import Bin, Call, Name, walk
 
 def branch(target: str, got, want, bw, truth) -> list:
     """A forgotten branch or one counted twice, named by the forward value it flows back through."""
-    from .backward import same
+    from .backward_truth import same
     line = next((x for x in bw.lines if x.target == target), None)
     if line is None or len(line.shares) < 2:
         return []
@@ -144,7 +144,7 @@ def _count_name(bw, x, picked, v: int, truth) -> str:
 
 def scale(target: str, got, want, bw, truth) -> list:
     """A missing or extra constant, named as the program writes it; Bessel's n vs n - 1."""
-    from .backward import same
+    from .backward_truth import same
     consts = constants(bw, truth, target)
     for label, v, how, where in consts:
         if how == "bessel":
@@ -230,7 +230,7 @@ def _num(q: Fraction) -> str:
 
 def keepdims(target: str, got, want) -> list:
     """The right numbers in a shape with a size-1 axis too many or too few."""
-    from .backward import same
+    from .backward_truth import same
     from ..tensor.shapes import fmt
     if got.shape != want.shape and got.size == want.size and same(got.reshape(want.shape), want):
         extra = len(got.shape) > len(want.shape)
@@ -241,7 +241,7 @@ def keepdims(target: str, got, want) -> list:
 
 def one_hot(target: str, tree, bw, truth, helpers) -> list:
     """Right if a target's rows were one-hot (each sums to 1), which the spec does not declare."""
-    from .backward import Truth, same
+    from .backward_truth import Truth, same
     prog = bw.program
     for t in prog.leaves:
         if t.kind != "input" or t.data != "normal" or len(t.dims) < 1 or t.name in prog.integer_inputs:

@@ -11,8 +11,9 @@ from fractions import Fraction
 import numpy as np
 
 from ..errors import FormulaError
-from .axes import as_slice, ddof, inverse, pad_widths, permutation  # noqa: F401
-from .shapes import axes, const_int, dims, expand_ellipsis, joined, keepdims
+from .axes import as_slice, pad_widths, permutation
+from .composite import Composite
+from .shapes import const_int, dims, expand_ellipsis
 from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
 
 TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "pi")
@@ -104,7 +105,7 @@ def evaluate(node, env: dict, ops, sizes: dict):
     return _Eval(env, ops, sizes)(node)
 
 
-class _Eval:
+class _Eval(Composite):
     def __init__(self, env, ops, sizes):
         self.env, self.ops, self.sizes = env, ops, sizes
         self.fold = not isinstance(ops, _FloatConstants)
@@ -208,85 +209,6 @@ class _Eval:
         if fn == "clip":
             return self.clip(node, x)
         raise FormulaError(f"cannot evaluate {fn}()")
-
-    def reduce(self, node: Call, x, shape):
-        B, fn = self.ops, node.fn
-        ax = axes(node, len(shape), self.sizes)
-        if fn in ("softmax", "log_softmax"):
-            ax = ax if ax is not None else tuple(range(len(shape)))
-            shifted = B.sub(x, B.max(x, ax, True))
-            e = B.exp(shifted)
-            s = B.sum(e, ax, True)
-            return B.div(e, s) if fn == "softmax" else B.sub(shifted, B.log(s))
-        keep = keepdims(node)
-        if fn == "max":
-            return B.max(x, ax, keep)
-        if fn == "min":
-            return B.neg(B.max(B.neg(x), ax, keep))
-        count = int(np.prod([shape[i] for i in (ax if ax is not None else range(len(shape)))]))
-        if fn == "var":
-            d = B.sub(x, B.mul(B.sum(x, ax, True), B.const(Fraction(1, count))))
-            return B.mul(B.sum(B.mul(d, d), ax, keep), B.const(Fraction(1, count - ddof(node))))
-        total = B.sum(x, ax, keep)
-        if fn == "sum":
-            return total
-        return B.mul(total, B.const(Fraction(1, count)))
-
-    def sign(self, x, fn):
-        """sign(x) = [x > 0] - [x < 0]; |x| = x sign(x), whose derivative at 0 is 0 (PyTorch's)."""
-        B = self.ops
-        if fn == "abs" and hasattr(B, "abs"):
-            return B.abs(x)
-        zero = B.const(Fraction(0))
-        s = B.sub(B.compare(">", x, zero), B.compare("<", x, zero))
-        return s if fn == "sign" else B.mul(x, s)
-
-    def elementwise(self, node: Call):
-        """maximum/minimum (a tie splits the gradient in half, as PyTorch does), where, einsum."""
-        B, fn = self.ops, node.fn
-        if fn == "einsum":
-            return B.einsum(node.args[0].value, *[self(x) for x in node.args[1:]])
-        args = [self(x) for x in node.args]
-        if hasattr(B, fn):
-            return getattr(B, fn)(*args)
-        one = B.const(Fraction(1))
-        if fn == "where":
-            c, a, b = args
-            m = B.compare("!=", c, B.const(Fraction(0)))
-        else:
-            a, b = args
-            m = B.add(B.compare(">" if fn == "maximum" else "<", a, b),
-                      B.mul(B.const(Fraction(1, 2)), B.compare("==", a, b)))
-        return B.add(B.mul(m, a), B.mul(B.sub(one, m), b))
-
-    def clip(self, node: Call, x):
-        """clip(x, lo, hi): the gradient passes where lo <= x <= hi (PyTorch's clamp)."""
-        B = self.ops
-        out = x
-        for key, op in (("min", "<"), ("max", ">")):
-            v = node.get(key)
-            if v is None or isinstance(v, Const) and v.value is None:
-                continue
-            bound = self(v)
-            out_of = B.compare(op, x, bound)
-            out = B.add(B.mul(B.sub(B.const(Fraction(1)), out_of), out), B.mul(out_of, bound))
-        return out
-
-    def join(self, node: Call, parts: list):
-        B = self.ops
-        shapes_ = [tuple(B.shape(p)) for p in parts]
-        axis = const_int(node.get("axis", Num(Fraction(0))), self.sizes)
-        if node.fn == "stack":
-            return B.stack(parts, axis % (len(shapes_[0]) + 1))
-        out = joined(node, shapes_, self.sizes)
-        axis %= len(out)
-        total, at = None, 0
-        for p, sh in zip(parts, shapes_):
-            key = (slice(None),) * axis + (slice(at, at + sh[axis]),)
-            piece = B.scatter(p, out, key)
-            total = piece if total is None else B.add(total, piece)
-            at += sh[axis]
-        return total
 
 
 def _foldable(node) -> bool:

@@ -16,7 +16,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError
 from .builder import ALL, ONE, TWO, Builder  # noqa: F401  (Builder: the c every rule writes with)
-from .tree import Bin, Call, Const, Index, Neg, Num
+from .tree import Bin, Call, Index, Neg, Num
 
 HALF = Num(Fraction(1, 2))
 

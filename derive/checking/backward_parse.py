@@ -1,0 +1,179 @@
+"""Parse a backward file into statements, loops and helper functions (the grammar's trees; nothing run).
+
+``parse_program(text)`` gives a ``Program``: top-level blocks (``Stmt`` assignments, ``Loop``\s over a
+range), the helper functions (``def name(params): ... return expr``) and every statement by id, so
+``backward_program.Runner`` can run it symbolically and ``backward_blame`` can change one statement.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from ..errors import DeriveError, FormulaError
+from ..tensor import grammar
+from ..tensor.tree import Neg, Num, Tuple
+
+_DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
+_FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
+_ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[.*\])\s*(\+=|-=|\*=|/=|=)(?!=)(.*)$")
+_SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
+
+
+@dataclass
+class Stmt:
+    id: int
+    line: int
+    targets: tuple          # names assigned (several for a tuple assignment)
+    op: str                 # "=" "+=" "-=" "*=" "/=" or "mask" (d[mask] = value)
+    tree: object
+    mask: object = None
+    add: bool = False       # d[...] += value
+
+
+@dataclass
+class Loop:
+    line: int
+    var: str
+    start: object
+    stop: object
+    reverse: bool
+    body: list
+
+
+@dataclass
+class Helper:
+    name: str
+    params: tuple
+    body: list              # Stmt
+    result: object          # the returned tree
+    line: int
+
+
+@dataclass
+class Judged:
+    line: int               # where the gradient is complete: its last assignment
+    target: str
+    tree: object
+    stmts: tuple            # ids of the statements it was built from
+
+
+@dataclass
+class Program:
+    blocks: list
+    helpers: dict = field(default_factory=dict)
+    stmts: dict = field(default_factory=dict)     # id -> Stmt (every statement, helpers' too)
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" \t"))
+
+
+def parse_program(text: str) -> Program:
+    """Statements, loops and helper functions of a backward file (one clear error per bad line)."""
+    lines = []
+    for k, raw in enumerate(text.splitlines(), 1):
+        body = raw.split("#", 1)[0].rstrip()
+        if body.strip() and not _SKIP.match(body.strip()):
+            lines.append((k, _indent(body), body.strip()))
+    functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))}
+    prog = Program([])
+    pos = 0
+
+    def block(level: int, inside_def: bool) -> tuple[list, object]:
+        nonlocal pos
+        out, result = [], None
+        while pos < len(lines):
+            k, ind, body = lines[pos]
+            if ind < level:
+                break
+            if ind > level:
+                raise DeriveError(f"line {k}: unexpected indentation")
+            pos += 1
+            m = _DEF.match(body)
+            if m:
+                if inside_def:
+                    raise DeriveError(f"line {k}: a helper function inside another is not read")
+                inner = _inner_level(k, level)
+                params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
+                stmts, res = block(inner, True)
+                if res is None:
+                    raise DeriveError(f"line {k}: helper {m.group(1)}() has no 'return expression'")
+                prog.helpers[m.group(1)] = Helper(m.group(1), params, stmts, res[1], res[0])
+                prog.stmts[("return", m.group(1))] = Stmt(("return", m.group(1)), res[0], (m.group(1) + "()",), "=", res[1])
+                continue
+            m = _FOR.match(body)
+            if m:
+                inside = m.group(3).rstrip()
+                if m.group(2) and not m.group(4) and inside.endswith(")"):
+                    inside = inside[:-1]          # reversed(range(T)): the last ')' closes reversed
+                args = [_parse(k, a, functions) for a in _split_args(inside)]
+                if not 1 <= len(args) <= 2:
+                    raise DeriveError(f"line {k}: read as 'for t in range(T):' or range(a, b)")
+                start, stop = (args[0], args[1]) if len(args) == 2 else (Num(Fraction(0)), args[0])
+                inner = _inner_level(k, level)
+                stmts, _ = block(inner, inside_def)
+                out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts))
+                continue
+            if body.startswith("return"):
+                if not inside_def:
+                    raise DeriveError(f"line {k}: 'return' outside a helper function")
+                result = (k, _parse(k, body[len("return"):], functions))
+                continue
+            out.append(_statement(k, body, functions, prog))
+        return out, result
+
+    def _inner_level(k: int, level: int) -> int:
+        if pos >= len(lines) or lines[pos][1] <= level:
+            raise DeriveError(f"line {k}: expected an indented block after ':'")
+        return lines[pos][1]
+
+    prog.blocks, _ = block(0, False)
+    return prog
+
+
+def _split_args(text: str) -> list:
+    depth, cur, out = 0, "", []
+    for ch in text:
+        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        if ch == "," and depth == 0:
+            out.append(cur)
+            cur = ""
+        else:
+            cur += ch
+    return out + [cur] if cur.strip() else out
+
+
+def _parse(k: int, text: str, functions):
+    try:
+        return grammar.parse(text.strip(), functions)
+    except FormulaError as e:
+        raise DeriveError(f"line {k}: {e}") from None
+
+
+def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
+    m = _ASSIGN.fullmatch(body)
+    if not m:
+        raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
+                          "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
+    lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
+    if "," in lhs and "[" not in lhs and len(_split_args(rhs)) > 1:
+        rhs = "(" + rhs + ")"          # a, b = x, y: a tuple on the right
+    tree = _parse(k, rhs, functions)
+    sid = len(prog.stmts)
+    if "[" in lhs:
+        name, _, rest = lhs.partition("[")
+        index = _parse(k, "_[" + rest.rsplit("]", 1)[0] + "]", functions)
+        mask = index.items[0] if len(index.items) == 1 else Tuple(index.items)
+        if op not in ("=", "+=", "-="):
+            raise DeriveError(f"line {k}: {name.strip()}[...] {op} is not read; write {name.strip()}[...] = value")
+        st = Stmt(sid, k, (name.strip(),), "mask", tree if op != "-=" else Neg(tree), mask, op != "=")
+    else:
+        targets = tuple(t.strip() for t in lhs.split(","))
+        if len(targets) > 1 and op != "=":
+            raise DeriveError(f"line {k}: a tuple can only be assigned with '='")
+        st = Stmt(sid, k, targets, op, tree)
+    prog.stmts[sid] = st
+    return st
+
+
