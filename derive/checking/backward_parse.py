@@ -1,6 +1,6 @@
 """Parse a backward file into statements, loops and helper functions (the grammar's trees; nothing run).
 
-``parse_program(text)`` gives a ``Program``: top-level blocks (``Stmt`` assignments, ``Loop``\s over a
+``parse_program(text)`` gives a ``Program``: top-level blocks (``Stmt`` assignments, ``Loop`` blocks over a
 range), the helper functions (``def name(params): ... return expr``) and every statement by id, so
 ``backward_program.Runner`` can run it symbolically and ``backward_blame`` can change one statement.
 """
