@@ -88,3 +88,20 @@ def test_a_port_in_use_names_the_option():
         s.listen()
         r = derive("serve", "--port", str(s.getsockname()[1]))
     assert r.returncode == 2 and "--port" in r.stderr and r.stderr.count("\n") == 1
+
+
+def test_every_help_ends_with_examples_that_parse():
+    import re
+    import shlex
+
+    from derive.cli import COMMANDS, build_parser
+    from derive.cli import epilogs
+    top = derive("--help").stdout
+    assert "exit codes:" in top and "docs/spec-format.md" in top
+    for name in COMMANDS:
+        text = derive(name, "--help").stdout
+        assert "examples:" in text, name
+        for line in epilogs.COMMANDS[name].splitlines() + epilogs.MAIN.splitlines():
+            if line.startswith("  derive "):
+                words = shlex.split(re.split(r"\s{3,}", line.strip())[0])[1:]
+                build_parser(words[0] if words else None).parse_args(words)    # no SystemExit: it parses

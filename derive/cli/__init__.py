@@ -36,6 +36,8 @@ def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     for name in ([command] if command in COMMANDS else COMMANDS):
         mod = importlib.import_module(f"derive.cli.{name}")
         mod.add_parser(sub).set_defaults(_run=mod.run, _in_parent=getattr(mod, "in_parent", None))
+    from .epilogs import attach
+    attach(parser)                # examples and exit codes after each --help
     return parser
 
 
