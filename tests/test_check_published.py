@@ -165,3 +165,30 @@ def test_no_spec_from_the_command_line_says_what_it_read():
     r = subprocess.run([sys.executable, "-m", "derive", "check", "--derivation", str(DATA / "nielsen_bp_kimmy.md")],
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "give a spec" in r.stderr
+
+
+def test_every_wrong_step_says_why_ascent_steps_and_layer_form_mistakes_by_name():
+    c = derive.load("seed002")
+    report = check_derivation(c, "\n".join([
+        r"$$w_{31}(t+1) = w_{31}(t) + \alpha \frac{\partial error}{\partial w_{31}}$$",     # climbs the error
+        r"$$w_{31}(t+1) = w_{31}(t) - \alpha \delta_{y_1} x_1$$",                          # z_1 belongs, not x_1
+        r"$$\frac{\partial error}{\partial w_{11}} = \delta_{y_1} w_{41} x_1$$",           # three faults, all named
+    ]), timeout=None)
+    kinds = [[m.kind for m in s.diagnosis] for s in report.steps]
+    assert kinds[0] == ["ascent_step"] and "ascent step" in report.steps[0].diagnosis[0].message
+    assert report.steps[1].diagnosis[0].message.startswith("in the update's gradient: $x_{1}$ is used instead of $z_{1}$")
+    assert len(kinds[2]) == 3
+    nielsen = derive.load(str(DATA / "nielsen_net.yaml"))
+    layer = check_derivation(nielsen, "\n".join([
+        r"$$\delta^l = (w^{l+1} \delta^{l+1}) \odot \sigma'(z^l)$$",
+        r"$$\delta^l = ((w^{l+1})^T \delta^{l+1})$$",
+        r"$$\delta^L = (y - a^L) \odot \sigma'(z^L)$$",
+        r"$$\delta^L = (a^l - y) \odot \sigma'(z^L)$$",
+    ]), timeout=None, preset="nielsen")
+    assert [s.status for s in layer.steps] == ["wrong"] * 4
+    assert [s.diagnosis[0].kind for s in layer.steps] == [
+        "missing_transpose", "missing_activation_derivative", "sign_flipped", "wrong_layer"]
+    for name in TEXTS:                      # and in the corpus: no wrong step without a diagnosis or a value
+        report = _report(name)
+        if not isinstance(report, Exception):
+            assert all(s.diagnosis or s.note for s in report.steps if s.status == "wrong"), name

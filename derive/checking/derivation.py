@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 
 import sympy as sp
 
@@ -90,12 +90,12 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
         from .matrix import matrix_steps
         steps = matrix_steps(c, reader, lines, parts, sides, Step)
         if steps is not None:
-            return steps
+            return _layer_named(c, reader, lines, parts, steps)
     if not all(s.ok for s in sides):            # \delta_j = ...: an equation for every unit j
         from .indices import for_each_index
         each = for_each_index(c, reader, lines, parts, assigns, Step, _update_rule)
         if each is not None:
-            return each
+            return _layer_named(c, reader, lines, parts, each)
     _update_rule(reader, sides, assigns)
     if len(sides) == 2 and (v := reader.statement(*sides)) is not None:
         note = reader.example.state(sides[0].expr, v)
@@ -132,8 +132,39 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
             from .diagnose import diagnose
             lower, upper, through = target
             mistakes = diagnose(c, lower, b.expr, lower=lower, upper=upper, through=through)
+        if j.status == "wrong" and j.diagnosable and not mistakes and not (b.literals.text or a.literals.text):
+            from .explain import explain      # an update, a forward line, any symbolic step: never no reason
+            mistakes = explain(c, reader, a, b)
         steps.append(Step(line, left, right, j.status, mistakes, j.note, j.counterexample))
     return steps
+
+
+def _layer_named(c: Checker, reader: Reader, lines: list[int], parts: list[str], steps: list[Step]) -> list[Step]:
+    """A wrong layer-form step with no diagnosis: the one edit of its right side that makes it right, named
+    (a missing transpose or \\sigma', a flipped sign, l where L belongs), else that more than one thing differs."""
+    if getattr(reader, "_fixing", False):
+        return steps
+    from .explain import layer_fixes
+    out = []
+    for i, st in enumerate(steps):
+        if st.status != "wrong" or st.diagnosis or len(parts) != len(steps) + 1:
+            out.append(st)
+            continue
+        found = ()
+        reader._fixing = True
+        try:
+            for fixed, mistake in layer_fixes(parts[i], parts[i + 1]):
+                again = check_chain(c, reader, [lines[i]], [parts[i], fixed])
+                if again and all(x.status == "correct" for x in again):
+                    found = (mistake,)
+                    break
+        finally:
+            reader._fixing = False
+        if not found:
+            found = (Mistake("several", "more than one thing differs from the right layer form (no single edit: "
+                                        "transpose, \\sigma', sign, l or L, makes it right)"),)
+        out.append(replace(st, diagnosis=found))
+    return out
 
 
 def _is_number(side: Side) -> bool:

@@ -1,0 +1,115 @@
+"""Say why a wrong step is wrong when the gradient diagnosis has nothing to say: an update step, a forward-pass
+line, any two symbolic sides.  Never an empty diagnosis.
+
+    w(t+1) = w + \\alpha dE/dw             an ascent step (the gradient added, not subtracted)
+    w(t+1) = w - \\alpha (a wrong gradient) the gradient's own mistakes (``diagnose``), named as the update's
+    net_{h1} = w_1 i_1 + w_3 i_2 + b_1     w_3 is used instead of w_2 (one name put for another)
+    a = -b                                 the sign is flipped
+    anything else                          more than one thing differs: the closest single fix is said when one
+                                           substitution or sign makes the two sides nearer, else the right
+                                           side's meaning is shown
+"""
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import sympy as sp
+
+from .lookup import LEARNING_RATE
+from .verdict import Mistake
+
+if TYPE_CHECKING:
+    from .checker import Checker
+    from .steps import Reader, Side
+
+MAX_SWAPS = 600
+
+
+def explain(c: Checker, reader: Reader, a: Side, b: Side) -> tuple[Mistake, ...]:
+    """The mistakes that make ``a = b`` wrong, in the text's notation (at least one)."""
+    for upd, other in ((a, b), (b, a)):
+        if len(upd.updates) == 1:
+            found = _update(c, upd.updates[0], other.expr)
+            if found:
+                return found
+    swap = _one_swap(c, a.expr, b.expr)
+    if swap:
+        return swap
+    if c.compare(b.expr, -a.expr)[0]:
+        return (Mistake("sign_flipped", "the sign is flipped: the right side is minus the left side"),)
+    return (Mistake("several", "more than one thing differs: the left side is "
+                               f"${_tex(c, reader, a.expr)}$ here, the right side ${_tex(c, reader, b.expr)}$"),)
+
+
+def _update(c: Checker, p: sp.Symbol, new: sp.Expr) -> tuple[Mistake, ...]:
+    from .diagnose import diagnose
+    if p.name not in c.net.trainable:
+        return ()
+    g = c.derivation.gradient(p.name).delta_form
+    step = sp.expand(new - p)
+    if step == 0:
+        return (Mistake("no_step", f"the update leaves ${c.latex(p)}$ unchanged: the step "
+                                   f"$-\\alpha\\,\\partial/\\partial {c.latex(p)}$ is missing"),)
+    rate = LEARNING_RATE if LEARNING_RATE in step.free_symbols else sp.S.One
+    used = sp.cancel(-step / rate)
+    if LEARNING_RATE in used.free_symbols:
+        return ()
+    if c.compare(used, -g)[0]:
+        return (Mistake("ascent_step", f"an ascent step: ${c.latex(p)} + \\alpha\\,\\partial E/\\partial {c.latex(p)}$ "
+                                       "climbs the error; gradient descent subtracts the gradient"),)
+    inner = diagnose(c, p.name, used)
+    if inner:
+        return tuple(Mistake(m.kind, "in the update's gradient: " + m.message, m.nodes) for m in inner)
+    return (Mistake("update_gradient", f"the update's gradient is not $\\partial E/\\partial {c.latex(p)}$ = "
+                                       f"${c.latex(g)}$"),)
+
+
+def _one_swap(c: Checker, left: sp.Expr, right: sp.Expr) -> tuple[Mistake, ...]:
+    """One network name put for another (``w_3`` for ``w_2``): the swap that makes the sides equal."""
+    names = sorted(right.free_symbols & set(c.table.kinds), key=lambda s: s.name)
+    pool = sorted({s for s, k in c.table.kinds.items() if k in ("param", "input", "target")}, key=lambda s: s.name)
+    tried = 0
+    for s in names:
+        kind = c.table.kinds.get(s)
+        for t in pool:
+            if t == s or c.table.kinds.get(t) != kind:
+                continue
+            tried += 1
+            if tried > MAX_SWAPS:
+                return ()
+            if c.compare(right.xreplace({s: t}), left)[0]:
+                return (Mistake("wrong_symbol", f"${c.latex(s)}$ is used instead of ${c.latex(t)}$", (s.name, t.name)),)
+    return ()
+
+
+def _tex(c: Checker, reader: Reader, e: sp.Expr) -> str:
+    local = {sym: text for sym, _, text in reader.defs.values()}
+    names = {**{s: c.latex(s) for s in e.free_symbols if s not in local}, **local}
+    return sp.latex(e, symbol_names=names)
+
+
+_MATRIX = re.compile(r"(W|w|\\Theta)\^\{\(([^{}()]*)\)\}(?!\s*\)?\s*\^\s*(?:\{?\s*(?:T|\\top|\\intercal)))")
+_LAYER = re.compile(r"\^\{\(([lL])\)\}")
+
+
+def layer_fixes(left: str, right: str):
+    """Single edits of a layer-form right side, each with the mistake it undoes: a transpose added to one
+    weight matrix, the activation's derivative put back, the sign flipped, one l read as L or L as l."""
+    for m in _MATRIX.finditer(right):
+        fixed = right[:m.start()] + "(" + m.group(0) + ")^{\\top}" + right[m.end():]
+        yield fixed, Mistake("missing_transpose", f"a transpose is missing: $({m.group(0)})^\\top$, not ${m.group(0)}$")
+    layer = re.search(r"\^\{\(([^{}()]*)\)\}", left)
+    if layer and re.match(r"\s*\\(delta|boldsymbol\{\\delta\})", left) and "sigma'" not in right:
+        z = "z^{(%s)}" % layer.group(1)
+        yield f"({right}) \\odot \\sigma'({z})", Mistake(
+            "missing_activation_derivative", f"the activation's derivative $\\odot\\,\\sigma'({z})$ is missing")
+    yield f"-({right})", Mistake("sign_flipped", "the sign is flipped (the right side is minus the right layer form)")
+    for m in _LAYER.finditer(right):
+        other = "L" if m.group(1) == "l" else "l"
+        fixed = right[:m.start()] + "^{(%s)}" % other + right[m.end():]
+        yield fixed, Mistake("wrong_layer", f"${m.group(1)}$ is written where ${other}$ belongs "
+                                            f"(layer {m.group(1)} for layer {other})")
+
+
+__all__ = ["explain", "layer_fixes"]
