@@ -77,7 +77,7 @@ def _clipped(model: Imported, engine: _Engine, params, X, T) -> tuple[float, np.
     """Keras's clipped loss on a batch, and targets under which the derived gradient is Keras's: where a
     probability was clipped its term is constant, so its target becomes the probability itself (the term's
     gradient (p - t) / (p (1 - p)) for bce, a row's p - t for softmax cross-entropy, is then zero)."""
-    lo, hi = float(np.float32(model.clip)), float(np.float32(1 - model.clip))   # as a float32 tensor clips
+    lo, hi = model.clip             # as the model's tensors hold them: 1 - 1e-7 is 0.99999988 in float32
     p = np.asarray(engine.probabilities(params, X, T), dtype=float).reshape(len(X), -1)
     if model.loss == "bce":
         q = np.clip(p, lo, hi)

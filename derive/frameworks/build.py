@@ -204,7 +204,7 @@ def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: 
 
 
 def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_logits: bool,
-           targets: str, optimizer: dict | None = None, clip: float | None = None,
+           targets: str, optimizer: dict | None = None, clip: tuple | None = None,
            integer_inputs: bool = False) -> Imported:
     """The Imported model: the tensor program, and the layered form with its parameter entries."""
     prog.loss(out, loss, from_logits, n_out)

@@ -35,7 +35,7 @@ class Imported:
     ``program``: the tensor program dict; ``arrays``: tensor parameter name -> framework name.
     ``loss``: "mse" | "bce" | "ce"; ``targets``: "values" | "one_hot" | "indices" (how y is given).
     ``optimizer``: the compile config's optimizer ({"name": ..., "learning_rate": ..., ...}) or None.
-    ``clip``: Keras's epsilon clipping of probabilities (None when the loss has none).
+    ``clip``: the (low, high) bounds of Keras's clipping of probabilities (None when the loss has none).
     """
     framework: str
     name: str
@@ -49,7 +49,7 @@ class Imported:
     spec: dict | None = None
     entries: dict = field(default_factory=dict)
     optimizer: dict | None = None
-    clip: float | None = None
+    clip: tuple | None = None
     integer_inputs: bool = False
     why_tensor: str = ""
     dropout: tuple = ()         # layers with a dropout rate > 0: random in training, the identity here

@@ -232,7 +232,11 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
     compile_config = config.get("compile_config") or {}
     kind, targets, from_logits = loss_of(loss if loss is not None else compile_config.get("loss"), stem)
-    clip = EPSILON if kind in ("bce", "ce") and not from_logits else None
+    policy = config["config"].get("dtype")
+    policy = policy.get("config", {}).get("name") if isinstance(policy, dict) else policy
+    wide = policy == "float64"      # the clip's bounds as the model's float type holds them (float32 by default)
+    clip = None if kind not in ("bce", "ce") or from_logits else \
+        (EPSILON, 1 - EPSILON) if wide else (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
     model = finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
                    optimizer=optimizer_of(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
     model.dropout = tuple(dropout)
