@@ -33,7 +33,7 @@ def tree_size(e, memo: dict | None = None) -> int:
     return memo[e]
 
 
-def row(d, p: str, proof, full: bool, memo: dict) -> dict:
+def row(d, p: str, proof, full: bool, memo: dict, text=str) -> dict:
     """One parameter's row of the ``--json`` object."""
     g = d.gradient(p)
     out = {"name": p, "paths": g.path_count}
@@ -47,7 +47,7 @@ def row(d, p: str, proof, full: bool, memo: dict) -> dict:
     else:
         chain = g.path_sum if g.path_sum is not None else g.delta_form
         _text(out, omitted, "chain", chain, full, memo)
-    out["delta_form"] = str(g.delta_form)
+    out["delta_form"] = text(g.delta_form)
     if full or proof.method != "layer":      # a layer proof never builds the per-parameter derivative
         _text(out, omitted, "direct", d.direct.gradient(p), full, memo)
     else:
@@ -73,11 +73,19 @@ def _text(out: dict, omitted: dict, key: str, e, full: bool, memo: dict) -> None
 
 
 def report(d, full: bool = False) -> dict:
-    """The ``derive verify --json`` object of a Derivation (proving what is not proven yet)."""
+    """The ``derive verify --json`` object of a Derivation (proving what is not proven yet).
+
+    A network proven a layer at a time prints its expressions with SymPy's terms in their stored order
+    (``y - t`` rather than ``-t + y``): sorting them for print took 0.4 s of a 16-wide 10-layer network's
+    1.1 s proof.  Smaller networks print as ``str`` does."""
     proofs = d.prove()
     memo: dict = {}
-    rows = [row(d, p, proofs[p], full, memo) for p in d.params]
-    deltas = {str(x.symbol): str(x.expr) for x in d.deltas.values()}
+    text = str
+    if getattr(d, "layer_form", False):
+        import sympy as sp
+        text = sp.StrPrinter({"order": "none"}).doprint
+    rows = [row(d, p, proofs[p], full, memo, text) for p in d.params]
+    deltas = {str(x.symbol): text(x.expr) for x in d.deltas.values()}
     return {"spec": d.net.spec.name, "params": rows, "deltas": deltas,
             "all_proven": all(r["proven"] for r in rows)}
 
