@@ -103,6 +103,14 @@ RIGHT = [
 ]
 
 
+def test_the_exercise_solution_as_published_is_right_line_by_line():
+    """makemore's backprop-ninja solution as written: zeros_like + dlogprobs[range(n), Yb] = -1.0/n,
+    += accumulation, .clone(), one_hot(logits.max(1).indices), (H,) for a (1, H) value, the dC loop."""
+    report = check_backward("ninja", (Path(__file__).parent / "data" / "backward" / "ninja_karpathy.py").read_text())
+    assert report.correct, str(report)
+    assert len(report.lines) == 26
+
+
 @pytest.mark.parametrize("program, text", RIGHT)
 def test_right_spellings_are_accepted(program, text):
     report = check_backward(str(program), text)

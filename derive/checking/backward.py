@@ -108,7 +108,18 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
             return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape))
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)
+    line = next(x for x in bw.lines if x.target == target)
+    if line.kind != "param" and all(_leading_ones(v, t.env[target]) for v, t in zip(values, truths)):
+        return LineVerdict(k, target, True)     # makemore's dbnmeani: (H,) for (1, H), the same when broadcast
     return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]))
+
+
+def _leading_ones(v, want) -> bool:
+    """v is want without leading axes of size 1 (it broadcasts to exactly want): right for a value a later
+    line reads, though a parameter's gradient must have the parameter's shape."""
+    lead = want.ndim - v.ndim
+    return lead > 0 and all(n == 1 for n in want.shape[:lead]) and v.shape == want.shape[lead:] \
+        and same(np.broadcast_to(v, want.shape), want)
 
 
 def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape) -> list:

@@ -143,6 +143,13 @@ class Runner:
             if isinstance(t, Call) and t.fn == "call":
                 return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used)
             out = _map(t, go)
+            if isinstance(out, Index) and isinstance(out.x, Call) and out.x.fn == "shape" and \
+                    isinstance(out.x.args[0], Name) and out.x.args[0].id in self.shapes and len(out.items) == 1:
+                from ..tensor.axes import const_int      # n = X.shape[0]: the number at the checked sizes
+                try:
+                    return Num(Fraction(self.shapes[out.x.args[0].id][const_int(out.items[0], self.sizes)]))
+                except (FormulaError, IndexError):
+                    return out
             if isinstance(out, Index) and isinstance(out.x, Tuple) and len(out.items) == 1:
                 from ..tensor.axes import const_int      # a list indexed by a loop's step: das[t]
                 try:

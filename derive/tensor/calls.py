@@ -29,6 +29,7 @@ FUNCS = {
     "concatenate": (1, 2, ("axis", "dim")), "pad": (2, 2, ("mode", "constant_values", "value", "style")),
     "maximum": (2, 2, ()), "minimum": (2, 2, ()), "where": (3, 3, ()),
     "clip": (1, 3, ("min", "max", "a_min", "a_max")), "einsum": (2, 9, ()), "shape": (1, 1, ()),
+    "argmax": (1, 2, AXIS),
 }
 ALIASES = {"view": "reshape", "t": "transpose", "double": "float", "logsoftmax": "log_softmax",
            "amax": "max", "amin": "min", "expand": "broadcast_to", "range": "arange", "clone": "float",
@@ -38,7 +39,7 @@ ALIASES = {"view": "reshape", "t": "transpose", "double": "float", "logsoftmax":
 PREFIXES = {"np", "numpy", "torch", "F", "nn", "functional", "math", "special", "scipy", "jnp"}
 CONSTANTS = {"pi": Call("pi", ()), "newaxis": Const(None), "inf": None}
 CONSTANTS.pop("inf")
-REDUCTIONS = ("sum", "mean", "max", "min", "var", "softmax", "log_softmax", "stack", "concatenate")
+REDUCTIONS = ("sum", "mean", "max", "min", "var", "softmax", "log_softmax", "stack", "concatenate", "argmax")
 
 
 def _two(op):

@@ -13,7 +13,7 @@ import numpy as np
 from ..errors import FormulaError
 from .axes import as_slice, pad_widths, permutation
 from .composite import Composite
-from .shapes import const_int, dims, expand_ellipsis
+from .shapes import axes, const_int, dims, expand_ellipsis, keepdims
 from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
 
 TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "pi")
@@ -161,8 +161,21 @@ class _Eval(Composite):
     def call(self, node: Call):
         B, fn = self.ops, node.fn
         if fn == "one_hot":
-            idx = np.asarray(self.env[node.args[0].id]).astype(np.int64)
-            return B.array(np.eye(const_int(node.args[1], self.sizes))[idx])
+            arg = node.args[0]
+            idx = self.env[arg.id] if isinstance(arg, Name) and arg.id in self.env else self(arg)
+            idx = np.asarray(getattr(idx, "f", idx)).astype(np.int64)
+            n = node.args[1]
+            if isinstance(n, Index) and isinstance(n.x, Call) and n.x.fn == "shape":
+                count = int(np.asarray(getattr(self(n), "f", self(n))))
+            else:
+                count = const_int(n, self.sizes)
+            return B.array(np.eye(count)[idx])
+        if fn == "argmax":         # an integer (no gradient): the position of the largest entry
+            x = self(node.args[0])
+            ax = axes(node, len(B.shape(x)), self.sizes)
+            f = np.asarray(getattr(x, "f", x))
+            k = np.argmax(f, axis=ax[0]) if ax else np.argmax(f)
+            return B.array(np.expand_dims(k, ax[0]) if ax and keepdims(node) else k)
         if fn in ("stack", "concatenate"):
             return self.join(node, [self(x) for x in node.args[0].items])
         if fn in ("maximum", "minimum", "where", "einsum"):

@@ -122,6 +122,10 @@ class _Parser:
                     node = Call("swapaxes", (node, Num(Fraction(-2)), Num(Fraction(-1))))
                 elif attr in ("values", "data"):   # torch's x.max(1).values; x.data is x
                     continue
+                elif attr == "indices" and isinstance(node, Call) and node.fn in ("max", "min"):
+                    if node.fn == "min":
+                        raise FormulaError(".min(...).indices is not read; write argmax of -x")
+                    node = Call("argmax", node.args, node.kw)    # torch's x.max(1).indices
                 elif attr == "shape":
                     node = Call("shape", (node,))
                 elif attr in ("astype", "type", "to"):   # a dtype change: the values are the same numbers

@@ -276,8 +276,21 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     if fn == "one_hot":
         if not x.integer:
             raise FormulaError("one_hot takes an integer input")
-        return Info(s + (const_int(node.args[1], sizes),))
+        return Info(s + (size_of(node.args[1], env, sizes),))
+    if fn == "argmax":
+        return Info(reduced(s, axes(node, len(s), sizes), keepdims(node)), True)
     return Info(s)     # elementwise: exp log tanh sigmoid relu sqrt abs sign float ones_like zeros_like
+
+
+def size_of(node, env: dict, sizes: dict) -> int:
+    """A constant integer, also read from a tensor's shape (logits.shape[1])."""
+    if isinstance(node, Index) and isinstance(node.x, Call) and node.x.fn == "shape" and len(node.items) == 1:
+        shape = infer(node.x.args[0], env, sizes).shape
+        k = const_int(node.items[0], sizes)
+        if not -len(shape) <= k < len(shape):
+            raise FormulaError(f"shape[{k}] of a {len(shape)}-D tensor")
+        return shape[k]
+    return const_int(node, sizes)
 
 
 def _integer(node, env: dict, sizes: dict) -> bool:

@@ -61,6 +61,7 @@ RULES = {
     # indexing / embedding lookup: g added back into zeros shaped like x at the same index
     "index": lambda g, node, y, c: (c.scatter(g, node),),
     "one_hot": lambda g, node, y, c: (None, None),
+    "argmax": lambda g, node, y, c: (None,),
     "ones_like": lambda g, node, y, c: (None,),
     "zeros_like": lambda g, node, y, c: (None,),
     "compare": lambda g, node, y, c: (None, None),
