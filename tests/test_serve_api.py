@@ -236,6 +236,7 @@ def test_verify_and_notes_run_under_the_time_limit(tmp_path):
             start = time.monotonic()
             status, body, _ = s.post(path, {"spec": deep})
             assert status == 422 and "time limit" in body["error"], body
+            assert body["error"].startswith(path.rsplit("/", 1)[1] + " stopped after 2 s"), body   # not "check"
             assert time.monotonic() - start < 30
         assert s.post("/api/check", {"spec": "seed002", "param": "w11", "answer": "delta_z1*x1"})[1]["correct"]
     finally:
