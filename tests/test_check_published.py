@@ -192,3 +192,21 @@ def test_every_wrong_step_says_why_ascent_steps_and_layer_form_mistakes_by_name(
         report = _report(name)
         if not isinstance(report, Exception):
             assert all(s.diagnosis or s.note for s in report.steps if s.status == "wrong"), name
+
+
+def test_a_texts_own_names_are_bound_to_the_network_and_their_lines_checked():
+    c = derive.load("seed002")
+    report = check_derivation(c, "\n".join([
+        r"$$net_{h1} = w_{11} x_1 + w_{12} x_2$$",
+        r"$$out_{h1} = \frac{1}{1 + e^{-net_{h1}}}$$",
+        r"$$\frac{\partial error}{\partial net_{h1}} = \frac{\partial error}{\partial out_{h1}} out_{h1}(1 - out_{h1})$$",
+        r"$$\frac{\partial error}{\partial w_{11}} = \frac{\partial error}{\partial net_{h1}} x_1$$",
+        r"$$net_{h2} = w_{21} x_1 + w_{21} x_2$$",
+        r"$$speed = w_{11} + w_{12}$$",
+    ]), timeout=None)
+    s = report.steps
+    assert [x.status for x in s] == ["definition", "definition", "correct", "correct", "wrong", "definition"]
+    assert s[0].note == "defines net_{h1}: the network's $a^{(1)}_{1}$ (pre)"
+    assert s[1].note == "defines out_{h1}: the network's $z_{1}$ (act)"
+    assert [m.message for m in s[4].diagnosis] == ["$w_{21}$ is used instead of $w_{22}$"]
+    assert s[5].note == "defines speed"            # matches no quantity of the network: a local definition

@@ -113,9 +113,18 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
             if name is not None and _is_number(known):     # E_{o2} = 0.0235: a value, never a definition
                 steps.append(Step(line, left, right, "unchecked",
                                   note=f"a value for {name.text}, which names nothing here (a value is not a definition)"))
+            elif name is not None and (meant := reader.sibling(name)) is not None and not c.compare(known.expr, meant)[0]:
+                # net_{h2} after net_{h1} was bound to a_1: the line must be a_2, and it is not
+                from .explain import explain
+                should = Side(name.text, meant)
+                steps.append(Step(line, left, right, "wrong", explain(c, reader, should, known),
+                                  note=f"by the text's own pattern ({reader.families[(name.base, name.sup)][0].text}), "
+                                       f"{name.text} is the network's ${c.latex(meant)}$, and this line is not it"))
             elif name is not None:
-                reader.define(name, known.expr, parts[i] if known is b else parts[i - 1])
-                steps.append(Step(line, left, right, "definition", note=f"defines {name.text}"))
+                sym = reader.define(name, known.expr, parts[i] if known is b else parts[i - 1])
+                bound = reader.bound.get(name.key())
+                steps.append(Step(line, left, right, "definition", note=f"defines {name.text}" + (
+                    f": the network's ${c.latex(bound)}$ ({c.table.kinds.get(bound)})" if bound is not None else "")))
             else:
                 steps.append(Step(line, left, right, "unchecked", note=a.error or b.error))
             continue

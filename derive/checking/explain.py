@@ -78,7 +78,10 @@ def _one_swap(c: Checker, left: sp.Expr, right: sp.Expr) -> tuple[Mistake, ...]:
             tried += 1
             if tried > MAX_SWAPS:
                 return ()
-            if c.compare(right.xreplace({s: t}), left)[0]:
+            terms = sp.Add.make_args(sp.expand(right))
+            tries = [right.xreplace({s: t})] + ([sp.expand(right) - term + term.xreplace({s: t})
+                                                 for term in terms if s in term.free_symbols] if len(terms) > 1 else [])
+            if any(c.compare(x, left)[0] for x in tries):      # every occurrence, or the one in a single term
                 return (Mistake("wrong_symbol", f"${c.latex(s)}$ is used instead of ${c.latex(t)}$", (s.name, t.name)),)
     return ()
 
