@@ -59,7 +59,12 @@ def _t(node, env, sizes):
         return torch.stack([_t(x, env, sizes) for x in node.args[0].items], dim=const_int(node.get("axis", Num(0)), sizes)
                            if node.get("axis") is not None else 0)
     if fn == "one_hot":
-        return torch.nn.functional.one_hot(env[node.args[0].id].long(), const_int(node.args[1], sizes)).to(F64)
+        ids, n = _t(node.args[0], env, sizes), node.args[1]
+        if isinstance(n, Index):          # num_classes=z.shape[1]
+            n = _t(n.x.args[0], env, sizes).shape[const_int(n.items[0], sizes)]
+        else:
+            n = const_int(n, sizes)
+        return torch.nn.functional.one_hot(ids.long(), n).to(F64)
     x = _t(node.args[0], env, sizes)
     simple = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
               "relu": torch.relu, "sqrt": torch.sqrt, "float": lambda v: v,
@@ -103,7 +108,7 @@ def _newer(node, env, sizes):
         return torch.where(c != 0, a, b)
     if fn == "einsum":
         return torch.einsum(node.args[0].value, *[_t(x, env, sizes) for x in node.args[1:]])
-    if fn not in ("abs", "sign", "min", "var", "permute", "swapaxes", "transpose", "pad", "clip"):
+    if fn not in ("abs", "sign", "min", "var", "permute", "swapaxes", "transpose", "pad", "clip", "argmax"):
         return None
     x = _t(node.args[0], env, sizes)
     if fn == "abs":
@@ -131,6 +136,8 @@ def _newer(node, env, sizes):
     dim = ax if ax is not None else tuple(range(x.dim()))
     if fn == "min":
         return x.amin(dim=dim, keepdim=keepdims(node))
+    if fn == "argmax":
+        return x.argmax(dim=ax[0] if ax else None, keepdim=keepdims(node) if ax else False)
     return x.var(dim=dim, keepdim=keepdims(node), correction=int(node.get("ddof").value))
 
 

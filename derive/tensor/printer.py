@@ -172,6 +172,8 @@ class CodePrinter:
             return f"{x}.{fn}({kws})"
         if fn == "pi":
             return "np.pi"
+        if fn == "argmax":
+            return f"np.argmax({self.p(a[0])}{self.kw(t)})"
         if fn == "shape":
             return f"{x}.shape"
         if fn == "permute":
