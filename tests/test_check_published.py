@@ -210,3 +210,16 @@ def test_a_texts_own_names_are_bound_to_the_network_and_their_lines_checked():
     assert s[1].note == "defines out_{h1}: the network's $z_{1}$ (act)"
     assert [m.message for m in s[4].diagnosis] == ["$w_{21}$ is used instead of $w_{22}$"]
     assert s[5].note == "defines speed"            # matches no quantity of the network: a local definition
+
+
+def test_the_web_page_with_an_empty_spec_field_reads_the_network_from_the_text(tmp_path):
+    from serving import Served
+    server = Served(tmp_path)
+    try:
+        text = (DATA / "mazur_notes_copy.md").read_text(encoding="utf-8")
+        status, body, _ = server.post("/api/check", {"spec": "", "derivation": text})
+        assert status == 200, body
+        assert body["read"].startswith("read from the text: inputs i_1 = 0.05") and body["checked"] == 60
+        assert [s["line"] for s in body["steps"] if s["status"] == "wrong"] == [31, 75]
+    finally:
+        assert "Traceback" not in server.stop()
