@@ -150,21 +150,35 @@ class GradeReport:
 
     def csv_text(self) -> str:
         """The report as CSV; every cell safe to open in a spreadsheet."""
-        buf = io.StringIO(newline="")
+        return self._csv_bytes().decode("utf-8")
+
+    def _csv_bytes(self) -> bytearray:
+        out, buf = bytearray(), io.StringIO(newline="")
         w = csv.writer(buf)
         w.writerow(["id", "param", "answer", "status", "diagnosis", "kinds", "parsed", "error", "seconds"])
-        for r in self.rows:
+        for k, r in enumerate(self.rows, 1):
             w.writerow([spreadsheet_safe(c) for c in (r.id, r.param, r.answer, r.status, "; ".join(r.diagnosis),
                                                      " ".join(r.kinds), r.parsed, r.error)] + [r.seconds])
-        return buf.getvalue()
+            if k % 10_000 == 0:          # a million rows: one copy of the text, not three
+                out += buf.getvalue().encode("utf-8")
+                buf.seek(0)
+                buf.truncate()
+        out += buf.getvalue().encode("utf-8")
+        return out
 
     def write_csv(self, path: str | Path):
         """Write ``csv_text()`` atomically (a temporary file renamed into place)."""
-        safeio.write_atomic(path, self.csv_text())
+        safeio.write_atomic(path, self._csv_bytes())
 
     def write_json(self, path: str | Path):
-        """Write ``to_dict()`` as JSON atomically."""
-        safeio.write_atomic(path, json.dumps(self.to_dict(), indent=1, ensure_ascii=False) + "\n")
+        """Write ``to_dict()`` as JSON atomically, a row a line (built row by row: a big class's report
+        never holds every row as a dict at once)."""
+        head = json.dumps({"spec": self.spec, "summary": self.summary()}, indent=1, ensure_ascii=False)
+        out = bytearray(head[:-2].encode("utf-8") + b',\n "rows": [')
+        for k, r in enumerate(self.rows):
+            out += (",\n  " if k else "\n  ").encode() + json.dumps(asdict(r), ensure_ascii=False).encode("utf-8")
+        out += b"\n ]\n}\n"
+        safeio.write_atomic(path, out)
 
     def _repr_html_(self) -> str:   # Jupyter: drawn by the notes stage (derive.jupyter)
         from ..jupyter import html
