@@ -201,7 +201,10 @@ def from_dict(data: dict, stem: str = "program") -> Program:
 def _name(k, field: str, seen: set):
     check_identifier(k, field)
     if k in grammar.RESERVED:
-        raise SpecError(field, f"{k!r} is a function name")
+        why = ("is Python's constant" if k in ("None", "True", "False") else "is the constant pi" if k == "pi"
+               else "is the NumPy module the generated code uses" if k in ("np", "numpy")
+               else "names a function the generated code defines")
+        raise SpecError(field, f"{k!r} {why}; choose another name")
     if k in seen:
         raise SpecError(field, f"duplicate name {k!r}")
     seen.add(k)
