@@ -28,6 +28,7 @@ def main(argv=None) -> int:
     ap.add_argument("--only", choices=["proofs", "tensor-sweep", "gradients", "training", "grading"])
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
+    ap.add_argument("--threads", default="1,2", help="gradient tables' thread counts (default: 1,2)")
     ap.add_argument("--reps", type=int, help="interleaved repetitions (default: 3; --quick: 2)")
     ap.add_argument("--clock", choices=["wall", "cpu"], default="cpu",
                     help="1-thread gradient tables in process CPU time (default: steadier under load) or wall time")
@@ -61,7 +62,7 @@ def main(argv=None) -> int:
                   "is bound to one core and asserts CPU time <= 1.1 x wall time. Microseconds per call; ratios "
                   "below 1 mean derive is faster.\n"]
         for dtype in args.dtypes.split(","):
-            for threads in (1, 2):
+            for threads in [int(t) for t in args.threads.split(",")]:
                 print(f"gradients, {dtype}, {threads} thread(s):")
                 res = throughput.run(threads, reps=reps, dtype=dtype, quick=args.quick, clock=args.clock)
                 parts += [f"### {dtype}, {threads} thread{'s' if threads > 1 else ''} ({res['clock']}, "

@@ -98,3 +98,30 @@ def test_layer_groups_cover_every_trainable_parameter_once():
     net = derive.mlp([3, 4, 4, 2], activation="tanh", loss="mse", bias="shared")
     members = [p for _, g in groups(net) for p in g]
     assert sorted(members) == sorted(net.trainable) and len(members) == len(set(members))
+
+
+def test_verify_json_gives_large_expressions_by_size_and_full_gives_them():
+    from derive import api
+    from derive.derivation.report import MAX_NODES, tree_size
+    net = derive.mlp([2] * 8, activation="sigmoid", loss="half_sse", bias="per-unit")
+    d = Derivation(net)
+    short = api.verify(d)
+    first = short["params"][0]
+    big = tree_size(d.direct.gradient(first["name"]))
+    assert big > MAX_NODES and first["direct"] is None
+    assert first["omitted"]["direct"].startswith(f"{big:,} nodes")
+    assert first["delta_form"] == str(d.gradient(first["name"]).delta_form) and first["proven"]
+    full = api.verify(d, full=True)
+    assert full["params"][0]["direct"] == str(d.direct.gradient(first["name"]))
+    small = Derivation(derive.load("seed002"))      # a small network's expressions are all given as text
+    rows = api.verify(small)["params"]
+    assert all(r["direct"] == str(small.direct.gradient(r["name"])) and "omitted" not in r for r in rows)
+
+
+def test_tree_size_counts_the_printed_tree():
+    import sympy
+    from derive.derivation.report import tree_size
+    x, y = sympy.symbols("x y")
+    shared = sympy.exp(x * y) + 1
+    e = shared * sympy.log(shared) + shared ** 2
+    assert tree_size(e) == sum(1 for _ in sympy.preorder_traversal(e))
