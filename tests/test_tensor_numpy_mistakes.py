@@ -73,6 +73,17 @@ dh = dlogits @ W2.T
 dhpre = relu_back(dh, hpre)
 dW1 = X.T @ dhpre
 """),
+    "bn_steps": ("batchnorm", """dout = (out - Y) / N
+dgamma = (dout * zhat).sum(axis=0)
+dbeta = dout.sum(axis=0)
+dzhat = dout * gamma
+dstd = -(dzhat * zc / std ** 2).sum(axis=0)
+dvar = dstd / (2 * std)
+dzc = dzhat / std + dvar * 2 * zc / N
+dmu = -dzc.sum(axis=0)
+dz = dzc + dmu / N
+dW = X.T @ dz
+"""),
     "soft": (PROGRAMS / "softmax_soft_targets.yaml",
              "dz = p * Y.sum(axis=1, keepdims=True) / N - Y / N\ndW = X.T @ dz\n"),
 }
@@ -118,6 +129,10 @@ MISTAKES = [
     ("gelu", "th", "np.tanh(u) ** 2", {"placed"}),
     ("gelu", "dg", "dout * w2", {"not_summed", "shape", "matmul", "keepdims"}),
     ("helper_def", "    out[x <= 0]", "-1", {"placed"}),
+    ("bn_steps", "dzc", "dzhat / std", {"branch"}),
+    ("bn_steps", "dz", "dzc", {"branch"}),
+    ("bn_steps", "dzc", "dzhat / std + dvar * 2 * zc / (N - 1)", {"n_minus_1"}),
+    ("bn_steps", "dvar", "dstd / std", {"scale"}),
 ]
 
 
