@@ -204,7 +204,27 @@ def check_text(text: str) -> DerivationReport:
             v if not h else iv.mpf([_mp(v - h), _mp(v + h)]))
     reader.example._env = None
     report = _check_all(c, text, reader)
-    return DerivationReport(report.steps, read=tn.summary())
+    return DerivationReport(_repeated(tn, report.steps), read=tn.summary())
+
+
+def _repeated(tn: TextNetwork, steps) -> tuple:
+    """The defining line of a weighted sum that uses one input twice is a wrong step, whatever follows from it."""
+    from dataclasses import replace
+    from .verdict import Mistake
+    bad = {tn.lines.get(node): (node, u, idle) for node, u, idle in tn.repeated_inputs() if tn.lines.get(node)}
+    out = []
+    for st in steps:
+        hit = bad.get(st.line)
+        if hit and st.status in ("correct", "definition") and tn.names.get(hit[0], hit[0]) == st.left.strip():
+            node, u, idle = hit
+            say = f"${tn.names.get(u, u)}$ is used twice in the weighted sum of ${tn.names.get(node, node)}$"
+            if idle:
+                say += f", and ${tn.names.get(idle, idle)}$, which the text computes, feeds nothing: " \
+                       f"${tn.names.get(idle, idle)}$ belongs in one of the two terms"
+            st = replace(st, status="wrong", diagnosis=(Mistake("repeated_input", say),),
+                         note="the network read from the text keeps this line as written")
+        out.append(st)
+    return tuple(out)
 
 
 def _mp(x: Fraction):

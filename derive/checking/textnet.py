@@ -115,6 +115,39 @@ class TextNetwork:
         base = re.match(r"[A-Za-z]*", leaf).group(0) if "_" not in leaf else leaf.split("_")[0]   # w1, w_1: w
         return leaf in self.wrt or leaf in self.updated or base in _PARAM_BASES
 
+    def repeated_inputs(self) -> list[tuple[str, str, str | None]]:
+        """Weighted sums that use one input twice (``y1 = w5 h1 + w6 h1 + b2``): (node, the input, a sibling of
+        that input the text names but no quantity uses, if there is one)."""
+        used = {s.name for e in self.nodes.values() for s in e.free_symbols}
+        named = set(self.names) | set(self.nodes)
+        out = []
+        def param(name):
+            return name not in self.nodes and self.is_param(name)
+        for node, e in self.nodes.items():
+            terms = sp.Add.make_args(e)
+            seen: dict[str, int] = {}
+            linear = True                     # a weighted sum: every term one parameter times at most one input
+            for term in terms:
+                syms = term.free_symbols
+                ps = [f for f in syms if param(f.name)]
+                if len(ps) != 1 or len(syms) > 2 or sp.Poly(term, *syms).total_degree() != len(syms):
+                    linear = False
+                    break
+                for f in syms - set(ps):
+                    seen[f.name] = seen.get(f.name, 0) + 1
+            if not linear:
+                continue
+            for u, n in seen.items():
+                if n < 2 or len(terms) < 3:
+                    continue
+                m = re.fullmatch(r"(.*?)(\d+)", u)
+                idle = None
+                if m:
+                    idle = next((x for x in sorted(named) if x != u and x not in used and
+                                 re.fullmatch(re.escape(m.group(1)) + r"\d+", x)), None)
+                out.append((node, u, idle))
+        return out
+
     def taken(self) -> dict[str, tuple]:
         """Quantities whose leaves the text leaves without values, at the value it states (first statement)."""
         missing = {x for x in self.leaves if x not in self.values and x not in self.solved}
