@@ -42,7 +42,7 @@ class Runner:
 
     def finish(self, n: str):
         if n in self.gradients and n in self.line:
-            tree, ids = self.cur.pop(n)
+            tree, ids = self.cur[n]       # kept: a later d += ... goes on from here (and is judged again)
             self.done.append(Judged(self.line.pop(n), n, tree, tuple(ids)))
 
     def blocks(self, blocks: list, consts: dict):

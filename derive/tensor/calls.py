@@ -37,8 +37,7 @@ ALIASES = {"view": "reshape", "t": "transpose", "double": "float", "logsoftmax":
            "concat": "concatenate", "clamp": "clip", "swapdims": "swapaxes", "absolute": "abs",
            "permute_dims": "permute"}
 PREFIXES = {"np", "numpy", "torch", "F", "nn", "functional", "math", "special", "scipy", "jnp"}
-CONSTANTS = {"pi": Call("pi", ()), "newaxis": Const(None), "inf": None}
-CONSTANTS.pop("inf")
+CONSTANTS = {"pi": Call("pi", ()), "newaxis": Const(None)}
 REDUCTIONS = ("sum", "mean", "max", "min", "var", "softmax", "log_softmax", "stack", "concatenate", "argmax")
 
 
