@@ -60,12 +60,16 @@ def run(args) -> int:
         check_writable(args.out, f"--out {args.out}")
     json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
     check_outputs(args, json_out)
-    rows = api.read_answers(args.answers)
-    from ..checking.store import default_path
-    store = None if args.no_store else (args.store or default_path())
-    report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,
-                              progress=False if args.no_progress else None, store=store,
-                              scheduler=args.scheduler)
+    from ..checking.store import Store, default_path
+    store = None if args.no_store else Store(args.store or default_path())    # a bad store: refused first
+    try:
+        rows = api.read_answers(args.answers)
+        report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,
+                                  progress=False if args.no_progress else None, store=store,
+                                  scheduler=args.scheduler)
+    finally:
+        if store is not None:
+            store.close()
     if args.out:
         report.write_csv(args.out)
     if json_out:
