@@ -77,7 +77,11 @@ def one_hot_form(c, g, node: Index, scalar: bool):
 
 def total(c, shares: list):
     """The sum of a name's gradient shares; pieces put back at constant positions of one axis
-    (``w[0]``, ``w[1]``, ``w[2]`` in a convolution) become one ``stack([...])`` of the pieces."""
+    (``w[0]``, ``w[1]``, ``w[2]`` in a convolution) become one ``stack([...])`` of the pieces, and
+    padded slices that tile one axis (an LSTM's four gates) one ``concatenate([...])``."""
+    joined = _tiles(c, shares)
+    if joined is not None:
+        return joined
     pieces: dict = {}
     rest = []
     for s in shares:
@@ -134,3 +138,30 @@ def _without_ones(t):
         if found is not None:
             return Bin("/", found[0], t.b), found[1]
     return None
+
+
+def _tiles(c, shares: list):
+    """concatenate([g1, g2, ...], axis=k) when the shares are np.pad(g_i, ...) filling one axis end to end."""
+    if len(shares) < 2 or not all(isinstance(x, Call) and x.fn == "pad" and isinstance(x.args[1], Tuple)
+                                  for x in shares):
+        return None
+    zero = Tuple((Num(Fraction(0)), Num(Fraction(0))))
+    axes_ = {tuple(i for i, w in enumerate(x.args[1].items) if w != zero) for x in shares}
+    if len(axes_) != 1 or len(next(iter(axes_))) != 1:
+        return None
+    (k,) = next(iter(axes_))
+    parts = []
+    for x in shares:
+        before, after = x.args[1].items[k].items
+        if not (isinstance(before, Num) and isinstance(after, Num)):
+            return None
+        parts.append((int(before.value), int(after.value), c.shape(x.args[0])[k], x.args[0]))
+    parts.sort(key=lambda p: p[0])
+    at = 0
+    for before, after, n, _ in parts:
+        if before != at:
+            return None
+        at += n
+    if parts[-1][1] != 0:
+        return None
+    return Call("concatenate", (Tuple(tuple(p[3] for p in parts)),), (("axis", Num(Fraction(k))),) if k else ())

@@ -127,7 +127,16 @@ class LatexPrinter:
             return "\\pi"
         if fn == "abs":
             return f"\\left|{self.p(a[0])}\\right|"
-        if fn in ("maximum", "minimum", "where", "concatenate", "einsum", "pad", "clip"):
+        if fn == "pad":
+            w = a[1].items if isinstance(a[1], Tuple) else (a[1],)
+            widths = ", ".join("(" + ", ".join(self.p(v) for v in x.items) + ")" if isinstance(x, Tuple) else self.p(x)
+                               for x in w)
+            return f"\\operatorname{{pad}}\\left({self.p(a[0])};\\ {widths}\\right)"
+        if fn == "einsum":
+            sub = str(a[0].value).replace("->", "\\to ")
+            return (f"\\operatorname{{einsum}}_{{\\mathrm{{{sub}}}}}\\left("
+                    + ", ".join(self.p(x) for x in a[1:]) + "\\right)")
+        if fn in ("maximum", "minimum", "where", "concatenate", "clip"):
             args = a[0].items if fn == "concatenate" else a[1:] if fn == "einsum" else a
             name = {"maximum": "\\max", "minimum": "\\min"}.get(fn, f"\\operatorname{{{fn}}}")
             return f"{name}\\left({', '.join(self.p(x) for x in args)}\\right)"
