@@ -119,3 +119,13 @@ def test_right_spellings_are_accepted(program, text):
 
 def test_at_least_forty_right_spellings():
     assert len(RIGHT) >= 40
+
+
+def test_a_gradient_read_before_it_is_complete_is_said_so():
+    text = RESIDUAL.replace("dx = df + dupre @ W1.T\ndWin = X.T @ dx", "dx = df\ndWin = X.T @ dx\ndx += dupre @ W1.T")
+    report = check_backward("residual", text)
+    wrong = [x for x in report.lines if not x.correct]
+    assert [x.name for x in wrong] == ["dx"]
+    message = wrong[0].diagnosis[0]["message"]
+    assert "path through u" in message and "read by another line before line 14" in message
+    assert [x.correct for x in report.lines if x.name == "dx"] == [False, True]

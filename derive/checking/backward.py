@@ -68,7 +68,12 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
         raise DeriveError(str(e)) from None
     for j in judged:
         v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
-        if not v.correct and v.diagnosis[0]["kind"] != "name":
+        later = [x.line for x in judged if x.target == j.target and x.line > j.line]
+        if not v.correct and later and v.diagnosis:
+            v.diagnosis[0] = dict(v.diagnosis[0], message=v.diagnosis[0]["message"] + f" ({j.target} is read by "
+                                  f"another line before line {later[0]} adds the rest: finish it first)")
+            verdicts.append(v)
+        elif not v.correct and v.diagnosis[0]["kind"] != "name":
             verdicts += place(v, j, parsed, bw, truths, grads)
         else:
             verdicts.append(v)
