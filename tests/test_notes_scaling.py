@@ -93,3 +93,17 @@ def test_a_large_network_leads_with_the_layer_form():
     small = notes_mod.build(derive.derive(derive.load("seed002")))
     md = render.render(small, derive.load("seed002"), "md", "en")
     assert not small.large and md.index("## Gradients and updates") < md.index("## Layer-level (matrix) form")
+
+
+def test_the_latex_diagram_of_a_wide_network_is_blocks_too():
+    from derive.notes import diagram
+    digits = derive.load("digits")
+
+    class Param:
+        def __init__(self, name):
+            self.name, self.paths = name, ()
+
+    tex = diagram.tikz(digits, Param("w2_11"))
+    assert "64 inputs" in tex and "32 units" in tex and r"10$\times$32 weights" in tex
+    assert tex.count("blue") == 2 and r"\node[draw, circle]" in tex      # into the output layer, then to J
+    assert r"\draw[->, blue" not in diagram.tikz(digits)                  # nothing lit without a parameter

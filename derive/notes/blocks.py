@@ -86,3 +86,34 @@ def svg(net: Network, block=None) -> str:
                % (loss_x, mid + 5, xml_escape(_plain(net.latex_names[net.symbol(net.loss)]))))
     out.append("</svg>")
     return "\n".join(out) + "\n"
+
+
+def tikz(net: Network, block=None, scale: float = 1 / 62) -> str:
+    """The same block diagram as a tikzpicture (LaTeX notes and PDF)."""
+    spec = net.spec
+    sizes = [len(spec.inputs)] + [len(L.units) for L in spec.layers]
+    heights = [min(300.0, 44 + 26 * math.sqrt(n)) for n in sizes]
+    where = _where(net, block.name) if block is not None else None
+    bias = where is not None and block.name in spec.layers[where[0] - 1].biases
+    lit_from = (where[0] if bias else where[0] - 1) if where else None
+    xs = [k * (BOX_W + GAP) * scale for k in range(len(sizes))]
+    w = BOX_W * scale
+    loss_x = xs[-1] + (BOX_W + GAP) * scale
+    lines = [r"\begin{tikzpicture}[>=stealth, font=\small]"]
+    for k, (x, n, h) in enumerate(zip(xs, sizes, heights)):
+        on = where is None or k >= lit_from
+        sub = "" if k == 0 else spec.layers[k - 1].activation + (f", unit {where[1]}" if where and k == where[0] else "")
+        text = (f"{n} inputs" if k == 0 else f"{n} units") + (r"\\ \textit{%s}" % sub if sub else "")
+        lines.append(r"  \node[draw%s, rounded corners, align=center, minimum width=%.2fcm, minimum height=%.2fcm]"
+                     r" (b%d) at (%.2f, 0) {%s};" % ("" if on else "=black!35", w, h * scale, k, x + w / 2, text))
+    lines.append(r"  \node[draw, circle] (loss) at (%.2f, 0) {$%s$};"
+                 % (loss_x, net.latex_names[net.symbol(net.loss)]))
+    for k in range(len(sizes)):
+        dst = f"b{k + 1}" if k + 1 < len(sizes) else "loss"
+        lit = where is not None and k >= lit_from
+        style = "->, blue, line width=1.2pt" if lit else ("->, black!30" if where else "->")
+        label = (r" node[midway, above, font=\scriptsize] {%d$\times$%d weights}" % (sizes[k + 1], sizes[k])
+                 if k + 1 < len(sizes) else "")
+        lines.append(r"  \draw[%s] (b%d) --%s (%s);" % (style, k, label, dst))
+    lines.append(r"\end{tikzpicture}")
+    return "\n".join(lines)

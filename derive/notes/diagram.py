@@ -317,6 +317,9 @@ def svg(net: Network, block=None) -> str:
 
 def tikz(net: Network, block=None, scale: float = 1 / 62) -> str:
     """The diagram as a tikzpicture in the notation's LaTeX, ``block``'s paths lit as in :func:`svg`."""
+    from . import blocks
+    if blocks.wide(net):
+        return blocks.tikz(net, block, scale)
     lay = layout(net)
     lit = lit_edges(net, block)
     ids = {n: "n%d" % k for k, n in enumerate(lay.pos)}
