@@ -200,3 +200,16 @@ def test_api_derivation_steps_are_latex_not_markup(client):
                 m = r2.json()["mathml"][0]
                 if m is not None:
                     assert_allowlisted(m)
+
+
+def test_the_page_uses_the_same_allowlist():
+    """common.js walks parsed MathML with the server's allowlist: the two lists are the same."""
+    from pathlib import Path
+    js = (Path(__file__).resolve().parents[1] / "templates" / "serve" / "static" / "common.js").read_text()
+
+    def words(name):
+        body = re.search(name + r" = new Set\(\((.*?)\)\.split", js, re.S).group(1)
+        return set(" ".join(re.findall(r'"([^"]*)"', body)).split())
+    assert words("MATHML_ELEMENTS") == set(ELEMENTS)
+    assert words("MATHML_ATTRIBUTES") == set(ATTRIBUTES)
+    assert "innerHTML" not in js and "outerHTML" not in js and "insertAdjacentHTML" not in js
