@@ -131,7 +131,8 @@ def _term_expr(net: Network, t: Term) -> sp.Expr:
         if len(items) < 2:
             return items[0] if items else sp.S.One
         a, b = items
-        if type(a) is type(b) is sp.Symbol and a._hashable_content()[1:] == b._hashable_content()[1:]:
+        if type(a) is type(b) is sp.Symbol and a.name != b.name \
+                and a._hashable_content()[1:] == b._hashable_content()[1:]:
             return sp.Mul._from_args((a, b) if a.name <= b.name else (b, a))   # Basic.compare's order
         return sp.Mul._from_args(sorted(items, key=_ORDER))
     return sp.Mul(*items)

@@ -14,6 +14,16 @@ from .spec import Spec
 LEAF_KINDS = ("input", "param", "target")
 
 
+def _times(a: sp.Symbol, b: sp.Symbol) -> sp.Expr:
+    """a*b, the very object SymPy's ``*`` builds for two distinct plain symbols (its args ordered by name,
+    as ``Basic.compare`` orders them), without Mul's flatten: 0.1 ms each, and a 784-input layer of 128
+    units has 100,000 products."""
+    if type(a) is type(b) is sp.Symbol and a.name != b.name \
+            and a._hashable_content()[1:] == b._hashable_content()[1:]:
+        return sp.Mul._from_args((a, b) if a.name < b.name else (b, a))
+    return a * b
+
+
 @dataclass(frozen=True)
 class Node:
     """One value of the network: a leaf, or ``expr`` of the symbols of ``inputs``."""
@@ -66,7 +76,7 @@ class Network:
             rule = rules.activation(L.activation)
             zs = [symbol(z) for z in L.pres]
             for j, (z, row, b) in enumerate(zip(L.pres, L.weights, L.biases), 1):
-                terms = [symbol(w) * symbol(a) for w, a in zip(row, prev)]
+                terms = [_times(symbol(w), symbol(a)) for w, a in zip(row, prev)]
                 local = [(w, symbol(a)) for w, a in zip(row, prev)] + \
                         [(a, symbol(w)) for w, a in zip(row, prev)]
                 inputs = list(row) + prev
