@@ -116,6 +116,23 @@ def _power(args, kw, style):
     return power(a, b)
 
 
+def _logsumexp(args, kw, style):
+    x = args[0]
+    inner = make_call("sum", (Call("exp", (x,)),) + tuple(args[1:]), kw, style)
+    return Call("log", (inner,))
+
+
+def _unsqueeze(args, kw, style):
+    x, k = _n(args, kw, 2, "unsqueeze")
+    try:
+        k = const_fraction(k)
+    except FormulaError:
+        raise FormulaError("unsqueeze / expand_dims takes a number") from None
+    if k.denominator != 1 or k < 0:
+        raise FormulaError("unsqueeze / expand_dims: write x[..., None] for an axis counted from the end")
+    return Index(x, (Slice(None, None),) * int(k) + (Const(None),))
+
+
 SUGAR = {
     "square": lambda args, kw, style: Bin("**", _n(args, kw, 1, "square")[0], Num(Fraction(2))),
     "rsqrt": lambda args, kw, style: Bin("**", _n(args, kw, 1, "rsqrt")[0], Num(Fraction(-1, 2))),
@@ -126,7 +143,10 @@ SUGAR = {
     "divide": _two("/"), "true_divide": _two("/"), "div": _two("/"),
     "negative": lambda args, kw, style: Neg(_n(args, kw, 1, "negative")[0]),
     "heaviside": _heaviside, "std": _std, "outer": _outer, "size": _size, "len": _size,
-    "transpose": _transpose, "permute": _permute,
+    "transpose": _transpose, "permute": _permute, "logsumexp": _logsumexp,
+    "flatten": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "flatten")[0], Num(Fraction(-1)))),
+    "ravel": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "ravel")[0], Num(Fraction(-1)))),
+    "unsqueeze": _unsqueeze, "expand_dims": _unsqueeze,
 }
 
 
