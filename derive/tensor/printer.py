@@ -221,9 +221,9 @@ class TextPrinter(CodePrinter):
         fn, a = t.fn, t.args
         if fn == "transpose" or fn == "swapaxes" and [x for x in a[1:]] == [Num(Fraction(-2)), Num(Fraction(-1))]:
             return f"{self.wrap(a[0], _PREC['atom'])}^T"
-        if fn in ("sum", "mean") and t.get("axis") is not None and len(t.kw) <= 2:
-            ax = t.get("axis")
-            axs = ax.items if isinstance(ax, Tuple) else (ax,)
+        ax = t.get("axis")
+        axs = ax.items if isinstance(ax, Tuple) else (ax,)
+        if fn in ("sum", "mean") and ax is not None and len(t.kw) <= 2 and all(isinstance(x, Num) for x in axs):
             over = " and ".join(self.axis_names(a[0], int(x.value)) for x in axs)
             word = "sum" if fn == "sum" else "mean"
             return f"{word} over {over} of {self.wrap(a[0], _PREC['*'] + 1)}"
