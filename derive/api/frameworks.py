@@ -85,6 +85,10 @@ def user_factory(path: str, name: str):
         if not callable(factory):
             raise DeriveError(f"{path[:200]}: no function {name!r}")
         made = factory()
+    except DeriveError:
+        raise
+    except Exception as e:      # the user's own code failed (a syntax error, an exception): its line, exit 2
+        raise DeriveError(f"{path[:200]}:{name}: {type(e).__name__}: {' '.join(str(e).split())[:200]}") from None
     finally:
         sys.path.remove(str(p.resolve().parent))
     if not (isinstance(made, tuple) and len(made) in (2, 3)):

@@ -136,7 +136,8 @@ def main(argv: list[str] | None = None) -> int:
     from ..safeio import set_read_timeout
     set_read_timeout(getattr(args, "timeout", None))   # a FIFO or pipe read must finish within --timeout
     from ..api import frameworks        # path/to/model.py:factory runs the user's own file: the command
-    frameworks.TRUST_USER_CODE = args.command != "serve"   # line only, never the web server's process
+    trusted, frameworks.TRUST_USER_CODE = frameworks.TRUST_USER_CODE, args.command != "serve"   # line only,
+    # never the web server's process; restored on return, so a later library call in this process runs no file
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
     try:
         if budget and args._in_parent:
@@ -151,6 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         code, err = 130, "derive: interrupted"
     finally:
+        frameworks.TRUST_USER_CODE = trusted
         if before is not None:
             signal.signal(signal.SIGTERM, before)
     if err:

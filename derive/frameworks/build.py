@@ -7,6 +7,7 @@ recorded for the layered form (see :func:`layered_spec`).
 """
 from __future__ import annotations
 
+import math
 import re
 
 import numpy as np
@@ -49,6 +50,8 @@ class Program:
     # -- names --------------------------------------------------------------------------------
     def param(self, fw_name: str, value) -> str:
         value = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise DeriveError(f"{fw_name[:80]}: NaN or infinite numbers; derive starts from finite weights")
         t = identifier(fw_name, self.taken)
         self.params[t] = list(value.shape)
         self.arrays[t] = fw_name
@@ -92,11 +95,14 @@ class Program:
         else:
             self.not_layered(f"{where}: {act} not right after a dense layer")
         a = ACTIVATION_PARAMETER.get(act) if a is None else a
+        if a is not None and not math.isfinite(a):
+            raise DeriveError(f"{where}: the {act} parameter must be a finite number, not {a}")
         return self.emit(TENSOR_ACTIVATIONS[act].format(x=x, a=number(a) if a is not None else ""), "a")
 
     def layernorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
         """(x - mean) / sqrt(var + eps) * gamma + beta over the features (biased variance)."""
         self.not_layered(f"{where}: layer normalization")
+        _epsilon(eps, where)
         mu = self.emit(f"mean({x}, axis=1, keepdims=True)", "mu")
         c = self.emit(f"{x} - {mu}", "c")
         var = self.emit(f"mean({c} ** 2, axis=1, keepdims=True)", "var")
@@ -106,6 +112,7 @@ class Program:
     def batchnorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
         """Training mode: normalise with the batch's mean and biased variance (as fit and .train() do)."""
         self.not_layered(f"{where}: batch normalization")
+        _epsilon(eps, where)
         mu = self.emit(f"mean({x}, axis=0)", "mu")
         c = self.emit(f"{x} - {mu}", "c")
         var = self.emit(f"mean({c} ** 2, axis=0)", "var")
@@ -172,6 +179,11 @@ class Program:
             inputs["Y"] = {"shape": inputs["Y"], "data": "one_hot"}
         return {"name": self.name, "tensor": {"sizes": sizes, "inputs": inputs, "params": params,
                                               "forward": forward, "output": "J"}}
+
+
+def _epsilon(eps: float, where: str) -> None:
+    if not (math.isfinite(eps) and eps >= 0):
+        raise DeriveError(f"{where}: epsilon must be a finite number of at least 0, not {eps}")
 
 
 def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: int) -> tuple[dict | None, str]:

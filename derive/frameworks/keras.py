@@ -9,10 +9,8 @@ refused in one line naming it.
 """
 from __future__ import annotations
 
-import io
-import json
+import math
 import re
-import zipfile
 from pathlib import Path
 
 import numpy as np
@@ -21,10 +19,10 @@ from .. import safeio
 from ..errors import DeriveError
 from .build import Program, finish
 from .imported import Imported
-from .keras_compile import loss_of, optimizer_of, refuse_set
+from .keras_compile import flag, loss_of, optimizer_of, real, refuse_set, whole
+from .keras_file import MAX_FILE, read_archive
 
-MAX_FILE = 200_000_000
-MAX_CONFIG = 2_000_000
+MAX_LAYERS = 256
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 LAYERS = ("InputLayer", "Dense", "Activation", "LayerNormalization", "BatchNormalization", "Embedding",
           "Dropout", "Flatten", "Add")
@@ -41,49 +39,24 @@ def read_keras(path: str | Path, loss: str | None = None) -> Imported:
 
 
 def from_bytes(data: bytes, stem: str = "model", loss: str | None = None) -> Imported:
-    try:
-        z = zipfile.ZipFile(io.BytesIO(data))
-        names = set(z.namelist())
-        if "config.json" not in names or "model.weights.h5" not in names:
-            raise DeriveError(f"{stem}.keras: expected a Keras 3 file (config.json and model.weights.h5 in a zip)")
-        for info in z.infolist():
-            if info.filename in ("config.json", "model.weights.h5") and info.file_size > MAX_FILE:
-                raise DeriveError(f"{stem}.keras: {info.filename} is larger than {MAX_FILE} bytes")
-        sizes = {i.filename: i.file_size for i in z.infolist()}
-        if sizes["config.json"] > MAX_CONFIG:
-            raise DeriveError(f"{stem}.keras: config.json is larger than {MAX_CONFIG} bytes")
-        config = json.loads(z.read("config.json").decode("utf-8"))
-        weights = _weights(z.read("model.weights.h5"), stem)
-    except (zipfile.BadZipFile, UnicodeDecodeError, json.JSONDecodeError, RecursionError, EOFError,
-            NotImplementedError, OSError) as e:
-        raise DeriveError(f"{stem}.keras: not a readable Keras file ({type(e).__name__})") from None
+    """The model in a ``.keras`` file's bytes (untrusted: see ``keras_file``)."""
+    config, weights = read_archive(data, stem)
     try:
         return from_config(config, weights, stem, loss)
-    except (KeyError, TypeError, ValueError, AttributeError, IndexError) as e:   # a field of the wrong kind
-        raise DeriveError(f"{stem}.keras: config.json is not a Keras model config derive reads "
-                          f"({type(e).__name__}: {str(e)[:80]})") from None
+    except (KeyError, TypeError, ValueError, AttributeError, IndexError, ArithmeticError) as e:   # a field
+        raise DeriveError(f"{stem}.keras: config.json is not a Keras model config derive reads "     # of the
+                          f"({type(e).__name__}: {str(e)[:80]})") from None                         # wrong kind
 
 
-def _weights(blob: bytes, stem: str) -> dict:
-    """layer name -> [arrays in the order Keras created them] (h5py reads numbers only)."""
-    try:
-        import h5py
-    except ImportError:
-        raise DeriveError(f"{stem}.keras: reading a Keras file's weights needs h5py (pip install h5py)") from None
-    out: dict = {}
-    try:
-        with h5py.File(io.BytesIO(blob), "r") as f:
-            layers = f.get("layers")
-            for name in (layers.keys() if layers is not None else ()):
-                group = layers[name].get("vars")
-                if group is None:
-                    continue
-                keys = sorted(group.keys(), key=lambda k: int(k) if k.isdigit() else 10**9)
-                out[name] = [np.array(group[k], dtype=np.float64) for k in keys
-                             if isinstance(group[k], h5py.Dataset) and group[k].dtype.kind in "fiu"]
-    except (OSError, ValueError, TypeError) as e:
-        raise DeriveError(f"{stem}.keras: model.weights.h5 is not readable ({str(e)[:80]})") from None
-    return out
+def _take(w: list, i: int, shape: tuple, where: str) -> np.ndarray:
+    """The layer's ``i``-th weight array, which must have ``shape`` and finite numbers."""
+    a = w[i] if i < len(w) else None
+    if a is None or a.shape != shape:
+        got = "missing" if a is None else "of shape " + (" x ".join(map(str, a.shape)) or "() (one number)")
+        raise DeriveError(f"{where}: weight {i} is {got}; the config needs {' x '.join(map(str, shape))}")
+    if not np.all(np.isfinite(a)):
+        raise DeriveError(f"{where}: weight {i} has NaN or infinite numbers; derive starts from finite weights")
+    return a
 
 
 def _layers(config: dict, stem: str) -> list:
@@ -92,14 +65,18 @@ def _layers(config: dict, stem: str) -> list:
     kind = config.get("class_name")
     inner = config.get("config") if isinstance(config.get("config"), dict) else {}
     layers = inner.get("layers")
-    if kind not in ("Sequential", "Functional", "Model") or not isinstance(layers, list):
+    if kind not in ("Sequential", "Functional", "Model"):
         raise DeriveError(f"{stem}.keras: a {str(kind)[:40]} model is not supported; "
                           "expected a Sequential or Functional model")
+    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
+        raise DeriveError(f"{stem}.keras: config.json's model needs a list of at most {MAX_LAYERS} layers")
     for k, L in enumerate(layers):
         if not isinstance(L, dict) or not isinstance(L.get("config"), dict):
             raise DeriveError(f"{stem}.keras: layer {k} is not a layer config")
         cls = str(L.get("class_name"))[:40]
         name = str(L["config"].get("name", k))[:60]
+        if not isinstance(L["config"].get("name", ""), str):
+            raise DeriveError(f"{stem}.keras: layer {k}'s name is not text")
         if cls == "Lambda":
             raise DeriveError(f"{stem}.keras: layer {name!r} is a Lambda layer, which carries code; "
                               "derive refuses it (nothing was run)")
@@ -155,10 +132,10 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     integer = any(L["class_name"] == "Embedding" for L in layers)
     first = next((L["class_name"] for L in layers if L["class_name"] not in ("InputLayer", "Dropout")), None)
     if len(shape) > 1 and first == "Flatten" and not integer:   # e.g. 28 x 28 images: read flattened, row-major
-        shape = [int(np.prod(shape))] if all(isinstance(d, int) and d > 0 for d in shape) else shape
-    if len(shape) != 1 or not isinstance(shape[0], int) or not 1 <= shape[0] <= 4096:
-        raise DeriveError(f"{stem}.keras: input shape {shape} is not supported; expected (features,), or a "
-                          "shape the first layer flattens, at most 4096 numbers")
+        shape = [math.prod(shape)] if all(type(d) is int and d > 0 for d in shape) else shape
+    if len(shape) != 1 or type(shape[0]) is not int or not 1 <= shape[0] <= 4096:
+        raise DeriveError(f"{stem}.keras: input shape {str(shape)[:60]} is not supported; expected (features,), "
+                          "or a shape the first layer flattens, at most 4096 numbers")
     n_in, width, x = shape[0], shape[0], "X"
     prog.inputs["X"] = ["N", n_in]
     emb, used, dropout, values, prev = False, {}, [], {}, None
@@ -170,7 +147,7 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         w = weights.get(_store_name(cls, used), [])
         srcs = [prev] if sequential or cls == "InputLayer" else _inbounds(L)
         x, width, emb = values.get(srcs[0], ("X", n_in, False))      # this layer's input (value, width, ids)
-        if cls == "Dropout" and float(c.get("rate", 0) or 0) > 0:
+        if cls == "Dropout" and real(c, "rate", where, 0.0, 0.0, 1.0) > 0:
             dropout.append(lname)
         if cls == "Add":
             parts = [values[src] for src in srcs]
@@ -188,11 +165,10 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         if cls == "Dense":
             refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                        "kernel_constraint", "bias_constraint", "lora_rank")
-            units = int(c["units"])
-            if len(w) < 1 + bool(c.get("use_bias", True)) or w[0].shape != (width, units):
-                raise DeriveError(f"{where}: weights missing or of the wrong shape")
-            bias = c.get("use_bias", True)
-            x = prog.dense(x, f"{lname}/kernel", w[0], f"{lname}/bias" if bias else None, w[1] if bias else None)
+            units, bias = whole(c, "units", where), flag(c, "use_bias", where, True)
+            kernel = _take(w, 0, (width, units), where)
+            x = prog.dense(x, f"{lname}/kernel", kernel, f"{lname}/bias" if bias else None,
+                           _take(w, 1, (units,), where) if bias else None)
             x = prog.activation(x, _act(c.get("activation"), where), where)
             width = units
         elif cls == "Activation":
@@ -202,22 +178,21 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
                        "rms_scaling", "renorm", "synchronized")
             axis = c.get("axis", -1)
             if axis not in (-1, 1, [-1], [1]):
-                raise DeriveError(f"{where}: axis {axis} is not supported (features only)")
-            scale, center = c.get("scale", True), c.get("center", True)
-            if len(w) < scale + center:
-                raise DeriveError(f"{where}: weights missing")
-            gamma = w[0] if scale else None
-            beta = w[int(scale)] if center else None
+                raise DeriveError(f"{where}: axis {str(axis)[:40]} is not supported (features only)")
+            scale, center = flag(c, "scale", where, True), flag(c, "center", where, True)
+            gamma = _take(w, 0, (width,), where) if scale else None
+            beta = _take(w, int(scale), (width,), where) if center else None
             names = (f"{lname}/gamma", f"{lname}/beta")
-            eps = float(c.get("epsilon", 1e-3))
+            eps = real(c, "epsilon", where, 1e-3, 0.0)
             x = (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names, where)
         elif cls == "Embedding":
             refuse_set(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
-            if x != "X" or not w:
+            if x != "X":
                 raise DeriveError(f"{where}: an Embedding must be the first layer")
+            table = _take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
             prog.inputs["X"] = ["N", n_in]
-            x = prog.embedding("X", f"{lname}/embeddings", w[0], where)
-            width, emb = n_in * w[0].shape[1], True
+            x = prog.embedding("X", f"{lname}/embeddings", table, where)
+            width, emb = n_in * table.shape[1], True
         values[lname], prev = (x, width, emb), lname
     if not sequential:      # output_layers: [name, 0, 0] for one output, [[name, 0, 0], ...] for several
         outs = config["config"].get("output_layers") or [prev]

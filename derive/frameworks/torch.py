@@ -11,6 +11,8 @@ indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``
 """
 from __future__ import annotations
 
+import contextlib
+import io
 import operator
 
 import numpy as np
@@ -60,7 +62,10 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     loss = _loss_name(loss)
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
-    x0 = torch.as_tensor(example_input)
+    try:
+        x0 = torch.as_tensor(example_input)
+    except (TypeError, ValueError, RuntimeError) as e:
+        raise DeriveError(f"example_input is not a tensor ({str(e).splitlines()[0][:120] if str(e) else ''})") from None
     if x0.ndim < 2 or (x0.ndim > 2 and not torch.is_floating_point(x0)):
         raise DeriveError(f"example_input must be a batch of shape (N, features), got {tuple(x0.shape)}")
     width_in = int(np.prod(tuple(x0.shape[1:])))      # (N, 1, 28, 28) images: X is read flattened, row-major
@@ -68,8 +73,13 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
         gm = fx.symbolic_trace(module)
     except Exception as e:       # the user's own forward: any trace failure is named, never a traceback
         raise DeriveError(f"torch.fx cannot trace {type(module).__name__}: {str(e).splitlines()[0][:200]}") from None
-    with torch.no_grad():
-        ShapeProp(gm).propagate(x0)
+    try:           # ShapeProp prints the failing node's traceback itself: kept off the terminal
+        with torch.no_grad(), contextlib.redirect_stderr(io.StringIO()):
+            ShapeProp(gm).propagate(x0)
+    except Exception as e:       # the module's own forward failed at example_input (a shape mismatch, ...)
+        cause = e.__cause__ or e
+        raise DeriveError(f"{type(module).__name__} fails on example_input of shape {tuple(x0.shape)}: "
+                          f"{type(cause).__name__}: {str(cause).splitlines()[0][:160] if str(cause) else ''}") from None
     kind, targets, from_logits = LOSSES[loss]
     integer = not torch.is_floating_point(x0)
     prog = Program(f"PyTorch {type(module).__name__}", "torch")
