@@ -233,6 +233,8 @@ class _Parser:
             t = self.take()[1]
         if t in CONSTANTS and (prefix or t == "pi") and self.peek()[1] != "(":
             return CONSTANTS[t]
+        if t == "scatter" and not prefix and self.peek()[1] == "(":
+            return self.scatter()
         if self.peek()[1] == "(" and t in self.user and not prefix:
             args, kw = self.arguments()
             if kw:
@@ -249,6 +251,23 @@ class _Parser:
         if keyword.iskeyword(t):
             raise FormulaError(f"{t!r} is not allowed in an expression")
         return Name(t)
+
+    def scatter(self):
+        """scatter(g, x, np.s_[items]): zeros like x with g added at x[items], as derive prints a slice's gradient."""
+        self.take("(")
+        g = self.expr()
+        self.take(",")
+        x = self.expr()
+        self.take(",")
+        for tok in ("np", ".", "s_", "["):
+            self.take(tok)
+        items = [self.item()]
+        while self.peek()[1] == ",":
+            self.take()
+            items.append(self.item())
+        self.take("]")
+        self.take(")")
+        return Scatter(g, x, tuple(items))
 
     @staticmethod
     def _known(t: str) -> bool:

@@ -172,9 +172,13 @@ def from_dict(data: dict, stem: str = "program") -> Program:
     for k, v in raw.items():
         _name(k, f"forward.{k}", seen)
         try:
-            forward.append((k, grammar.parse(v), str(v)))
+            tree = grammar.parse(v)
         except FormulaError as e:
             raise SpecError(f"forward.{k}", str(e)) from None
+        if any(isinstance(n, grammar.Scatter) for n in walk(tree)):
+            raise SpecError(f"forward.{k}", "scatter(...) is how a backward file writes a slice's gradient, "
+                                            "not a forward step")
+        forward.append((k, tree, str(v)))
     for n in list(seen):
         if "d" + n in seen:
             raise SpecError("", f"name {'d' + n!r} clashes with the gradient of {n!r} (dNAME is dJ/dNAME)")
