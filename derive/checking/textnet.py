@@ -262,6 +262,7 @@ def read_network(text: str) -> TextNetwork:
     net = TextNetwork()
     rows = [(line, parts, [_Reading(p) for p in parts]) for line, parts in _equalities(text)]
     everywhere: dict[str, Name] = {}
+    pending: dict[str, tuple] = {}
     for line, parts, reads in rows:
         for r in reads:
             net.wrt |= r.wrt
@@ -276,12 +277,16 @@ def read_network(text: str) -> TextNetwork:
         if head.kind == "name":
             key = next(iter(head.names))
             body = next((r for r in reads[1:] if r.kind == "expr"), None)
-            backward = any(r.kind == "other" for r in reads[1:])      # \delta_{o1} = dE/dout * ...: not forward
+            if body is None and key not in net.nodes:      # E_{total} = \sum \frac12 (target - output)^2, if nothing else
+                summed = next((r for r in (_bare_sum(p, everywhere) for p in parts[1:]) if r is not None), None)
+                if summed is not None:
+                    pending.setdefault(key, (line, summed))
+            backward = any(r.leibniz for r in reads[1:])      # \delta_{o1} = dE/dout * ...: not forward
             if body is not None and not backward and key not in net.nodes and key not in _RATES \
                     and key not in body.expr.free_symbols and _acyclic(net, key, body.expr):
                 net.nodes[key], net.lines[key] = body.expr, line
-                net.texts[key] = parts[reads.index(body)]
-            if key in net.texts and reads[1].kind in ("number", "mixed"):     # net_{h1} = 0.15 * 0.05 + ...
+                net.texts[key] = parts[reads.index(body)] if body in reads else ""
+            if net.texts.get(key) and reads[1].kind in ("number", "mixed"):     # net_{h1} = 0.15 * 0.05 + ...
                 _take_values(net, net.texts[key], parts[1])
             last = reads[-1]
             if last.kind == "number":
@@ -292,6 +297,11 @@ def read_network(text: str) -> TextNetwork:
         for k in range(len(parts) - 1):          # symbolic side, then the same with numbers in
             if reads[k].kind in ("expr", "other", "name") and reads[k + 1].kind in ("number", "mixed"):
                 _take_values(net, parts[k], parts[k + 1])
+    for key, (line, summed) in pending.items():  # a sum over bare names, for a name no line defines in the network
+        loose = key in net.nodes and not any(x.name in net.nodes for x in net.nodes[key].free_symbols)
+        if (key not in net.nodes or loose) and key not in summed.expr.free_symbols and \
+                any(x.name in net.nodes for x in summed.expr.free_symbols):
+            net.nodes[key], net.lines[key], net.texts[key] = summed.expr, line, ""
     for line, key, v, _ in net.stated:            # x_1 = 0.05: a leaf's value
         if key not in net.nodes:
             net.values.setdefault(key, v)
@@ -305,6 +315,46 @@ def read_network(text: str) -> TextNetwork:
             if key == leaf:
                 net.values.setdefault(leaf, v)
     return net
+
+
+_BARE = re.compile(r"(?<![\\A-Za-z_{])([A-Za-z]{2,})(?![A-Za-z_({])")
+_SUM_HEAD = re.compile(r"^\s*\\sum(?:\\limits)?\s*(?:_\{?[A-Za-z]?\}?)?\s*")
+
+
+def _bare_sum(part: str, everywhere: dict) -> _Reading | None:
+    """``\\sum \\frac{1}{2}(target - output)^2``: a sum with no index over bare names, each the family the text
+    names unit by unit (target_{o1}, out_{o1}, ...), read as the sum over the units both families have."""
+    m = _SUM_HEAD.match(part)
+    if not m or not part.strip().startswith("\\sum"):
+        return None
+    body = part[m.end():]
+    families: dict[str, dict[str, str]] = {}
+    for n in everywhere.values():
+        if _UNIT.fullmatch(n.sub or ""):
+            families.setdefault(n.base, {})[n.sub] = n.sub
+    chosen = {}
+    for b in set(_BARE.findall(body)) - {"frac", "sum", "left", "right", "cdot", "partial", "exp", "log"}:
+        fams = [f for f in families if f == b or (len(f) >= 3 and (b.startswith(f) or f.startswith(b)))]
+        if len(fams) != 1:
+            return None
+        chosen[b] = fams[0]
+    if not chosen:
+        return None
+    split = {f: {(m.group(1), m.group(2)) for m in (re.fullmatch(r"([A-Za-z]+)(\d+)", x) for x in families[f])}
+             for f in chosen.values()}
+    prefixes = set.intersection(*({p for p, _ in v} for v in split.values()))
+    if len(prefixes) != 1:                        # the units all of them name: one layer (o1, o2, ...)
+        return None
+    prefix = prefixes.pop()
+    labels = {p + k for v in split.values() for p, k in v if p == prefix}     # every unit any of them names
+    terms = []
+    for label in sorted(labels):
+        t = body
+        for b, f in chosen.items():
+            t = re.sub(rf"(?<![\\A-Za-z_{{]){b}(?![A-Za-z_({{])", f"{f}_{{{label}}}", t)
+        terms.append("(" + t + ")")
+    r = _Reading(" + ".join(terms))
+    return r if r.kind == "expr" else None
 
 
 def _acyclic(net: TextNetwork, key: str, expr: sp.Expr) -> bool:
