@@ -83,7 +83,13 @@ def report(d, full: bool = False) -> dict:
     text = str
     if getattr(d, "layer_form", False):
         import sympy as sp
-        text = sp.StrPrinter({"order": "none"}).doprint
+        printer = sp.StrPrinter({"order": "none"}).doprint
+
+        def text(e):
+            # delta * activation, most of a large network's rows: printed as the printer prints it, directly
+            if type(e) is sp.Mul and len(e.args) == 2 and all(type(a) is sp.Symbol for a in e.args):
+                return f"{e.args[0].name}*{e.args[1].name}"
+            return printer(e)
     rows = [row(d, p, proofs[p], full, memo, text) for p in d.params]
     deltas = {str(x.symbol): text(x.expr) for x in d.deltas.values()}
     return {"spec": d.net.spec.name, "params": rows, "deltas": deltas,
