@@ -226,6 +226,20 @@ def _h5(build) -> bytes:
     return out.getvalue()
 
 
+def test_a_torch_module_with_non_finite_weights_or_epsilon_is_one_line():
+    torch = pytest.importorskip("torch")
+    net = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.LayerNorm(3), torch.nn.Linear(3, 1))
+    with torch.no_grad():
+        net[2].weight[0, 1] = float("nan")
+    with pytest.raises(DeriveError, match="2.weight: NaN or infinite"):
+        derive.from_torch(net, torch.zeros(4, 2))
+    with torch.no_grad():
+        net[2].weight[0, 1] = 0.5
+    net[1].eps = -1.0
+    with pytest.raises(DeriveError, match="epsilon must be a finite number"):
+        derive.from_torch(net, torch.zeros(4, 2))
+
+
 def test_a_huge_dataset_is_refused_from_its_shape_before_it_is_allocated():
     config = json.loads(json.dumps(CONFIG))
     _layer(1)(config).update(units=10**9, use_bias=False)
