@@ -340,6 +340,25 @@ def test_the_web_door_and_the_library_never_run_a_factory(tmp_path):
     assert not marker.exists()
 
 
+def test_the_web_server_answers_a_factory_or_a_keras_path_with_a_4xx(tmp_path):
+    sys.path.insert(0, str(Path(__file__).parent))
+    try:
+        from serving import Served
+    finally:
+        sys.path.remove(str(Path(__file__).parent))
+    marker = tmp_path / "ran"
+    (tmp_path / "evil.py").write_text(f"open({str(marker)!r}, 'w').close()\ndef factory():\n    return None\n")
+    server = Served(tmp_path / "serve")
+    try:
+        for spec in (f"{tmp_path / 'evil.py'}:factory", str(SEED004)):
+            for endpoint in ("/api/verify", "/api/spec", "/api/notes"):
+                status, body, _ = server.post(endpoint, {"spec": spec})
+                assert 400 <= status < 500 and "error" in body, (endpoint, status, body)
+    finally:
+        err = server.stop()
+    assert "Traceback" not in err and not marker.exists()
+
+
 AUDIT = r"""
 import glob, sys
 import derive.frameworks, derive.frameworks.keras, derive.errors
