@@ -133,6 +133,21 @@ def _unsqueeze(args, kw, style):
     return Index(x, (Slice(None, None),) * int(k) + (Const(None),))
 
 
+def _gelu(args, kw, style):
+    """GELU's tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); the exact one needs erf (no rule yet)."""
+    kw = dict(kw)
+    approx = kw.pop("approximate", Const("none"))
+    if len(args) != 1 or kw:
+        raise FormulaError("gelu(x, approximate='tanh') takes one tensor")
+    if not (isinstance(approx, Const) and approx.value == "tanh"):
+        raise FormulaError("gelu: the exact GELU needs erf, which has no rule yet; write gelu(x, approximate='tanh') "
+                           "or the formula")
+    x = args[0]
+    c = Call("sqrt", (Bin("/", Num(Fraction(2)), Call("pi", ())),))
+    inner = Bin("*", c, Bin("+", x, Bin("*", Num(Fraction("0.044715"), "0.044715"), Bin("**", x, Num(Fraction(3))))))
+    return Bin("*", Bin("*", Num(Fraction(1, 2), "0.5"), x), Bin("+", Num(Fraction(1)), Call("tanh", (inner,))))
+
+
 SUGAR = {
     "square": lambda args, kw, style: Bin("**", _n(args, kw, 1, "square")[0], Num(Fraction(2))),
     "rsqrt": lambda args, kw, style: Bin("**", _n(args, kw, 1, "rsqrt")[0], Num(Fraction(-1, 2))),
@@ -146,7 +161,9 @@ SUGAR = {
     "transpose": _transpose, "permute": _permute, "logsumexp": _logsumexp,
     "flatten": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "flatten")[0], Num(Fraction(-1)))),
     "ravel": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "ravel")[0], Num(Fraction(-1)))),
-    "unsqueeze": _unsqueeze, "expand_dims": _unsqueeze,
+    "unsqueeze": _unsqueeze, "expand_dims": _unsqueeze, "gelu": _gelu,
+    "mse_loss": lambda args, kw, style: Call("mean", (Bin("**", Bin("-", *_n(args, kw, 2, "mse_loss")), Num(Fraction(2))),)),
+    "l1_loss": lambda args, kw, style: Call("mean", (Call("abs", (Bin("-", *_n(args, kw, 2, "l1_loss")),)),)),
 }
 
 
