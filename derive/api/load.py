@@ -54,6 +54,10 @@ def from_text(spec: str, notation: str | None = None):
     if spec in bundled_examples():
         text, stem = read_source(spec)
         return _from_data(parse_text(text, spec), stem, notation, stem)
+    line = spec.strip()
+    if "\n" not in line and (FACTORY.fullmatch(line) or Path(line).suffix.lower() in FRAMEWORK_SUFFIXES):
+        raise DeriveError(f"{line[:80]}: a file path or model.py:factory; here a spec is its text or a bundled "
+                          "example's name (the command line reads .keras files and factories)")
     return _from_data(parse_text(spec, "the spec"), "spec", notation, "spec")
 
 
