@@ -84,6 +84,11 @@ dmu = -dzc.sum(axis=0)
 dz = dzc + dmu / N
 dW = X.T @ dz
 """),
+    "ln": (PROGRAMS / "layernorm_torch.yaml", """dout = 2 * (out - y) / (B * T)
+dhn = dout * w
+dh = (dhn - dhn.mean(axis=-1, keepdims=True) - hn * (dhn * hn).mean(axis=-1, keepdims=True)) / np.sqrt(var + 1e-5)
+dW = x.reshape(-1, C).T @ dh.reshape(-1, C)
+"""),
     "soft": (PROGRAMS / "softmax_soft_targets.yaml",
              "dz = p * Y.sum(axis=1, keepdims=True) / N - Y / N\ndW = X.T @ dz\n"),
 }
@@ -133,6 +138,9 @@ MISTAKES = [
     ("bn_steps", "dz", "dzc", {"branch"}),
     ("bn_steps", "dzc", "dzhat / std + dvar * 2 * zc / (N - 1)", {"n_minus_1"}),
     ("bn_steps", "dvar", "dstd / std", {"scale"}),
+    ("ln", "dh", "(dhn - dhn.mean(axis=-1) - hn * (dhn * hn).mean(axis=-1, keepdims=True)) / np.sqrt(var + 1e-5)",
+     {"keepdims"}),
+    ("ln", "dhn", "dout", {"factor"}),
 ]
 
 

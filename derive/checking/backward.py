@@ -180,8 +180,8 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
             if not out and same(got * factor, want):
                 add("activation", f"missing {factor_name}")
     from itertools import chain
-    for kind, variant, message in chain(mutations(tree, truth.forward, truth.sizes),
-                                               term_variants(tree, truth.sizes, prog)):
+    for kind, variant, message in chain(term_variants(tree, truth.sizes, prog),
+                                               mutations(tree, truth.forward, truth.sizes)):
         if len(out) >= 3:
             break
         try:

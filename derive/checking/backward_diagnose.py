@@ -21,7 +21,7 @@ import numpy as np
 from ..errors import DeriveError, FormulaError
 from ..tensor.evaluate import NumpyOps, evaluate
 from ..tensor.printer import to_code
-from ..tensor.tree import Bin, Call, Name, walk
+from ..tensor.tree import Bin, Call, Const, Name, walk
 
 
 def branch(target: str, got, want, bw, truth) -> list:
@@ -200,7 +200,15 @@ def term_variants(tree, sizes: dict, prog=None):
     from ..tensor.tree import Num
     factors = derivative_factors(prog) if prog is not None else []
     count = 0
+    if prog is not None:         # a factor forgotten from the whole line: gamma, w, a forward value
+        for name in [t.name for t in prog.leaves if t.kind == "param"] + [n for n, _, _ in prog.forward][:20]:
+            yield "factor", Bin("*", tree, Name(name)), f"missing the factor {name}"
     for node, rebuild in _positions(tree):
+        if isinstance(node, Call) and node.fn in ("sum", "mean", "max", "min", "var") and node.get("axis") is not None \
+                and node.get("keepdims") is None:
+            kept = Call(node.fn, node.args, node.kw + (("keepdims", Const(True)),))
+            yield "keepdims", rebuild(kept), (f"keepdims: {to_code(node)} drops the axis it reduces, so it broadcasts "
+                                              f"along the wrong axis; {to_code(kept)} keeps it")
         if isinstance(node, Bin) and node.op == "**":
             yield "power", rebuild(node.a), f"a power too many: {to_code(node)} where {to_code(node.a)} belongs"
         if factors and (isinstance(node, Bin) and node.op in ("*", "/") or node is tree) and count < 60:
