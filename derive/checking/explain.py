@@ -38,8 +38,44 @@ def explain(c: Checker, reader: Reader, a: Side, b: Side) -> tuple[Mistake, ...]
         return swap
     if c.compare(b.expr, -a.expr)[0]:
         return (Mistake("sign_flipped", "the sign is flipped: the right side is minus the left side"),)
+    closest = _closest(c, a.expr, b.expr)
     return (Mistake("several", "more than one thing differs: the left side is "
-                               f"${_tex(c, reader, a.expr)}$ here, the right side ${_tex(c, reader, b.expr)}$"),)
+                               f"${_tex(c, reader, a.expr)}$ here, the right side ${_tex(c, reader, b.expr)}$"
+                    + (f"; the closest single fix: {closest}" if closest else "")),)
+
+
+def _distance(c: Checker, left: sp.Expr, right: sp.Expr) -> float:
+    """How far apart two sides are at a few random points (mean relative difference)."""
+    import math
+    total = 0.0
+    for pt in c.points(4):
+        x, y = c.value(left, pt), c.value(right, pt)
+        if math.isnan(x) or math.isnan(y):
+            return math.inf
+        total += abs(x - y) / max(1.0, abs(x))
+    return total
+
+
+def _closest(c: Checker, left: sp.Expr, right: sp.Expr) -> str:
+    """The one edit (one name for another, or the sign) that brings the right side nearest the left."""
+    base = _distance(c, left, right)
+    best, say = base, ""
+    if _distance(c, left, -right) < best * 0.9:
+        best, say = _distance(c, left, -right), "flip the sign"
+    names = sorted(right.free_symbols & set(c.table.kinds), key=lambda s: s.name)
+    pool = sorted({s for s, k in c.table.kinds.items() if k in ("param", "input", "target")}, key=lambda s: s.name)
+    tried = 0
+    for s in names:
+        for t in pool:
+            if t == s or c.table.kinds.get(t) != c.table.kinds.get(s):
+                continue
+            tried += 1
+            if tried > MAX_SWAPS // 4:
+                break
+            d = _distance(c, left, right.xreplace({s: t}))
+            if d < best * 0.9:
+                best, say = d, f"${c.latex(t)}$ for ${c.latex(s)}$"
+    return say
 
 
 def _update(c: Checker, p: sp.Symbol, new: sp.Expr) -> tuple[Mistake, ...]:
