@@ -60,6 +60,7 @@ RIGHT = [
     ("cs231n", CS231N.replace("(probs - Y) / N", "(probs - Y) * N ** (-1/1)")),
     ("cs231n", CS231N.replace("(probs - Y) / N", "np.divide(probs - Y, N)")),
     ("cs231n", "dlogits, N2 = (probs - Y) / N, N\n" + CS231N.split("\n", 1)[1]),
+    ("cs231n", "dlogits = (probs\n           - Y) / N\ndW2 = h.T @ \\\n    dlogits\n" + CS231N.split("\n", 2)[2]),
     ("residual", RESIDUAL),
     ("residual", RESIDUAL.replace("dx = df + dupre @ W1.T", "dx = df\ndx = dx + dupre @ W1.T")),
     ("residual", RESIDUAL.replace("dx = df + dupre @ W1.T", "dx = df.copy()\ndx += dupre @ W1.T")),

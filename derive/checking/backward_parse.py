@@ -71,11 +71,24 @@ def _indent(raw: str) -> int:
 
 def parse_program(text: str) -> Program:
     """Statements, loops and helper functions of a backward file (one clear error per bad line)."""
-    lines = []
+    lines, open_ = [], None      # open_: a statement still inside ( [ or after a trailing backslash
     for k, raw in enumerate(text.splitlines(), 1):
         body = raw.split("#", 1)[0].rstrip()
-        if body.strip() and not _SKIP.match(body.strip()):
-            lines.append((k, _indent(body), body.strip()))
+        if open_ is not None:
+            k0, ind, before = open_
+            body = before + " " + body.strip()
+        elif not body.strip() or _SKIP.match(body.strip()):
+            continue
+        else:
+            k0, ind = k, _indent(body)
+        depth = sum({"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0) for ch in body)
+        if depth > 0 or body.endswith("\\"):
+            open_ = (k0, ind, body.rstrip("\\").rstrip())
+            continue
+        open_ = None
+        lines.append((k0, ind, body.strip()))
+    if open_ is not None:
+        raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))}
     prog = Program([])
     pos = 0
