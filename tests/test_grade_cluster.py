@@ -81,11 +81,13 @@ def _check(_, param, answer):
 
 def test_an_answer_that_kills_workers_is_reported_unusable(cluster):
     c, _ = cluster
-    rows = [{"id": str(i), "param": "p", "answer": a} for i, a in enumerate(["fine", "kill", "also fine"])]
+    answers = ["fine 1", "fine 2", "kill", "fine 3", "fine 4", "fine 5"]        # fine ones share workers with it
+    rows = [{"id": str(i), "param": "p", "answer": a} for i, a in enumerate(answers)]
     report = grade_recipe(Recipe(_build, _check, (), "killer"), "killer", rows, scheduler=c.scheduler_address,
                           progress=False)
-    assert [r.status for r in report.rows] == ["correct", "unusable", "correct"]
-    assert "killed every Dask worker" in report.rows[1].error
+    assert [r.status for r in report.rows] == ["correct", "correct", "unusable", "correct", "correct", "correct"], \
+        [r.error for r in report.rows]
+    assert "killed every Dask worker" in report.rows[2].error and report.rows[0].parsed == "fine 1"
 
 
 def test_an_unreachable_scheduler_is_one_line():

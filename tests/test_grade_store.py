@@ -211,3 +211,10 @@ def test_the_command_line_uses_the_cache_store_unless_told_not_to(tmp_path):
     assert (tmp_path / "derive" / "verdicts.sqlite").is_file()
     run = _cli("--no-store", env={"XDG_CACHE_HOME": str(tmp_path / "elsewhere")})
     assert run.returncode == 0 and not (tmp_path / "elsewhere").exists()
+    (tmp_path / "a-file").write_text("")                   # the cache folder cannot be made: graded without
+    run = _cli(env={"XDG_CACHE_HOME": str(tmp_path / "a-file")})
+    assert run.returncode == 0 and "19 checked now" in run.stdout
+    assert run.stderr.startswith("derive: warning: verdict store") and "grading without a verdict store" in run.stderr
+    (tmp_path / "derive" / "verdicts.sqlite").write_bytes(b"\0" * 4096)   # a damaged default store: refused
+    run = _cli(env=env)
+    assert run.returncode == 2 and "not a usable derive verdict store" in run.stderr

@@ -6,8 +6,9 @@ payload (once per process) and checks every answer of the chunk in a forked sand
 same time limit and memory cap as a local run (``sandbox.Pool``), so its verdicts are a local run's.
 A worker that dies mid-chunk loses nothing: the scheduler gives the chunk to another worker.  When a
 chunk has killed workers ``distributed.scheduler.allowed-failures`` times (the scheduler's setting,
-3 by default) its answers are sent again one by one, and an answer that kills workers on its own is
-reported unusable, not retried for ever.  This module is imported only with ``--scheduler``:
+3 by default) its answers are sent again one by one; one that fails so too (it kills workers, or it
+ran beside one that does) is tried once more alone on the cluster at the end, and reported unusable
+if it kills workers even then: never retried for ever.  This module is imported only with ``--scheduler``:
 without it, grading never imports Dask.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from .. import sandbox
 from ..errors import DeriveError
 from .distinct import Recipe
 
-CHUNK = 16                     # answers per task at most (small: a dead worker costs little)
+CHUNK = 64                     # answers per task at most (a sandbox child and its caches live a chunk)
 _BUILT: dict = {}              # recipe key -> checker, per worker process
 
 
@@ -58,9 +59,16 @@ def _reachable(address: str):
         raise DeriveError(f"--scheduler {address}: cannot reach the Dask scheduler ({e.strerror or e})") from None
 
 
+def _failed(idx: list[int], err: BaseException):
+    for i in idx:
+        yield i, ("internal", f"Dask task failed: {type(err).__name__}: {err}".splitlines()[0]), 0.0
+
+
 def cluster_runner(address: str, recipe: Recipe, timeout: float, chunk: int = CHUNK):
     """A runner (see ``distinct.grade_rows``) sending tasks to the Dask scheduler at ``address``."""
     try:
+        from concurrent.futures import CancelledError
+
         from distributed import Client, KilledWorker, as_completed
     except ImportError:
         raise DeriveError("--scheduler needs Dask's distributed package on this machine and every worker: "
@@ -91,22 +99,33 @@ def cluster_runner(address: str, recipe: Recipe, timeout: float, chunk: int = CH
 
         done = as_completed([submit(list(range(s, min(s + size, len(tasks))))) for s in range(0, len(tasks), size)],
                             loop=client.loop)
+        suspects = []
         for f in done:
             idx = pending.pop(f.key)
             if f.status == "finished":
                 for j, outcome, seconds in f.result():
                     yield idx[j], outcome, seconds
+                f.release()
                 continue
-            err = f.exception()
-            if isinstance(err, KilledWorker) and len(idx) > 1:
+            err = f.exception() if f.status == "error" else None
+            lost = err is None or isinstance(err, KilledWorker)   # its workers died (or it was lost with them)
+            if lost and len(idx) > 1:
                 for i in idx:                                 # find the answer that kills, one by one
                     done.add(submit([i]))
-            elif isinstance(err, KilledWorker):
-                yield idx[0], ("error", "DeriveError", "the check killed every Dask worker it ran on; "
-                                                       "not retried"), 0.0
+            elif lost:
+                suspects.append(idx[0])                       # or it shared a worker with the one that kills
             else:
-                for i in idx:
-                    yield i, ("internal", f"Dask task failed: {type(err).__name__}: {err}".splitlines()[0]), 0.0
+                yield from _failed(idx, err)
+            f.release()
+        for i in suspects:                                    # alone on the cluster: no one else to blame
+            f = submit([i])
+            try:
+                (j, outcome, seconds), = f.result()
+                yield i, outcome, seconds
+            except (KilledWorker, CancelledError):
+                yield i, ("error", "DeriveError", "the check killed every Dask worker it ran on; not retried"), 0.0
+            except Exception as e:                            # noqa: BLE001 (a task's failure is one row)
+                yield from _failed([i], e)
             f.release()
 
     run.size = threads

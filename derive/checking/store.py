@@ -77,6 +77,10 @@ def _key(spec_key: str, param: str, answer: str) -> bytes:
     return hashlib.sha256("\0".join((spec_key, param, answer)).encode("utf-8", "surrogatepass")).digest()
 
 
+class Unavailable(DeriveError):
+    """The store's file or folder cannot be made or opened (permissions, a read-only disk)."""
+
+
 class Store:
     """An open verdict store (``Store(path)``; ``close()`` or use it as a context manager)."""
 
@@ -88,9 +92,12 @@ class Store:
             if not stat.S_ISREG(st.st_mode):
                 raise DeriveError(f"{where}: not a regular file; choose another --store or give --no-store")
         except FileNotFoundError:
-            self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            try:
+                self.path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            except OSError as e:
+                raise Unavailable(f"{where}: cannot make its folder ({e.strerror or e})") from None
         except OSError as e:
-            raise DeriveError(f"{where}: cannot open ({e.strerror})") from None
+            raise Unavailable(f"{where}: cannot open ({e.strerror or e})") from None
         try:
             self.db = sqlite3.connect(self.path, timeout=BUSY_SECONDS, isolation_level=None, check_same_thread=False)
             self._open(where)
@@ -180,6 +187,12 @@ class Store:
         self.close()
 
 
-def open_store(path: str | Path | None) -> Store | None:
-    """The store at ``path`` (None: no store)."""
-    return None if path is None else Store(path)
+def open_default(warn=None) -> Store | None:
+    """The store at ``default_path()``, or None (``warn`` told why) when its folder cannot be made or the file
+    opened: a store nobody named never stops a grading.  A damaged or foreign file there is still refused."""
+    try:
+        return Store(default_path())
+    except Unavailable as e:
+        if warn is not None:
+            warn(f"{e}; grading without a verdict store")
+        return None

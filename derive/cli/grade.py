@@ -60,8 +60,13 @@ def run(args) -> int:
         check_writable(args.out, f"--out {args.out}")
     json_out = args.json_out or (str(Path(args.out).with_suffix(".json")) if args.out else None)
     check_outputs(args, json_out)
-    from ..checking.store import Store, default_path
-    store = None if args.no_store else Store(args.store or default_path())    # a bad store: refused first
+    from ..checking.store import Store, open_default
+    if args.no_store:
+        store = None
+    elif args.store:
+        store = Store(args.store)            # a bad store named by the user: refused first, exit 2
+    else:
+        store = open_default(lambda m: print(f"derive: warning: {m}", file=sys.stderr))
     try:
         rows = api.read_answers(args.answers)
         report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,

@@ -73,7 +73,7 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None,
     import multiprocessing
 
     from ..checking.distinct import part_of
-    from ..checking.store import default_path
+    from ..checking.store import open_default
     # grade() checks every answer in its own sandboxed worker; this sandbox child may start them
     # (multiprocessing refuses children of a daemon): they exit on EOF if this child is killed.
     multiprocessing.current_process().daemon = False
@@ -90,7 +90,12 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None,
         if progress is not None:
             progress[0] = max(progress[0], base + done[0])
     model = api.from_text(spec)
-    if part is not None:
-        api.grade(model, part_of(rows, *part), timeout=timeout, progress=False, on_row=tick, store=default_path())
-        return {}
-    return api.grade(model, rows, timeout=timeout, progress=False, on_row=tick, out_dir=out_dir, store=default_path())
+    store = open_default()           # the command line's store; unusable: graded without one
+    try:
+        if part is not None:
+            api.grade(model, part_of(rows, *part), timeout=timeout, progress=False, on_row=tick, store=store)
+            return {}
+        return api.grade(model, rows, timeout=timeout, progress=False, on_row=tick, out_dir=out_dir, store=store)
+    finally:
+        if store is not None:
+            store.close()
