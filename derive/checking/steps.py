@@ -22,6 +22,7 @@ from ..model.naming import symbol
 from .example import Example
 from .lookup import LEARNING_RATE
 from .numbers import Literals, half_unit, iv, overlaps, show, value
+from .textnames import TextNames, _prefixed
 
 if TYPE_CHECKING:
     from .checker import Checker
@@ -51,7 +52,7 @@ class Judgement:
     diagnosable: bool = True         # a wrong step whose mistake may be named (not one about the batch)
 
 
-class Reader:
+class Reader(TextNames):
     """Reads sides about one network, remembering what the text defines and states."""
 
     def __init__(self, c: Checker, example: Example | None = None):
@@ -147,75 +148,6 @@ class Reader:
             return seen[0]
         return None
 
-    def define(self, name: Name, meaning: sp.Expr, text: str = ""):
-        """A name the text defines: bound to the network quantity it equals (``net_{h1} = w_{11} x_1 + w_{12} x_2``
-        is the pre-activation a_1), else a local definition."""
-        if text and _UNIT.fullmatch(name.sub or ""):
-            self.families.setdefault((name.base, name.sup), (name, text))
-        node = self.quantity(meaning)
-        if node is not None:
-            self.bound[name.key()] = node
-            return node
-        sym = symbol("local_" + re.sub(r"\W", "_", name.key()))
-        self.defs[name.key()] = (sym, meaning, name.text)
-        return sym
-
-    def sibling(self, name: Name) -> sp.Symbol | None:
-        """The network quantity ``net_{h2}`` must be when the text's ``net_{h1}`` was bound to a_1: the same kind of
-        node, numbered 2 where a_1 is numbered 1 (None when the text bound no sibling or the number is ambiguous)."""
-        unit = _LABEL.fullmatch(name.sub or "")
-        model = self.families.get((name.base, name.sup))
-        if not unit or model is None or model[0].key() not in self.bound:
-            return None
-        was = _LABEL.fullmatch(model[0].sub)
-        node = self.bound[model[0].key()].name
-        if was is None or was.group(1) != unit.group(1):
-            return None
-        m = re.fullmatch(rf"(.*?){was.group(2)}", node)
-        if m is None:
-            return None
-        cand = self.c.net.nodes.get(m.group(1) + unit.group(2))
-        return cand.symbol if cand is not None and self.c.table.kinds.get(cand.symbol) == \
-            self.c.table.kinds.get(self.bound[model[0].key()]) else None
-
-    def quantity(self, meaning: sp.Expr) -> sp.Symbol | None:
-        """The network's node (a pre-activation, an activation, the loss) that ``meaning`` is, if one is."""
-        if meaning.is_Symbol or not meaning.free_symbols:
-            return meaning if meaning.is_Symbol and self.c.table.kinds.get(meaning) in ("pre", "act", "node",
-                                                                                       "loss") else None
-        for node in self.c.net.nodes.values():
-            if node.leaf or node.expr is None or node.kind not in ("pre", "act", "node", "loss"):
-                continue
-            if not (node.expr.free_symbols <= meaning.free_symbols | set(self.c.net.nodes_symbols())
-                    if hasattr(self.c.net, "nodes_symbols") else True):
-                continue
-            try:
-                if self.c.compare(meaning, node.symbol)[0]:
-                    return node.symbol
-            except Exception:                         # noqa: BLE001 - a comparison that cannot be made binds nothing
-                continue
-        return None
-
-    def instance(self, name: Name) -> sp.Expr | None:
-        """``\\delta_{h1}`` when the text defined ``\\delta_{o1} = ...``: the same definition for unit h1, if it reads."""
-        if not _UNIT.fullmatch(name.sub or "") or (name.base, name.sup) not in self.families or self._generalising:
-            return None
-        model, text = self.families[(name.base, name.sup)]
-        pattern = rf"(?<![A-Za-z0-9]){re.escape(model.sub)}(?![0-9])"
-        if not re.search(pattern, text):      # nothing in the model's line names its unit: no instance to make
-            return None
-        text = re.sub(pattern, name.sub, text)
-        self._generalising = True
-        saved = self._leibniz, self._updates
-        try:
-            side = self.read(text)
-        finally:
-            self._generalising = False
-            self._leibniz, self._updates = saved
-        if not side.ok:
-            return None
-        return self.define(name, side.expr)
-
     def statement(self, a: Side, b: Side):
         """``x_1 = 0.05``: a leaf given a plain number (its value, else None).  A decimal that is
         not the spec's own value may be rounded: it stands for the interval that rounds to it."""
@@ -231,17 +163,6 @@ class Reader:
             h = max(half_unit(t) for t in b.literals.text.values())
             return iv.mpf([_mp(v - h), _mp(v + h)])
         return v
-
-
-_UNIT = re.compile(r"[A-Za-z]+\d+")
-_LABEL = re.compile(r"([A-Za-z]+)(\d+)")
-
-
-def _prefixed(name: Name) -> Name:
-    """``out_o`` read inside ``\\sum_o`` as out_{o1}, out_{o2} when the units are named by the index letter."""
-    if len(name.index) == 1 and name.sub.isdigit():
-        return replace(name, sub=name.index + name.sub)
-    return name
 
 
 def _network_symbols(side: Side) -> set:
