@@ -107,36 +107,37 @@ def _bounded_fd(fd: int, limit: int, label: str, deadline: tuple[float, float], 
     if wait:
         poller = select.poll()
         poller.register(fd, select.POLLIN)
-    parts, size = [], 0
-    while size <= limit:
+
+    def chunk(want: int) -> bytes | None:
         if poller is not None:
             left = deadline[0] - time.monotonic()
             if left <= 0:
                 raise DeriveError(f"cannot read {label}: it did not finish within {deadline[1]:g} s "
                                   "(a pipe or device still open; the time limit, see --timeout)")
             if not poller.poll(max(1, math.ceil(min(left, 1.0) * 1000))):
-                continue
+                return None
         try:
-            chunk = os.read(fd, min(CHUNK, limit + 1 - size))
+            return os.read(fd, want)
         except BlockingIOError:        # woken without data (another reader took it)
-            continue
-        if not chunk:
-            break
-        parts.append(chunk)
-        size += len(chunk)
-    if size > limit:
-        raise DeriveError(f"{label} is larger than {limit:,} bytes (the limit)")
-    return b"".join(parts)
+            return None
+    return _gather(chunk, limit, label)
 
 
 def _bounded(stream, limit: int, label: str) -> bytes:
+    return _gather(lambda want: stream.read(want) or b"", limit, label)
+
+
+def _gather(chunk, limit: int, label: str) -> bytes:
+    """At most ``limit`` bytes from ``chunk(want)``, which gives bytes, b"" at the end, or None (try again)."""
     parts, size = [], 0
     while size <= limit:
-        chunk = stream.read(min(CHUNK, limit + 1 - size))
-        if not chunk:
+        data = chunk(min(CHUNK, limit + 1 - size))
+        if data is None:
+            continue
+        if not data:
             break
-        parts.append(chunk)
-        size += len(chunk)
+        parts.append(data)
+        size += len(data)
     if size > limit:
         raise DeriveError(f"{label} is larger than {limit:,} bytes (the limit)")
     return b"".join(parts)
