@@ -37,6 +37,7 @@ from ..errors import ProofError
 from .atoms import fraction
 from .field import Point, failure_log2
 from .numeric import Undefined, evaluate, evaluate_se
+from .report import fold
 
 SINGLE = 8          # a failing group this small is proven parameter by parameter
 STEP = 1e-6         # central-difference step of the numeric check (relative to the point's scale)
@@ -132,28 +133,16 @@ class LayerProver:
 
     def deps(self, e) -> int:
         """The layers whose parameters ``e`` holds, as a bit mask (memoised over the DAG, computed once)."""
-        memo = self._deps
-        stack = [e]
-        while stack:
-            x = stack[-1]
-            if x in memo:
-                stack.pop()
-                continue
+        bit = self._bit
+
+        def mask(x, masks: list) -> int:
             if isinstance(x, se.Symbol):
-                memo[x] = self._bit.get(x.name, 0)
-                stack.pop()
-                continue
-            args = x.args
-            todo = [a for a in args if a not in memo]
-            if todo:
-                stack.extend(todo)
-                continue
-            stack.pop()
+                return bit.get(x.name, 0)
             m = 0
-            for a in args:
-                m |= memo[a]
-            memo[x] = m
-        return memo[e]
+            for a in masks:
+                m |= a
+            return m
+        return fold(e, self._deps, mask)
 
     def prove_all(self, params: list[str]) -> dict:
         from .proof import Proof

@@ -15,9 +15,8 @@ MAX_CHAIN_PATHS = 8   # a path sum over more paths than this is not built unless
 #                       network has 32 paths per first-layer weight: 1,000 sums of 32 products took 8 s)
 
 
-def tree_size(e, memo: dict | None = None) -> int:
-    """Nodes of ``e`` printed as a tree (shared subexpressions counted every time), in time linear in the DAG."""
-    memo = {} if memo is None else memo
+def fold(e, memo: dict, combine):
+    """``combine(x, [values of x's arguments])`` for ``e``, post-order over the DAG: each node once, memoised."""
     stack = [e]
     while stack:
         x = stack[-1]
@@ -29,8 +28,13 @@ def tree_size(e, memo: dict | None = None) -> int:
             stack.extend(todo)
             continue
         stack.pop()
-        memo[x] = 1 + sum(memo[a] for a in x.args)
+        memo[x] = combine(x, [memo[a] for a in x.args])
     return memo[e]
+
+
+def tree_size(e, memo: dict | None = None) -> int:
+    """Nodes of ``e`` printed as a tree (shared subexpressions counted every time), in time linear in the DAG."""
+    return fold(e, {} if memo is None else memo, lambda x, sizes: 1 + sum(sizes))
 
 
 def row(d, p: str, proof, full: bool, memo: dict, text=str) -> dict:
