@@ -99,10 +99,13 @@ class Adam(SGD):
         super().__init__(lr)
         self.b1, self.b2, self.eps, self.t, self.m, self.v = b1, b2, eps, 0, None, None
 
-    def step(self, theta, g, mask):
+    def _begin(self, g):
         self.t += 1
         if self.m is None:
             self.m, self.v = np.zeros_like(g), np.zeros_like(g)
+
+    def step(self, theta, g, mask):
+        self._begin(g)
         m, v, tmp = self.m, self.v, self._scratch(g)
         c1, c2 = 1 - self.b1 ** self.t, 1 - self.b2 ** self.t
         m *= self.b1                                   # m <- b1 m + (1 - b1) g
@@ -154,19 +157,16 @@ class KerasSGD(SGD):
         self._apply(theta, delta, mask)
 
 
-class KerasAdam(SGD):
+class KerasAdam(Adam):
     """t <- t + 1;  alpha = lr sqrt(1 - b2^t) / (1 - b1^t);  m <- m + (g - m)(1 - b1);
     v <- v + (g^2 - v)(1 - b2);  p <- p - alpha m / (sqrt(v) + eps)   (eps outside the bias correction,
     default 1e-7: not PyTorch's placement)."""
 
     def __init__(self, lr: float = 0.001, beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-7):
-        super().__init__(lr)
-        self.b1, self.b2, self.eps, self.t, self.m, self.v = beta_1, beta_2, epsilon, 0, None, None
+        super().__init__(lr, beta_1, beta_2, epsilon)
 
     def step(self, theta, g, mask):
-        self.t += 1
-        if self.m is None:
-            self.m, self.v = np.zeros_like(g), np.zeros_like(g)
+        self._begin(g)
         alpha = self.lr * math.sqrt(1 - self.b2 ** self.t) / (1 - self.b1 ** self.t)
         self.m += (g - self.m) * (1 - self.b1)
         self.v += (g * g - self.v) * (1 - self.b2)
