@@ -20,6 +20,7 @@ TENSOR_ACTIVATIONS = {
     "linear": "{x}", "sigmoid": "sigmoid({x})", "tanh": "tanh({x})", "relu": "relu({x})",
     "softmax": "softmax({x}, axis=1)", "exponential": "exp({x})",
     "gelu_tanh": "0.5 * {x} * (1 + tanh(0.7978845608028654 * ({x} + 0.044715 * {x} ** 3)))",
+    "gelu": "gelu({x})",          # the exact GELU, 0.5 x (1 + erf(x / sqrt(2))) (the grammar's gelu, approximate='none')
     "softplus": "log(1 + exp({x}))", "silu": "{x} * sigmoid({x})", "swish": "{x} * sigmoid({x})",
     "softsign": "{x} / (1 + abs({x}))", "mish": "{x} * tanh(log(1 + exp({x})))",
     "leaky_relu": "where({x} > 0, {x}, {a} * {x})", "elu": "where({x} > 0, {x}, {a} * (exp({x}) - 1))",
@@ -101,21 +102,19 @@ class Program:
 
     def layernorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
         """(x - mean) / sqrt(var + eps) * gamma + beta over the features (biased variance)."""
-        self.not_layered(f"{where}: layer normalization")
-        _epsilon(eps, where)
-        mu = self.emit(f"mean({x}, axis=1, keepdims=True)", "mu")
-        c = self.emit(f"{x} - {mu}", "c")
-        var = self.emit(f"mean({c} ** 2, axis=1, keepdims=True)", "var")
-        out = self.emit(f"{c} / sqrt({var} + {number(eps)})", "xhat")
-        return self._affine(out, gamma, beta, names)
+        return self._normalise(x, "axis=1, keepdims=True", gamma, beta, eps, names, where, "layer normalization")
 
     def batchnorm(self, x: str, gamma, beta, eps: float, names: tuple[str, str], where: str) -> str:
         """Training mode: normalise with the batch's mean and biased variance (as fit and .train() do)."""
-        self.not_layered(f"{where}: batch normalization")
+        return self._normalise(x, "axis=0", gamma, beta, eps, names, where, "batch normalization")
+
+    def _normalise(self, x: str, axis: str, gamma, beta, eps: float, names, where: str, kind: str) -> str:
+        """(x - mean) / sqrt(biased var + eps), then gamma and beta, with the means taken over ``axis``."""
+        self.not_layered(f"{where}: {kind}")
         _epsilon(eps, where)
-        mu = self.emit(f"mean({x}, axis=0)", "mu")
+        mu = self.emit(f"mean({x}, {axis})", "mu")
         c = self.emit(f"{x} - {mu}", "c")
-        var = self.emit(f"mean({c} ** 2, axis=0)", "var")
+        var = self.emit(f"mean({c} ** 2, {axis})", "var")
         out = self.emit(f"{c} / sqrt({var} + {number(eps)})", "xhat")
         return self._affine(out, gamma, beta, names)
 
