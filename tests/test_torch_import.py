@@ -190,7 +190,6 @@ class Sine(nn.Module):
 
 @pytest.mark.parametrize("module,words", [
     (Sine(), "operation sin is not supported"),
-    (nn.Sequential(nn.Linear(2, 2), nn.GELU()), "exact GELU (erf)"),
     (nn.Sequential(nn.Linear(2, 2), nn.PReLU()), "module PReLU is not supported"),
 ])
 def test_unsupported_operation_named_in_one_line(module, words):

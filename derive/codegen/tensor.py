@@ -27,6 +27,8 @@ HELPERS = {
                     "    return s - np.log(np.exp(s).sum(axis=axis, keepdims=True))\n"),
     "sigmoid": "def sigmoid(x):\n    return 1 / (1 + np.exp(-x))\n",
     "relu": "def relu(x):\n    return np.maximum(x, 0)\n",
+    "erf": ("def erf(x):\n    \"\"\"The error function entry by entry (NumPy has none; the standard library's).\"\"\"\n"
+            "    return np.vectorize(math.erf, otypes=[float])(x)\n"),
     "one_hot": "def one_hot(index, n):\n    return np.eye(n)[index]\n",
     "pad_torch": ("def pad_torch(x, widths):\n    \"\"\"F.pad: (left, right) pairs of zeros, last axis first.\"\"\"\n"
                   "    pairs = [(0, 0)] * x.ndim\n    for k in range(len(widths) // 2):\n"
@@ -62,7 +64,8 @@ def module_source(bw: Backward) -> str:
            "",
            "The backward pass is derived tensor by tensor from derive's table of vector-Jacobian products",
            "and proven entry by entry equal to the direct derivative of the output.",
-           '"""', "import numpy as np", "", "NAME = " + repr(prog.name), "PARAMS = " + repr(tuple(prog.params)),
+           '"""'] + (["import math", ""] if "erf" in used else []) + [
+           "import numpy as np", "", "NAME = " + repr(prog.name), "PARAMS = " + repr(tuple(prog.params)),
            "INPUTS = " + repr(tuple(prog.inputs)), ""]
     for h in sorted(used):
         out += ["", HELPERS[h]]

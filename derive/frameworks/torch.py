@@ -1,10 +1,10 @@
 """PyTorch modules traced with ``torch.fx`` into derive's forms (the user's own module: trusted code, run
 only to trace it and to read its shapes at ``example_input``, never from the web page).
 
-Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GELU(approximate="tanh")``,
-``nn.LayerNorm`` (over the last dimension), ``nn.BatchNorm1d`` in training mode, ``nn.Embedding``
+Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GELU()`` (exact, with erf) and
+``nn.GELU(approximate="tanh")``, ``nn.LayerNorm`` (over the last dimension), ``nn.BatchNorm1d`` in training mode, ``nn.Embedding``
 (then a flatten), ``nn.Flatten``, ``nn.Dropout``/``nn.Identity`` (the identity), their functional and
-method forms (``torch.relu``, ``F.gelu(x, approximate="tanh")``, ``x.tanh()``, ``x.view(n, -1)``), and
+method forms (``torch.relu``, ``F.gelu(x)``, ``x.tanh()``, ``x.view(n, -1)``), and
 residual additions ``a + b``.  Anything else is named in one line.  The losses are PyTorch's, the
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
 indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``.
@@ -157,9 +157,7 @@ def _module(prog: Program, mod, node, names, where, dropout) -> str:
             raise DeriveError(f"{where}: softmax over dim {mod.dim}; expected the features (dim=1)")
         return prog.activation(x, "softmax", where)
     if isinstance(mod, nn.GELU):
-        if mod.approximate != "tanh":
-            raise DeriveError(f"{where}: exact GELU (erf) is not in derive's grammar; use nn.GELU(approximate='tanh')")
-        return prog.activation(x, "gelu_tanh", where)
+        return prog.activation(x, "gelu_tanh" if mod.approximate == "tanh" else "gelu", where)
     if isinstance(mod, nn.LayerNorm):
         if len(mod.normalized_shape) != 1:
             raise DeriveError(f"{where}: LayerNorm over more than the last dimension is not supported")
@@ -196,9 +194,10 @@ def _function(prog: Program, node, names, where) -> str:
     if name in FUNCTIONS and (isinstance(fn, str) or fn in (getattr(torch, name), getattr(F, name, None))):
         return prog.activation(x, FUNCTIONS[name], where)
     if fn is F.gelu or name == "gelu":
-        if kw.get("approximate", "none") != "tanh":
-            raise DeriveError(f"{where}: exact GELU (erf) is not in derive's grammar; use approximate='tanh'")
-        return prog.activation(x, "gelu_tanh", where)
+        approximate = kw.get("approximate", args[1] if len(args) > 1 else "none")
+        if approximate not in ("none", "tanh"):
+            raise DeriveError(f"{where}: gelu(approximate={approximate!r}); expected 'none' or 'tanh'")
+        return prog.activation(x, "gelu_tanh" if approximate == "tanh" else "gelu", where)
     if (fn in (F.softmax, torch.softmax) or name == "softmax") and kw.get("dim", args[1] if len(args) > 1 else None) in (1, -1):
         return prog.activation(x, "softmax", where)
     if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):

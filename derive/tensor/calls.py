@@ -19,7 +19,7 @@ AXIS = ("axis", "dim", "keepdims", "keepdim")
 # canonical function -> (min positional args, max positional args, keywords it takes)
 FUNCS = {
     "exp": (1, 1, ()), "log": (1, 1, ()), "tanh": (1, 1, ()), "sigmoid": (1, 1, ()), "relu": (1, 1, ()),
-    "sqrt": (1, 1, ()), "abs": (1, 1, ()), "sign": (1, 1, ()),
+    "sqrt": (1, 1, ()), "abs": (1, 1, ()), "sign": (1, 1, ()), "erf": (1, 1, ()),
     "softmax": (1, 2, ("axis", "dim")), "log_softmax": (1, 2, ("axis", "dim")),
     "sum": (1, 2, AXIS), "mean": (1, 2, AXIS), "max": (1, 2, AXIS), "min": (1, 2, AXIS),
     "var": (1, 2, AXIS + ("ddof", "correction", "unbiased")),
@@ -134,18 +134,21 @@ def _unsqueeze(args, kw, style):
 
 
 def _gelu(args, kw, style):
-    """GELU's tanh form, 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))); the exact one needs erf (no rule yet)."""
+    """GELU: exact, x Phi(x) = 0.5 x (1 + erf(x / sqrt(2))) (PyTorch's and Keras's default,
+    approximate='none' / False), or its tanh form 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
     kw = dict(kw)
     approx = kw.pop("approximate", Const("none"))
     if len(args) != 1 or kw:
-        raise FormulaError("gelu(x, approximate='tanh') takes one tensor")
-    if not (isinstance(approx, Const) and approx.value == "tanh"):
-        raise FormulaError("gelu: the exact GELU needs erf, which has no rule yet; write gelu(x, approximate='tanh') "
-                           "or the formula")
-    x = args[0]
+        raise FormulaError("gelu(x) takes one tensor (and approximate='none' or 'tanh')")
+    if not isinstance(approx, Const) or approx.value not in ("none", "tanh", True, False):
+        raise FormulaError("gelu: approximate is 'none' (the exact GELU) or 'tanh'")
+    x, half = args[0], Bin("*", Num(Fraction(1, 2), "0.5"), args[0])
+    if approx.value in ("none", False):
+        root2 = Call("sqrt", (Num(Fraction(2)),))
+        return Bin("*", half, Bin("+", Num(Fraction(1)), Call("erf", (Bin("/", x, root2),))))
     c = Call("sqrt", (Bin("/", Num(Fraction(2)), Call("pi", ())),))
     inner = Bin("*", c, Bin("+", x, Bin("*", Num(Fraction("0.044715"), "0.044715"), Bin("**", x, Num(Fraction(3))))))
-    return Bin("*", Bin("*", Num(Fraction(1, 2), "0.5"), x), Bin("+", Num(Fraction(1)), Call("tanh", (inner,))))
+    return Bin("*", half, Bin("+", Num(Fraction(1)), Call("tanh", (inner,))))
 
 
 SUGAR = {

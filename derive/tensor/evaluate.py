@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from fractions import Fraction
 
+import math
+
 import numpy as np
 
 from ..errors import FormulaError
@@ -16,7 +18,9 @@ from .composite import Composite
 from .shapes import axes, const_int, dims, expand_ellipsis, keepdims
 from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
 
-TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "pi")
+TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "erf", "pi")
+# NumPy has no erf: the standard library's, entry by entry (exact to its last bit, as math.erf)
+erf = np.vectorize(math.erf, otypes=[float])
 _FOLDED: dict = {}
 
 
@@ -38,6 +42,7 @@ class NumpyOps:
     exp = staticmethod(np.exp)
     log = staticmethod(np.log)
     tanh = staticmethod(np.tanh)
+    erf = staticmethod(erf)
 
     def pow(self, a, q: Fraction):
         return np.power(a, int(q) if q.denominator == 1 else float(q))
@@ -183,7 +188,7 @@ class _Eval(Composite):
         if fn == "pi":
             return B.const(_fold(node, self.sizes))
         x = self(node.args[0])
-        if fn in ("exp", "log", "tanh", "sigmoid", "relu"):
+        if fn in ("exp", "log", "tanh", "sigmoid", "relu", "erf"):
             return getattr(B, fn)(x)
         if fn == "sqrt":
             return B.pow(x, Fraction(1, 2))

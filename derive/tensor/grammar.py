@@ -24,7 +24,7 @@ MAX_DEPTH = 60
 # names a value may not take: Python's constants, pi, the module prefix and the functions the
 # generated code defines at module level (a value with that name would hide them)
 RESERVED = {"None", "True", "False", "pi", "np", "numpy", "scatter", "forward", "gradients", "NAME",
-            "PARAMS", "INPUTS", "softmax", "log_softmax", "sigmoid", "relu", "one_hot", "pad_torch"}
+            "PARAMS", "INPUTS", "softmax", "log_softmax", "sigmoid", "relu", "one_hot", "pad_torch", "erf", "math"}
 _TOKEN = re.compile(r"\s*(?:(?P<num>(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)|(?P<name>[A-Za-z_][A-Za-z0-9_]*)"
                     r"|(?P<str>'[^'\n]{0,200}'|\"[^\"\n]{0,200}\")"
                     r"|(?P<op>\.\.\.|\*\*|>=|<=|==|!=|[-+*/@()\[\],.:<>=^]))")

@@ -117,12 +117,14 @@ class LatexPrinter:
                 return f"\\operatorname{{var}}{sub} {body}"
             head = f"\\sum{sub} " if fn == "sum" else f"\\operatorname{{mean}}{sub} "
             return head + body
-        simple = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "sigmoid": "\\sigma",
+        simple = {"exp": "\\exp", "log": "\\log", "tanh": "\\tanh", "sigmoid": "\\sigma", "erf": "\\operatorname{erf}",
                   "relu": "\\operatorname{relu}", "softmax": "\\operatorname{softmax}",
                   "log_softmax": "\\operatorname{log\\,softmax}", "one_hot": "\\operatorname{onehot}",
                   "stack": "\\operatorname{stack}"}
         if fn == "sqrt":
             return f"\\sqrt{{{self.p(a[0])}}}"
+        if fn == "exp" and isinstance(a[0], Neg) and isinstance(a[0].x, Bin) and a[0].x.op == "**":
+            return f"e^{{{self.p(a[0])}}}"          # e^{-z^2}: a Gaussian's exponent, as erf's derivative is written
         if fn == "pi":
             return "\\pi"
         if fn == "abs":

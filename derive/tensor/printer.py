@@ -8,7 +8,7 @@ from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple
 
 # binding strength: higher binds tighter (Python's order)
 _PREC = {"cmp": 1, "+": 2, "-": 2, "*": 3, "/": 3, "@": 3, "neg": 4, "**": 5, "atom": 6}
-HELPERS = ("softmax", "log_softmax", "sigmoid", "relu", "one_hot", "scatter")
+HELPERS = ("softmax", "log_softmax", "sigmoid", "relu", "one_hot", "scatter", "erf")
 
 
 def number(q: Fraction, text: str | None = None) -> str:
@@ -227,7 +227,7 @@ class TextPrinter(CodePrinter):
             over = " and ".join(self.axis_names(a[0], int(x.value)) for x in axs)
             word = "sum" if fn == "sum" else "mean"
             return f"{word} over {over} of {self.wrap(a[0], _PREC['*'] + 1)}"
-        if fn in ("exp", "log", "tanh", "sqrt"):
+        if fn in ("exp", "log", "tanh", "sqrt", "erf"):
             return f"{fn}({self.p(a[0])})"
         if fn in ("ones_like",):
             return f"ones_like({self.p(a[0])})"

@@ -2,16 +2,16 @@
 
 The program is instantiated at the spec's small sizes with one variable per entry.  Both sides are
 rational functions of those variables and of one variable per transcendental value (each exp, log,
-tanh, sigmoid of an entry, and each root u^(1/q): a fresh variable r, u^(p/q) = r^p, never a true
+tanh, sigmoid, erf of an entry, and each root u^(1/q): a fresh variable r, u^(p/q) = r^p, never a true
 root, so no point has to be one where H square roots exist at once).  Two rational functions are
 equal when they agree at random points of a large prime field (Schwartz-Zippel: a nonzero difference
 of degree d vanishes at a random point with probability at most d/p, p = 2^61 - 1; d is tracked),
 and every value here is exact field arithmetic: no rounding.  The derived side evaluates the backward
 formulas; the direct side differentiates the forward pass itself, forward mode, along a random
 direction over the tensor's entries (every entry at once; see ``prove_backward``) (d exp(u) =
-exp(u) du, d(u v) = u dv + v du, ...): it never sees the rules table.  Branches (relu, max,
-comparisons) are fixed by a real-valued shadow of the same point, so each point proves the identity
-on an open region of one branch; points fall in different regions.
+exp(u) du, d erf(u) = 2/sqrt(pi) exp(-u^2) du, d(u v) = u dv + v du, ...): it never sees the rules
+table.  Branches (relu, max, comparisons) are fixed by a real-valued shadow of the same point, so each
+point proves the identity on an open region of one branch; points fall in different regions.
 """
 from __future__ import annotations
 
@@ -163,6 +163,17 @@ class FieldOps:
     def sigmoid(self, a):
         return self._unary("sigmoid", a, 1 / (1 + np.exp(-a.f)), lambda v: (v * (1 - v)) % P)
 
+    def erf(self, a):
+        """erf(u): a fresh variable E; dE = 2/sqrt(pi) X du, X the exp atom of -u^2 (the variable a backward
+        formula's exp(-x**2) reads) and 2/sqrt(pi) written here, not taken from the rules table, and folded
+        to one number as every constant is (so the table's 2/sqrt(pi) must be the same number)."""
+        from .evaluate import _fold, erf
+        from .tree import Bin, Call, Num
+        k = self.const(_fold(Bin("/", Num(Fraction(2)), Call("sqrt", (Call("pi", ()),))), {})).v
+        x = self.oracle("exp", (-(a.v * a.v)) % P)
+        # E + e k X t over the denominator of t: degree at most 2 + 2 d (as tanh's 3 + 2 d, one more for X)
+        return FV(erf(a.f), self.oracle("erf", a.v), None if a.t is None else (k * x * a.t) % P, 4 + 2 * a.d)
+
     def relu(self, a):
         mask = _o((a.f > 0).astype(np.int64))
         return FV(np.maximum(a.f, 0), a.v * mask, None if a.t is None else a.t * mask, a.d)
@@ -285,7 +296,7 @@ def prove_backward(program, points: int = 3, seed: int = 0, sizes: dict | None =
     direction r over its entries, sum(r * dNAME) (the derived side) against the derivative of the output
     along r (the direct side, forward mode from NAME): one forward pass per tensor, however many entries.
     The difference is a rational function of the leaves, the atoms (one fresh variable per exp, log,
-    tanh, sigmoid and root of a value; u^(p/q) is r^p for the atom r = u^(1/q)) and r, nonzero when any
+    tanh, sigmoid, erf and root of a value; u^(p/q) is r^p for the atom r = u^(1/q)) and r, nonzero when any
     entry differs; its degree is bounded by tracking, per tensor, the degree of each dual number (``FV.d``).
     By Schwartz-Zippel a wrong line passes one point with probability at most degree / P (P = 2^61 - 1),
     unless P divides every coefficient of the difference (P is fixed, not drawn); independent points

@@ -19,6 +19,7 @@ from .builder import ALL, ONE, TWO, Builder  # noqa: F401  (Builder: the c every
 from .tree import Bin, Call, Index, Neg, Num
 
 HALF = Num(Fraction(1, 2))
+ERF_SCALE = Bin("/", TWO, Call("sqrt", (Call("pi", ()),)))     # erf'(x) = 2/sqrt(pi) e^(-x^2)
 
 
 def _binary(op):
@@ -44,6 +45,8 @@ RULES = {
     "sigmoid": lambda g, node, y, c: (c.mul(g, c.mul(y, c.sub(ONE, y))),),         # g y (1 - y)
     "relu": lambda g, node, y, c: (c.mul(g, Bin(">", node.args[0], Num(Fraction(0)))),),   # g [x > 0]
     "sqrt": lambda g, node, y, c: (c.div(g, c.mul(TWO, y)),),                      # g / (2 y)
+    # erf(x): g 2/sqrt(pi) e^(-x^2)
+    "erf": lambda g, node, y, c: (c.mul(g, c.mul(ERF_SCALE, Call("exp", (c.neg(c.pow(node.args[0], 2)),)))),),
     "float": lambda g, node, y, c: (g,),
     "transpose": lambda g, node, y, c: (c.transposed(g),),                          # g^T
     "reshape": lambda g, node, y, c: (Call("reshape", (g, c.dims(node.args[0]))),),
