@@ -66,7 +66,7 @@ def _t(node, env, sizes):
             n = const_int(n, sizes)
         return torch.nn.functional.one_hot(ids.long(), n).to(F64)
     x = _t(node.args[0], env, sizes)
-    simple = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid,
+    simple = {"exp": torch.exp, "log": torch.log, "tanh": torch.tanh, "sigmoid": torch.sigmoid, "erf": torch.erf,
               "relu": torch.relu, "sqrt": torch.sqrt, "float": lambda v: v,
               "ones_like": torch.ones_like, "zeros_like": torch.zeros_like}
     if fn in simple:
