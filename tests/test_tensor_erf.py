@@ -139,6 +139,14 @@ def test_wrong_backward_line_flagged_at_its_line(dz):
     assert [x.line for x in report.lines if not x.correct] == [4]
 
 
+def test_a_forgotten_erf_derivative_is_said_in_words():
+    prog = _program(GELU_SPEC, "gelu_exact")
+    wrong = "dz = dh * (0.5 * (1 + erf(z / np.sqrt(2))) + 0.5 * z / np.sqrt(2))"    # erf' dropped, chain factor kept
+    report = check_backward(prog, BACKWARD.replace(BACKWARD.splitlines()[3], wrong))
+    assert report.first_wrong == 4
+    assert "missing erf's derivative 2 / np.sqrt(np.pi) * np.exp(-(z / np.sqrt(2)) ** 2)" in str(report)
+
+
 def test_torch_module_with_exact_gelu():
     import derive
     from derive.codegen.fit import gradients

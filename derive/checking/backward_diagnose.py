@@ -173,12 +173,14 @@ def scale(target: str, got, want, bw, truth) -> list:
 
 
 _ACTIVATIONS = {"tanh": "tanh's derivative 1 - tanh({x})**2", "sigmoid": "sigmoid's derivative s (1 - s)",
-                "relu": "relu's derivative ({x} > 0)", "exp": "exp's derivative (times exp({x}))"}
+                "relu": "relu's derivative ({x} > 0)", "exp": "exp's derivative (times exp({x}))",
+                "erf": "erf's derivative 2 / np.sqrt(np.pi) * np.exp(-({x}) ** 2)"}
 
 
 def derivative_factors(prog) -> list:
     """(message, tree) for each activation the forward pass applies, inline ones too (GELU's tanh)."""
-    from ..tensor.tree import Num
+    from ..tensor.tree import Neg, Num
+    from ..tensor.vjp import ERF_SCALE
     out, seen = [], set()
     one = Num(Fraction(1))
     for _, tree, _ in prog.forward:
@@ -188,7 +190,8 @@ def derivative_factors(prog) -> list:
             seen.add(node)
             d = {"tanh": Bin("-", one, Bin("**", node, Num(Fraction(2)))),
                  "sigmoid": Bin("*", node, Bin("-", one, node)),
-                 "relu": Bin(">", node.args[0], Num(Fraction(0))), "exp": node}[node.fn]
+                 "relu": Bin(">", node.args[0], Num(Fraction(0))), "exp": node,
+                 "erf": Bin("*", ERF_SCALE, Call("exp", (Neg(Bin("**", node.args[0], Num(Fraction(2)))),)))}[node.fn]
             out.append((f"missing {_ACTIVATIONS[node.fn].format(x=to_code(node.args[0]))}", d))
     return out[:6]
 
