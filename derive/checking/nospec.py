@@ -203,8 +203,20 @@ def check_text(text: str) -> DerivationReport:
         reader.example.stated_nodes[c.net.nodes[key].symbol] = (
             v if not h else iv.mpf([_mp(v - h), _mp(v + h)]))
     reader.example._env = None
-    report = _check_all(c, text, reader)
+    report = _check_all(c, _summed(tn, text), reader)
     return DerivationReport(_repeated(tn, report.steps), read=tn.summary())
+
+
+def _summed(tn: TextNetwork, text: str) -> str:
+    """``E_{total} = \\sum \\frac12 (target - output)^2``, written out over the output units the text names
+    (``(\\frac12 (target_{o1} - out_{o1})^2) + (...)``), so that the line is checked, not left unread.  Only
+    within its own line: line numbers stay as written."""
+    lines = text.split("\n")
+    for line, part, written in tn.sums:
+        at, part = line - 1, part.strip()
+        if 0 <= at < len(lines) and lines[at].count(part) == 1:
+            lines[at] = lines[at].replace(part, written)
+    return "\n".join(lines)
 
 
 def _repeated(tn: TextNetwork, steps) -> tuple:

@@ -24,7 +24,8 @@ import sympy as sp
 
 from ..errors import DeriveError
 from ..model.formula import Name
-from .textread import _LOSS_BASES, _PARAM_BASES, _RATES, _Reading, bare_sum, equalities, take_values
+from .textread import (_LOSS_BASES, _PARAM_BASES, _RATES, _Reading, bare_sum, bare_sum_text, bare_terms, equalities,
+                       named_terms, take_values)
 from .textunits import generalise
 
 @dataclass
@@ -41,6 +42,7 @@ class TextNetwork:
     stated: list = field(default_factory=list)                    # (line, ident, Fraction, text): X = number
     generalised: list = field(default_factory=list)               # (node, from node)
     solved: dict = field(default_factory=dict)                    # leaf -> Fraction (textsolve)
+    sums: list = field(default_factory=list)                      # (line, \sum (target - output)^2, unit by unit)
     output: str | None = None
 
     @property
@@ -210,10 +212,13 @@ def read_network(text: str) -> TextNetwork:
         if head.kind == "name":
             key = next(iter(head.names))
             body = next((r for r in reads[1:] if r.kind == "expr"), None)
+            if body is None:                                 # the sum written out, for checking the line
+                net.sums += [(line, p, w) for p in parts[1:] for w in [bare_sum_text(p, everywhere)] if w]
             if body is None and key not in net.nodes:      # E_{total} = \sum \frac12 (target - output)^2, if nothing else
                 summed = next((r for r in (bare_sum(p, everywhere) for p in parts[1:]) if r is not None), None)
                 if summed is not None:
-                    pending.setdefault(key, (line, summed))
+                    part = next(p for p in parts[1:] if bare_sum(p, everywhere) is not None)
+                    pending.setdefault(key, (line, summed, bare_terms(part, everywhere)))
             backward = any(r.leibniz for r in reads[1:])      # \delta_{o1} = dE/dout * ...: not forward
             if body is not None and not backward and key not in net.nodes and key not in _RATES \
                     and key not in body.expr.free_symbols and _acyclic(net, key, body.expr):
@@ -230,11 +235,12 @@ def read_network(text: str) -> TextNetwork:
         for k in range(len(parts) - 1):          # symbolic side, then the same with numbers in
             if reads[k].kind in ("expr", "other", "name") and reads[k + 1].kind in ("number", "mixed"):
                 take_values(net, parts[k], parts[k + 1])
-    for key, (line, summed) in pending.items():  # a sum over bare names, for a name no line defines in the network
+    for key, (line, summed, terms) in pending.items():  # a sum over bare names, for a name no line defines
         loose = key in net.nodes and not any(x.name in net.nodes for x in net.nodes[key].free_symbols)
         if (key not in net.nodes or loose) and key not in summed.expr.free_symbols and \
                 any(x.name in net.nodes for x in summed.expr.free_symbols):
             net.nodes[key], net.lines[key], net.texts[key] = summed.expr, line, ""
+            named_terms(net, key, line, terms, everywhere)
     for line, key, v, _ in net.stated:            # x_1 = 0.05: a leaf's value
         if key not in net.nodes:
             net.values.setdefault(key, v)

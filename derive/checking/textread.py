@@ -93,6 +93,19 @@ _SUM_HEAD = re.compile(r"^\s*\\sum(?:\\limits)?\s*(?:_\{?[A-Za-z]?\}?)?\s*")
 def bare_sum(part: str, everywhere: dict) -> _Reading | None:
     """``\\sum \\frac{1}{2}(target - output)^2``: a sum with no index over bare names, each the family the text
     names unit by unit (target_{o1}, out_{o1}, ...), read as the sum over the units both families have."""
+    written = bare_sum_text(part, everywhere)
+    r = _Reading(written) if written else None
+    return r if r is not None and r.kind == "expr" else None
+
+
+def bare_sum_text(part: str, everywhere: dict) -> str | None:
+    """The sum ``bare_sum`` reads, written out unit by unit in the text's own names (LaTeX)."""
+    terms = bare_terms(part, everywhere)
+    return " + ".join(f"({terms[k]})" for k in sorted(terms)) if terms else None
+
+
+def bare_terms(part: str, everywhere: dict) -> dict[str, str] | None:
+    """The terms of ``bare_sum``, by the unit each is for (``o1``: ``\\frac{1}{2}(target_{o1} - out_{o1})^2``)."""
     m = _SUM_HEAD.match(part)
     if not m or not part.strip().startswith("\\sum"):
         return None
@@ -116,14 +129,30 @@ def bare_sum(part: str, everywhere: dict) -> _Reading | None:
         return None
     prefix = prefixes.pop()
     labels = {p + k for v in split.values() for p, k in v if p == prefix}     # every unit any of them names
-    terms = []
+    terms = {}
     for label in sorted(labels):
         t = body
         for b, f in chosen.items():
             t = re.sub(rf"(?<![\\A-Za-z_{{]){b}(?![A-Za-z_({{])", f"{f}_{{{label}}}", t)
-        terms.append("(" + t + ")")
-    r = _Reading(" + ".join(terms))
-    return r if r.kind == "expr" else None
+        terms[label] = t
+    return terms
+
+
+def named_terms(net, key: str, line: int, terms: dict, everywhere: dict) -> None:
+    """E_{total} read as \\sum \\frac12 (target - output)^2 in a text that also writes E_{o1}, E_{o2} and defines
+    them nowhere: each is that unit's term (the loss's own name with the unit as its subscript), and the loss
+    their sum.  Only when every term has such a name, so the loss is the same sum either way."""
+    base = everywhere[key].base if key in everywhere else key.split("_")[0]
+    named = {label: [k for k, n in everywhere.items() if n.base == base and n.sub == label and not n.sup]
+             for label in terms}
+    if not all(len(v) == 1 and v[0] not in net.nodes and v[0] != key for v in named.values()):
+        return
+    reads = {v[0]: _Reading(terms[label]) for label, v in named.items()}
+    if any(r.kind != "expr" for r in reads.values()):
+        return
+    for k, r in reads.items():
+        net.nodes[k], net.lines[k], net.texts[k] = r.expr, line, ""
+    net.nodes[key] = sp.Add(*(sp.Symbol(k) for k in reads))
 
 
 # -- values from substitutions ------------------------------------------------------------------
@@ -204,4 +233,4 @@ def take_values(net: TextNetwork, symbolic: str, numeric: str):
 
 
 
-__all__ = ["bare_sum", "equalities", "ident", "take_values", "units"]
+__all__ = ["bare_sum", "bare_sum_text", "bare_terms", "equalities", "ident", "named_terms", "take_values", "units"]
