@@ -27,6 +27,7 @@ from ..model.graph import Network
 from .lookup import LEARNING_RATE, SymbolTable
 from ..derivation.proof import Rationalize, evaluate, forward_values, random_point
 from ..model.rules import relu, sigmoid, step
+from .numbers import walk
 from .verdict import Mistake, Verdict
 
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
@@ -274,20 +275,14 @@ _MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp
 
 def _mp(e: sp.Expr, vals: dict):
     """e's value with mpmath at the working precision (symbols from vals; memo-free, small trees)."""
-    if e.is_Symbol:
-        return mpmath.mpf(vals[e])
+    env = {s: mpmath.mpf(vals[s]) for s in e.free_symbols}
+    return walk(e, env, _MP, _mp_number, mpmath.fsum, mpmath.fprod)
+
+
+def _mp_number(e):
     if e.is_Rational:
         return mpmath.mpf(e.p) / e.q
-    args = [_mp(a, vals) for a in e.args]
-    if isinstance(e, sp.Add):
-        return mpmath.fsum(args)
-    if isinstance(e, sp.Mul):
-        return mpmath.fprod(args)
-    if isinstance(e, sp.Pow):
-        return args[0] ** args[1]
-    if e.func in _MP:
-        return _MP[e.func](args[0])
-    raise ValueError(f"cannot evaluate {e.func}")
+    raise ValueError(f"cannot evaluate the float {e}")
 
 
 _CHECKERS: WeakKeyDictionary = WeakKeyDictionary()

@@ -19,7 +19,7 @@ import sympy as sp
 from ..errors import DeriveError
 from .batch import BatchReader
 from .derivation import DerivationReport, _check_all
-from .numbers import half_unit, iv
+from .numbers import half_unit, iv, walk
 from .textnet import TextNetwork, read_network
 
 MAX_UNKNOWNS = 12
@@ -112,26 +112,8 @@ def _compiled(e: sp.Expr, env: dict, unknown: list):
              relu: lambda t: max(t, 0.0), step: lambda t: float(t > 0), sp.Abs: abs}
 
     def f(x):
-        return _eval(fixed, dict(zip(unknown, x)), funcs)
+        return walk(fixed, dict(zip(unknown, x)), funcs, float, math.fsum, math.prod)
     return f
-
-
-def _eval(e, env, funcs):
-    """A float value of ``e`` (our own walk over the expression: nothing is compiled or executed)."""
-    if e.is_Symbol:
-        return env[e]
-    if e.is_Number:
-        return float(e)
-    args = [_eval(a, env, funcs) for a in e.args]
-    if isinstance(e, sp.Add):
-        return math.fsum(args)
-    if isinstance(e, sp.Mul):
-        return math.prod(args)
-    if isinstance(e, sp.Pow):
-        return args[0] ** args[1]
-    if e.func in funcs:
-        return funcs[e.func](args[0])
-    raise ValueError(f"cannot evaluate {e.func}")
 
 
 def _residuals(fns, x):

@@ -22,6 +22,26 @@ iv = mpmath.iv
 iv.dps = 60
 
 
+def walk(e: sp.Expr, env: dict, funcs: dict, number, fsum, prod):
+    """The value of ``e`` in some arithmetic: symbols from ``env``, numbers through ``number``, sums with
+    ``fsum``, products with ``prod``, powers with ``**``, one-argument functions from ``funcs`` (our own
+    walk over the expression: nothing is compiled or executed; memo-free, for small trees)."""
+    if e.is_Symbol:
+        return env[e]
+    if e.is_Number:
+        return number(e)
+    args = [walk(a, env, funcs, number, fsum, prod) for a in e.args]
+    if isinstance(e, sp.Add):
+        return fsum(args)
+    if isinstance(e, sp.Mul):
+        return prod(args)
+    if isinstance(e, sp.Pow):
+        return args[0] ** args[1]
+    if e.func in funcs:
+        return funcs[e.func](args[0])
+    raise ValueError(f"cannot evaluate {e.func}")
+
+
 class Literals:
     """The ``numbers`` hook for the parser: integers exact, each decimal kept as a symbol."""
 
