@@ -85,6 +85,7 @@ def _short(s: str, n: int) -> str:
 def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assigns: bool = False) -> list[Step]:
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
     and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
+    reader.context = " = ".join(parts)     # a free unit index (w_{ho}) is bound by the whole equation
     sides = [reader.read(p) for p in parts]
     if not all(s.ok for s in sides):       # the layer form: W^{(2)}, \mathbf{a}^{(1)\top}, \odot
         from .matrix import matrix_steps

@@ -1,7 +1,8 @@
 """The famous notations, read as derive's own (a text rewritten before it is checked; lines keep their places).
 
     nielsen   a^l_j, z^l_j, b^l_j, \\delta^l_j, w^l_{jk} (from unit k of layer l-1 to unit j of layer l; the
-              input is layer 1), C the cost, \\nabla_a C, \\odot, \\sigma'.  Nielsen numbers the input layer 1,
+              input is layer 1), C the cost, \\nabla_a C, \\odot, \\sigma', and BP4's shorthand
+              \\partial C / \\partial w = a_{\\rm in} \\delta_{\\rm out} (w^l_{jk}, a^{l-1}_k, \\delta^l_j).  Nielsen numbers the input layer 1,
               so a numbered layer s is derive's s-1; a symbolic l or L means the same in both (every
               relation between layers l-1, l, l+1 holds for all l, or for the last).
     ufldl     W^{(l)}, b^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, J(W,b;x,y), f'(z), \\nabla_{W^{(l)}} J: UFLDL
@@ -31,7 +32,23 @@ def _layer(s: str) -> str:
     return s if re.fullmatch(r"[lL]\s*([+-]\s*\d+)?", s) else ""
 
 
+_IN = re.compile(r"(?<![A-Za-z\\])a_\{\s*(?:\\rm\s*|\\mathrm\s*\{\s*|\\text\s*\{\s*)?in\s*\}?\s*\}")
+_OUT = re.compile(r"\\delta_\{\s*(?:\\rm\s*|\\mathrm\s*\{\s*|\\text\s*\{\s*)?out\s*\}?\s*\}")
+_ANY_W = re.compile(r"(\\partial\s*)w(?![A-Za-z_^])")
+
+
+def _in_out(line: str) -> str:
+    """Nielsen's shorthand for BP4, dC/dw = a_in delta_out: the weight w^l_{jk} from unit k of layer l-1
+    (a_in, the activation into it) to unit j of layer l (delta_out, the error of the unit it feeds)."""
+    if not (_IN.search(line) and _OUT.search(line) and _ANY_W.search(line)):
+        return line
+    line = _ANY_W.sub(lambda m: m.group(1) + "w^l_{jk}", line)
+    return _OUT.sub(lambda m: "\\delta^l_j", _IN.sub(lambda m: "a^{l-1}_k", line))
+
+
 def nielsen(text: str) -> str:
+    text = "\n".join(_in_out(line) for line in text.split("\n"))
+
     def bare(m):
         layer = _layer(m.group(3))
         if not layer:

@@ -65,6 +65,7 @@ class Reader(TextNames):
         self.families: dict[tuple, tuple] = {}                      # (base, sup) -> (name, text) of a unit's definition
         self.bound: dict[str, sp.Symbol] = {}                       # a text's own name -> the network quantity it is
         self._generalising = False
+        self.context = ""                                           # the equation a side is read in (all its sides)
 
     def next_symbol(self, param: sp.Symbol) -> sp.Symbol:
         """The symbol for ``param`` after one gradient step, meaning param - alpha * dE/dparam."""
@@ -90,6 +91,9 @@ class Reader(TextNames):
             made = None if name.time else self.instance(alt)
             if made is not None:
                 return made
+            weight = None if name.time else self.connection(name)
+            if weight is not None:          # w_{ho} inside \sum_o: the weight from the unit h1 the equation names
+                return weight
             if not (len(name.index) == 1 and name.sub.isdigit()):
                 raise
             # \sum_o out_o over units named o1, o2 (Mazur): the index letter is the units' own prefix
@@ -120,15 +124,42 @@ class Reader(TextNames):
     def read(self, text: str, notes: list | None = None) -> Side:
         """A side's meaning: definitions and update steps replaced by what they stand for."""
         self._leibniz, self._updates = [], []
+        saved = self.context
+        if text not in saved:               # read alone (not as a side of the chain ``check_chain`` set)
+            self.context = text
         lits = Literals()
         try:
             e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True, notes=notes,
                              **self.options)
         except DeriveError as err:
-            return Side(text, None, lits, None, str(err))
+            e = self._scalar_of_layers(text, lits, notes) if "sqnorm" in text or "\\|" in text else None
+            if e is None:
+                return Side(text, None, lits, None, str(err))
+        finally:
+            self.context = saved
         target = self._leibniz[0][:3] if len(self._leibniz) == 1 and e == self._leibniz[0][3] else None
         e = e.xreplace({sym: meaning for sym, meaning, _ in self.defs.values()}).xreplace(self.nexts)
         return Side(text, e, lits, target, updates=tuple(self._updates))
+
+    def _scalar_of_layers(self, text: str, lits: Literals, notes: list | None) -> sp.Expr | None:
+        """A number made of layer vectors entry by entry (``\\frac12 \\|y - h_{W,b}(x)\\|^2`` inside a line about
+        unit i): read with the layer symbols as vectors; None unless it is one number and no matrix algebra
+        (a product of vectors) was needed to make it."""
+        from ..model.formula.matrix import MATRIX_ALGEBRA
+        from .matrix import MatrixReader
+        m = MatrixReader(self)
+        self._leibniz, self._updates = [], []
+        said: list[str] = []
+        try:
+            e = self.c.parse(text, m.resolve, m.derivative, numbers=lits, update_steps=True, functions=m.functions,
+                             notes=said, **(self.options | {"matrices": True, "mode": "latex"}))
+        except DeriveError:
+            return None
+        if not isinstance(e, sp.Expr) or any(n.startswith(MATRIX_ALGEBRA) for n in said):
+            return None
+        if notes is not None:
+            notes.extend(said)
+        return e
 
     def update(self, side: Side, param: sp.Symbol):
         """``w(t+1) = w(t) - \\alpha ...``: the left side is the parameter after the step."""

@@ -88,6 +88,49 @@ class TextNames:
         return self.define(name, side.expr)
 
 
+    def connection(self, name: Name) -> sp.Symbol | None:
+        """``w_{ho}`` inside ``\\sum_o`` (Mazur): the weight between unit o1 (the sum's index letter is the units'
+        prefix) and the one unit h<k> the equation names (``out_{h1}``): the parameter that multiplies a node of
+        one unit in a node of the other.  None unless exactly one such parameter exists."""
+        written = re.fullmatch(r"[^_]*_\{?\s*([a-z])\s*,?\s*([a-z])\s*\}?", name.text or "")
+        if len(name.index) != 1 or not written or not re.fullmatch(r"[A-Za-z]\d+", name.sub or ""):
+            return None
+        units = []
+        for letter in written.groups():
+            if letter == name.index:
+                units.append(letter + name.sub[1:])
+                continue
+            named = set(re.findall(rf"_\{{?\s*{letter}(\d+)(?![0-9])", getattr(self, "context", "")))
+            if len(named) != 1:                     # the free letter must name one unit in the equation
+                return None
+            units.append(letter + named.pop())
+        if units[0] == units[1]:
+            return None
+        a, b = (self._nodes_of(u) for u in units)
+        found = {p for src, dst in ((a, b), (b, a)) for p in self._weights(src, dst)}
+        return found.pop() if len(found) == 1 else None
+
+    def _nodes_of(self, unit: str) -> set:
+        """The network's nodes of a unit the text names (``h1``: net_h1, out_h1, or what the text bound them to)."""
+        out = {n.symbol for n in self.c.net.nodes.values() if not n.leaf and n.name.endswith("_" + unit)}
+        out |= {s for k, s in self.bound.items() if k.endswith(unit) and k[:-len(unit)].isalpha()}
+        return out
+
+    def _weights(self, src: set, dst: set) -> set:
+        params = set(self.c.net.trainable)
+        found = set()
+        for node in self.c.net.nodes.values():
+            if node.symbol not in dst or node.expr is None:
+                continue
+            for term in sp.Add.make_args(sp.expand(node.expr)):
+                factors = term.free_symbols
+                if len(factors) == 2 and term.is_Mul and factors & src:
+                    p = (factors - src)
+                    if len(p) == 1 and next(iter(p)).name in params:
+                        found |= p
+        return found
+
+
 _UNIT = re.compile(r"[A-Za-z]+\d+")
 _LABEL = re.compile(r"([A-Za-z]+)(\d+)")
 

@@ -130,7 +130,7 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
         grammar = (MatrixParser if matrices else LatexParser) if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
         p.literal, p.update_steps, p.examples, p.notes = numbers, update_steps, examples, notes
-        if indices and grammar is LatexParser:
+        if indices and grammar in (LatexParser, MatrixParser):
             p.free(indices)
         result = p.expr()
         if p.peek().kind != "end":

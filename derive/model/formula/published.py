@@ -9,6 +9,11 @@
     \\sum_j{w_{kj} a_j + b_k}                \\sum_j w_{kj} a_j + b_k (a sum's braces are invisible on the page)
     a \\bullet b                            a \\odot b (UFLDL's elementwise product)
     J(\\Theta), J(W,b;x,y), C(w,b)          J, C (the cost written with its arguments; J(\\theta) is kept)
+    W^{[l]}, b^{[l]}, A^{[l-1]}, Z^{[l]}    W^{(l)}, b^{(l)}, a^{(l-1)}, z^{(l)} (Ng's deep-learning notation: layer l in
+                                           brackets, the input A^{[0]}; A and Z stack the examples as columns, so
+                                           each column is the layer's a and z, and that is what is checked)
+    \\sigma^{[l]}(z), g^{[l]}(z)             g(z): layer l's own activation function (never a guessed sigmoid)
+    \\underset{n \\times m}{Z}               Z (a shape written under a symbol)
 
 Each rewrite is a plain text substitution on a bounded string (no backtracking over the whole
 formula): the parser still reads every character of what it gets.
@@ -24,6 +29,10 @@ _OLD = re.compile(r"\^\s*\{\s*(?:\(\s*old\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?
 _BOLD_NUMBER = re.compile(r"\\(?:mathbf|boldsymbol|bm|textbf|mathrm|text|mathit)\s*\{\s*(-?\s*\d*\.\d+)\s*\}")
 # J(\Theta), J(W,b), J(W,b;x,y), C(w,b): the cost written with its arguments is the cost
 _COST_ARGS = re.compile(r"(?<![A-Za-z\\])([JCE])\s*\(\s*((?:\\?(?:Theta|theta|W|w|b|x|y)\s*[,;]\s*)*\\?(?:Theta|theta|W|w|b|x|y))\s*\)")
+_LAYER = r"\^\s*\{\s*\[\s*([lL]\s*(?:[+-]\s*\d+)?|\d+)\s*\]\s*\}"          # ^{[l]}, ^{[l-1]}, ^{[2]}
+_NG_LAYER = re.compile(r"(?<![A-Za-z\\])([AZWb]|\\mathbf\{[AZWb]\})\s*" + _LAYER)
+_NG_ACTIVATION = re.compile(r"(?:\\sigma|(?<![A-Za-z\\])g)\s*" + _LAYER + r"\s*(?=\()")
+_UNDERSET = re.compile(r"\\underset\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*")
 _ELEMENTWISE = re.compile(r"(?<![0-9])\.\s*([*/])")        # .* is the elementwise product (\odot), ./ a division
 
 
@@ -86,6 +95,13 @@ def _open_sums(s: str) -> str:
     return "".join(out)
 
 
+def _ng_name(base: str) -> str:
+    """Ng's A and Z (a layer's activations and weighted sums, one column per example) as derive's a and z."""
+    letter = base[-2] if base.endswith("}") else base
+    small = {"A": "a", "Z": "z"}.get(letter, letter)
+    return base.replace(letter, small) if base.endswith("}") else small
+
+
 def published(s: str) -> str:
     """``s`` with the published spellings above replaced by the grammar's own."""
     if "\\sum" in s:
@@ -102,6 +118,11 @@ def published(s: str) -> str:
         s = _ELEMENTWISE.sub(lambda m: " \\odot " if m.group(1) == "*" else "/", s)
     if "(" in s:
         s = _COST_ARGS.sub(lambda m: m.group(1) if m.group(2).strip() not in ("theta", "\\theta") else m.group(0), s)
+    if "[" in s and "^" in s:                  # Ng's layer brackets
+        s = _NG_ACTIVATION.sub("g", s)
+        s = _NG_LAYER.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")}", s)
+    if "\\underset" in s:
+        s = _UNDERSET.sub("", s)
     if "\\bullet" in s:                       # UFLDL's elementwise product
         s = re.sub(r"\\bullet(?![A-Za-z])", r"\\odot ", s)
     return s

@@ -231,12 +231,30 @@ class SumGrammar:
                 self.next()
                 if not self.at("}"):
                     upper = self.bound_value("upper", True)
+                    if isinstance(upper, str):         # s_{l+1}, n_l: a layer's size, written with its own index
+                        self.skip_scripts()
                 self.expect("}")
             else:
                 upper = self.bound_value("upper", False)
         if var in self.bound:
             raise self.err(f"the index {var} is already the index of an enclosing sum")
         return var, lower, upper
+
+    def skip_scripts(self):
+        """Pass over ``_{l+1}`` / ``^{[l]}`` after a size letter (the sum then runs over every unit there is)."""
+        while self.at("_", "^"):
+            self.next()
+            if not self.at("{"):
+                self.next()
+                continue
+            depth = 0
+            while True:
+                t = self.next()
+                if t.kind == "end":
+                    raise self.err("unbalanced braces in a sum's bound", t)
+                depth += (t.kind == "op" and t.val == "{") - (t.kind == "op" and t.val == "}")
+                if depth == 0:
+                    break
 
     def read_sum(self):
         tok = self.next()
