@@ -146,7 +146,7 @@ class Reader(TextNames):
         unit i): read with the layer symbols as vectors; None unless it is one number and no matrix algebra
         (a product of vectors) was needed to make it."""
         from ..model.formula.matrix import MATRIX_ALGEBRA
-        from .matrix import MatrixReader
+        from .matrixread import MatrixReader
         m = MatrixReader(self)
         self._leibniz, self._updates = [], []
         said: list[str] = []
