@@ -142,8 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if budget and args._in_parent:
             code, err = _guarded(args, args._in_parent)
-            if code:
-                print(err, file=sys.stderr)
+            if code or getattr(args, "_answered", False):     # an error, or answered in the parent
+                if err:
+                    print(err, file=sys.stderr)
                 return code
         code, err = _budgeted(args) if budget else _guarded(args)
     except BrokenPipeError:

@@ -46,10 +46,35 @@ def read_text(path: str) -> str:
 
 
 def in_parent(args) -> int:
-    """Standard input is read here, in the parent: the budget's child has none."""
+    """Standard input is read here, in the parent: the budget's child has none.  An answer checked before
+    (the same spec text, parameter, answer and derive) is answered here from ``checking.fastcache``,
+    without sympy or a child: ``args._answered`` then says the command is done."""
     if args.answer_file == "-":
         args.answer, args.answer_file = read_text("-").strip(), None
-    return 0
+    kept = _kept(args)
+    if kept is None:
+        return 0
+    sys.stdout.write(kept["json"] if args.json else kept["text"])
+    sys.stdout.flush()
+    args._answered = True
+    return kept["code"]
+
+
+def _answer_key(args) -> str | None:
+    """The fast cache's key for this ``--answer``/``--answer-file`` check (None: never kept)."""
+    if args.derivation or args.backward:
+        return None
+    try:
+        answer = args.answer if args.answer is not None else read_text(args.answer_file)
+    except DeriveError:
+        return None                          # the full path says why, as always
+    from ..checking import fastcache
+    return fastcache.key(args.spec or "seed002", args.param, answer, args.number)
+
+
+def _kept(args) -> dict | None:
+    from ..checking import fastcache
+    return fastcache.load(_answer_key(args))
 
 
 def run(args) -> int:
@@ -68,14 +93,20 @@ def run(args) -> int:
             answer = answer.strip()
         report = api.check_report(model, args.param, answer, timeout=args.timeout or ANSWER_TIMEOUT,
                                   number_asked=args.number)
-    if args.json:
-        json.dump(report.to_dict(), sys.stdout, indent=1, ensure_ascii=False)
-        print()
-    else:
-        print(readable(report) if not hasattr(report, "parsed") else _prose(str(readable(report))))
+    sys.stdout.write(output(report, args.json))
+    if not (args.derivation or args.backward) and hasattr(report, "parsed") and hasattr(report, "diagnosis"):
+        from ..checking import fastcache      # a network's verdict: the next identical check is answered fast
+        fastcache.store(_answer_key(args), 0 if report.correct else 1, output(report, False), output(report, True))
     if args.derivation and not report.checked:
         raise DeriveError(f"{args.derivation}: no equation could be checked")
     return 0 if report.correct else 1
+
+
+def output(report, as_json: bool) -> str:
+    """What the command prints for ``report``: its --json object, or its text."""
+    if as_json:
+        return json.dumps(report.to_dict(), indent=1, ensure_ascii=False) + "\n"
+    return str(readable(report) if not hasattr(report, "parsed") else _prose(str(readable(report)))) + "\n"
 
 
 def _prose(text: str) -> str:
