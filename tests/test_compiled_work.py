@@ -145,3 +145,43 @@ def test_concurrent_calls_in_threads_agree_with_pytorch():
     finally:
         sys.setswitchinterval(interval)
     assert wrong == []
+
+
+# The generated code recognises the usual call (every array float64, or every array float32, a shared
+# bias a Python float) by dtype identity alone; every other mix must take NumPy's result type, as before.
+MIXES = [  # (X, T, parameter arrays, shared bias) -> the dtype NumPy's promotion gives (forward: without T)
+    (np.int64, np.int64, np.float64, float, np.float64),        # integer data
+    (np.int32, np.float32, np.float32, float, np.float64),      # int32 with float32 promotes to float64
+    (np.float32, np.float32, np.float64, float, np.float64),    # float32 data, float64 weights
+    (np.float64, np.float64, np.float32, float, np.float64),    # float64 data, float32 weights
+    (np.float32, np.float64, np.float32, float, np.float64),    # float64 targets only (forward: float32)
+    (np.float32, np.float32, np.float32, float, np.float32),    # all float32, the bias a Python float
+    (np.float32, np.float32, np.float32, np.float64, np.float64),   # a NumPy float64 bias is not weak
+    (np.float16, np.float16, np.float16, float, np.float32),    # half precision is computed in float32
+    (">f8", ">f8", ">f8", float, np.float64),                   # big-endian float64
+]
+
+
+@pytest.mark.parametrize("xd, td, wd, bias_type, want", MIXES)
+def test_every_dtype_mix_computes_in_numpys_result_type_and_agrees_with_pytorch(xd, td, wd, bias_type, want):
+    net = derive.mlp([3, 5, 2], activation="sigmoid", loss="half_sse", bias="shared")
+    c = derive.compile(net)
+    rng = np.random.default_rng(7)
+    P, X, T = _case(net, c, rng, 6)
+    if np.dtype(xd).kind == "i":                     # integer data: small whole numbers, 0/1 targets
+        X, T = rng.integers(-3, 4, X.shape), rng.integers(0, 2, T.shape)
+    P = {k: bias_type(v) if not np.ndim(v) else np.asarray(v, wd) for k, v in P.items()}
+    X, T = X.astype(xd), T.astype(td)
+    exact = {k: (v if not np.ndim(v) else v.astype(np.float64)) for k, v in P.items()}
+    Jt, Yt, gt = _torch(net, c, exact, X.astype(np.float64), T.astype(np.float64))
+    tol = dict(rtol=1e-10, atol=1e-13) if want == np.float64 else dict(rtol=2e-3, atol=2e-4)
+    for _ in range(2):                               # the second call reuses the first call's work arrays
+        J, g = c.loss_gradients(P, X, T)
+        Y = c.forward(P, X)
+        assert Y.dtype == (np.float32 if td == np.float64 and xd == np.float32 else want)
+        assert all(np.asarray(v).dtype == want for v in g.values())
+        np.testing.assert_allclose(Y, Yt, **(tol if Y.dtype == want else dict(rtol=2e-3, atol=2e-4)))
+        assert J == pytest.approx(Jt, rel=tol["rtol"])
+        for k in gt:
+            np.testing.assert_allclose(c.gradients(P, X, T)[k], gt[k], **tol)
+            np.testing.assert_allclose(g[k], gt[k], **tol)

@@ -16,7 +16,7 @@ from ..model import rules
 from ..errors import DeriveError
 from ..model.graph import Network
 from ..model.naming import symbol
-from .inplace import UNARY, Emitter, activation_lines, work_source
+from .inplace import UNARY, Emitter, activation_lines, work_lines, work_source
 from .printer import Printer, lines as _lines
 
 
@@ -69,9 +69,16 @@ def _loss_lines(net: Network, p: Printer, Y: str, em: Emitter | None) -> list[st
     total = sp.Add(*[elem.xreplace({y: a, t: b}) for a, b in zip(ys, ts)])
     ratio = sp.cancel(full / total) if total != 0 else None
     if ratio is not None and ratio.is_Number:
-        scratch = em.into(ratio * elem, em.temps[0]) if em is not None else None
+        # the constant factor (1/2 of 1/2 SSE) multiplies the sum, not every element; a square
+        # is summed as a dot product (one BLAS pass instead of squaring, then summing)
+        c, e = sp.Mul(ratio, elem).as_coeff_Mul()
+        base = e.base if isinstance(e, sp.Pow) and e.exp == 2 else None
+        F = em.temps[0] if em is not None else None
+        scratch = em.into(base if base is not None else e, F) if em is not None else None
         if scratch is not None:
-            return scratch + [f"J = {em.temps[0]}.sum() / n".ljust(40)
+            total = f"np.vdot({F}, {F})" if base is not None else f"{F}.sum()"
+            scale = "" if c == 1 else f"{float(c)!r} * "
+            return scratch + [f"J = {scale}{total} / n".ljust(40)
                               + f"# J = mean over the batch of the sum over outputs of {ratio * elem}"]
         return [f"J = np.mean(({p.doprint(ratio * elem)}).sum(axis=1))"]
     cols = {s: symbol(f"{Y}[:, {j}]") for j, s in enumerate(ys)}
@@ -102,8 +109,8 @@ def _output_delta(net: Network, p: Printer, L: int) -> list[str]:
     g = dy * a
     lines = em.into(g, m["D"]) or [f"{m['D']} = {p.doprint(g)}"]
     return [f"# delta^({L})_j = sum_k dJ/da_k da_k/dz_j = g_j - a_j sum_k g_k, g = dJ/da * a = {g}"] + lines + [
-        f"np.multiply({m['A']}, {m['D']}.sum(axis=1, keepdims=True), out=F{L})",
-        f"np.subtract({m['D']}, F{L}, out={m['D']})"] + _batch_mean(m["D"])
+        f"np.multiply({m['A']}, {m['D']}.sum(axis=1, keepdims=True), F{L})",
+        f"np.subtract({m['D']}, F{L}, {m['D']})"] + _batch_mean(m["D"])
 
 
 def _batch_mean(D: str) -> list[str]:
@@ -134,15 +141,15 @@ def _forward_lines(net: Network, p: Printer, fresh_output: bool = False) -> list
         m = matrix_names(li)
         act = rules.activation(L.activation)
         fresh = fresh_output and li == Ln
-        product = f"{m['Z']} = {prev} @ {m['W']}.T" if fresh else f"np.matmul({prev}, {m['W']}.T, out={m['Z']})"
+        product = f"{m['Z']} = np.dot({prev}, {m['W']}.T)" if fresh else f"np.dot({prev}, {m['W']}.T, {m['Z']})"
         lines.append(product.ljust(38) + "  " + f"# z^({li}) = W^({li}) a^({li - 1})")
         if bias_kind(L) != "none":
             lines.append(f"{m['Z']} += {m['b']}".ljust(38) + "  " + f"#        + b^({li})")
         prev = m["A"]
         if not act.unitwise:    # softmax, shifted by the row maximum so exp cannot overflow (same value)
-            lines += [f"np.subtract({m['Z']}, {m['Z']}.max(axis=1, keepdims=True), out={m['Z']})".ljust(40)
+            lines += [f"np.subtract({m['Z']}, {m['Z']}.max(axis=1, keepdims=True), {m['Z']})".ljust(40)
                       + f"# a^({li}) = softmax(z^({li})), in {m['Z']}'s memory: the row maximum taken off",
-                      f"{m['A']} = np.exp({m['Z']}, out={m['Z']})",
+                      f"{m['A']} = np.exp({m['Z']}, {m['Z']})",
                       f"{m['A']} /= {m['A']}.sum(axis=1, keepdims=True)"]
             continue
         e = act.value([symbol(m["Z"])], 0)
@@ -155,9 +162,9 @@ def _forward_lines(net: Network, p: Printer, fresh_output: bool = False) -> list
         chain = None if _keeps_z(net, li) else activation_lines(e, m["Z"], m["A"], p)
         if chain:
             note += (f" = {e}" if len(chain) > 1 else "") + f", in {m['Z']}'s memory"
-            if bias_kind(L) != "none" and chain[0] == f"{m['A']} = np.negative({m['Z']}, out={m['Z']})":
+            if bias_kind(L) != "none" and chain[0] == f"{m['A']} = np.negative({m['Z']}, {m['Z']})":
                 # -(z + b) as (-b) - z: the bias and sigmoid's minus sign in one pass over the batch
-                lines[-1] = f"np.subtract(-{m['b']}, {m['Z']}, out={m['Z']})".ljust(38) + "  " + \
+                lines[-1] = f"np.subtract(-{m['b']}, {m['Z']}, {m['Z']})".ljust(38) + "  " + \
                     f"#        + b^({li}), negated for the exp below"
                 chain = [f"{m['A']} = {m['Z']}"] + chain[1:]
             lines += [chain[0].ljust(38) + "  " + note] + chain[1:]
@@ -190,15 +197,7 @@ def _work_arrays(net: Network) -> list[tuple[str, int | None]]:
         m, u = matrix_names(li), len(L.units)
         out += [(m["Z"], u)] + ([(m["A"], u)] if _keeps_z(net, li) else []) + [(m["D"], u), (f"F{li}", u)]
     vector = any(bias_kind(L) == "vector" for L in net.spec.layers)
-    return out + ([("ones", None)] if vector else [])          # bias sums: ones @ D
-
-
-def _work_lines(names: list[str], arrays, targets: bool = True) -> list[str]:
-    """Start of a function body: n, the dtype of the work (float32 when everything is), the arrays."""
-    dtype = ", ".join(["X"] + (["T"] if targets else []) + names + ["np.float32"])
-    return ["n = X.shape[0]",
-            f"dtype = np.result_type({dtype})" + "  # float32 only if everything is float32",
-            ", ".join(a for a, _ in arrays) + " = work = _work(n, dtype)"]
+    return out + ([("ones", None)] if vector else []) + [("one", 0)]   # bias sums: ones @ D; the constant 1
 
 
 def layered_source(net: Network) -> str:
@@ -209,6 +208,7 @@ def layered_source(net: Network) -> str:
     Ln = len(spec.layers)
     out_A = matrix_names(Ln)["A"]
     work = _work_arrays(net)
+    scalars = {k for k, v in arrays.items() if isinstance(v, str)}      # a shared bias: one number
     fwd = _forward_lines(net, p)
     # The spec's name is user text: it appears only as the repr() of NAME, never inside a literal.
     doc = ['"""Forward pass, loss and gradients of the network NAME, generated by derive.',
@@ -224,14 +224,15 @@ def layered_source(net: Network) -> str:
             f"INPUTS = {spec.inputs!r}", f"OUTPUTS = {spec.outputs!r}", f"TARGETS = {spec.targets!r}",
             f"LAYOUT = {arrays!r}", "", ""]
     body = doc + work_source(work)
-    done = ["_spare(n, dtype, work)"]
+    done = ["if n <= KEEP_ROWS and len(_SPARE) < 4:", "    _SPARE[(n, dtype)] = work",
+            "else:", "    _spare(n, dtype, work)"]
     body += ["def forward(params, X):", '    """Outputs Y[n, k] for a batch of inputs X[n, i] (a new array)."""',
              "    " + _unpack_line(names)]
-    body += _lines("\n".join(_work_lines(names, work, targets=False) + _forward_lines(net, p, fresh_output=True)
+    body += _lines("\n".join(work_lines(["X"] + names, work, scalars) + _forward_lines(net, p, fresh_output=True)
                              + done)) + [f"    return {out_A}", "", ""]
     loss_lines = _loss_lines(net, p, out_A, Emitter(p, [f"F{Ln}"]))
     body += ["def loss(params, X, T):", '    """Mean loss over the batch."""', "    " + _unpack_line(names)]
-    body += _lines("\n".join(_work_lines(names, work) + fwd + loss_lines + done)) + ["    return J", "", ""]
+    body += _lines("\n".join(work_lines(["X", "T"] + names, work, scalars) + fwd + loss_lines + done)) + ["    return J", "", ""]
     back = _output_delta(net, p, Ln)
     for li in range(Ln, 0, -1):
         m = matrix_names(li)
@@ -239,11 +240,11 @@ def layered_source(net: Network) -> str:
         prev = "X" if li == 1 else matrix_names(li - 1)["A"]
         unit = net.delta_symbol(L.pres[0])
         w, src = L.weights[0][0], (spec.inputs if li == 1 else spec.layers[li - 2].units)[0]
-        back.append(f"{m['dW']} = {m['D']}.T @ {prev}".ljust(40)
+        back.append(f"{m['dW']} = np.dot({m['D']}.T, {prev})".ljust(40)
                     + f"# dJ/dW^({li}) = delta^({li}) a^({li - 1})^T   (e.g. dJ/d{w} = {unit} * {src})")
         kind = bias_kind(L)
         if kind == "vector":
-            back.append(f"{m['db']} = ones @ {m['D']}".ljust(40)
+            back.append(f"{m['db']} = np.dot(ones, {m['D']})".ljust(40)
                         + f"# dJ/db^({li}) = delta^({li}) summed over the batch (a matrix-vector product)")
         elif kind == "shared":
             back.append(f"{m['db']} = {m['D']}.sum()".ljust(40)
@@ -252,7 +253,7 @@ def layered_source(net: Network) -> str:
             below = matrix_names(li - 1)
             act = rules.activation(spec.layers[li - 2].activation)
             fp = act.local(symbol(below["A"]), symbol(below["Z"]))
-            back.append(f"np.matmul({m['D']}, {m['W']}, out={below['D']})".ljust(40)
+            back.append(f"np.dot({m['D']}, {m['W']}, {below['D']})".ljust(40)
                         + f"# delta^({li - 1}) = (W^({li})^T delta^({li})) * f'(z^({li - 1})),")
             if fp != 1:
                 # a^(l-1) is read for the last time here (dJ/dW^(l) is computed): its memory is the
@@ -262,12 +263,12 @@ def layered_source(net: Network) -> str:
                 back += [times[0].ljust(38) + "  " + f"#   f'(z^({li - 1})) = {fp}"] + times[1:]
     ret = ", ".join(f'"{k}": d{k}' for k in names)
     body += ["def gradients(params, X, T):", '    """dJ/dparam for every parameter array (batch mean; new arrays)."""',
-             "    " + _unpack_line(names)] + _lines("\n".join(_work_lines(names, work) + fwd + back + done))
+             "    " + _unpack_line(names)] + _lines("\n".join(work_lines(["X", "T"] + names, work, scalars) + fwd + back + done))
     body += ["    return {" + ret + "}", "", ""]
     body += ["def loss_gradients(params, X, T):",
              '    """The mean loss and dJ/dparam for every parameter array, from one forward pass."""',
              "    " + _unpack_line(names)]
-    body += _lines("\n".join(_work_lines(names, work) + fwd + loss_lines + back + done))
+    body += _lines("\n".join(work_lines(["X", "T"] + names, work, scalars) + fwd + loss_lines + back + done))
     body += ["    return J, {" + ret + "}", ""]
     return "\n".join(body)
 
