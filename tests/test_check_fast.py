@@ -205,3 +205,22 @@ def test_framework_files_and_tensor_programs_are_never_kept(tmp_path):
     assert fastcache.key("batchnorm", "dW", "1", False) is None     # a bundled tensor program
     assert fastcache.key("seed002", "w11", "1", False) != fastcache.key("seed002", "w11", "1", True)
     assert fastcache.key("seed002", "w11", "1", False) != fastcache.key("seed002", "w12", "1", False)
+
+
+def test_answers_from_a_file_and_from_standard_input_are_kept(cache, tmp_path, capsys, monkeypatch):
+    import io
+    answer = tmp_path / "answer.txt"
+    answer.write_text(SEED002_WRONG + "\n")
+    argv = ["check", "seed002", "--param", "w11", "--answer-file", str(answer)]
+    full = run(capsys, argv)
+    assert full[0] == 1 and len(kept(cache)) == 1
+    assert run(capsys, argv) == full and len(kept(cache)) == 1
+    answer.write_text(SEED002_RIGHT + "\n")                 # the file's text is the key, not its name
+    assert run(capsys, argv)[0] == 0 and len(kept(cache)) == 2
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent.parent)}
+    env.pop("DERIVE_DEBUG", None)
+    stdin = [sys.executable, "-m", "derive", "check", "seed002", "--param", "w11", "--answer-file", "-"]
+    for _ in range(2):                                       # read as --answer (stripped): one more file
+        done = subprocess.run(stdin, input=SEED002_WRONG + "\n", env=env, capture_output=True, text=True,
+                              timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == full and len(kept(cache)) == 3
