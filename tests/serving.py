@@ -1,8 +1,11 @@
-"""A real ``derive serve`` for the tests: started on 127.0.0.1 with a free port, stopped at the end."""
+"""A real ``derive serve`` for the tests: started on 127.0.0.1 with a free port, stopped at the end; and the
+real Chromium the page tests drive (Playwright from the venv, Debian's /usr/bin/chromium, never a download)."""
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import shutil
 import subprocess
 import sys
 import time
@@ -11,6 +14,22 @@ import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+TIMEOUT = 60_000     # ms for one thing to appear on a loaded machine
+
+
+@contextlib.contextmanager
+def chromium():
+    """One headless Chromium for a module's page tests (the test is skipped where Playwright is missing)."""
+    import pytest
+    sync_api = pytest.importorskip("playwright.sync_api")
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        try:
+            yield browser
+        finally:
+            browser.close()
 
 
 class Served:

@@ -1,20 +1,16 @@
 """The pages of ``derive serve`` in real Chromium (Playwright driving the Debian browser, no download):
 a student checks an answer and a derivation, a lecturer grades a CSV; every page drawn, not blank."""
 import io
-import shutil
 from pathlib import Path
 
 import matplotlib.image as mpimg
 import numpy as np
 import pytest
 
-from serving import Served
+from serving import ARGS, CHROMIUM, TIMEOUT, Served, chromium  # noqa: F401  (ARGS, CHROMIUM: for other tests)
 
 DATA = Path(__file__).parent / "data"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 WRONG = "delta_y1*w31*z1*(1-z1)*x1"
-TIMEOUT = 60_000     # ms for one thing to appear on a loaded machine
 
 
 @pytest.fixture(scope="module")
@@ -26,11 +22,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture

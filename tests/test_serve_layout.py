@@ -4,16 +4,13 @@ server path on the page, hints in the current example's names, the notes wide on
 
 Screenshots go to $DERIVE_SCREENSHOTS when it is set (to look at them), else to the test's tmp folder."""
 import os
-import shutil
 from pathlib import Path
 
 import pytest
 
-from serving import Served
+from serving import Served, chromium
 
 DATA = Path(__file__).parent / "data"
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 SIZES = {"laptop": (1000, 800), "phone": (390, 844)}
 WRONG = "delta_y1*w31*z1*(1-z1)*x1"
 
@@ -73,11 +70,8 @@ def server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser():
-    sync_api = pytest.importorskip("playwright.sync_api")
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+    with chromium() as b:
         yield b
-        b.close()
 
 
 @pytest.fixture(params=list(SIZES))
