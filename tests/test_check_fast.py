@@ -224,3 +224,13 @@ def test_answers_from_a_file_and_from_standard_input_are_kept(cache, tmp_path, c
         done = subprocess.run(stdin, input=SEED002_WRONG + "\n", env=env, capture_output=True, text=True,
                               timeout=120)
         assert (done.returncode, done.stdout, done.stderr) == full and len(kept(cache)) == 3
+
+
+def test_an_answer_file_that_is_a_pipe_is_read_once(cache):
+    """/dev/stdin on a pipe is not looked up in the parent (reading it there would leave the child nothing)."""
+    env = {**os.environ, "XDG_CACHE_HOME": str(cache.parent.parent)}
+    env.pop("DERIVE_DEBUG", None)
+    argv = [sys.executable, "-m", "derive", "check", "seed002", "--param", "w11", "--answer-file", "/dev/stdin"]
+    for _ in range(2):
+        done = subprocess.run(argv, input="delta_z1*x1\n", env=env, capture_output=True, text=True, timeout=120)
+        assert (done.returncode, done.stdout, done.stderr) == (0, "w11: correct\n  understood: δ_{z1}·x1\n", "")

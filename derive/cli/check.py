@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from ..api.check import ANSWER_TIMEOUT, DERIVATION_TIMEOUT
@@ -60,25 +61,30 @@ def in_parent(args) -> int:
     return kept["code"]
 
 
-def _answer_key(args) -> str | None:
-    """The fast cache's key for this ``--answer``/``--answer-file`` check (None: never kept)."""
+def _answer_key(args, answer: str) -> str | None:
+    """The fast cache's key for this ``--answer``/``--answer-file`` check of ``answer`` (None: never kept)."""
+    from ..checking import fastcache
+    return fastcache.key(args.spec or "seed002", args.param, answer, args.number)
+
+
+def _kept(args) -> dict | None:
+    """The kept output of this check, if any (an answer file is read here only if it is a regular file:
+    a pipe read twice would give the child nothing)."""
     if args.derivation or args.backward:
+        return None
+    if args.answer is None and not (args.answer_file and os.path.isfile(args.answer_file)):
         return None
     try:
         answer = args.answer if args.answer is not None else read_text(args.answer_file)
     except DeriveError:
         return None                          # the full path says why, as always
     from ..checking import fastcache
-    return fastcache.key(args.spec or "seed002", args.param, answer, args.number)
-
-
-def _kept(args) -> dict | None:
-    from ..checking import fastcache
-    return fastcache.load(_answer_key(args))
+    return fastcache.load(_answer_key(args, answer))
 
 
 def run(args) -> int:
     from .. import api
+    before = _spec_text(args)               # the spec's text as it was before it was read
     model = None if args.derivation and args.spec is None else api.load(args.spec or "seed002")
     if args.backward:
         text = read_text(args.backward) if api.is_tensor(model) else ""   # a network: refused below, unread
@@ -88,18 +94,33 @@ def run(args) -> int:
         report = api.check_derivation_report(model, text, timeout=args.timeout or DERIVATION_TIMEOUT,
                                              memory=args.max_memory << 20, preset=args.preset)
     else:
-        answer = args.answer if args.answer is not None else read_text(args.answer_file)
+        answer = given = args.answer if args.answer is not None else read_text(args.answer_file)
         if not api.is_tensor(model):
             answer = answer.strip()
         report = api.check_report(model, args.param, answer, timeout=args.timeout or ANSWER_TIMEOUT,
                                   number_asked=args.number)
     sys.stdout.write(output(report, args.json))
     if not (args.derivation or args.backward) and hasattr(report, "parsed") and hasattr(report, "diagnosis"):
-        from ..checking import fastcache      # a network's verdict: the next identical check is answered fast
-        fastcache.store(_answer_key(args), 0 if report.correct else 1, output(report, False), output(report, True))
+        _keep(args, given, before, report)
     if args.derivation and not report.checked:
         raise DeriveError(f"{args.derivation}: no equation could be checked")
     return 0 if report.correct else 1
+
+
+def _spec_text(args) -> str | None:
+    if args.derivation or args.backward:
+        return None
+    from ..checking import fastcache
+    return fastcache.spec_text(args.spec or "seed002")
+
+
+def _keep(args, given: str, before: str | None, report) -> None:
+    """A network's verdict kept, so the next identical check is answered fast; not if the spec's text
+    changed while it was checked (then which text it is the verdict of is unknown)."""
+    from ..checking import fastcache
+    k = _answer_key(args, given)
+    if k is not None and before is not None and _spec_text(args) == before:
+        fastcache.store(k, 0 if report.correct else 1, output(report, False), output(report, True))
 
 
 def output(report, as_json: bool) -> str:
