@@ -86,7 +86,13 @@ def _short(s: str, n: int = 60) -> str:
 
 
 def _step(c, reader: Reader, canon: Canon, line: int, a: MatrixSide, b: MatrixSide, Step):
-    """The verdict on ``a = b``, entry by entry."""
+    """The verdict on ``a = b``, entry by entry; wrong as written when a side has a slip of the pen (typos.py)."""
+    if a.typo or b.typo:
+        from dataclasses import replace
+        from .typos import flagged
+        st = _step(c, reader, canon, line, replace(a, typo=""), replace(b, typo=""), Step)
+        status, note = flagged(st.status, st.note, a.typo or b.typo)
+        return replace(st, status=status, note=note)
     # sizes that do not fit are a wrong step only in an equation written as matrices: with bare letters
     # alone (x read as the input vector) the writer may mean numbers, so it is not checked
     sized = "wrong" if a.written_as_matrix or b.written_as_matrix else "unchecked"

@@ -37,6 +37,7 @@ class MatrixSide:
     error: str = ""
     shape_error: bool = False
     written_as_matrix: bool = False  # bold, a layer index, a transpose or \odot: not only bare letters (x)
+    typo: str = ""                   # read through one slip of the pen (typos.py): wrong as written
 
     @property
     def ok(self) -> bool:
@@ -135,7 +136,7 @@ class MatrixReader:
         except ShapeError as e:
             return MatrixSide(text, None, lits, str(e), True, self._strong)
         except DeriveError as e:
-            return MatrixSide(text, None, lits, str(e), written_as_matrix=self._strong)
+            return self._mended(text, MatrixSide(text, None, lits, str(e), written_as_matrix=self._strong))
         defs = {sym: meaning for sym, meaning, _ in self.reader.defs.values()}
 
         means = getattr(self.reader, "means", {})    # a batch reader's dJ/dw placeholders: one example's
@@ -144,6 +145,24 @@ class MatrixReader:
             return e.xreplace(defs).xreplace(self.reader.nexts).xreplace(means)
         return MatrixSide(text, v.map(fix) if isinstance(v, Mat) else fix(v), lits,
                           written_as_matrix=self._strong)
+
+
+    def _mended(self, text: str, unread: MatrixSide) -> MatrixSide:
+        """One slip of the pen (``typos.py``): the side as meant when that is unambiguous, the slip kept."""
+        from dataclasses import replace
+        from .typos import mended
+        if getattr(self, "_mending", False):
+            return unread
+        self._mending = True
+        try:
+            got = mended(text, lambda t: (lambda side: side if side.ok else None)(self.read(t)), self._same)
+        finally:
+            self._mending = False
+        return unread if got is None else replace(got[0], text=text, typo=got[1])
+
+    def _same(self, x: MatrixSide, y: MatrixSide) -> bool:
+        a, b = entries(x.value), entries(y.value)
+        return a.keys() == b.keys() and all(self.c.compare(a[k], b[k])[0] for k in a)
 
 
 def entries(v):

@@ -17,7 +17,7 @@ from __future__ import annotations
 import re
 
 PRESETS = ("nielsen", "ufldl", "ng", "mazur")
-_LAYERED = r"(?<![A-Za-z\\])(a|z|b|w|W|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"
+_LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
 _COST = re.compile(r"(?<![A-Za-z\\{])C(?![A-Za-z_(])")

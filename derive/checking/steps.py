@@ -38,6 +38,7 @@ class Side:
     error: str = ""
     updates: tuple = ()              # parameters written after an update step, w(t+1)
     batch: sp.Expr | None = None     # over a batch of examples: J and dJ/dw as means (batch.py)
+    typo: str = ""                   # read through one slip of the pen (typos.py): wrong as written
 
     @property
     def ok(self) -> bool:
@@ -134,12 +135,29 @@ class Reader(TextNames):
         except DeriveError as err:
             e = self._scalar_of_layers(text, lits, notes) if "sqnorm" in text or "\\|" in text else None
             if e is None:
-                return Side(text, None, lits, None, str(err))
+                return self._mended(text, err)
         finally:
             self.context = saved
         target = self._leibniz[0][:3] if len(self._leibniz) == 1 and e == self._leibniz[0][3] else None
         e = e.xreplace({sym: meaning for sym, meaning, _ in self.defs.values()}).xreplace(self.nexts)
         return Side(text, e, lits, target, updates=tuple(self._updates))
+
+    def _mended(self, text: str, err: DeriveError) -> Side:
+        """A side with one slip of the pen (an unbalanced parenthesis, a denominator without its \\partial):
+        read as meant when that is unambiguous (``typos.py``), with the slip kept; else why it is unread."""
+        from .typos import mended
+        if getattr(self, "_mending", False):
+            return Side(text, None, error=str(err))
+        self._mending = True
+        try:
+            got = mended(text, lambda t: (lambda side: side if side.ok else None)(self.read(t)),
+                         lambda x, y: self.c.compare(x.expr, y.expr)[0])
+        finally:
+            self._mending = False
+        if got is None:
+            return Side(text, None, error=str(err))
+        side, slip = got
+        return replace(side, text=text, typo=slip)
 
     def _scalar_of_layers(self, text: str, lits: Literals, notes: list | None) -> sp.Expr | None:
         """A number made of layer vectors entry by entry (``\\frac12 \\|y - h_{W,b}(x)\\|^2`` inside a line about
@@ -201,7 +219,13 @@ def _network_symbols(side: Side) -> set:
 
 
 def judge(c: Checker, reader: Reader, a: Side, b: Side) -> Judgement:
-    """Is ``a = b`` right?  Symbolic sides: an identity.  Numbers: at the worked example's values."""
+    """Is ``a = b`` right?  Symbolic sides: an identity.  Numbers: at the worked example's values.  A side read
+    through a slip of the pen makes the step wrong as written, with what the mended step is."""
+    if a.typo or b.typo:
+        from .typos import flagged
+        j = judge(c, reader, replace(a, typo=""), replace(b, typo=""))
+        status, note = flagged(j.status, j.note, a.typo or b.typo)
+        return Judgement(status, note, j.counterexample, diagnosable=False)
     numeric = bool(a.literals.text or b.literals.text) or not _network_symbols(a) or not _network_symbols(b)
     if not numeric or not (a.literals.text or b.literals.text):
         ok, method, cex = c.compare(b.expr, a.expr)
