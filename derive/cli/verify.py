@@ -21,36 +21,41 @@ def add_parser(sub):
 
 def run(args) -> int:
     from .. import api
-    d = api.derive(api.load(args.spec))        # the derivation keeps its proofs for the text below
+    d = api.derive(api.load(args.spec))
+    if not args.json and not api.is_tensor(d):
+        # the table: only what it shows becomes text (not the --json object's path sums and sizes)
+        from ..derivation.report import table
+        rep = table(d)
+        _text(rep)
+        return 0 if rep["all_proven"] else 1
     rep = api.verify(d, full=args.full)
     if args.json:
         json.dump(rep, sys.stdout, indent=1)
         print()
-    elif api.is_tensor(d):
-        _tensor_text(rep, d.program.output)
     else:
-        _text(rep, d.proofs)
+        _tensor_text(rep, d.program.output)
     return 0 if rep["all_proven"] else 1
 
 
-def _text(rep: dict, proofs: dict):
-    """A network's table: parameter, paths, delta form, proven, method."""
+def _text(rep: dict):
+    """A network's table (``derivation.report.table``): parameter, paths, delta form, proven, method."""
     rows = rep["params"]
     print(rep["spec"])
     w = max([len(r["name"]) for r in rows] + [9])
     head = "chain rule (delta form)"
     cw = min(70, max([len(r["delta_form"]) for r in rows] + [len(head)]))
     print(f"{'parameter':<{w}}  paths  {head:<{cw}}  proven  method")
+    lines = []
     for r in rows:
         form = r["delta_form"] if len(r["delta_form"]) <= cw else r["delta_form"][:cw - 3] + "..."
-        print(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proven'] else 'NO':<6}  "
-              f"{proofs[r['name']].how}")
+        lines.append(f"{r['name']:<{w}}  {r['paths']:>5}  {form:<{cw}}  {'yes' if r['proof'].proven else 'NO':<6}  "
+                     f"{r['proof'].how}")
     if rep["deltas"]:
-        print("\ndeltas (each computed once, reused by every parameter below it):")
-        for symbol, expr in rep["deltas"].items():
-            print(f"  {symbol} = {expr}")
+        lines.append("\ndeltas (each computed once, reused by every parameter below it):")
+        lines.extend(f"  {symbol} = {expr}" for symbol, expr in rep["deltas"].items())
     from ..derivation.report import summary
-    print("\n".join(summary([proofs[r["name"]] for r in rows])))
+    lines.extend(summary([r["proof"] for r in rows]))
+    print("\n".join(lines))
 
 
 def _tensor_text(rep: dict, output: str):

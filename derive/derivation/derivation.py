@@ -82,14 +82,16 @@ class Derivation:
 
     def prove(self, params: Iterable[str] | None = None, progress: bool | None = None) -> dict[str, Proof]:
         """Prove every (or the given) parameter, with a progress bar on a terminal."""
-        from tqdm import tqdm
         todo = list(params) if params is not None else list(self.params)
         if params is None and self.layer_form:
             from .layers import LayerProver
             self.proofs.update(LayerProver(self._prover).prove_all([p for p in todo if p not in self.proofs]))
-        for p in tqdm(todo, desc="proving", unit="param", disable=(None if progress is None else not progress),
-                      leave=False):
-            self.proof(p)
+        left = [p for p in todo if p not in self.proofs]
+        if left:                   # a bar only for work left to do (tqdm's import is 0.05 s of a process)
+            from tqdm import tqdm
+            for p in tqdm(left, desc="proving", unit="param", disable=(None if progress is None else not progress),
+                          leave=False):
+                self.proof(p)
         return {p: self.proofs[p] for p in todo}
 
     @property
