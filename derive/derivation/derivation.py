@@ -87,11 +87,14 @@ class Derivation:
             from .layers import LayerProver
             self.proofs.update(LayerProver(self._prover).prove_all([p for p in todo if p not in self.proofs]))
         left = [p for p in todo if p not in self.proofs]
-        if left:                   # a bar only for work left to do (tqdm's import is 0.05 s of a process)
+        if progress is None:       # tqdm's own rule: a bar on a terminal only
+            import sys
+            progress = bool(left) and sys.stderr is not None and sys.stderr.isatty()
+        if progress and left:      # tqdm is imported only to draw a bar (its import is 0.05 s of a process)
             from tqdm import tqdm
-            for p in tqdm(left, desc="proving", unit="param", disable=(None if progress is None else not progress),
-                          leave=False):
-                self.proof(p)
+            left = tqdm(left, desc="proving", unit="param", leave=False)
+        for p in left:
+            self.proof(p)
         return {p: self.proofs[p] for p in todo}
 
     @property
