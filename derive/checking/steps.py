@@ -84,11 +84,14 @@ class Reader(TextNames):
         if name.key() in self.defs and not name.time:
             return self.defs[name.key()][0]
         try:
-            sym = self.c.table(replace(name, time=""))
+            sym = self.bound.get(name.key()) if name.time else None       # w_5^{+}: the bound parameter's step
+            sym = sym if sym is not None else self.c.table(replace(name, time=""))
         except FormulaError:
             alt = _prefixed(name)
             if alt.key() in self.defs and not name.time:
                 return self.defs[alt.key()][0]
+            if alt.key() in self.bound and not name.time:     # out_o in \sum_o, out_{o1} bound to the spec's y1
+                return self.bound[alt.key()]
             made = None if name.time else self.instance(alt)
             if made is not None:
                 return made
@@ -111,16 +114,34 @@ class Reader(TextNames):
     def derivative(self, of: Name, args: tuple, wrt: Name) -> sp.Expr:
         # a name the text bound to a network quantity: d E_{total} / d net_{h1} is d E / d a_1
         of, wrt = (Name(self.bound[n.key()].name, text=n.text) if n.key() in self.bound else n for n in (of, wrt))
+        if of.key() in self.defs and not args and wrt.key() not in self.defs:
+            return self._local_derivative(self.defs[of.key()][1], wrt)
         try:
             v = self.c.leibniz(of, args, wrt)
         except FormulaError:
             if not any(len(n.index) == 1 and n.sub.isdigit() for n in (of, wrt)):
                 raise
             of, wrt = _prefixed(of), _prefixed(wrt)          # \partial out_o inside \sum_o, units o1, o2
+            of, wrt = (Name(self.bound[n.key()].name, text=n.text) if n.key() in self.bound else n for n in (of, wrt))
             v = self.c.leibniz(of, args, wrt)
         upper = self.c.loss_node(of) or self.c.node_of(of)
         self._leibniz.append((self.c.node_of(wrt), upper, args[0].name if args else None, v))
         return v
+
+    def _local_derivative(self, meaning: sp.Expr, wrt: Name) -> sp.Expr:
+        """d(a name the text defined)/d wrt, by the chain rule through the network quantities its meaning uses
+        (Mazur's E_{o1}, one output's term of the loss, differentiated by out_{h1})."""
+        kinds = self.c.table.kinds
+        total = sp.S.Zero
+        for s in meaning.free_symbols:
+            inner = sp.diff(meaning, s)
+            if inner == 0 or s not in kinds:
+                continue
+            if kinds[s] in ("input", "param", "target"):
+                total += inner * (1 if s == self.c.table(wrt) else 0)
+            else:
+                total += inner * self.c.leibniz(Name(s.name, text=s.name), (), wrt)
+        return total
 
     def read(self, text: str, notes: list | None = None) -> Side:
         """A side's meaning: definitions and update steps replaced by what they stand for."""
