@@ -67,9 +67,22 @@ def _without_spec(text: str, timeout: float | None, memory: int | None):
 
 def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
                      memory: int | None = None, preset: str | None = None) -> dict:
-    """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked."""
-    report = check_derivation_report(model, text, timeout=timeout, memory=memory, preset=preset)
+    """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked.
+    ``preset`` (nielsen, ufldl, ng, mazur; None or "": as written): the notation the text is read in; with a spec,
+    ``"bindings"`` then starts with each of the text's symbols the preset read as derive's own."""
+    from ..checking.presets import PRESETS
+    if preset and preset not in PRESETS:
+        raise DeriveError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
+    report = check_derivation_report(model, text, timeout=timeout, memory=memory, preset=preset or None)
     out = report.to_dict()
+    if preset:
+        out["preset"] = preset
+        if model is not None:
+            from ..checking.readout import preset_symbols
+            m = loaded(model)
+            spec = getattr(getattr(m, "net", m), "spec", None)
+            layers = len(spec.layers) if spec is not None and spec.layered else None
+            out["bindings"] = preset_symbols(preset, text, layers) + out["bindings"]
     if not report.checked:
         out["error"] = "no equation could be checked"
     return out

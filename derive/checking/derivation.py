@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, replace
 
 import sympy as sp
 
@@ -41,6 +41,8 @@ class Step:
 class DerivationReport:
     steps: tuple[Step, ...]
     read: str = ""                    # without a spec: what was read from the text's forward pass
+    suggested: str = ""               # most of the text unread: the preset that would read it
+    network: dict | None = field(default=None, compare=False)    # without a spec: readout.network_read
 
     @property
     def checked(self) -> int:
@@ -59,7 +61,10 @@ class DerivationReport:
         first = self.first_wrong
         out = {"correct": self.correct, "checked": self.checked, "steps": steps,
                "first_wrong": self.steps.index(first) if first else None}
-        return out | ({"read": self.read} if self.read else {})
+        from .readout import bindings
+        return out | ({"read": self.read} if self.read else {}) | {"bindings": bindings(self.steps)} | (
+            {"suggested_preset": self.suggested} if self.suggested else {}) | (
+            {"network": self.network} if self.network else {})
 
     def __str__(self) -> str:
         count = {k: sum(s.status == k for s in self.steps)
@@ -239,7 +244,7 @@ def _hinted(report: DerivationReport, text: str, preset: str | None) -> Derivati
         return report
     how = "check it with no spec" if found == "mazur" else f"check it with --preset {found}"
     return DerivationReport(report.steps, read=f"most symbols here are unknown: the text reads like {found}'s "
-                                               f"notation; {how}")
+                                               f"notation; {how}", suggested=found)
 
 
 __all__ = ["DerivationReport", "Step", "chains", "check_derivation", "equations"]

@@ -186,7 +186,8 @@ def check_text(text: str) -> DerivationReport:
             v if not h else iv.mpf([_mp(v - h), _mp(v + h)]))
     reader.example._env = None
     report = _check_all(c, _summed(tn, text), reader)
-    return DerivationReport(_repeated(tn, report.steps), read=tn.summary())
+    from .readout import network_read
+    return DerivationReport(_repeated(tn, report.steps), read=tn.summary(), network=network_read(tn, c))
 
 
 def _summed(tn: TextNetwork, text: str) -> str:

@@ -40,11 +40,20 @@ def _role(expr: sp.Expr, nodes: set, leaves: set) -> str:
         (of,) = free & nodes
         if act := activation(expr, of):
             return act
+    square = expr.as_coeff_Mul()[1]
+    if square.is_Pow and square.exp == 2 and len(sp.Add.make_args(square.base)) == 2:
+        return "squared error"
     terms = sp.Add.make_args(sp.expand(expr))
-    if len(terms) > 1 and all(t.is_Symbol or (t.is_Mul and len(t.free_symbols) <= 2 and sp.Poly(t, *t.free_symbols).total_degree() <= 2)
-                              for t in terms) and free & leaves:
+    if len(terms) > 1 and free & leaves and all(_product(t) for t in terms):
         return "weighted sum"
     return ""
+
+
+def _product(term: sp.Expr) -> bool:
+    """A weighted sum's term: a value (a bias), or a number times two different values (a weight and an input)."""
+    rest = term.as_coeff_Mul()[1]
+    factors = sp.Mul.make_args(rest)
+    return rest.is_Symbol or (len(factors) == 2 and all(f.is_Symbol for f in factors))
 
 
 def network_read(tn, c) -> dict:

@@ -80,14 +80,30 @@ async def check(request, srv):
     if sum(k in data for k in ("answer", "derivation", "backward")) != 1:
         raise Bad(400, "give one of 'answer' (with 'param'), 'derivation', or 'backward' (a tensor program's lines)")
     t = srv.settings.timeout
+    preset = _preset(data)
+    if preset and "derivation" not in data:
+        raise Bad(400, "field 'preset' goes with 'derivation' (the notation a pasted derivation is written in)")
     if "backward" in data:
         return JSONResponse(await srv.run(work.check_backward, spec_text, text(data, "backward"),
                                           timeout=srv.settings.work_timeout))
     if "derivation" in data:
-        out = await srv.run(work.check_derivation, spec_text, text(data, "derivation"), timeout=srv.settings.work_timeout)
+        out = await srv.run(work.check_derivation, spec_text, text(data, "derivation"), preset,
+                            timeout=srv.settings.work_timeout)
         return JSONResponse(out, status_code=422 if "error" in out else 200)
     return JSONResponse(await srv.run(work.check, spec_text, text(data, "param"), text(data, "answer"), t,
                                       timeout=t + 2))
+
+
+def _preset(data: dict) -> str | None:
+    """The notation a pasted derivation is read in: absent, null, "" or "auto" (as written), or one preset."""
+    from ..checking.presets import PRESETS
+    value = data.get("preset")
+    if value in (None, "", "auto"):
+        return None
+    if not isinstance(value, str) or value not in PRESETS:
+        shown = f"unknown preset {value[:40]!r}" if isinstance(value, str) else "field 'preset' must be a string"
+        raise Bad(400, f"{shown}: expected auto, {', '.join(PRESETS)}")
+    return value
 
 
 async def parse(request, srv):
@@ -123,8 +139,9 @@ async def page(request, srv):
     from ..model.naming import PRESETS
     from ..notes.prose import LANGUAGES
     name = "lecturer.html" if request.url.path.rstrip("/").endswith("lecturer") else "student.html"
+    from ..checking.presets import PRESETS as TEXT_PRESETS
     html = request.app.state.pages.get_template(name).render(
-        examples=_examples(), presets=PRESETS, languages=LANGUAGES, version=__version__)
+        examples=_examples(), presets=PRESETS, text_presets=TEXT_PRESETS, languages=LANGUAGES, version=__version__)
     return HTMLResponse(html)
 
 
