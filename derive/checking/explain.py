@@ -38,6 +38,10 @@ def explain(c: Checker, reader: Reader, a: Side, b: Side) -> tuple[Mistake, ...]
         return swap
     if c.compare(b.expr, -a.expr)[0]:
         return (Mistake("sign_flipped", "the sign is flipped: the right side is minus the left side"),)
+    from .explain2 import two_faults
+    both = two_faults(c, a.expr, b.expr)
+    if both:
+        return both
     closest = _closest(c, a.expr, b.expr)
     return (Mistake("several", "more than one thing differs: the left side is "
                                f"${_tex(c, reader, a.expr)}$ here, the right side ${_tex(c, reader, b.expr)}$"
@@ -94,11 +98,23 @@ def _update(c: Checker, p: sp.Symbol, new: sp.Expr) -> tuple[Mistake, ...]:
     if c.compare(used, -g)[0]:
         return (Mistake("ascent_step", f"an ascent step: ${c.latex(p)} + \\alpha\\,\\partial E/\\partial {c.latex(p)}$ "
                                        "climbs the error; gradient descent subtracts the gradient"),)
+    from .explain2 import two_faults
     inner = diagnose(c, p.name, used)
+    climbs = diagnose(c, p.name, -used) or two_faults(c, g, -used)     # the gradient added: an ascent step, and
+    if climbs and (not inner or len(climbs) < len(inner) or any(m.kind == "sign_flipped" for m in inner)):
+        return (Mistake("ascent_step", "an ascent step: the gradient is added, not subtracted (gradient descent "
+                                       "subtracts it)"),) + _in_update(climbs)
     if inner:
-        return tuple(Mistake(m.kind, "in the update's gradient: " + m.message, m.nodes) for m in inner)
+        return _in_update(inner)
+    both = two_faults(c, g, used)
+    if both:
+        return _in_update(both)
     return (Mistake("update_gradient", f"the update's gradient is not $\\partial E/\\partial {c.latex(p)}$ = "
                                        f"${c.latex(g)}$"),)
+
+
+def _in_update(mistakes) -> tuple[Mistake, ...]:
+    return tuple(Mistake(m.kind, "in the update's gradient: " + m.message, m.nodes) for m in mistakes)
 
 
 def _one_swap(c: Checker, left: sp.Expr, right: sp.Expr) -> tuple[Mistake, ...]:
@@ -133,6 +149,18 @@ _LAYER = re.compile(r"\^\{\(([lL])\)\}")
 
 
 def layer_fixes(left: str, right: str):
+    """Edits of a layer-form right side, each with the mistake it undoes: first every single edit, then every
+    pair of two different kinds (a transpose missing and the sign flipped: both named, in one mistake)."""
+    singles = list(_layer_singles(left, right))
+    yield from singles
+    for fixed, first in singles:
+        for twice, second in _layer_singles(left, fixed):
+            if second.kind != first.kind:
+                yield twice, Mistake("two_faults", f"two things differ from the right layer form: {first.message}; "
+                                                   f"and {second.message}")
+
+
+def _layer_singles(left: str, right: str):
     """Single edits of a layer-form right side, each with the mistake it undoes: a transpose added to one
     weight matrix, the activation's derivative put back, the sign flipped, one l read as L or L as l."""
     for m in _MATRIX.finditer(right):
