@@ -185,3 +185,20 @@ def test_every_dtype_mix_computes_in_numpys_result_type_and_agrees_with_pytorch(
         for k in gt:
             np.testing.assert_allclose(c.gradients(P, X, T)[k], gt[k], **tol)
             np.testing.assert_allclose(g[k], gt[k], **tol)
+
+
+@pytest.mark.parametrize("sizes", [[3, 5, 2], [4, 16, 3], [3, 600, 2]])
+def test_sigmoid_bias_added_over_k_examples_a_row_agrees_with_pytorch_at_every_batch_size(sizes):
+    # the bias of a sigmoid layer is added over a view of Z with k examples a row (k a power of two
+    # dividing n, k * units <= 512): odd n (k = 1), n = 96 (k = 32 for 16 units), 600 units (k = 1)
+    net = derive.mlp(sizes, activation="sigmoid", loss="half_sse", bias="per-unit")
+    c = derive.compile(net)
+    assert "NB1f" in c.source
+    rng = np.random.default_rng(len(sizes) + sizes[1])
+    for n in [96, 3, 1, 64, 1024, 96]:
+        P, X, T = _case(net, c, rng, n)
+        _, Yt, gt = _torch(net, c, P, X, T)
+        np.testing.assert_allclose(c.forward(P, X), Yt, rtol=1e-12, atol=1e-14)
+        g = c.gradients(P, X, T)
+        for k in gt:
+            np.testing.assert_allclose(g[k], gt[k], rtol=1e-10, atol=1e-13)

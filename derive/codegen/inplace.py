@@ -237,19 +237,20 @@ def work_lines(given: list[str], arrays, scalars: set) -> list[str]:
             ", ".join(a for a, _ in arrays) + " = work = _SPARE.pop((n, dtype), None) or _new(n, dtype)"]
 
 
-def work_source(arrays: list[tuple[str, int | None]], itemsize: int = 8) -> list[str]:
+def work_source(arrays: list[tuple[str, int | str | None]], itemsize: int = 8) -> list[str]:
     """``_new``, ``_spare`` and ``_common``: the batch-sized arrays of one call, reused by the next.
 
     ``arrays`` are (name, columns) pairs; columns None is a vector of n ones (for bias sums), 0 the
-    0-d constant ``one``.  A function takes its set with ``_SPARE.pop((n, dtype), None) or _new(n, dtype)``
-    and puts it back at its end, so a set in use is out of ``_SPARE`` and concurrent calls never share.
+    0-d constant ``one``, a string the expression that makes it (from n, dtype and the arrays before).
+    A function takes its set with ``_SPARE.pop((n, dtype), None) or _new(n, dtype)`` and puts it back
+    at its end, so a set in use is out of ``_SPARE`` and concurrent calls never share.
     """
-    cols = sum(c if c is not None else 1 for _, c in arrays)
+    cols = sum(c if isinstance(c, int) else 1 for _, c in arrays)
     keep_rows = max(1, KEEP_BYTES // (itemsize * cols))
-    ends = [","] * (len(arrays) - 1) + ([")"] if len(arrays) > 1 else [",)"])
     alloc = {None: "np.ones(n, dtype)", 0: "np.ones((), dtype)"}
-    made = [(("    return (" if k == 0 else " " * 12) + alloc.get(c, f"np.empty((n, {c}), dtype)") + end).ljust(48)
-            + f"# {a}" for k, ((a, c), end) in enumerate(zip(arrays, ends))]
+    made = [f"    {a} = " + (c if isinstance(c, str) else alloc.get(c, f"np.empty((n, {c}), dtype)"))
+            for a, c in arrays]
+    made.append("    return " + ", ".join(a for a, _ in arrays) + ("," if len(arrays) == 1 else ""))
     return ["# Work arrays: every batch-sized array of a call is allocated once per batch size and dtype",
             "# and kept for the next call (fresh memory costs page faults, as much as the arithmetic).",
             "# Returned arrays are always new; a set in use is out of _SPARE, so concurrent calls never share.",
@@ -262,6 +263,10 @@ def work_source(arrays: list[tuple[str, int | None]], itemsize: int = 8) -> list
             "def _new(n, dtype):",
             '    """New work arrays for a batch of n examples (no spare set was free)."""',
             *made,
+            "", "",
+            "def _tile(n, units):",
+            '    """k, the examples a row of a tiled view: a power of two dividing n, k * units <= 512 if units allow."""',
+            "    return min(n & -n or 1, 1 << max(0, (512 // units).bit_length() - 1))",
             "", "",
             "def _spare(n, dtype, work):",
             '    """Keep ``work`` for the next call with this batch size (the last 4 sizes are kept)."""',
