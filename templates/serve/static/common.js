@@ -146,7 +146,7 @@ function readFile(input) {
 
 // The spec chooser: a bundled example is sent by name while its text is unchanged, else the text.
 const Spec = {
-  example: "", exampleText: "", info: null, listeners: [],
+  example: "", exampleText: "", info: null, listeners: [], emptyListeners: [],
   value() {
     const text = document.getElementById("spec").value;
     return this.example && text === this.exampleText ? this.example : text;
@@ -160,6 +160,11 @@ const Spec = {
   async load() {
     const error = document.getElementById("spec-error"), name = document.getElementById("spec-name");
     error.textContent = ""; name.textContent = "loading…";
+    if (!this.value().trim() && this.emptyListeners.length) {      // no spec: a page that can do without one
+      this.info = null; name.textContent = "no spec: a pasted derivation's network is read from its forward pass";
+      for (const f of this.emptyListeners) await f();
+      return;
+    }
     const r = await api("/api/spec", {spec: this.value()});
     if (!r.ok) { error.textContent = r.data.error; name.textContent = ""; this.info = null; return; }
     this.info = r.data;
@@ -173,7 +178,9 @@ const Spec = {
     select.addEventListener("change", async () => { await this.pick(select.value); await this.load(); });
     document.getElementById("load-spec").addEventListener("click", () => this.load());
     document.getElementById("spec").addEventListener("input", () => {
-      if (document.getElementById("spec").value !== this.exampleText) select.value = "";
+      const text = document.getElementById("spec").value;
+      if (text !== this.exampleText) select.value = "";
+      if (!text.trim() && this.info) this.load();          // emptied: say so (the derivation is read without one)
     });
     document.getElementById("spec-file").addEventListener("change", async (ev) => {
       try { document.getElementById("spec").value = await readFile(ev.target); } catch (e) {

@@ -47,6 +47,14 @@ async function onSpec(info) {
   await Promise.all([loadNotes(), preview()]);
 }
 
+function onNoSpec() {
+  // The spec field emptied: a network's page (a pasted derivation is read without a spec), no notes to show.
+  showKind({kind: "network", params: []});
+  $("param").replaceChildren();
+  $("verdict").replaceChildren(); $("steps").replaceChildren(); $("lines").replaceChildren();
+  $("notes").srcdoc = ""; $("notes-status").textContent = "no spec: no notes"; $("notes-error").textContent = "";
+}
+
 async function symbols(names) {
   // MathML of the given symbols (by spec name), converted once per spec.
   const todo = names.filter((n) => !(n in symbolMathml) && Spec.info && n in Spec.info.symbols);
@@ -105,35 +113,6 @@ async function showVerdict(v) {
   $("verdict").replaceChildren(box);
 }
 
-const MARK = {correct: "✓ correct", wrong: "✗ wrong", definition: "≔ definition", unchecked: "? not checked"};
-
-async function checkDerivation() {
-  const button = $("check-derivation");
-  $("derivation-error").textContent = ""; $("steps").replaceChildren();
-  button.disabled = true;
-  try {
-    const r = await api("/api/check", {spec: Spec.value(), derivation: $("derivation").value});
-    if (!r.ok) { $("derivation-error").textContent = r.data.error; if (!r.data.steps) return; }
-    const steps = r.data.steps;
-    const said = await proseFolded(steps.flatMap((s) => s.diagnosis.map((m) => m.message)));
-    const ml = await toMathml(steps.map((s) => `${s.left} = ${s.right}`));
-    const table = el("table", {id: "steps-table", class: "steps"},
-      el("tr", {}, el("th", {}, "line"), el("th", {}, "step"), el("th", {}, "verdict"), el("th", {}, "why")));
-    steps.forEach((s, i) => {
-      const why = el("td", {class: "why"});
-      if (s.note) why.append(el("div", {}, s.note));
-      for (const _ of s.diagnosis) why.append(el("div", {}, said.shift()));
-      table.append(el("tr", {class: `step ${s.status}`},
-        el("td", {class: "num"}, s.line), el("td", {class: "step-maths"}, maths(ml[i], `${s.left} = ${s.right}`)),
-        el("td", {class: `status ${s.status}`}, MARK[s.status] || s.status), why));
-    });
-    const first = r.data.first_wrong;
-    $("steps").replaceChildren(el("p", {id: "derivation-summary"}, `${r.data.checked} steps checked; ` +
-      (first === null ? "no wrong step." : `first wrong step on line ${steps[first].line}.`)), table);
-    reveal($("steps"));
-  } finally { button.disabled = false; }
-}
-
 function showLines(report, id, single) {
   // The `derive check --backward --json` object: one row per line, correct or wrong with its diagnoses.
   const table = el("table", {id: `${id}-table`, class: "steps"},
@@ -187,6 +166,7 @@ async function loadNotes() {
 
 document.addEventListener("DOMContentLoaded", () => {
   Spec.listeners.push(onSpec);
+  Spec.emptyListeners.push(onNoSpec);
   $("answer").addEventListener("input", () => { $("verdict").replaceChildren(); $("answer-error").textContent = ""; });
   $("answer").addEventListener("input", debounce(preview, 250));
   $("param").addEventListener("change", () => $("verdict").replaceChildren());
@@ -200,7 +180,8 @@ document.addEventListener("DOMContentLoaded", () => {
     try { $("backward").value = await readFile(ev.target); } catch (e) { $("backward-error").textContent = e.message; }
   });
   $("check").addEventListener("click", check);
-  $("check-derivation").addEventListener("click", checkDerivation);
+  $("check-derivation").addEventListener("click", () => checkDerivation());
+  $("text-notation").addEventListener("change", () => $("steps").replaceChildren());
   $("derivation-file").addEventListener("change", async (ev) => {
     try { $("derivation").value = await readFile(ev.target); } catch (e) { $("derivation-error").textContent = e.message; }
   });
