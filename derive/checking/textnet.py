@@ -28,6 +28,8 @@ from .textread import (_LOSS_BASES, _PARAM_BASES, _RATES, _Reading, bare_sum, ba
                        named_terms, take_values)
 from .textunits import generalise
 
+_GRAPH_LOSS = "L"           # the graph notation's loss (naming.py): with loss 'none' it is the output's value
+
 @dataclass
 class TextNetwork:
     """What a text's forward pass determines: nodes, leaves, values; ``spec`` is the graph-form dict."""
@@ -133,10 +135,15 @@ class TextNetwork:
         values = {**self.values, **self.solved}
         unknown = [x for x in inputs if x not in values]      # an input with no value yet: a fixed parameter
         inputs = [x for x in inputs if x in values]
+        nodes = {n: _node_text(self.nodes[n]) for n in self.ordered()}
+        output = self.output
+        if output == _GRAPH_LOSS:      # the text calls its objective L, the graph form's own name for it:
+            output = _GRAPH_LOSS + "_out"              # the node is renamed, and the text's L reads as the loss
+            while output in nodes or output in leaves:
+                output += "_"
+            nodes = {output if n == _GRAPH_LOSS else n: e for n, e in nodes.items()}
         out: dict = {"name": "read from the text", "notation": "graph", "fixed": unknown,
-                     "graph": {"inputs": inputs, "params": params + unknown,
-                               "nodes": {n: _node_text(self.nodes[n]) for n in self.ordered()},
-                               "output": [self.output]},
+                     "graph": {"inputs": inputs, "params": params + unknown, "nodes": nodes, "output": [output]},
                      "loss": "none",
                      "values": {"inputs": {k: _num(values[k]) for k in inputs if k in values},
                                 "params": {k: _num(values[k]) for k in params if k in values}}}

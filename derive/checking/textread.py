@@ -214,6 +214,8 @@ def take_values(net: TextNetwork, symbolic: str, numeric: str):
     except DeriveError:
         return
     if len(a) != len(b):
+        b = _signed(b)
+    if len(a) != len(b):
         return
     pairs = []
     for (ka, va), (kb, vb) in zip(a, b):
@@ -231,6 +233,17 @@ def take_values(net: TextNetwork, symbolic: str, numeric: str):
         elif key not in net.nodes:
             net.values.setdefault(key, Fraction(number))
 
+
+def _signed(items: list) -> list:
+    """A negative number written after an operator, ``+ (-0.5)`` (its parentheses are not items), is one number,
+    where the symbolic side has one name."""
+    out = []
+    for item in items:
+        if item[0] == "n" and out and out[-1] == ("o", "-") and (len(out) == 1 or out[-2][0] == "o"):
+            out[-1] = ("n", "-" + item[1])
+        else:
+            out.append(item)
+    return out
 
 
 __all__ = ["bare_sum", "bare_sum_text", "bare_terms", "equalities", "ident", "named_terms", "take_values", "units"]
