@@ -97,3 +97,6 @@ def test_never_an_empty_diagnosis_and_the_closest_single_fix_when_no_pair_fits()
         assert s.status == "wrong" and s.diagnosis and all(m.message for m in s.diagnosis)
     several = [m for s in report.steps for m in s.diagnosis if m.kind == "several"]
     assert several and all("more than one thing differs" in m.message for m in several)
+    # the forward line: its meaning shown, and the one name that brings it nearest (its + 1 is the other fault)
+    said = report.steps[1].diagnosis[0].message
+    assert "$a^{(1)}_{1} = w_{11} x_{1} + w_{12} x_{2}$" in said and said.endswith("closest single fix: $w_{11}$ for $w_{21}$")

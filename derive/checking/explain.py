@@ -44,7 +44,7 @@ def explain(c: Checker, reader: Reader, a: Side, b: Side) -> tuple[Mistake, ...]
         return both
     closest = _closest(c, a.expr, b.expr)
     return (Mistake("several", "more than one thing differs: the left side is "
-                               f"${_tex(c, reader, a.expr)}$ here, the right side ${_tex(c, reader, b.expr)}$"
+                               f"{_meaning(c, reader, a.expr)} here, the right side ${_tex(c, reader, b.expr)}$"
                     + (f"; the closest single fix: {closest}" if closest else "")),)
 
 
@@ -64,7 +64,7 @@ def _closest(c: Checker, left: sp.Expr, right: sp.Expr) -> str:
     """The one edit (one name for another, or the sign) that brings the right side nearest the left."""
     base = _distance(c, left, right)
     best, say = base, ""
-    if _distance(c, left, -right) < best * 0.9:
+    if _distance(c, left, -right) < best * 0.5:       # a sign is the closest fix only when it halves the gap
         best, say = _distance(c, left, -right), "flip the sign"
     names = sorted(right.free_symbols & set(c.table.kinds), key=lambda s: s.name)
     pool = sorted({s for s, k in c.table.kinds.items() if k in ("param", "input", "target")}, key=lambda s: s.name)
@@ -136,6 +136,14 @@ def _one_swap(c: Checker, left: sp.Expr, right: sp.Expr) -> tuple[Mistake, ...]:
             if any(c.compare(x, left)[0] for x in tries):      # every occurrence, or the one in a single term
                 return (Mistake("wrong_symbol", f"${c.latex(s)}$ is used instead of ${c.latex(t)}$", (s.name, t.name)),)
     return ()
+
+
+def _meaning(c: Checker, reader: Reader, e: sp.Expr) -> str:
+    """A side in the text's names; a single network quantity also as what it is (a^{(1)}_1 = w_{11} x_1 + ...)."""
+    node = c.net.nodes.get(e.name) if isinstance(e, sp.Symbol) else None
+    if node is not None and node.expr is not None and node.kind in ("pre", "act", "node", "loss"):
+        return f"${_tex(c, reader, e)} = {_tex(c, reader, node.expr)}$"
+    return f"${_tex(c, reader, e)}$"
 
 
 def _tex(c: Checker, reader: Reader, e: sp.Expr) -> str:
