@@ -8,6 +8,7 @@ path).  Every use case in ``derive.api`` takes what these return and never asks 
 from __future__ import annotations
 
 import re
+import sys
 from pathlib import Path
 
 from ..errors import DeriveError
@@ -20,6 +21,22 @@ FRAMEWORK_SUFFIXES = (".keras", ".h5", ".pt", ".pth")
 FACTORY = re.compile(r".+\.py:[A-Za-z_][A-Za-z0-9_]{0,63}")   # path/to/model.py:factory (command line only)
 
 
+NETWORK, PROGRAM = "derive.model.graph:Network", "derive.tensor.program:Program"
+DERIVATION, BACKWARD = "derive.derivation.derivation:Derivation", "derive.tensor.backward:Backward"
+
+
+def _classes(*paths: str) -> tuple:
+    """The classes named ``module:Class`` whose modules are already imported.  An object can only be an
+    instance of a class whose module was imported, so the type tests below need not import the tensor and
+    derivation stages (about 0.05 s of every layered ``verify`` and ``check``)."""
+    out = []
+    for path in paths:
+        module, cls = path.split(":")
+        if module in sys.modules:
+            out.append(getattr(sys.modules[module], cls))
+    return tuple(out)
+
+
 def load(source="seed002", *, notation: str | None = None, **framework):
     """The model of ``source``: a Network (layered or graph spec) or a Program (tensor spec).
 
@@ -27,9 +44,7 @@ def load(source="seed002", *, notation: str | None = None, **framework):
     mapping, or a model loaded before (returned as it is).  ``notation``: a preset (theta, w-delta,
     graph, ihv, ng) the network is renamed into; a tensor program has one notation and ignores it.
     """
-    from ..model.graph import Network
-    from ..tensor.program import Program
-    if isinstance(source, (Network, Program)):
+    if isinstance(source, _classes(NETWORK, PROGRAM)):
         return source
     if isinstance(source, dict):
         return _from_data(source, None, notation, "network")
@@ -46,8 +61,8 @@ def from_text(spec: str, notation: str | None = None):
     Text is never taken as a path: a request cannot make the server read a file."""
     from importlib import resources
 
+    from ..model.source import bundled_tensor_examples
     from ..model.spec import bundled_examples, parse_text, read_source
-    from ..tensor.program import bundled_tensor_examples
     if spec in bundled_tensor_examples():
         text = resources.files("derive").joinpath("examples", "tensor", spec + ".yaml").read_text("utf-8")
         return _from_data(parse_text(text, spec), spec, notation, spec)
@@ -64,8 +79,7 @@ def from_text(spec: str, notation: str | None = None):
 def form(model) -> str:
     """"layered", "graph" or "tensor": the form ``load`` decided (a model imported from Keras or PyTorch is
     one of these too; ``origin`` says where it came from)."""
-    from ..tensor.program import Program
-    if isinstance(model, Program):
+    if isinstance(model, _classes(PROGRAM)):
         return "tensor"
     return "layered" if model.spec.layered else "graph"
 
@@ -78,32 +92,26 @@ def origin(model) -> str:
 
 def is_tensor(model) -> bool:
     """Whether a loaded model (or its derivation) is a tensor program."""
-    from ..tensor.backward import Backward
-    from ..tensor.program import Program
-    return isinstance(model, (Program, Backward))
+    return isinstance(model, _classes(PROGRAM, BACKWARD))
 
 
 def derive(source):
     """Derive a model of any form: a ``Derivation`` (chain rule and direct, provable) of a network, a
     ``Backward`` (the backward pass, tensor by tensor) of a tensor program.  ``source`` is anything
     ``load`` takes, or a derivation made before (returned as it is)."""
-    from ..derivation.derivation import Derivation
-    from ..tensor.backward import Backward, derive_backward
-    if isinstance(source, (Derivation, Backward)):
+    if isinstance(source, _classes(DERIVATION, BACKWARD)):
         return source
     model = load(source)
     if is_tensor(model):
+        from ..tensor.backward import derive_backward
         return derive_backward(model)
+    from ..derivation.derivation import Derivation
     return Derivation(model)
 
 
 def loaded(source):
     """``source`` itself when it is a model or a derivation of one, else ``load(source)``."""
-    from ..derivation.derivation import Derivation
-    from ..model.graph import Network
-    from ..tensor.backward import Backward
-    from ..tensor.program import Program
-    return source if isinstance(source, (Network, Program, Derivation, Backward)) else load(source)
+    return source if isinstance(source, _classes(NETWORK, PROGRAM, DERIVATION, BACKWARD)) else load(source)
 
 
 def name(model) -> str:
@@ -118,8 +126,8 @@ def _from_source(source, notation):
     from importlib import resources
 
     from .. import safeio
+    from ..model.source import bundled_tensor_examples
     from ..model.spec import parse_text, read_source
-    from ..tensor.program import bundled_tensor_examples
     text_name = str(source)
     if not safeio.exists(text_name) and text_name in bundled_tensor_examples():
         text = resources.files("derive").joinpath("examples", "tensor", text_name + ".yaml").read_text("utf-8")

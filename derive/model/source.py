@@ -57,6 +57,13 @@ def bundled_examples() -> list[str]:
                   if p.name.endswith(".yaml"))
 
 
+def bundled_tensor_examples() -> list[str]:
+    """Names of the bundled tensor programs (``derive verify cs231n``); listed here, below the tensor stage,
+    so that deciding a name's form does not import it."""
+    return sorted(p.name[:-5] for p in resources.files("derive").joinpath("examples", "tensor").iterdir()
+                  if p.name.endswith(".yaml"))
+
+
 def read_source(path_or_name: str | Path) -> tuple[str, str]:
     """Return (text, stem) for a spec path or a bundled example name."""
     p = Path(path_or_name)

@@ -11,6 +11,7 @@ from importlib import resources
 from .. import safeio
 from ..errors import FormulaError, SpecError, choices
 from ..model.naming import check_identifier
+from ..model.source import bundled_tensor_examples
 from ..model.spec import parse_text, read_source
 from . import grammar
 from .grammar import Call, Index, Name, walk
@@ -97,11 +98,6 @@ def is_tensor_spec(path_or_name) -> bool:
         return "tensor" in parse_text(text, str(path_or_name))
     except SpecError:
         return False
-
-
-def bundled_tensor_examples() -> list[str]:
-    d = resources.files("derive").joinpath("examples", "tensor")
-    return sorted(p.name[:-5] for p in d.iterdir() if p.name.endswith(".yaml"))
 
 
 def load_program(path_or_name) -> Program:
