@@ -86,3 +86,27 @@ def test_a_binding_is_taken_only_where_it_is_the_only_one():
     swapped = symbolic + "\n$$i_1 = 0.1$$\n$$i_2 = 0.05$$\n$$b_1 = 0.35$$\n$$w_1 = 0.15$$\n"
     got = _bound(bind(c, swapped))
     assert got["i_1"] == ("x2", "by value") and "net_{h1}" not in got and "w_2" not in got
+
+
+def test_derive_check_with_the_renamed_spec_binds_mazurs_names_itself():
+    # the command a student runs: most of the text is unread in the spec's names, so derive binds them
+    from derive.api import check_derivation
+    out = check_derivation(SPEC, MAZUR)
+    assert out["read"].startswith("bound the text's names to the spec's: ")
+    assert [s["line"] for s in out["steps"] if s["status"] == "wrong"] == [82, 120]
+    assert sum(s["status"] == "correct" for s in out["steps"]) == 82
+
+
+def test_a_text_in_the_specs_own_names_is_not_rebound():
+    from derive.api import check_derivation
+    text = "$$\\frac{\\partial E}{\\partial w_{11}} = \\delta_{z_{1}} x_{1}$$\n"
+    out = check_derivation("seed002", text)
+    assert "read" not in out and [s["status"] for s in out["steps"]] == ["correct"]
+
+
+def test_a_mostly_unread_text_with_no_forward_pass_keeps_its_own_report():
+    from derive.api import check_derivation
+    text = "$$q_7 = r_2 + s_9$$\n$$\\frac{\\partial E}{\\partial w_{11}} = \\delta_{z_{1}} x_{1}$$\n"
+    out = check_derivation("seed002", text)
+    assert not out.get("read", "").startswith("bound")
+    assert [s["status"] for s in out["steps"]] == ["unchecked", "correct"]

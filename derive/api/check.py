@@ -52,7 +52,31 @@ def check_derivation_report(model, text: str, *, timeout: float | None = DERIVAT
                           "per line), not a derivation")
     from ..checking.checker import checker_for
     from ..checking.derivation import check_derivation as check_all
-    return check_all(checker_for(model), text, timeout=timeout, memory=memory, preset=preset)
+    c = checker_for(model)
+    report = check_all(c, text, timeout=timeout, memory=memory, preset=preset)
+    if preset is None and _unread(report) * 4 >= len(report.steps) > 0:
+        bound = _bound(c, text, timeout, memory)    # the text's own names for the spec's (w_1 for w11)?
+        if bound is not None and _unread(bound) < _unread(report):
+            return bound
+    return report
+
+
+def _unread(report) -> int:
+    return sum(s.status == "unchecked" for s in report.steps)
+
+
+def _bound(c, text: str, timeout: float | None, memory: int | None):
+    """A quarter or more of a text unread against a spec: the text checked with its leaf names bound to the
+    spec's by its numbers and its forward pass (``checking.textbind``), or None when nothing could be bound."""
+    from ..checking.textbind import check_bound
+    if timeout is None:
+        report = check_bound(c, text)
+    else:
+        from .. import sandbox
+        c._env                                   # built here once, inherited by the child
+        report = sandbox.call(check_bound, c, text, timeout=timeout, memory=memory or sandbox.MEMORY,
+                              what="derivation check")
+    return report if report.read.startswith("bound") else None
 
 
 def _without_spec(text: str, timeout: float | None, memory: int | None):
