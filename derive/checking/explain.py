@@ -38,7 +38,7 @@ def explain(c: Checker, reader: Reader, a: Side, b: Side) -> tuple[Mistake, ...]
         return swap
     if c.compare(b.expr, -a.expr)[0]:
         return (Mistake("sign_flipped", "the sign is flipped: the right side is minus the left side"),)
-    from .explain2 import two_faults
+    from .twofaults import two_faults
     both = two_faults(c, a.expr, b.expr)
     if both:
         return both
@@ -98,7 +98,7 @@ def _update(c: Checker, p: sp.Symbol, new: sp.Expr) -> tuple[Mistake, ...]:
     if c.compare(used, -g)[0]:
         return (Mistake("ascent_step", f"an ascent step: ${c.latex(p)} + \\alpha\\,\\partial E/\\partial {c.latex(p)}$ "
                                        "climbs the error; gradient descent subtracts the gradient"),)
-    from .explain2 import two_faults
+    from .twofaults import two_faults
     inner = diagnose(c, p.name, used)
     climbs = diagnose(c, p.name, -used) or two_faults(c, g, -used)     # the gradient added: an ascent step, and
     if climbs and (not inner or len(climbs) < len(inner) or any(m.kind == "sign_flipped" for m in inner)):
