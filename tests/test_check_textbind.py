@@ -95,6 +95,11 @@ def test_derive_check_with_the_renamed_spec_binds_mazurs_names_itself():
     assert out["read"].startswith("bound the text's names to the spec's: ")
     assert [s["line"] for s in out["steps"] if s["status"] == "wrong"] == [82, 120]
     assert sum(s["status"] == "correct" for s in out["steps"]) == 82
+    # the binding as data (the web page's symbols table): his leaves and nodes, each with how it was found
+    bound = {b["name"]: (b["latex"], b["kind"]) for b in out["bindings"]}
+    assert bound["w_1"] == ("w_{11}", "by value") and bound["i_2"] == ("x_{2}", "by value")
+    assert bound["out_{o1}"] == ("y_{1}", "by the forward pass")
+    assert bound["E_{o1}"][1] == "one term of the loss" and "y_{t1}" in bound["E_{o1}"][0]
 
 
 def test_a_text_in_the_specs_own_names_is_not_rebound():

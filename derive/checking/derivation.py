@@ -43,6 +43,7 @@ class DerivationReport:
     read: str = ""                    # without a spec: what was read from the text's forward pass
     suggested: str = ""               # most of the text unread: the preset that would read it
     network: dict | None = field(default=None, compare=False)    # without a spec: readout.network_read
+    bound: tuple = field(default=(), compare=False)   # textbind: {"name", "latex", "kind", "line"} per bound name
 
     @property
     def checked(self) -> int:
@@ -62,7 +63,7 @@ class DerivationReport:
         out = {"correct": self.correct, "checked": self.checked, "steps": steps,
                "first_wrong": self.steps.index(first) if first else None}
         from .readout import bindings
-        return out | ({"read": self.read} if self.read else {}) | {"bindings": bindings(self.steps)} | (
+        return out | ({"read": self.read} if self.read else {}) | {"bindings": [*self.bound, *bindings(self.steps)]} | (
             {"suggested_preset": self.suggested} if self.suggested else {}) | (
             {"network": self.network} if self.network else {})
 

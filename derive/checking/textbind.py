@@ -64,8 +64,17 @@ class Binding:
 
     def summary(self) -> str:
         parts = [f"{self.tn.names.get(k, k)} = {self.c.latex(s)} ({self.how[k]})" for k, s in self.to.items()]
-        parts += [f"{self.tn.names.get(k, k)} = ${sp.latex(e)}$ (one term of the loss)" for k, e in self.partial.items()]
+        parts += [f"{self.tn.names.get(k, k)} = ${self.c.latex(e)}$ (one term of the loss)"
+                  for k, e in self.partial.items()]
         return "bound the text's names to the spec's: " + ", ".join(parts) if parts else ""
+
+    def entries(self) -> tuple[dict, ...]:
+        """The binding as a report's ``bindings`` entries (``readout.bindings``' form; no line: it comes from
+        the whole text)."""
+        out = [{"name": self.tn.names.get(k, k), "latex": self.c.latex(s), "kind": self.how[k], "line": None}
+               for k, s in self.to.items()]
+        return tuple(out + [{"name": self.tn.names.get(k, k), "latex": self.c.latex(e),
+                             "kind": "one term of the loss", "line": None} for k, e in self.partial.items()])
 
 
 def bind(c, text: str) -> Binding | None:
@@ -186,7 +195,8 @@ def check_bound(network, text: str, binding: Binding | None = None):
             reader.defs[_key(ident)] = (symbol("local_" + _key(ident)), meaning, b.tn.names.get(ident, ident))
     report = _check_all(c, text, reader)
     said = b.summary() if b is not None else ""
-    return DerivationReport(report.steps, read=said or "no forward pass to bind the text's names by")
+    return DerivationReport(report.steps, read=said or "no forward pass to bind the text's names by",
+                            bound=b.entries() if b is not None else ())
 
 
 __all__ = ["Binding", "bind", "check_bound"]
