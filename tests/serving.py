@@ -32,6 +32,40 @@ def chromium():
             browser.close()
 
 
+SIZES = {"laptop": (1000, 800), "phone": (390, 844)}     # the page tests' two viewports
+
+
+@contextlib.contextmanager
+def sized_page(browser, size_name: str, timeout: int = TIMEOUT):
+    """A page at one of ``SIZES``; any script error (or an alert) on it fails the test at its end."""
+    w, h = SIZES[size_name]
+    context = browser.new_context(viewport={"width": w, "height": h})
+    pg = context.new_page()
+    pg.set_default_timeout(timeout)
+    pg.size_name = size_name
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    pg.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
+    try:
+        yield pg
+    finally:
+        context.close()
+    assert not errors, errors
+
+
+def shot(page, name: str, tmp_path: Path) -> None:
+    """A full-page screenshot, kept in $DERIVE_SCREENSHOTS when set (to look at), else in the test's folder."""
+    folder = Path(os.environ.get("DERIVE_SCREENSHOTS") or tmp_path)
+    folder.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(folder / f"{name}-{page.size_name}.png"), full_page=True)
+
+
+def open_student(page, server) -> None:
+    """The student page, once its parameter list is filled in."""
+    page.goto(server.url + "/")
+    page.wait_for_selector("#param option[value=w11]", state="attached")
+
+
 class Served:
     """``derive serve --port 0`` in a child process, its working folder and TMPDIR under ``folder``."""
 

@@ -3,15 +3,13 @@ than its card, the verdict brought into view and focused after Check, every tabl
 server path on the page, hints in the current example's names, the notes wide on demand.
 
 Screenshots go to $DERIVE_SCREENSHOTS when it is set (to look at them), else to the test's tmp folder."""
-import os
 from pathlib import Path
 
 import pytest
 
-from serving import Served, chromium
+from serving import SIZES, Served, chromium, open_student, shot, sized_page
 
 DATA = Path(__file__).parent / "data"
-SIZES = {"laptop": (1000, 800), "phone": (390, 844)}
 WRONG = "delta_y1*w31*z1*(1-z1)*x1"
 
 # Every visible element that reaches out of its card, unless a scrolling box inside the card holds it.
@@ -76,27 +74,8 @@ def browser():
 
 @pytest.fixture(params=list(SIZES))
 def page(request, browser):
-    w, h = SIZES[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h})
-    pg = context.new_page()
-    pg.set_default_timeout(60_000)
-    pg.size_name = request.param
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    yield pg
-    context.close()
-    assert not errors, errors
-
-
-def shot(page, name, tmp_path):
-    folder = Path(os.environ.get("DERIVE_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}-{page.size_name}.png"), full_page=True)
-
-
-def open_student(page, server):
-    page.goto(server.url + "/")
-    page.wait_for_selector("#param option[value=w11]", state="attached")
+    with sized_page(browser, request.param) as pg:
+        yield pg
 
 
 def test_the_verdict_comes_into_view_focused_and_everything_fits(page, server, tmp_path):

@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from serving import ROOT, TIMEOUT, Served, chromium
-from test_serve_layout import HIDDEN_CELLS, OVERFLOW, SIZES
+from serving import ROOT, SIZES, TIMEOUT, Served, chromium, open_student, shot, sized_page
+from test_serve_layout import HIDDEN_CELLS, OVERFLOW
 
 DATA = Path(__file__).parent / "data" / "published"
 MAZUR = (DATA / "mazur_2015.md").read_text(encoding="utf-8")
@@ -127,28 +127,8 @@ def browser():
 
 @pytest.fixture(params=list(SIZES))
 def page(request, browser):
-    w, h = SIZES[request.param]
-    context = browser.new_context(viewport={"width": w, "height": h})
-    pg = context.new_page()
-    pg.set_default_timeout(TIMEOUT)
-    pg.size_name = request.param
-    errors = []
-    pg.on("pageerror", lambda e: errors.append(str(e)))
-    pg.on("dialog", lambda d: errors.append(f"dialog: {d.message}"))
-    yield pg
-    context.close()
-    assert not errors, errors
-
-
-def shot(page, name, tmp_path):
-    folder = Path(os.environ.get("DERIVE_SCREENSHOTS") or tmp_path)
-    folder.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(folder / f"{name}-{page.size_name}.png"), full_page=True)
-
-
-def open_student(page, server):
-    page.goto(server.url + "/")
-    page.wait_for_selector("#param option[value=w11]", state="attached")
+    with sized_page(browser, request.param) as pg:
+        yield pg
 
 
 def test_mazur_with_the_spec_field_empty(page, server, tmp_path):
