@@ -199,8 +199,11 @@ def _update_rule(reader: Reader, sides: list[Side], assigns: bool = False):
         reader.update(sides[0], p)
 
 
-def _check_all(c: Checker, text: str, reader: Reader | None = None) -> DerivationReport:
-    reader = reader or BatchReader(c)
+def check_lines(checker: Checker, text: str, reader: Reader | None = None) -> DerivationReport:
+    """Check every equality of every line of ``text`` with ``checker``, in this process, with no time limit.
+    ``reader`` reads the text's names (``textbind``: bound to the spec's; ``nospec``: with the values the text
+    states); a plain ``BatchReader`` when None.  Returns one step per equality, in the text's order."""
+    reader = reader or BatchReader(checker)
     steps: list[Step] = []
     for line, latex, rows in chains(text):
         for statement in statements(latex):
@@ -212,7 +215,7 @@ def _check_all(c: Checker, text: str, reader: Reader | None = None) -> Derivatio
                 continue
             eqs = [at + o for o in equals_at(statement)] if at >= 0 else []
             lines = [line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
-            steps += check_chain(c, reader, lines, parts, assigns)
+            steps += check_chain(checker, reader, lines, parts, assigns)
     return DerivationReport(tuple(steps))
 
 
@@ -227,10 +230,10 @@ def check_derivation(network, text: str, timeout: float | None = 60.0, memory: i
         from .presets import read_as
         text = read_as(preset, text, layers=len(c.net.spec.layers) if c.net.spec.layered else None)
     if timeout is None:
-        return _hinted(_check_all(c, text), text, preset)
+        return _hinted(check_lines(c, text), text, preset)
     from .. import sandbox
     c._env                                   # built here once, inherited by the child
-    return _hinted(sandbox.call(functools.partial(_check_all, c), text, timeout=timeout,
+    return _hinted(sandbox.call(functools.partial(check_lines, c), text, timeout=timeout,
                                 memory=memory or sandbox.MEMORY, what="derivation check"), text, preset)
 
 
@@ -248,4 +251,4 @@ def _hinted(report: DerivationReport, text: str, preset: str | None) -> Derivati
                                                f"notation; {how}", suggested=found)
 
 
-__all__ = ["DerivationReport", "Step", "chains", "check_derivation", "equations"]
+__all__ = ["DerivationReport", "Step", "chains", "check_derivation", "check_lines", "equations"]

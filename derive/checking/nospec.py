@@ -18,7 +18,7 @@ import sympy as sp
 
 from ..errors import DeriveError
 from .batch import BatchReader
-from .derivation import DerivationReport, _check_all
+from .derivation import DerivationReport, check_lines
 from .numbers import half_unit, iv, walk
 from .textnet import TextNetwork, read_network
 
@@ -73,7 +73,7 @@ def _solve(tn: TextNetwork, text: str) -> None:
         return
     c = Checker(_network(tn))
     probe = _Probe(c)
-    _check_all(c, text, probe)
+    check_lines(c, text, probe)
     env = {c.net.nodes[k].symbol: float(v) for k, v in tn.values.items() if k in c.net.nodes}
     from .lookup import LEARNING_RATE
     if tn.rate is not None:
@@ -185,7 +185,7 @@ def check_text(text: str) -> DerivationReport:
         reader.example.stated_nodes[c.net.nodes[key].symbol] = (
             v if not h else iv.mpf([_mp(v - h), _mp(v + h)]))
     reader.example._env = None
-    report = _check_all(c, _summed(tn, text), reader)
+    report = check_lines(c, _summed(tn, text), reader)
     from .readout import network_read
     return DerivationReport(_repeated(tn, report.steps), read=tn.summary(), network=network_read(tn, c))
 

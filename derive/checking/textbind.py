@@ -183,7 +183,7 @@ def check_bound(network, text: str, binding: Binding | None = None):
     says the binding (and says that nothing was bound when the text has no forward pass to bind by)."""
     from .batch import BatchReader
     from .checker import Checker, checker_for
-    from .derivation import DerivationReport, _check_all
+    from .derivation import DerivationReport, check_lines
     c = network if isinstance(network, Checker) else checker_for(network)
     b = binding or bind(c, text)
     reader = BatchReader(c)
@@ -193,7 +193,7 @@ def check_bound(network, text: str, binding: Binding | None = None):
             reader.bound[_key(ident)] = spec
         for ident, meaning in b.partial.items():          # E_{o1}: one output's term of the loss
             reader.defs[_key(ident)] = (symbol("local_" + _key(ident)), meaning, b.tn.names.get(ident, ident))
-    report = _check_all(c, text, reader)
+    report = check_lines(c, text, reader)
     said = b.summary() if b is not None else ""
     return DerivationReport(report.steps, read=said or "no forward pass to bind the text's names by",
                             bound=b.entries() if b is not None else ())
