@@ -20,7 +20,8 @@ from ..errors import DeriveError
 from .batch import BatchReader
 from .derivation import DerivationReport, check_lines
 from .numbers import half_unit, iv, walk
-from .textnet import TextNetwork, read_network
+from .textgraph import TextNetwork
+from .textnet import read_network
 
 MAX_UNKNOWNS = 12
 

@@ -57,7 +57,7 @@ def _product(term: sp.Expr) -> bool:
 
 
 def network_read(tn, c) -> dict:
-    """The network a text's forward pass determined (``textnet.TextNetwork``; ``c`` its ``Checker``): inputs and
+    """The network a text's forward pass determined (``textgraph.TextNetwork``; ``c`` its ``Checker``): inputs and
     parameters with their values (solved from the text's numbers, or none), each quantity with the formula it was
     read as and its role (weighted sum, sigmoid, ...), the loss, the learning rate.  Names are the text's LaTeX."""
     from fractions import Fraction

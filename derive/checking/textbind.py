@@ -21,7 +21,8 @@ from fractions import Fraction
 import sympy as sp
 
 from ..errors import DeriveError
-from .textnet import TextNetwork, read_network
+from .textgraph import TextNetwork
+from .textnet import read_network
 
 MAX_SOLUTIONS = 2          # two consistent bindings of one line: ambiguous, that line binds nothing
 _LEAF_KINDS = ("input", "param", "target")
