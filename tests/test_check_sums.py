@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import sympy as sp
 import torch
 
 import derive
@@ -141,6 +142,27 @@ def test_sums_over_units():
         assert step.status == status, (eq, step)
     (step,) = check_derivation(c, r"$$z^{(2)}_{1} = \sum_{j} W^{(2)}_{1j} x_{j} + b^{(2)}_{1}$$", timeout=None).steps
     assert "j = 3" in step.note
+
+
+def test_a_text_read_with_no_network_refuses_a_sum_with_no_bound_at_its_first_value():
+    """When every name exists (free_names: the no-spec reader), the names cannot say where a sum ends: Mazur's
+    ``\\sum_o \\delta_o w_{ho}`` is refused after o = 1, not read for o = 1..1000 first; a bounded sum is read."""
+    from derive.model.formula import FormulaError, parse
+    line = r"(\sum\limits_{o}{\delta_{o} * w_{ho}}) * out_{h1}(1 - out_{h1}) * i_{1}"
+
+    def read(text, free_names):
+        names = set()
+        try:
+            return parse(text, lambda n: names.add(n.base + n.sub) or sp.Symbol(n.base + n.sub), mode="latex",
+                         free_names=free_names), names
+        except FormulaError as e:
+            return str(e), names
+    said, names = read(line, free_names=True)
+    assert "cannot tell how far o runs" in said and names == {"delta1", "wh1"}
+    said, names = read(line, free_names=False)             # a resolver with no such flag probes to the limit
+    assert "too long" in said and len(names) == 2000     # delta_o and w_{ho} for o = 1..1000
+    two, _ = read(r"\sum_{o=1}^{2} \delta_{o} w_{ho}", free_names=True)
+    assert two == sp.Symbol("delta1") * sp.Symbol("wh1") + sp.Symbol("delta2") * sp.Symbol("wh2")
 
 
 def test_seed_000_sum_over_the_outputs():

@@ -45,7 +45,7 @@ class _Reading:
         self.expr = None
         try:
             self.expr = parse(text, self._resolve, derivative=self._derivative, numbers=self._number,
-                              update_steps=True, mode="latex")
+                              update_steps=True, mode="latex", free_names=True)
         except DeriveError:
             self.expr = None
 

@@ -94,7 +94,7 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
           derivative: Callable[[Name, tuple, Name], sp.Expr] | None = None,
           mode: str = "auto", limits: Limits = Limits(), numbers: Callable[[str], sp.Expr] | None = None,
           notes: list | None = None, update_steps: bool = False, examples: Examples | None = None,
-          indices: Mapping[str, int] | None = None, matrices: bool = False) -> sp.Expr | Mat:
+          indices: Mapping[str, int] | None = None, matrices: bool = False, free_names: bool = False) -> sp.Expr | Mat:
     """Parse ``text`` into a sympy expression, resolving every name through ``resolve``.
 
     ``numbers`` (optional) turns each number literal's text into an expression (the checker keeps
@@ -102,7 +102,9 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
     ``update_steps`` reads ``w(t)`` and ``w(t+1)`` as a name at a time step (``Name.time``);
     ``examples`` lets LaTeX index examples (``\\sum_{i=1}^{m} {J}^{(i)}``, ``m``; see ``sums.py``);
     ``indices`` gives free index letters a value (``\\delta_j`` read as delta_2 with ``{"j": 2}``);
-    ``matrices``: LaTeX whose names may resolve to ``Mat`` (the layer form), and the result may be one.
+    ``matrices``: LaTeX whose names may resolve to ``Mat`` (the layer form), and the result may be one;
+    ``free_names``: ``resolve`` accepts every name (a text read with no network), so the names that exist
+    cannot say how far a sum with no upper bound runs: it is refused (``sums.py``).
     """
     if mode not in MODES:
         raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
@@ -130,6 +132,7 @@ def parse(text: str, resolve: Callable[[Name], sp.Expr], *,
         grammar = (MatrixParser if matrices else LatexParser) if mode == "latex" else Parser
         p = grammar(s, toks, resolve, table, derivative, mode, limits)
         p.literal, p.update_steps, p.examples, p.notes = numbers, update_steps, examples, notes
+        p.free_names = free_names
         if indices and grammar in (LatexParser, MatrixParser):
             p.free(indices)
         result = p.expr()

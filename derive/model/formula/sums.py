@@ -9,9 +9,10 @@ names example i (``Examples``, given by the caller, says how many there are and 
 copy of a quantity is).  An example sum runs over the examples (its upper bound ``m`` or any letter is
 their number; a number must not exceed it); a unit sum runs from its lower bound (1) to a numeric
 upper bound, or, without one, over every value for which the body's names exist -- all of them at
-once, or the sum is refused.  ``\\sum_{}^{}`` with no index takes the first of i, j, k the body uses.
-The letter l as a superscript, ``a^{(l)}``, is a layer.  ``free`` gives letters a value for a whole
-formula (``checking/indices.py``: an equation for every unit).  Ranges (``MAX_TERMS``), nesting and
+once, or the sum is refused (at once when every name exists, ``free_names``: a text read with no
+network).  ``\\sum_{}^{}`` with no index takes the first of i, j, k the body uses.  The letter l as a
+superscript, ``a^{(l)}``, is a layer.  ``free`` gives letters a value for a whole formula
+(``checking/indices.py``: an equation for every unit).  Ranges (``MAX_TERMS``), nesting and
 the total work of expanding (10 x ``MAX_TERMS`` terms, 10 x ``Limits.max_nodes`` tokens) are bounded.
 """
 from __future__ import annotations
@@ -43,6 +44,7 @@ class SumGrammar:
     """Mixin for the LaTeX grammar: ``\\sum`` and example superscripts."""
 
     examples: Examples | None = None
+    free_names = False                           # resolve accepts every name: no name is ever missing
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -305,6 +307,8 @@ class SumGrammar:
                                f"but no {', '.join(dict.fromkeys(missing))}", tok)
             if missing or not found:
                 break
+            if self.free_names:          # every value's names would be found, up to MAX_TERMS: none are made
+                raise self.err(f"cannot tell how far {var} runs (every name is free): give the upper bound", tok)
             v += 1
             if v - lower >= MAX_TERMS:
                 raise self.err(f"the sum over {var} is too long (at most {MAX_TERMS} terms)", tok)
