@@ -133,7 +133,27 @@ def _from_source(source, notation):
         text = resources.files("derive").joinpath("examples", "tensor", text_name + ".yaml").read_text("utf-8")
         return _from_data(parse_text(text, text_name), text_name, notation, text_name)
     text, stem = read_source(source)
+    kept = _KEPT.get((text_name, text, stem, notation))
+    if kept is not None:
+        return kept
     return _from_data(parse_text(text, text_name), stem, notation, stem)
+
+
+# Networks loaded once and handed out again for the same name, text and notation: filled only by ``keep``,
+# which only the warm checker's server calls (its forked workers each get their own copy of these).
+_KEPT: dict = {}
+
+
+def keep(source: str, notation: str | None = None):
+    """Load ``source`` (a bundled network's name) and make every later ``load`` of the same name, text and
+    notation in this process return that same object, derived checks and all: for ``derive warm``'s server,
+    whose workers are forked from it, never for a process that checks more than one command."""
+    from ..model.spec import read_source
+    text, stem = read_source(source)
+    model = _from_source(source, notation)
+    if not is_tensor(model):
+        _KEPT[(str(source), text, stem, notation)] = model
+    return model
 
 
 def _from_data(data: dict, stem: str | None, notation: str | None, notation_stem: str):

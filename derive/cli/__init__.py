@@ -21,7 +21,7 @@ import os
 import sys
 
 # Each module has ``add_parser(subparsers)`` and ``run(args) -> int``.
-COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve"]
+COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve", "warm"]
 
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
@@ -116,6 +116,12 @@ def _budgeted(args) -> tuple[int, str]:
     return code, err
 
 
+def _warm(argv: list[str], args) -> tuple[int, str] | None:
+    """The command run by this user's warm checker (``derive warm``), if one of this derive is running."""
+    from .warmclient import handed
+    return handed(argv, args)
+
+
 def _terminated(signum, frame):
     """SIGTERM: leave through every ``finally`` (the sandbox kills its child's process group, LaTeX
     included, and removes the child's temporary folder), exit 143."""
@@ -146,7 +152,8 @@ def main(argv: list[str] | None = None) -> int:
                 if err:
                     print(err, file=sys.stderr)
                 return code
-        code, err = _budgeted(args) if budget else _guarded(args)
+        warm = _warm(argv, args) if budget and args.command == "check" else None   # derive warm's server
+        code, err = warm if warm is not None else _budgeted(args) if budget else _guarded(args)
     except BrokenPipeError:
         sys.stderr.close()
         return 0

@@ -61,6 +61,13 @@ examples:
   derive serve --port 8080 --open   another port, and open a browser
   derive serve --port 0 --json      any free port; prints {"url": ...} once ready
 A port in use is one line naming --port; --host other than 127.0.0.1 serves the whole network.""",
+    "warm": """\
+examples:
+  derive warm                       start this user's warm checker in the background (stops after 30 idle minutes)
+  derive warm --status              running? (exit 1: not running)
+  derive warm --stop
+While it runs, derive check with a new answer is answered by a worker forked from it: the same output,
+without the start-up's imports.  DERIVE_WARM=off: derive check does not use it.""",
 }
 
 

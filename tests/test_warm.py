@@ -1,0 +1,293 @@
+"""The warm checker (``derive warm``): a ``derive check`` it runs prints exactly what the same command prints
+without it (stdout, stderr, exit code), and it leaves nothing behind.
+
+Every test starts its own server with XDG_RUNTIME_DIR and XDG_CACHE_HOME in fresh folders and stops it
+(and kills it, if need be) when done.  Each check runs with a fresh cache folder, so no answer is kept
+from an earlier run: the warm and the cold path both check in full.  ``accepted`` (``derive warm
+--status --json``) counts the server's connections, which says a check was handed to it.
+"""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SEED002 = ROOT / "derive" / "examples" / "seed002.yaml"
+RIGHT = "delta_y1*w31*z1*(1-z1)*x1 + delta_y2*w41*z1*(1-z1)*x1"
+WRONG = "delta_y1*w31*z1*(1-z1)*x1"
+
+pytestmark = pytest.mark.skipif(not (hasattr(os, "fork") and hasattr(socket, "send_fds")
+                                     and hasattr(socket, "SO_PEERCRED")), reason="needs fork, SCM_RIGHTS, SO_PEERCRED")
+
+
+class Warm:
+    """One test's folders and server."""
+
+    def __init__(self):
+        self.base = Path(tempfile.mkdtemp(prefix="dw", dir="/tmp"))      # short: AF_UNIX paths are 108 bytes
+        self.run_dir = self.base / "run"
+        self.run_dir.mkdir(mode=0o700)
+        self.caches = 0
+        self.pid = None
+
+    def env(self, **extra) -> dict:
+        self.caches += 1
+        env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_RUNTIME_DIR=str(self.run_dir),
+                   XDG_CACHE_HOME=str(self.base / f"cache{self.caches}"), **extra)
+        for k in ("DERIVE_DEBUG", "DERIVE_WARM"):
+            env.pop(k, None)
+        env.update(extra)
+        return env
+
+    def derive(self, *argv, cwd=None, stdin=None, **extra) -> subprocess.CompletedProcess:
+        return subprocess.run([sys.executable, "-m", "derive", *argv], capture_output=True, text=True,
+                              timeout=120, cwd=cwd or self.base, input=stdin, env=self.env(**extra))
+
+    def start(self, *options) -> str:
+        r = self.derive("warm", *options)
+        assert r.returncode == 0 and r.stderr == "", r.stderr
+        self.pid = self.status()["pid"]
+        return r.stdout
+
+    def status(self) -> dict:
+        return json.loads(self.derive("warm", "--status", "--json").stdout)
+
+    def both(self, *argv, cwd=None, stdin=None) -> tuple:
+        """(warm, cold) runs of ``derive ARGV``, after checking the warm one was handed to the server."""
+        before = self.status()["accepted"]
+        warm = self.derive(*argv, cwd=cwd, stdin=stdin)
+        assert self.status()["accepted"] == before + 2, "the check was not handed to the warm checker"
+        cold = self.derive(*argv, cwd=cwd, stdin=stdin, DERIVE_WARM="off")
+        return warm, cold
+
+    def close(self):
+        if self.pid:
+            self.derive("warm", "--stop")
+            if alive(self.pid):
+                os.kill(self.pid, signal.SIGKILL)
+        shutil.rmtree(self.base, ignore_errors=True)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            return fh.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+def descendants(pid: int) -> set[int]:
+    """The processes below ``pid`` (from /proc's parent links)."""
+    parents = {}
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as fh:
+                    parents[int(entry)] = int(fh.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+    found, todo = set(), [pid]
+    while todo:
+        p = todo.pop()
+        kids = {c for c, pp in parents.items() if pp == p}
+        found |= kids
+        todo += kids
+    return found
+
+
+@pytest.fixture
+def warm():
+    w = Warm()
+    yield w
+    w.close()
+
+
+def same(warm_run, cold_run):
+    assert (warm_run.stdout, warm_run.stderr, warm_run.returncode) == (cold_run.stdout, cold_run.stderr,
+                                                                         cold_run.returncode)
+
+
+def test_right_wrong_unusable_and_json_answers_print_what_the_cold_path_prints(warm):
+    warm.start()
+    for argv, code in [(["--answer", RIGHT], 0), (["--answer", WRONG], 1), (["--answer", "delta_y1 +* x1"], 2),
+                       (["--answer", WRONG, "--json"], 1), (["--param", "w99", "--answer", "x1"], 2)]:
+        argv = ["check", "seed002", "--param", "w11", *argv] if argv[0] != "--param" else ["check", "seed002", *argv]
+        w, c = warm.both(*argv)
+        same(w, c)
+        assert w.returncode == code, w.stderr
+    assert "the term for the path through y2 is missing" in warm.derive("check", "seed002", "--param", "w11",
+                                                                         "--answer", WRONG).stdout
+
+
+def test_an_answer_on_standard_input_and_a_relative_spec_path_from_another_folder(warm):
+    warm.start()
+    w, c = warm.both("check", "seed002", "--param", "w11", "--answer-file", "-", stdin="  " + WRONG + "\n")
+    same(w, c)
+    assert w.returncode == 1 and "incorrect" in w.stdout
+    (warm.base / "specs").mkdir()
+    (warm.base / "elsewhere").mkdir()
+    shutil.copyfile(SEED002, warm.base / "specs" / "net.yaml")
+    w, c = warm.both("check", "../specs/net.yaml", "--param", "w11", "--answer", RIGHT, cwd=warm.base / "elsewhere")
+    same(w, c)
+    assert w.returncode == 0
+    w, c = warm.both("check", "specs/net.yaml", "--param", "w11", "--answer", RIGHT, cwd=warm.base / "elsewhere")
+    same(w, c)
+    assert w.returncode == 2 and "specs/net.yaml" in w.stderr
+
+
+def test_a_spec_edited_between_two_checks_is_read_again(warm):
+    warm.start()
+    spec = warm.base / "net.yaml"
+    shutil.copyfile(SEED002, spec)
+    first, _ = warm.both("check", "net.yaml", "--param", "w11", "--answer", RIGHT, "--json")
+    text = SEED002.read_text()
+    assert "sigmoid" in text
+    spec.write_text(text.replace("sigmoid", "tanh"))
+    w, c = warm.both("check", "net.yaml", "--param", "w11", "--answer", RIGHT, "--json")
+    same(w, c)
+    assert json.loads(first.stdout)["correct"] and not json.loads(w.stdout)["correct"]
+
+
+def test_several_clients_at_once_each_get_their_own_output(warm):
+    warm.start()
+    answers = [f"{k}*({WRONG})" for k in (2, 3, 5, 7)] + [RIGHT]
+    cold = {a: warm.derive("check", "seed002", "--param", "w11", "--answer", a, DERIVE_WARM="off") for a in answers}
+    got = {}
+    threads = [threading.Thread(target=lambda a=a: got.__setitem__(a, warm.derive(
+        "check", "seed002", "--param", "w11", "--answer", a))) for a in answers * 2]
+    before = warm.status()["accepted"]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert warm.status()["accepted"] == before + len(threads) + 1
+    for a in answers:
+        same(got[a], cold[a])
+    assert "off by a constant factor 7" in got[answers[3]].stdout
+
+
+def test_a_killed_client_takes_its_worker_with_it(warm):
+    warm.start()
+    fifo = warm.base / "answer"
+    os.mkfifo(fifo)              # never written: the worker waits on it
+    client = subprocess.Popen([sys.executable, "-m", "derive", "check", "seed002", "--param", "w11",
+                               "--answer-file", str(fifo), "--timeout", "100"], env=warm.env(),
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while len(descendants(warm.pid)) < 3 and time.monotonic() < deadline:   # session, worker, its child
+            time.sleep(0.05)
+        assert len(descendants(warm.pid)) >= 3
+    finally:
+        client.kill()
+        client.communicate()
+    deadline = time.monotonic() + 10
+    while descendants(warm.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert descendants(warm.pid) == set() and alive(warm.pid)
+    assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
+
+
+def test_status_stop_and_starting_twice(warm):
+    r = warm.derive("warm", "--status")
+    assert (r.returncode, r.stdout) == (1, "derive warm: not running\n")
+    said = warm.start()
+    assert said.startswith("derive warm: listening on ") and f"(pid {warm.pid})" in said
+    again = warm.derive("warm")
+    assert again.returncode == 0 and again.stdout.startswith("derive warm: already running")
+    assert warm.status()["pid"] == warm.pid
+    r = warm.derive("warm", "--stop")
+    assert (r.returncode, r.stdout) == (0, f"derive warm: stopped (pid {warm.pid})\n")
+    deadline = time.monotonic() + 10
+    while alive(warm.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(warm.pid)
+    assert warm.derive("warm", "--status").returncode == 1
+    assert list((warm.run_dir / "derive").glob("*.sock")) == []
+
+
+def test_an_idle_server_exits(warm):
+    warm.start("--idle", "0.02")          # 1.2 s
+    deadline = time.monotonic() + 20
+    while alive(warm.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not alive(warm.pid)
+    assert warm.derive("warm", "--status").returncode == 1
+
+
+def test_a_folder_that_is_not_private_is_not_used(warm):
+    folder = warm.run_dir / "derive"
+    folder.mkdir(mode=0o755)
+    folder.chmod(0o755)
+    r = warm.derive("warm")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "mode 0700" in r.stderr
+    folder.chmod(0o700)
+    warm.start()
+    before = warm.status()["accepted"]
+    folder.chmod(0o755)                    # the client refuses it: the cold path, the same output
+    try:
+        w = warm.derive("check", "seed002", "--param", "w11", "--answer", WRONG)
+    finally:
+        folder.chmod(0o700)
+    assert w.returncode == 1 and "incorrect" in w.stdout
+    assert warm.status()["accepted"] == before + 1          # only this status
+
+
+def test_the_socket_is_named_by_the_code_version_and_another_is_never_asked(warm, monkeypatch):
+    from derive.checking.fastcache import code_version
+    from derive.cli import warmclient
+    monkeypatch.setenv("XDG_RUNTIME_DIR", str(warm.run_dir))
+    path = warmclient.socket_path()
+    assert path == str(warm.run_dir / "derive" / f"check-{code_version()[:24]}.sock")
+    warm.start()
+    assert warm.status()["socket"] == path
+    other = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)        # a server of another derive
+    other.bind(str(warm.run_dir / "derive" / f"check-{'0' * 24}.sock"))
+    other.listen(8)
+    other.setblocking(False)
+    with other:
+        assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
+        with pytest.raises(BlockingIOError):
+            other.accept()
+
+
+def test_a_bad_request_gets_one_line_and_the_server_goes_on(warm):
+    from derive.cli import warmclient
+    warm.start()
+    path = warm.status()["socket"]
+    for data in (b"\x00\x00\x00\x05nope!", b"\x00\x00\x00\x02[]", b"\xff\xff\xff\xff"):
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            s.sendall(data)
+            reply, _ = warmclient.receive(s)
+            assert reply["error"].startswith("bad request") and "\n" not in reply["error"]
+    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:           # a command other than check
+        s.connect(path)
+        warmclient.send(s, {"op": "check", "argv": ["serve"]}, [0, 1, 2])
+        reply, _ = warmclient.receive(s)
+        assert reply["started"] is False and "argv" in reply["error"]
+    assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
+
+
+def test_keep_hands_out_one_network_per_name_text_and_notation(monkeypatch):
+    """What the server pre-fills for its workers: the same object for the same bundled name, text and notation."""
+    import sys as _sys
+
+    from derive import api
+    load_module = _sys.modules["derive.api.load"]
+    monkeypatch.setattr(load_module, "_KEPT", {})          # this process's loads stay fresh after the test
+    kept = load_module.keep("seed002")
+    assert api.load("seed002") is kept and api.load("seed000") is not api.load("seed000")
+    assert api.load("seed002", notation="theta") is not kept
+    assert api.load(str(SEED002)) is not kept                # the same text under another name
