@@ -117,7 +117,8 @@ def traced_calls(module, P, X, T) -> list[tuple]:
     module._SPARE.clear()
     module.np = TracingNumPy()
     try:
-        module.gradients({k: v.view(Traced) for k, v in P.items()}, X.view(Traced), T.view(Traced))
+        module.gradients({k: v.view(Traced) if isinstance(v, np.ndarray) else v for k, v in P.items()},
+                         X.view(Traced), T.view(Traced))
     finally:
         module.np = saved
         module._SPARE.clear()

@@ -6,6 +6,7 @@ import sympy as sp
 from ..model import rules
 from ..model.graph import Network
 from ..model.naming import symbol
+from . import tanhform
 from .inplace import UNARY, Emitter, activation_lines
 from .layers import bias_kind, matrix_names
 from .printer import Printer
@@ -23,11 +24,13 @@ def keeps_z(net: Network, li: int) -> bool:
     return e != z and (act.local(a, z).has(z) or (li == len(net.spec.layers) and output_uses_z(net)))
 
 
-def forward_lines(net: Network, p: Printer, fresh_output: bool = False, tiled: set | None = None) -> list[str]:
+def forward_lines(net: Network, p: Printer, fresh_output: bool = False, tiled: set | None = None,
+                  tanh: set = frozenset()) -> list[str]:
     """The forward pass into the work arrays Z<l> (activations overwrite their pre-activation
     when the backward pass never reads it: sigmoid and tanh write f' in terms of a).  With
     ``fresh_output`` the output layer gets new arrays (forward() returns them).  The layers whose
-    bias is added over a tiled view (``NB<l>``, ``Z<l>w`` in the work arrays) are added to ``tiled``."""
+    bias is added over a tiled view (``NB<l>``, ``Z<l>w`` in the work arrays) are added to ``tiled``;
+    the layers in ``tanh`` get a float32 tanh-form branch (``derive.codegen.tanhform``)."""
     lines, prev, tiled = [], "X", set() if tiled is None else tiled
     Ln = len(net.spec.layers)
     for li, L in enumerate(net.spec.layers, 1):
@@ -67,7 +70,7 @@ def forward_lines(net: Network, p: Printer, fresh_output: bool = False, tiled: s
                                   + f"#        + b^({li}), negated for the exp below:",
                                   f"np.subtract(NB{li}f, {m['Z']}w, {m['Z']}w)".ljust(38) + "  "
                                   + f"#   -b^({li}) - z^({li}), {m['Z']}w is {m['Z']} with k examples a row"]
-                chain = [f"{m['A']} = {m['Z']}"] + chain[1:]
+                chain = [f"{m['A']} = {m['Z']}"] + (tanhform.activation(li, chain[1:]) if li in tanh else chain[1:])
             lines += [chain[0].ljust(38) + "  " + note] + chain[1:]
             continue
         into = None if fresh else Emitter(p, [f"F{li}"]).into(e, m["A"])
