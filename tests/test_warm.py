@@ -199,6 +199,17 @@ def test_a_killed_client_takes_its_worker_with_it(warm):
     assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
 
 
+def test_only_a_command_line_is_handed_over_not_a_caller_of_main(warm):
+    """``main(argv)`` called from Python (with whatever it patched) runs in its own process, always."""
+    warm.start()
+    before = warm.status()["accepted"]
+    script = ("import sys\nfrom derive.cli import main\n"
+              f"sys.exit(main(['check', 'seed002', '--param', 'w11', '--answer', {WRONG!r}]))\n")
+    r = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=warm.env())
+    assert r.returncode == 1 and "incorrect" in r.stdout
+    assert warm.status()["accepted"] == before + 1          # only this status
+
+
 def test_status_stop_and_starting_twice(warm):
     r = warm.derive("warm", "--status")
     assert (r.returncode, r.stdout) == (1, "derive warm: not running\n")

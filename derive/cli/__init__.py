@@ -129,6 +129,9 @@ def _terminated(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run ``derive ARGV`` (None: this process's command line, which alone may go to a warm checker: a
+    caller passing argv, monkeypatches and all, always runs the command itself); its exit code."""
+    command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
     try:
         args = build_parser(argv[0] if argv else None).parse_args(argv)
@@ -152,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
                 if err:
                     print(err, file=sys.stderr)
                 return code
-        warm = _warm(argv, args) if budget and args.command == "check" else None   # derive warm's server
+        warm = _warm(argv, args) if budget and command_line and args.command == "check" else None
         code, err = warm if warm is not None else _budgeted(args) if budget else _guarded(args)
     except BrokenPipeError:
         sys.stderr.close()

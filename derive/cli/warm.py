@@ -102,6 +102,7 @@ def _folder(path: str) -> str:
     try:
         os.makedirs(os.path.dirname(where), exist_ok=True)
         os.mkdir(where, 0o700)
+        os.chmod(where, 0o700)              # whatever the umask
     except FileExistsError:
         pass
     except OSError as e:

@@ -2,7 +2,8 @@
 imported everything, run there by a forked worker with this process's own stdin, stdout and stderr.
 
 Imported on every ``derive check`` whose answer was not kept (``checking.fastcache``), so it uses the
-standard library only.  ``handed`` returns None, silently, whenever no warm checker of THIS derive takes
+standard library only; only a process whose command line is ``derive check ...`` (``main()`` without argv)
+asks it.  ``handed`` returns None, silently, whenever no warm checker of THIS derive takes
 the command (none running, ``DERIVE_WARM=off``, a folder that is not private, any failure before the
 server said it started the command): the caller then runs the command itself, as without a server.
 
