@@ -79,8 +79,8 @@ def interleaved(fns: dict, rounds: int = 3, target: float = 0.004) -> dict:
 
 
 def traced_calls(module, P, X, T) -> list[tuple]:
-    """Every ufunc and ``np.dot`` that ``module.gradients(P, X, T)`` calls, in order, as
-    (kind, name, args, out): kind "ufunc" or "dot", args the call's operands (plain arrays or scalars)."""
+    """Every ufunc and ``np.dot`` that ``module.gradients(P, X, T)`` calls, in order, as (kind, name, args,
+    out, keywords): kind "ufunc" or "dot", args the call's operands (plain arrays or scalars)."""
     import numpy as np
     calls: list[tuple] = []
 
@@ -95,7 +95,7 @@ def traced_calls(module, P, X, T) -> list[tuple]:
                 del kw["out"]
             args = tuple(plain(a) for a in inputs)
             calls.append(("ufunc", ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}",
-                          args, kw["out"][0] if out else None))
+                          args, kw["out"][0] if out else None, {k: v for k, v in kw.items() if k != "out"}))
             result = getattr(ufunc, method)(*args, **kw)
             return out[0] if out else result
 
@@ -108,7 +108,7 @@ def traced_calls(module, P, X, T) -> list[tuple]:
             if name in ("dot", "vdot"):
                 def product(*a):
                     args = tuple(plain(x) for x in a)
-                    calls.append(("dot", name, args[:2], args[2] if len(args) > 2 else None))
+                    calls.append(("dot", name, args[:2], args[2] if len(args) > 2 else None, {}))
                     return real(*args)
                 return product
             return real
@@ -129,7 +129,7 @@ def replay(call, rng):
     """A function repeating one traced call alone: a ufunc on fresh arrays of its operands' shapes with
     values in [0.5, 1.5), into a separate array; a product on the call's own arrays."""
     import numpy as np
-    kind, name, args, out = call
+    kind, name, args, out, kw = call
     if kind == "dot":
         fn = getattr(np, name)
         return (lambda: fn(*args, out)) if out is not None else (lambda: fn(*args))
@@ -140,10 +140,14 @@ def replay(call, rng):
         c = np.empty_like(a)
         c[...] = rng.uniform(0.5, 1.5, a.shape)
         return c
-    ufunc = getattr(np, name)
+    ufunc, _, method = name.partition(".")
     ins = tuple(fresh(a) for a in args)
-    dest = np.empty_like(out if out is not None else np.asarray(ufunc(*ins)))
-    return lambda: ufunc(*ins, dest)
+    if method:                                       # a reduction (a tanh-form layer's W.sum(axis=1))
+        fn = getattr(getattr(np, ufunc), method)
+        return lambda: fn(*ins, **kw)
+    ufunc = getattr(np, ufunc)
+    dest = np.empty_like(out if out is not None else np.asarray(ufunc(*ins, **kw)))
+    return lambda: ufunc(*ins, dest, **kw)
 
 
 def network_bound(net: str, dtype: str, module, rng) -> dict:
@@ -163,8 +167,8 @@ def network_bound(net: str, dtype: str, module, rng) -> dict:
     whole = interleaved({"floor": lambda: floor_fn(*args), "derive": lambda: module.gradients(P, X, T),
                          "inplace": lambda: inplace(*args)}, 5, 0.01)
     fns = {id(c): replay(c, rng) for c in batch + small + sums + products}
-    exps = [c for c in batch if c[1] == "exp"]           # one per sigmoid layer: its one transcendental pass
-    fns.update({("tanh", id(c)): replay(("ufunc", "tanh") + c[2:], rng) for c in exps})
+    exps = [c for c in batch if c[1] in ("exp", "tanh")]  # one per sigmoid layer: its one transcendental pass
+    fns.update({("alt", id(c)): replay(("ufunc", "tanh" if c[1] == "exp" else "exp") + c[2:], rng) for c in exps})
     cost = interleaved(fns)
     floor, derive_t = whole["floor"], whole["derive"]
     passes = sum(cost[id(c)] for c in batch + small)
@@ -176,7 +180,7 @@ def network_bound(net: str, dtype: str, module, rng) -> dict:
             "by_ufunc": by_ufunc, "bias_sums": len(sums), "floor": floor, "passes": passes, "sums": summed,
             "derive": derive_t, "inplace": whole["inplace"],
             "mean_pass": statistics.mean(cost[id(c)] for c in batch),
-            "sigmoids": sum(min(cost[id(c)], cost[("tanh", id(c))]) for c in exps),
+            "sigmoids": sum(min(cost[id(c)], cost[("alt", id(c))]) for c in exps),
             "products": [(_shapes(c), cost[id(c)]) for c in products]}
 
 
