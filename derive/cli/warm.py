@@ -46,7 +46,7 @@ def run(args) -> int:
         if pid is None:
             return _say(args, "not running", path, None, code=1 if args.status else 0)
         if args.status:
-            return _say(args, f"running, {path} (pid {pid}, {accepted} connections so far)", path, pid, accepted)
+            return _say(args, f"running, {path} (pid {pid}, requests so far: {accepted})", path, pid, accepted)
         _stop(path, pid)
         return _say(args, f"stopped (pid {pid})", path, None)
     if pid is not None:
