@@ -8,6 +8,7 @@ from an earlier run: the warm and the cold path both check in full.  ``accepted`
 """
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
@@ -67,7 +68,8 @@ class Warm:
         """(warm, cold) runs of ``derive ARGV``, after checking the warm one was handed to the server."""
         before = self.status()["accepted"]
         warm = self.derive(*argv, cwd=cwd, stdin=stdin)
-        assert self.status()["accepted"] == before + 2, "the check was not handed to the warm checker"
+        assert self.status()["accepted"] == before + 2, ("the check was not handed to the warm checker (was "
+                                                         "derive's source edited meanwhile? a new code version)")
         cold = self.derive(*argv, cwd=cwd, stdin=stdin, DERIVE_WARM="off")
         return warm, cold
 
@@ -273,9 +275,10 @@ def test_the_socket_is_named_by_the_code_version_and_another_is_never_asked(warm
             other.accept()
 
 
-def test_a_bad_request_gets_one_line_and_the_server_goes_on(warm):
+def test_a_bad_request_gets_one_line_and_the_server_goes_on(warm, monkeypatch):
     from derive.cli import warmclient
     warm.start()
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BytesIO()))     # pytest's stand-in has no encoding
     path = warm.status()["socket"]
     for data in (b"\x00\x00\x00\x05nope!", b"\x00\x00\x00\x02[]", b"\xff\xff\xff\xff"):
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
@@ -283,11 +286,16 @@ def test_a_bad_request_gets_one_line_and_the_server_goes_on(warm):
             s.sendall(data)
             reply, _ = warmclient.receive(s)
             assert reply["error"].startswith("bad request") and "\n" not in reply["error"]
-    with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:           # a command other than check
-        s.connect(path)
-        warmclient.send(s, {"op": "check", "argv": ["serve"]}, [0, 1, 2])
-        reply, _ = warmclient.receive(s)
-        assert reply["started"] is False and "argv" in reply["error"]
+    right = warmclient.check_request(["check", "seed002", "--param", "w11", "--answer", RIGHT])
+    other_folder = {**right, "where": right["where"][:3] + [right["where"][3] + 1]}   # a chroot, a namespace
+    for request, said in [({"op": "check", "argv": ["serve"]}, "bad request: argv"), ({**right, "argv": ["serve"]},
+                          "bad request: argv"), ({**right, "env": {"A": 1}}, "bad request: env"),
+                          (other_folder, "the worker could not be set up")]:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
+            s.connect(path)
+            warmclient.send(s, request, [0, 1, 2])
+            reply, _ = warmclient.receive(s)
+            assert reply["started"] is False and reply["error"].startswith(said), reply
     assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
 
 

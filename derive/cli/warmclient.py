@@ -137,6 +137,18 @@ def _stdin(args) -> int | None:
     return fd
 
 
+def check_request(argv: list[str]) -> dict:
+    """The request to run ``derive ARGV`` as this process would: its folder, environment, umask, limits,
+    ``sys.path`` and ``sys.argv[0]``, its streams' encodings, and which files it sees."""
+    streams = [_stream(s) for s in (sys.stdin, sys.stdout, sys.stderr)]
+    umask = os.umask(0o077)
+    os.umask(umask)
+    root, here = os.stat("/"), os.stat(".")      # the worker must see the same files (no chroot, no namespace)
+    return {"op": "check", "argv": list(argv), "argv0": sys.argv[0] if sys.argv else "derive",
+            "cwd": os.getcwd(), "env": dict(os.environ), "path": list(sys.path), "streams": streams,
+            "umask": umask, "rlimits": _limits(), "where": [root.st_dev, root.st_ino, here.st_dev, here.st_ino]}
+
+
 def handed(argv: list[str], args) -> tuple[int, str] | None:
     """Run ``derive ARGV`` (``args``: what ``in_parent`` left) in this user's warm checker of this derive:
     (exit code, a last line for stderr or ""), or None when no warm checker took it."""
@@ -147,12 +159,7 @@ def handed(argv: list[str], args) -> tuple[int, str] | None:
         path = socket_path()
         if not os.path.exists(path):
             return None
-        streams = [_stream(s) for s in (sys.stdin, sys.stdout, sys.stderr)]
-        umask = os.umask(0o077)
-        os.umask(umask)
-        request = {"op": "check", "argv": list(argv), "argv0": sys.argv[0] if sys.argv else "derive",
-                   "cwd": os.getcwd(), "env": dict(os.environ), "path": list(sys.path), "streams": streams,
-                   "umask": umask, "rlimits": _limits()}
+        request = check_request(argv)
         sys.stdout.flush()
         sys.stderr.flush()
         stdin = _stdin(args)

@@ -187,6 +187,9 @@ def _problem(request: dict, fds: list[int]) -> str:
             and isinstance(request.get("argv0"), str) and isinstance(request.get("cwd"), str)
             and os.path.isabs(request["cwd"]) and type(request.get("umask")) is int):
         return "bad request: argv, argv0, path, cwd or umask"
+    where = request.get("where")
+    if not (isinstance(where, list) and len(where) == 4 and all(type(n) is int for n in where)):
+        return "bad request: where"
     if not (isinstance(env, dict) and all(isinstance(k, str) and isinstance(v, str) for k, v in env.items())):
         return "bad request: env"
     if not (isinstance(streams, list) and len(streams) == 3 and all(

@@ -66,6 +66,9 @@ def _set_up(request: dict, session: int, server_env: dict) -> None:
     for name, (soft, hard) in request["rlimits"].items():
         resource.setrlimit(getattr(resource, name), (soft, hard))   # raising a hard limit fails: no set-up
     os.chdir(request["cwd"])
+    root, here = os.stat("/"), os.stat(".")
+    if [root.st_dev, root.st_ino, here.st_dev, here.st_ino] != request["where"]:
+        raise OSError("the client sees other files (a chroot, another mount namespace)")
     os.umask(request["umask"] & 0o777)
     os.environ.clear()
     os.environ.update(request["env"])
