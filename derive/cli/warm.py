@@ -3,7 +3,7 @@ a new answer starts in a fraction of its cold time (as Mercurial's ``chg`` does 
 
 Started explicitly, in the background: a daemon (double fork, a new session, standard streams on
 /dev/null, no inherited descriptors) imports everything, checks a sample answer of each bundled network
-(``warmserver.warm_up``), listens on its socket (``warmclient.socket_path``) and exits after ``--idle``
+(``warmworker.warm_up``), listens on its socket (``warmclient.socket_path``) and exits after ``--idle``
 minutes without a command.  ``derive check`` then hands its command over (``warmclient.handed``); the
 output is the cold path's by construction.  A lock file next to the socket lets one server start.
 """
@@ -147,7 +147,7 @@ def _start(path: str, idle: float) -> int | None:
 
 def _daemon(path: str, lock: int, w: int, idle: float) -> None:
     """The server process: quiet, warmed up, listening; reports its pid (or one line why not) on ``w``."""
-    from . import warmclient, warmserver
+    from . import warmclient, warmserver, warmworker
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
         for fd in (0, 1, 2):
@@ -157,7 +157,7 @@ def _daemon(path: str, lock: int, w: int, idle: float) -> None:
         os.chdir("/")
         os.umask(0o077)
         warmclient.SERVING = True
-        warmserver.warm_up()
+        warmworker.warm_up()
         listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         if os.path.exists(path):
             os.unlink(path)                 # left by a server that died (we hold the lock)

@@ -1,5 +1,5 @@
 """The warm checker's server (``derive warm``): everything ``derive check`` needs already imported and
-used once, and one forked worker per command running the same ``derive.cli.main(argv)``.
+used once (``warmworker.warm_up``), and one forked worker per command running the same ``derive.cli.main(argv)``.
 
 The server process only accepts: each connection from this user (SO_PEERCRED) gets a session process;
 the session reads the request (``warmclient``: bounded JSON and three descriptors), forks the worker, says
@@ -19,7 +19,6 @@ import os
 import select
 import signal
 import socket
-import sys
 import time
 
 from . import warmclient, warmworker
@@ -28,46 +27,6 @@ from .warmclient import peer, receive, send
 STOP_GRACE = 2.0               # seconds between SIGTERM and SIGKILL of a worker whose client went away
 _LIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
 _server_env: dict = {}
-
-
-def warm_up() -> list[str]:
-    """Import what a check needs and check one right and one wrong answer of each bundled network in this
-    process (output discarded), so every worker inherits the imports, sympy's caches and the bundled
-    networks already loaded, derived and checked once (``api.load.keep``); the names warmed."""
-    import resource  # noqa: F401  (each of these is imported by every worker's command)
-    import tempfile  # noqa: F401
-    import warnings
-
-    import numpy  # noqa: F401
-
-    from .. import api, sandbox
-    from ..api import frameworks  # noqa: F401
-    from ..api.load import keep
-    from ..checking.checker import checker_for
-    from ..checking.fastcache import code_version
-    from ..model.source import bundled_examples
-    from . import build_parser
-    from .check import output
-    build_parser("check")
-    code_version()
-    sandbox.call(len, "a sandbox child once", timeout=30)
-    done = []
-    with warnings.catch_warnings():      # on leaving, warnings shown here count as not shown in a worker
-        for name in bundled_examples():
-            try:
-                model = keep(name)       # the same network (and checker) for every worker's load(name)
-                if api.is_tensor(model):
-                    continue
-                param = model.params[0]
-                c = checker_for(model)
-                right = c.net.latex(c.derivation.gradient(param).delta_form)
-                for answer in (right, f"3({right})"):
-                    report = api.check_report(model, param, answer, timeout=None)
-                    output(report, False), output(report, True)
-                done.append(name)
-            except Exception:            # a bundled network the checker cannot take: not warmed
-                continue
-    return done
 
 
 def serve(listener: socket.socket, idle: float, lock: int) -> None:

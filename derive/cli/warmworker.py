@@ -1,9 +1,10 @@
 """The warm checker's worker: one forked process per ``derive check``, made to look like the client's own
 process, then running the same ``derive.cli.main(argv)`` on the client's stdin, stdout and stderr.
 
-Set up first (its own process group, death with its session, Python's default signal handlers, the
-client's folder, environment, umask, resource limits, ``sys.path`` and ``sys.argv``); a set-up that
-fails says nothing, and the client runs the command itself.  Then, once the session has told the client
+``warm_up`` runs once in the server, before any worker: what it imports and fills, every worker inherits.
+A worker is set up first (its own process group, death with its session, Python's default signal
+handlers, the client's folder, environment, umask, resource limits, ``sys.path`` and ``sys.argv``); a
+set-up that fails says nothing, and the client runs the command itself.  Then, once the session has told the client
 the command started, the client's descriptors become 0, 1 and 2 and the command runs.
 """
 from __future__ import annotations
@@ -96,3 +97,43 @@ def _streams(specs: list) -> None:
             made[-1].reconfigure(line_buffering=line_buffering, write_through=write_through)
     sys.stdin, sys.stdout, sys.stderr = made
     sys.__stdin__, sys.__stdout__, sys.__stderr__ = made
+
+
+def warm_up() -> list[str]:
+    """Import what a check needs and check one right and one wrong answer of each bundled network in this
+    process (output discarded), so every worker inherits the imports, sympy's caches and the bundled
+    networks already loaded, derived and checked once (``api.load.keep``); the names warmed."""
+    import resource  # noqa: F401  (each of these is imported by every worker's command)
+    import tempfile  # noqa: F401
+    import warnings
+
+    import numpy  # noqa: F401
+
+    from .. import api, sandbox
+    from ..api import frameworks  # noqa: F401
+    from ..api.load import keep
+    from ..checking.checker import checker_for
+    from ..checking.fastcache import code_version
+    from ..model.source import bundled_examples
+    from . import build_parser
+    from .check import output
+    build_parser("check")
+    code_version()
+    sandbox.call(len, "a sandbox child once", timeout=30)
+    done = []
+    with warnings.catch_warnings():      # on leaving, warnings shown here count as not shown in a worker
+        for name in bundled_examples():
+            try:
+                model = keep(name)       # the same network (and checker) for every worker's load(name)
+                if api.is_tensor(model):
+                    continue
+                param = model.params[0]
+                c = checker_for(model)
+                right = c.net.latex(c.derivation.gradient(param).delta_form)
+                for answer in (right, f"3({right})"):
+                    report = api.check_report(model, param, answer, timeout=None)
+                    output(report, False), output(report, True)
+                done.append(name)
+            except Exception:            # a bundled network the checker cannot take: not warmed
+                continue
+    return done
