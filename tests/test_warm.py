@@ -148,6 +148,16 @@ def test_an_answer_on_standard_input_and_a_relative_spec_path_from_another_folde
     assert w.returncode == 2 and "specs/net.yaml" in w.stderr
 
 
+@pytest.mark.parametrize("argv", [["check", "seed002", "--derivation", str(ROOT / "tests/data/seed002_wrong.md")],
+                                  ["check", "ninja", "--backward", str(ROOT / "tests/data/backward/ninja_student.py")]],
+                         ids=["derivation", "backward"])
+def test_a_derivation_and_a_backward_pass_print_what_the_cold_path_prints(warm, argv):
+    warm.start()
+    w, c = warm.both(*argv)
+    same(w, c)
+    assert w.returncode in (0, 1) and w.stdout
+
+
 def test_a_spec_edited_between_two_checks_is_read_again(warm):
     warm.start()
     spec = warm.base / "net.yaml"
@@ -199,6 +209,31 @@ def test_a_killed_client_takes_its_worker_with_it(warm):
         time.sleep(0.05)
     assert descendants(warm.pid) == set() and alive(warm.pid)
     assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
+
+
+def test_ctrl_c_on_a_client_says_what_it_says_cold(warm):
+    """SIGINT while the check waits (on a FIFO nobody writes): "derive: interrupted", exit 130, either way."""
+    warm.start()
+    fifo = warm.base / "answer"
+    os.mkfifo(fifo)
+    said = []
+    for extra, waiting in (({}, lambda c: len(descendants(warm.pid)) >= 3),
+                           ({"DERIVE_WARM": "off"}, lambda c: len(descendants(c.pid)) >= 1)):
+        client = subprocess.Popen([sys.executable, "-m", "derive", "check", "seed002", "--param", "w11",
+                                   "--answer-file", str(fifo), "--timeout", "100"], env=warm.env(**extra),
+                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        deadline = time.monotonic() + 30
+        while not waiting(client) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)
+        client.send_signal(signal.SIGINT)
+        out, err = client.communicate(timeout=30)
+        said.append((out, err, client.returncode))
+    assert said[0] == said[1] == ("", "derive: interrupted\n", 130)
+    deadline = time.monotonic() + 10
+    while descendants(warm.pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert descendants(warm.pid) == set()
 
 
 def test_only_a_command_line_is_handed_over_not_a_caller_of_main(warm):
