@@ -345,3 +345,11 @@ def test_keep_hands_out_one_network_per_name_text_and_notation(monkeypatch):
     assert api.load("seed002") is kept and api.load("seed000") is not api.load("seed000")
     assert api.load("seed002", notation="theta") is not kept
     assert api.load(str(SEED002)) is not kept                # the same text under another name
+
+
+def test_without_descriptor_passing_derive_warm_says_so_in_one_line(monkeypatch, capsys):
+    from derive.cli import main
+    monkeypatch.delattr(socket, "send_fds")
+    assert main(["warm"]) == 2
+    out, err = capsys.readouterr()
+    assert out == "" and err.count("\n") == 1 and "descriptor passing" in err and "derive check runs without it" in err
