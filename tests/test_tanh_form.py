@@ -93,3 +93,20 @@ def test_only_an_activation_equal_to_the_tanh_identity_qualifies():
     layers = {act: tanhform.layers(derive.mlp([3, 8, 8, 2], activation=act, loss="half_sse", bias="per-unit"))
               for act in ("sigmoid", "tanh", "relu", "linear")}
     assert layers == {"sigmoid": {1, 2}, "tanh": set(), "relu": set(), "linear": set()}
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_random_networks_in_float32_agree_with_pytorch(seed):
+    rng = np.random.default_rng(100 + seed)
+    depth = int(rng.integers(1, 4))                     # 1 to 3 hidden sigmoid layers, then any output
+    sizes = [int(rng.integers(2, 9))] + [int(rng.integers(8, 48)) for _ in range(depth)] + [int(rng.integers(1, 5))]
+    out, loss = [("sigmoid", "half_sse"), ("softmax", "ce"), ("linear", "mse"), ("sigmoid", "bce")][int(rng.integers(4))]
+    net = derive.mlp(sizes, activation="sigmoid", output_activation=out, loss=loss, bias="per-unit")
+    c = derive.compile(net)
+    P, X, T = _case(net, c, rng, 4096, np.float32)
+    assert ("tanh" in _ufuncs(c, P, X, T)) == (4096 * sum(sizes[1:-1]) >= 65536)   # every hidden layer qualifies
+    J, g = c.loss_gradients(P, X, T)
+    Jt, _, gt = _torch(net, c, P, X, T)
+    assert J == pytest.approx(Jt, rel=3e-5)
+    for k, want in gt.items():
+        np.testing.assert_allclose(g[k], want, rtol=0, atol=3e-4 * float(np.abs(want).max()))
