@@ -132,6 +132,19 @@ def test_right_wrong_unusable_and_json_answers_print_what_the_cold_path_prints(w
                                                                          "--answer", WRONG).stdout
 
 
+def test_a_small_memory_budget_runs_cold_where_the_imports_count_against_it(warm):
+    """--max-memory counts from what the process holds when the work starts: a worker holds sympy already,
+    so a budget too small for the cold path's imports would pass warm; below MIN_MEMORY_MB it runs cold."""
+    warm.start()
+    before = warm.status()["accepted"]
+    small = warm.derive("check", "seed002", "--param", "w11", "--answer", WRONG, "--max-memory", "64")
+    assert small.returncode == 2 and "out of memory (the limit is 64 MB" in small.stderr
+    assert warm.derive("check", "seed002", "--param", "w11", "--answer", WRONG, DERIVE_MAX_MEMORY="80").returncode == 2
+    assert warm.status()["accepted"] == before + 1
+    w, c = warm.both("check", "seed002", "--param", "w11", "--answer", WRONG, "--max-memory", "512")
+    same(w, c)
+
+
 def test_an_answer_on_standard_input_and_a_relative_spec_path_from_another_folder(warm):
     warm.start()
     w, c = warm.both("check", "seed002", "--param", "w11", "--answer-file", "-", stdin="  " + WRONG + "\n")

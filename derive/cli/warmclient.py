@@ -24,6 +24,8 @@ import sys
 MAX_MESSAGE = 4 << 20          # bytes of one JSON message
 MAX_PATH = 107                 # AF_UNIX paths: 108 bytes with the final NUL
 START_SECONDS = 10.0           # how long a server may take to say it started the command
+MIN_MEMORY_MB = 512            # a smaller --max-memory runs cold: the budget counts from what a process holds,
+                               # and a worker holds sympy already (a cold check of seed002 needs 96-128 MB)
 SERVING = False                # True in the warm checker's own processes: a worker never hands its command on
 _HEAD = struct.Struct("!I")
 _CRED = struct.Struct("3i")    # struct ucred: pid, uid, gid
@@ -153,6 +155,8 @@ def handed(argv: list[str], args) -> tuple[int, str] | None:
     """Run ``derive ARGV`` (``args``: what ``in_parent`` left) in this user's warm checker of this derive:
     (exit code, a last line for stderr or ""), or None when no warm checker took it."""
     if SERVING or os.environ.get("DERIVE_WARM", "").strip().lower() in _OFF:
+        return None
+    if not isinstance(getattr(args, "max_memory", None), int) or args.max_memory < MIN_MEMORY_MB:
         return None
     stdin = None
     try:
