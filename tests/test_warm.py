@@ -366,3 +366,30 @@ def test_without_descriptor_passing_derive_warm_says_so_in_one_line(monkeypatch,
     assert main(["warm"]) == 2
     out, err = capsys.readouterr()
     assert out == "" and err.count("\n") == 1 and "descriptor passing" in err and "derive check runs without it" in err
+
+
+@pytest.mark.skipif(os.getuid() != 0, reason="connecting as another user needs root")
+def test_another_user_is_refused_even_when_the_socket_is_reachable(warm):
+    warm.start()
+    path = warm.status()["socket"]
+    os.chmod(warm.base, 0o755)
+    for folder in (warm.run_dir, warm.run_dir / "derive"):
+        os.chmod(folder, 0o711)
+    os.chmod(path, 0o777)
+    script = ("import json, socket, struct, sys\n"
+              "s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)\n"
+              "s.settimeout(10)\n"
+              "s.connect(sys.argv[1])\n"
+              "data = json.dumps({'op': 'status'}).encode()\n"
+              "s.sendall(struct.pack('!I', len(data)) + data)\n"
+              "try:\n"
+              "    print(repr(s.recv(100)))\n"
+              "except ConnectionResetError:\n"        # closed with the request unread
+              "    print(repr(b''))\n")
+    python = "/usr/bin/python3"                    # the venv's may be in root's home, closed to others
+    if not os.access(python, os.X_OK):
+        pytest.skip("no system python3 for another user")
+    r = subprocess.run([python, "-c", script, path], capture_output=True, text=True, timeout=60, user=65534)
+    assert (r.returncode, r.stdout) == (0, "b''\n"), r.stderr         # connected, and closed without a word
+    (warm.run_dir / "derive").chmod(0o700)
+    assert warm.status()["pid"] == warm.pid
