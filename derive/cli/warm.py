@@ -21,8 +21,8 @@ IDLE_MINUTES = 30.0
 
 
 def add_parser(sub):
-    p = sub.add_parser("warm", help="start a warm checker: derive check answers a new answer in a fraction of "
-                                    "its start-up time")
+    p = sub.add_parser("warm", help="run a checker in the background with everything imported: derive check "
+                                    "of a new answer skips the start-up")
     which = p.add_mutually_exclusive_group()
     which.add_argument("--status", action="store_true", help="say whether it is running (exit 1: not running)")
     which.add_argument("--stop", action="store_true", help="stop it")
