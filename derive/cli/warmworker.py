@@ -100,9 +100,10 @@ def _streams(specs: list) -> None:
 
 
 def warm_up() -> list[str]:
-    """Import what a check needs and check one right and one wrong answer of each bundled network in this
-    process (output discarded), so every worker inherits the imports, sympy's caches and the bundled
-    networks already loaded, derived and checked once (``api.load.keep``); the names warmed."""
+    """Import what a check needs, check one right and one wrong answer of each bundled network and derive
+    each bundled tensor program in this process (output discarded), so every worker inherits the imports,
+    sympy's caches and the bundled networks already loaded, derived and checked once (``api.load.keep``);
+    the names warmed."""
     import resource  # noqa: F401  (each of these is imported by every worker's command)
     import tempfile  # noqa: F401
     import warnings
@@ -114,7 +115,7 @@ def warm_up() -> list[str]:
     from ..api.load import keep
     from ..checking.checker import checker_for
     from ..checking.fastcache import code_version
-    from ..model.source import bundled_examples
+    from ..model.source import bundled_examples, bundled_tensor_examples
     from . import build_parser
     from .check import output
     build_parser("check")
@@ -135,5 +136,11 @@ def warm_up() -> list[str]:
                     output(report, False), output(report, True)
                 done.append(name)
             except Exception:            # a bundled network the checker cannot take: not warmed
+                continue
+        for name in bundled_tensor_examples():
+            try:
+                api.derive(name)         # the tensor stage imported, sympy's caches filled (--backward)
+                done.append(name)
+            except Exception:
                 continue
     return done
