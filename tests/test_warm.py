@@ -206,14 +206,17 @@ def test_a_killed_client_takes_its_worker_with_it(warm):
     warm.start()
     fifo = warm.base / "answer"
     os.mkfifo(fifo)              # never written: the worker waits on it
+    temp = warm.base / "tmp"     # the client's TMPDIR: where the worker's sandbox makes its child's folder
+    temp.mkdir()
     client = subprocess.Popen([sys.executable, "-m", "derive", "check", "seed002", "--param", "w11",
-                               "--answer-file", str(fifo), "--timeout", "100"], env=warm.env(),
+                               "--answer-file", str(fifo), "--timeout", "100"], env=warm.env(TMPDIR=str(temp)),
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
         deadline = time.monotonic() + 30
         while len(descendants(warm.pid)) < 3 and time.monotonic() < deadline:   # session, worker, its child
             time.sleep(0.05)
         assert len(descendants(warm.pid)) >= 3
+        assert [p.name[:13] for p in temp.iterdir()] == ["derive-child-"]
     finally:
         client.kill()
         client.communicate()
@@ -221,6 +224,7 @@ def test_a_killed_client_takes_its_worker_with_it(warm):
     while descendants(warm.pid) and time.monotonic() < deadline:
         time.sleep(0.05)
     assert descendants(warm.pid) == set() and alive(warm.pid)
+    assert list(temp.iterdir()) == []          # stopped politely first: the sandbox removed its child's folder
     assert warm.derive("check", "seed002", "--param", "w11", "--answer", RIGHT).returncode == 0
 
 
