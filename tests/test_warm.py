@@ -64,13 +64,13 @@ class Warm:
     def status(self) -> dict:
         return json.loads(self.derive("warm", "--status", "--json").stdout)
 
-    def both(self, *argv, cwd=None, stdin=None) -> tuple:
+    def both(self, *argv, cwd=None, stdin=None, **extra) -> tuple:
         """(warm, cold) runs of ``derive ARGV``, after checking the warm one was handed to the server."""
         before = self.status()["accepted"]
-        warm = self.derive(*argv, cwd=cwd, stdin=stdin)
+        warm = self.derive(*argv, cwd=cwd, stdin=stdin, **extra)
         assert self.status()["accepted"] == before + 2, ("the check was not handed to the warm checker (was "
                                                          "derive's source edited meanwhile? a new code version)")
-        cold = self.derive(*argv, cwd=cwd, stdin=stdin, DERIVE_WARM="off")
+        cold = self.derive(*argv, cwd=cwd, stdin=stdin, DERIVE_WARM="off", **extra)
         return warm, cold
 
     def close(self):
@@ -169,6 +169,19 @@ def test_a_derivation_and_a_backward_pass_print_what_the_cold_path_prints(warm, 
     w, c = warm.both(*argv)
     same(w, c)
     assert w.returncode in (0, 1) and w.stdout
+
+
+def test_the_clients_stream_encoding_is_the_workers(warm):
+    """Output is encoded as the client's streams are.  Where derive cannot encode it (latin-1 has no δ),
+    the same error, exit code and last line; only a traceback's outer frames differ (runpy's, the worker's)."""
+    warm.start()
+    argv = ("check", "seed002", "--param", "w11", "--answer", WRONG)
+    w, c = warm.both(*argv, PYTHONIOENCODING="ascii:backslashreplace")
+    same(w, c)
+    assert "\\u03b4" in w.stdout                          # δ, escaped as the client's stdout does
+    w, c = warm.both(*argv, PYTHONIOENCODING="latin-1")
+    assert (w.stdout, w.returncode) == (c.stdout, c.returncode)
+    assert w.stderr.strip().split("\n")[-1] == c.stderr.strip().split("\n")[-1]
 
 
 def test_a_spec_edited_between_two_checks_is_read_again(warm):

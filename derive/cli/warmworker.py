@@ -18,7 +18,7 @@ _DEFAULT = ("SIGTERM", "SIGHUP", "SIGCHLD", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SI
 
 def work(request: dict, fds: list[int], ready: int, go: int, session: int, server_env: dict) -> None:
     """Run the request's command in this (forked) process and exit with its code; never returns."""
-    code = 1
+    code, running = 1, False
     try:
         _set_up(request, session, server_env)
         os.write(ready, b"r")
@@ -32,13 +32,17 @@ def work(request: dict, fds: list[int], ready: int, go: int, session: int, serve
             if fd > 2:
                 os.close(fd)
         _streams(request["streams"])
-        code = 3
+        running = True
         from . import main
         code = main(request["argv"])
     except SystemExit as e:                     # SIGTERM (the client went away): main's handler
         code = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
-    except BaseException:                       # a set-up that failed: the client runs the command
-        pass
+    except BaseException:                       # before running: a set-up that failed (the client runs
+        if running:                             # the command); after: as the interpreter, a traceback, 1
+            try:
+                sys.excepthook(*sys.exc_info())
+            except BaseException:
+                pass
     finally:
         for stream in (sys.stdout, sys.stderr):
             try:
