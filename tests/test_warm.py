@@ -413,3 +413,16 @@ def test_another_user_is_refused_even_when_the_socket_is_reachable(warm):
     assert (r.returncode, r.stdout) == (0, "b''\n"), r.stderr         # connected, and closed without a word
     (warm.run_dir / "derive").chmod(0o700)
     assert warm.status()["pid"] == warm.pid
+
+
+def test_a_runtime_folder_too_deep_for_a_socket_path_falls_back_to_tmp(monkeypatch):
+    from derive.cli import warmclient
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    assert warmclient.folder() == "/run/user/1000/derive"
+    deep = "/tmp/" + "d" * 80
+    monkeypatch.setenv("XDG_RUNTIME_DIR", deep)
+    assert warmclient.folder() == f"/tmp/derive-{os.getuid()}"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "relative/run")
+    assert warmclient.folder() == f"/tmp/derive-{os.getuid()}"
+    monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
+    assert len(os.fsencode(warmclient.socket_path())) <= warmclient.MAX_PATH
