@@ -2,12 +2,14 @@
 
     python -m benchmarks              # or ./dev bench: everything (see the end of results.md for how long)
     python -m benchmarks --quick      # fewer repetitions, no scaling curve, no grading (about 8 minutes)
-    python -m benchmarks --only proofs|tensor-sweep|gradients|training|grading
+    python -m benchmarks --only proofs|tensor-sweep|gradients|gradients-ab|passes|split-ab|startup|training|grading
     python -m benchmarks --only gradients --quick --clock cpu   # gradient tables in a few minutes
     python -m benchmarks --tensor     # tensor programs vs PyTorch only (results/tensor.md; benchmarks/tensor.py)
 
 Every peer runs in its own fresh process with pinned threads (``benchmarks.runner``); figures are
-medians of interleaved repetitions.  results.md is what the README's tables are copied from.
+medians of interleaved repetitions.  results.md is what the README's tables are copied from.  The
+one-process scripts (``gradients_ab``, ``passes``, ``split_ab``, ``startup``) each run in a fresh process
+of their own, and their output is written to results/<name>.md as well as into results.md.
 """
 from __future__ import annotations
 
@@ -20,12 +22,13 @@ from . import grading, proofs, throughput, training
 from .machine import machine
 
 RESULTS = Path(__file__).parent / "results"
+SCRIPTS = {"gradients-ab": "gradients_ab", "passes": "passes", "split-ab": "split_ab", "startup": "startup"}
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true", help="fewer repetitions; no scaling curve, no grading")
-    ap.add_argument("--only", choices=["proofs", "tensor-sweep", "gradients", "training", "grading"])
+    ap.add_argument("--only", choices=["proofs", "tensor-sweep", "gradients", *SCRIPTS, "training", "grading"])
     ap.add_argument("--tensor", action="store_true", help="tensor programs vs PyTorch only")
     ap.add_argument("--dtypes", default="float64,float32", help="gradient tables' dtypes (default: both)")
     ap.add_argument("--threads", default="1,2", help="gradient tables' thread counts (default: 1,2)")
@@ -68,6 +71,9 @@ def main(argv=None) -> int:
                 parts += [f"### {dtype}, {threads} thread{'s' if threads > 1 else ''} ({res['clock']}, "
                           f"medians of {reps} interleaved runs)\n",
                           throughput.markdown(res), "", throughput.thread_note(res), ""]
+    for name, module in SCRIPTS.items():
+        if want(name) and not (args.quick and name == "split-ab"):
+            parts += [script(name, module, when), ""]
     if want("training"):
         print("training (whole processes):")
         rows = [training.run(t, reps=reps) for t in (1, 2)]
@@ -82,9 +88,29 @@ def main(argv=None) -> int:
     parts.append(f"This run took {minutes:.1f} minutes.\n")
     text = "\n".join(parts)
     name = f"results{'-' + args.only if args.only else ''}{'-quick' if args.quick else ''}.md"
-    (RESULTS / name).write_text(text, encoding="utf-8")
+    if args.only not in SCRIPTS:            # a script's own results/<name>.md holds what it printed
+        (RESULTS / name).write_text(text, encoding="utf-8")
     print("\n" + text)
     return 0
+
+
+def script(name: str, module: str, when: str) -> str:
+    """Run ``python -m benchmarks.MODULE`` in a fresh process (its own threads and core binding, as it sets
+    them), keep what it printed in results/NAME.md (passes and split-ab write their own) and return it."""
+    import subprocess
+    import sys
+    print(f"{name} (python -m benchmarks.{module}):", flush=True)
+    done = subprocess.run([sys.executable, "-m", f"benchmarks.{module}"], cwd=Path(__file__).parent.parent,
+                          capture_output=True, text=True, timeout=1800)
+    if done.returncode:
+        raise SystemExit(f"benchmarks.{module} failed (exit {done.returncode}):\n{done.stderr[-2000:]}")
+    text = f"## {name} (`python -m benchmarks.{module}`)\n\n{when}; {machine()}.\n\n{done.stdout.strip()}\n"
+    if module in ("gradients_ab", "startup"):
+        tmp = RESULTS / f"{name}.md.tmp"
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(RESULTS / f"{name}.md")
+    print(done.stdout, flush=True)
+    return text
 
 
 if __name__ == "__main__":
