@@ -45,7 +45,7 @@ class Warm:
     def env(self, **extra) -> dict:
         self.caches += 1
         env = dict(os.environ, PYTHONPATH=str(ROOT), XDG_RUNTIME_DIR=str(self.run_dir),
-                   XDG_CACHE_HOME=str(self.base / f"cache{self.caches}"), **extra)
+                   XDG_CACHE_HOME=str(self.base / f"cache{self.caches}"))
         for k in ("DERIVE_DEBUG", "DERIVE_WARM"):
             env.pop(k, None)
         env.update(extra)
