@@ -47,6 +47,17 @@ def test_a_cli_verdict_is_unicode_and_json_keeps_latex():
     assert j["parsed"] == r"\delta_{z_{1}} x_{1}"
 
 
+@pytest.mark.parametrize("encoding", ["latin-1", "ascii"])
+def test_a_terminal_without_greek_letters_gets_escapes_not_a_traceback(tmp_path, encoding):
+    import os
+    env = {**os.environ, "PYTHONIOENCODING": encoding, "DERIVE_WARM": "off", "XDG_CACHE_HOME": str(tmp_path)}
+    r = subprocess.run([sys.executable, "-m", "derive", "check", "seed002", "--param", "w11", "--answer",
+                        "delta_y1*w31*z1*(1-z1)*x1"], capture_output=True, timeout=300, env=env)
+    assert r.returncode == 1 and b"Traceback" not in r.stderr
+    lines = r.stdout.decode(encoding).splitlines()
+    assert lines[0] == "w11: incorrect" and lines[2].startswith("  expected:   \\u03b4_{z1}")
+
+
 @pytest.mark.parametrize("typo, known, first", [
     ("w1l", ["w41", "w31", "w21", "w11", "w12"], ["w11", "w12"]),
     ("--jsn", ["--help", "--format", "--json", "--lang"], ["--json"]),

@@ -128,11 +128,22 @@ def _terminated(signum, frame):
     raise SystemExit(128 + signum)
 
 
+def _encodable_stdout() -> None:
+    """A terminal or pipe whose encoding has no δ or θ (``PYTHONIOENCODING=latin-1``, a C locale's ASCII)
+    gets ``\\u03b4`` for it, as standard error does, never a UnicodeEncodeError at the last write."""
+    stream = sys.stdout
+    encoding = (getattr(stream, "encoding", None) or "").lower().replace("_", "-")
+    if hasattr(stream, "reconfigure") and not encoding.startswith("utf") and stream.errors == "strict":
+        stream.reconfigure(errors="backslashreplace")
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run ``derive ARGV`` (None: this process's command line, which alone may go to a warm checker: a
     caller passing argv, monkeypatches and all, always runs the command itself); its exit code."""
     command_line = argv is None
     argv = sys.argv[1:] if argv is None else list(argv)
+    if command_line:
+        _encodable_stdout()
     try:
         args = build_parser(argv[0] if argv else None).parse_args(argv)
     except SystemExit as e:     # --help, --version, or a bad argument (one line already printed)
