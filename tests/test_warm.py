@@ -175,16 +175,16 @@ def test_a_derivation_and_a_backward_pass_print_what_the_cold_path_prints(warm, 
 
 
 def test_the_clients_stream_encoding_is_the_workers(warm):
-    """Output is encoded as the client's streams are.  Where derive cannot encode it (latin-1 has no δ),
-    the same error, exit code and last line; only a traceback's outer frames differ (runpy's, the worker's)."""
+    """Output is encoded as the client's streams are: where they have no δ (ascii, strict), escaped as
+    standard error escapes it, warm and cold alike, never a traceback."""
     warm.start()
     argv = ("check", "seed002", "--param", "w11", "--answer", WRONG)
     w, c = warm.both(*argv, PYTHONIOENCODING="ascii:backslashreplace")
     same(w, c)
     assert "\\u03b4" in w.stdout                          # δ, escaped as the client's stdout does
-    w, c = warm.both(*argv, PYTHONIOENCODING="latin-1")
-    assert (w.stdout, w.returncode) == (c.stdout, c.returncode)
-    assert w.stderr.strip().split("\n")[-1] == c.stderr.strip().split("\n")[-1]
+    w, c = warm.both(*argv, PYTHONIOENCODING="ascii")
+    same(w, c)
+    assert "\\u03b4" in w.stdout and w.returncode == 1 and "Traceback" not in w.stderr
 
 
 def test_a_spec_edited_between_two_checks_is_read_again(warm):
@@ -401,11 +401,11 @@ def test_another_user_is_refused_even_when_the_socket_is_reachable(warm):
               "s.settimeout(10)\n"
               "s.connect(sys.argv[1])\n"
               "data = json.dumps({'op': 'status'}).encode()\n"
-              "s.sendall(struct.pack('!I', len(data)) + data)\n"
               "try:\n"
+              "    s.sendall(struct.pack('!I', len(data)) + data)\n"
               "    print(repr(s.recv(100)))\n"
-              "except ConnectionResetError:\n"        # closed with the request unread
-              "    print(repr(b''))\n")
+              "except (ConnectionResetError, BrokenPipeError):\n"   # closed with the request unread (it may
+              "    print(repr(b''))\n")                              # close before the request is sent)
     python = "/usr/bin/python3"                    # the venv's may be in root's home, closed to others
     if not os.access(python, os.X_OK):
         pytest.skip("no system python3 for another user")
