@@ -10,7 +10,6 @@ output is the cold path's by construction.  A lock file next to the socket lets 
 from __future__ import annotations
 
 import os
-import socket
 import sys
 import time
 
@@ -33,6 +32,8 @@ def add_parser(sub):
 
 
 def run(args) -> int:
+    import socket               # here, not at the top: every derive command line builds this parser
+
     from . import warmclient
     missing = [n for n, ok in (("fork", hasattr(os, "fork")), ("AF_UNIX", hasattr(socket, "AF_UNIX")),
                                ("descriptor passing", hasattr(socket, "send_fds")),
@@ -147,6 +148,8 @@ def _start(path: str, idle: float) -> int | None:
 
 def _daemon(path: str, lock: int, w: int, idle: float) -> None:
     """The server process: quiet, warmed up, listening; reports its pid (or one line why not) on ``w``."""
+    import socket
+
     from . import warmclient, warmserver, warmworker
     try:
         devnull = os.open(os.devnull, os.O_RDWR)
