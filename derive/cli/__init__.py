@@ -26,14 +26,15 @@ COMMANDS = ["verify", "check", "grade", "train", "export", "notes", "serve", "wa
 
 def build_parser(command: str | None = None) -> argparse.ArgumentParser:
     """The command line's parser; with ``command`` (one of COMMANDS) only that command's module is
-    imported and its subcommand added, which is all ``derive COMMAND ...`` needs (faster start)."""
+    imported and its subcommand added, which is all ``derive COMMAND ...`` needs (faster start); ``--version``
+    needs none."""
     from ..version import __version__
     from .options import Parser
     parser = Parser(prog="derive", description="Proven backpropagation derivations.")
     parser.add_argument("--version", action="version", version=f"derive {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", prog="derive")  # prog: no help formatter built
     sub.required = True
-    for name in ([command] if command in COMMANDS else COMMANDS):
+    for name in ([command] if command in COMMANDS else [] if command == "--version" else COMMANDS):
         mod = importlib.import_module(f"derive.cli.{name}")
         mod.add_parser(sub).set_defaults(_run=mod.run, _in_parent=getattr(mod, "in_parent", None))
     from .epilogs import attach
