@@ -152,6 +152,8 @@ class LayerTable:
         if not name.sub or name.accent not in ("", "bold"):
             return None
         fam, _, _ = self.find(Name(name.base, "", name.sup, name.text))
+        if fam is None and name.base == "w":           # w^{(2)}_{jk}, as Nielsen and 3Blue1Brown write W^{(2)}
+            fam, _, _ = self.find(Name("W", "", name.sup, name.text))
         if fam is None:
             return None
         rows, cols = fam.shape
@@ -160,6 +162,8 @@ class LayerTable:
         if not all(i.isdigit() for i in idx):
             return None
         ij = [int(i) for i in idx] + ([1] if len(idx) == 1 and cols == 1 else [])
+        if len(idx) == 1 and rows == 1 and cols > 1:      # w^{(L)}_k of a layer with one unit: its k-th weight
+            ij = [1, int(idx[0])]
         if len(ij) != 2 or not (1 <= ij[0] <= rows and 1 <= ij[1] <= cols):
             return None
         return fam.rows[ij[0] - 1][ij[1] - 1]

@@ -16,6 +16,7 @@ from .layers import LayerTable, layer_message
 
 LEARNING_RATE = symbol("learning_rate")
 _LR_NAMES = ("alpha", "eta", "lr")
+_LAYER_SUP = re.compile(r"\^\s*\{?\s*[(\[]\s*\d+\s*[)\]]")     # ^{(2)}, ^{[2]}: a layer, never part of an index
 
 
 def _loose(text: str) -> str:
@@ -87,7 +88,14 @@ class SymbolTable:
             fam, transposed, _ = self.layers.find(name)
             if fam is not None or transposed:
                 return fam.scalar if fam is not None else None
+        layered = bool(name.sub and name.sup and _LAYER_SUP.search(name.text or ""))
+        if layered:
+            entry = self.layers.entry(name)          # W^{(2)}_{11}, w^{(L)}_1: an entry of layer 2's matrix
+            if entry is not None:
+                return entry
         hit = self.loose.get(name.key())
+        if hit is not None and layered and "^" not in self.net.latex_names.get(hit, "^"):
+            hit = None                               # w^{(2)}_1 is not the spec's w_{21}: the layer is no index
         if hit is None and name.base in _LR_NAMES and not (name.sub or name.sup):
             return LEARNING_RATE
         if hit is None and not (name.sub or name.sup):

@@ -190,8 +190,12 @@ def check_bound(network, text: str, binding: Binding | None = None):
     reader = BatchReader(c)
     if b is not None:
         from ..model.naming import symbol
+        from .lookup import _latex_key
         for ident, spec in b.to.items():
             reader.bound[_key(ident)] = spec
+            written = _latex_key(b.tn.names.get(ident, ""))   # a^{(L-1)}_1 as the reader keys it (aL-11), not a_1_L1
+            if written:
+                reader.bound.setdefault(written, spec)
         for ident, meaning in b.partial.items():          # E_{o1}: one output's term of the loss
             reader.defs[_key(ident)] = (symbol("local_" + _key(ident)), meaning, b.tn.names.get(ident, ident))
     report = check_lines(c, text, reader)
