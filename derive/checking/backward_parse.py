@@ -18,6 +18,9 @@ _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
 _ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[.*\])\s*(\+=|-=|\*=|/=|=)(?!=)(.*)$")
 _SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
+_IF = re.compile(r"(if|elif)\s+(.*?)\s*:\s*$")
+_ELSE = re.compile(r"else\s*:\s*$")
+_ADD_AT = re.compile(r"(?:np|numpy)\s*\.\s*add\s*\.\s*at\s*\((.*)\)$")
 
 
 @dataclass
@@ -39,6 +42,14 @@ class Loop:
     stop: object
     reverse: bool
     body: list
+
+
+@dataclass
+class Cond:
+    line: int
+    test: object            # a comparison of loop steps, sizes and numbers
+    body: list
+    orelse: list
 
 
 @dataclass
@@ -86,7 +97,7 @@ def parse_program(text: str) -> Program:
             open_ = (k0, ind, body.rstrip("\\").rstrip())
             continue
         open_ = None
-        lines.append((k0, ind, body.strip()))
+        lines += [(k0, ind, part.strip()) for part in _split_args(body.strip(), ";") if part.strip()]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))}
@@ -128,6 +139,12 @@ def parse_program(text: str) -> Program:
                 stmts, _ = block(inner, inside_def)
                 out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts))
                 continue
+            m = _IF.match(body)
+            if m and m.group(1) == "if":
+                out.append(conditional(k, level, m.group(2), inside_def))
+                continue
+            if m or _ELSE.match(body):
+                raise DeriveError(f"line {k}: '{body.split()[0].rstrip(':')}' without an 'if' just before it")
             if body.startswith("return"):
                 if not inside_def:
                     raise DeriveError(f"line {k}: 'return' outside a helper function")
@@ -135,6 +152,24 @@ def parse_program(text: str) -> Program:
                 continue
             out.append(_statement(k, body, functions, prog))
         return out, result
+
+    def conditional(k: int, level: int, test: str, inside_def: bool) -> Cond:
+        """if / elif / else: run by ``Runner`` on the branch its loop steps and sizes choose."""
+        nonlocal pos
+        if inside_def:
+            raise DeriveError(f"line {k}: an 'if' inside a helper function is not read")
+        body, _ = block(_inner_level(k, level), inside_def)
+        cond = Cond(k, _parse(k, test, functions), body, [])
+        if pos < len(lines) and lines[pos][1] == level:
+            k2, _, nxt = lines[pos]
+            m = _IF.match(nxt)
+            if m and m.group(1) == "elif":
+                pos += 1
+                cond.orelse = [conditional(k2, level, m.group(2), inside_def)]
+            elif _ELSE.match(nxt):
+                pos += 1
+                cond.orelse, _ = block(_inner_level(k2, level), inside_def)
+        return cond
 
     def _inner_level(k: int, level: int) -> int:
         if pos >= len(lines) or lines[pos][1] <= level:
@@ -145,11 +180,11 @@ def parse_program(text: str) -> Program:
     return prog
 
 
-def _split_args(text: str) -> list:
+def _split_args(text: str, sep: str = ",") -> list:
     depth, cur, out = 0, "", []
     for ch in text:
         depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
-        if ch == "," and depth == 0:
+        if ch == sep and depth == 0:
             out.append(cur)
             cur = ""
         else:
@@ -165,6 +200,15 @@ def _parse(k: int, text: str, functions):
 
 
 def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
+    add_at = _ADD_AT.fullmatch(body)
+    if add_at:                  # np.add.at(d, idx, v) is d[idx] += v, repeated indices added
+        args = _split_args(add_at.group(1))
+        if len(args) != 3:
+            raise DeriveError(f"line {k}: read as np.add.at(dNAME, indices, values)")
+        index = args[1].strip()
+        if index.startswith("(") and index.endswith(")") and len(_split_args(index[1:-1])) > 1:
+            index = index[1:-1]        # np.add.at(d, (rows, cols), v): d[rows, cols]
+        body = f"{args[0].strip()}[{index}] += {args[2].strip()}"
     m = _ASSIGN.fullmatch(body)
     if not m:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "

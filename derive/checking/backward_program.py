@@ -2,7 +2,8 @@
 
 Statements run in order: ``d = ...`` then ``d = d / N`` (or ``d /= N``) is one gradient built in two
 steps; ``+= -= *= /=`` accumulate; ``d = g.copy()`` then ``d[h <= 0] = 0`` is ``where(h <= 0, 0, g)``;
-``for t in range(T):`` runs its body once per step (the step a constant in each copy); ``def f(a, b):``
+``for t in range(T):`` runs its body once per step (the step a constant in each copy), ``if t > 0:``
+(``elif``, ``else``) the branch its steps and sizes choose; ``def f(a, b):``
 defines a helper whose ``return`` is put in place of each call; ``a, b = expr`` and ``n, d = X.shape``
 assign by position.  ``run`` computes every assignment symbolically: a value read while it is being
 built (``d = d / N``) is its tree so far, a helper value is its tree, and a gradient read by another
@@ -16,7 +17,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
-from .backward_parse import Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
+from .backward_parse import Cond, Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
 
 MAX_STEPS = 1000         # loop iterations over a whole file
 
@@ -56,6 +57,8 @@ class Runner:
                     if self.steps > MAX_STEPS:
                         raise DeriveError(f"line {b.line}: more than {MAX_STEPS} loop steps")
                     self.blocks(b.body, {**consts, b.var: Num(Fraction(t))})
+            elif isinstance(b, Cond):
+                self.blocks(b.body if self.test(b, consts) else b.orelse, consts)
             else:
                 self.assign(b, consts)
 
@@ -70,6 +73,18 @@ class Runner:
             return const_int(fold(self.subst(tree, consts, None, set())[0]), self.sizes)
         except (FormulaError, IndexError):
             raise DeriveError(f"line {line}: a loop's range must be a size or a number") from None
+
+    def test(self, b: Cond, consts: dict) -> bool:
+        """An if's condition: a comparison of loop steps, sizes and numbers, known before anything runs."""
+        from ..tensor.tree import COMPARISONS
+        if isinstance(b.test, Bin) and b.test.op in COMPARISONS:
+            try:
+                lo, hi = (self.const(x, consts, b.line) for x in (b.test.a, b.test.b))
+            except DeriveError:
+                pass
+            else:
+                return {">": lo > hi, "<": lo < hi, ">=": lo >= hi, "<=": lo <= hi, "==": lo == hi, "!=": lo != hi}[b.test.op]
+        raise DeriveError(f"line {b.line}: an if's condition must compare loop steps, sizes and numbers (if t > 0:)")
 
     def assign(self, st: Stmt, consts: dict, local: dict | None = None):
         tree = self.override.get(st.id, st.tree)

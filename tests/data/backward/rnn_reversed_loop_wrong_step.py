@@ -1,0 +1,23 @@
+# backprop through time with the step's values in lists
+p = np.exp(logits - np.max(logits, axis=-1, keepdims=True))
+p /= np.sum(p, axis=-1, keepdims=True)
+dlogits = (p - Y) / N
+dWy = h3.T @ dlogits
+dby = np.sum(dlogits, axis=0)
+
+dh3 = dlogits @ Wy.T
+da3 = dh3 * (1 - h3 ** 2)
+dh2 = da3 @ Wh.T
+da2 = dh2 * (1 - h3 ** 2)
+dh1 = da2 @ Wh.T
+da1 = dh1 * (1 - h1 ** 2)
+
+xs = [X1, X2, X3]
+hs = [h1, h2, h3]
+das = [da1, da2, da3]
+dWx, dWh, dbh = np.zeros_like(Wx), np.zeros_like(Wh), np.zeros_like(bh)
+for t in reversed(range(3)):
+    dWx += xs[t].T @ das[t]
+    dbh += das[t].sum(axis=0)
+    if t > 0:
+        dWh += hs[t - 1].T @ das[t]
