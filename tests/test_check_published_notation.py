@@ -99,3 +99,22 @@ def test_nielsens_a_in_delta_out_is_bp4_for_every_weight():
         got = _statuses(check_derivation(c, rf"$$\frac{{\partial C}}{{\partial w}} = {slip}$$", timeout=None,
                                          preset="nielsen"))
         assert got != ["correct"], slip
+
+
+def test_goodfellows_running_gradient_g_is_the_gradient_its_last_assignment_named():
+    from derive.checking.presets import read_as
+    c = derive.load(str(DATA / "goodfellow_net.yaml"))
+    right = "\n".join([
+        r"$$g \leftarrow \nabla_{\hat{y}} J = \hat{y} - y$$",
+        r"$$g \leftarrow \nabla_{a^{(2)}} J = g \odot f'(a^{(2)})$$",          # the right side's g: the one before
+        r"$$\nabla_{W^{(2)}} J = g \, h^{(1)\top}$$",                           # from here on g is grad_{a^(2)} J
+        r"$$g \leftarrow \nabla_{h^{(1)}} J = W^{(2)\top} g$$",
+        r"$$\nabla_{b^{(1)}} J = g \odot f'(a^{(1)})$$",
+    ])
+    assert _statuses(check_derivation(c, right, timeout=None, preset="goodfellow")) == ["correct"] * 5
+    assert read_as("goodfellow", r"a^{(k)} = b^{(k)} + W^{(k)} h^{(k-1)}") == r"z^{(l)} = b^{(l)} + W^{(l)} a^{(l-1)}"
+    # each slip is wrong: f' dropped, the running g taken one step too late, h^{(2)} for h^{(1)}
+    for slip in [(r"= g \odot f'(a^{(2)})", "= g"), (r"g \, h^{(1)\top}", r"(\hat{y} - y) \, h^{(1)\top}"),
+                 (r"g \, h^{(1)\top}", r"g \, h^{(2)\top}")]:
+        steps = check_derivation(c, right.replace(*slip), timeout=None, preset="goodfellow").steps
+        assert _statuses(steps).count("wrong") == 1 and _statuses(steps).count("correct") == 4, slip

@@ -9,6 +9,8 @@
               numbers the input layer 1, so its units' layer s (or l, or n_l) is derive's s-1 (l-1, L);
               its W^{(l)} and b^{(l)} map layer l to l+1, which is derive's W^{(l)}, b^{(l)} as they are.
     ng        \\Theta^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, g'(z), .* (Ng's Coursera notes): read as they are.
+    goodfellow  a^{(k)} = b^{(k)} + W^{(k)} h^{(k-1)}, h^{(k)} = f(a^{(k)}), \\nabla_{X} J, the running gradient
+              g \\leftarrow ... (Deep Learning, ch. 6.5; ``goodfellow.py``): their a is derive's z, their h its a.
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
 """
@@ -16,7 +18,7 @@ from __future__ import annotations
 
 import re
 
-PRESETS = ("nielsen", "ufldl", "ng", "mazur")
+PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow")
 _LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
@@ -102,6 +104,9 @@ def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
         text = nielsen(text)
     elif preset == "ufldl":
         text = ufldl(text)
+    elif preset == "goodfellow":
+        from .goodfellow import goodfellow
+        text = goodfellow(text)
     else:
         raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     if layers:
@@ -114,6 +119,7 @@ _MARKS = {
     "nielsen": re.compile(r"(?<![A-Za-z\\])(?:a|z|b|w|\\delta)\^\{?[lL]\b|\\nabla_\{?a\}?\s*C|\\delta\^\{?L"),
     "ufldl": re.compile(r"J\s*\(\s*W\s*,\s*b|(?<![A-Za-z\\])f'\s*\(\s*z\^\{\("),
     "mazur": re.compile(r"(?:net|out)_\{?[a-z]\d|E_\{total\}|target_\{?o"),
+    "goodfellow": re.compile(r"\\nabla_\{?\s*(?:a|h)\^\{\(|(?<![A-Za-z\\])h\^\{\((?:k|\d)|\bg\s*\\leftarrow"),
 }
 
 
