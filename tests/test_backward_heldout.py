@@ -6,6 +6,7 @@ The oracle is independent of derive: each file is run as the NumPy program it is
 never inside derive) on values from a forward pass written in PyTorch, and its gradients are compared
 with torch autograd's."""
 import json
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -30,6 +31,7 @@ RIGHT = [
     ("ninja_numpy_fused.py", "ninja"),
     ("rnn_reversed_loop.py", "rnn"),
     ("residual_where.py", "residual"),
+    ("cs231n_inplace_relu.py", "cs231n"),     # dh = ... then dh[h <= 0] = 0: the name goes on as dJ/dhpre
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -122,12 +124,21 @@ def _forward(program: str, rng) -> dict:
     return v
 
 
-def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, object]:
-    """Run the file as NumPy on PyTorch's forward values: (name -> (its value, autograd's gradient)) for
-    each dNAME it leaves, and the line a NumPy error stopped it at (None if it ran to the end)."""
+def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, dict, object]:
+    """Run the file as NumPy on PyTorch's forward values. Gives autograd's gradients (dNAME -> array), the
+    file's dNAME values after each line (the last time it ran) and the line a NumPy error stopped it at."""
     v = _forward(program, np.random.default_rng(seed))
     scope = {"np": np, **SIZES, **{k: t.detach().numpy() for k, t in v.items()}}
+    after, last = {}, [None]
+
+    def snapshot(frame, event, arg):
+        if frame.f_code.co_filename == name and event in ("line", "return"):
+            if last[0] is not None:
+                after[last[0]] = {d: np.array(x) for d, x in frame.f_globals.items() if d.startswith("d")}
+            last[0] = frame.f_lineno
+        return snapshot
     stopped = None
+    sys.settrace(snapshot)
     try:
         exec(compile((DATA / name).read_text(), name, "exec"), scope)     # our own test file, in the test
     except ValueError as e:
@@ -135,9 +146,10 @@ def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, object]:
         while tb.tb_next:
             tb = tb.tb_next
         stopped = tb.tb_lineno
-    grads = {d: (np.asarray(scope[d]), v[d[1:]].grad.numpy()) for d in scope
-             if d.startswith("d") and d[1:] in v and v[d[1:]].grad is not None}
-    return grads, stopped
+    finally:
+        sys.settrace(None)
+    truth = {"d" + k: t.grad.numpy() for k, t in v.items() if t.grad is not None}
+    return truth, after, stopped
 
 
 def _same(a, b) -> bool:
@@ -149,22 +161,34 @@ def _same(a, b) -> bool:
 
 @pytest.mark.parametrize("name, program", RIGHT)
 def test_a_right_file_is_right_by_autograd_and_by_derive(name, program):
-    grads, stopped = oracle(name, program)
-    assert stopped is None and grads
-    assert all(_same(got, want) for got, want in grads.values()), name
+    truth, after, stopped = oracle(name, program)
     report = check_backward(program, (DATA / name).read_text())
     assert report.correct, str(report)
-    assert {x.name for x in report.lines} >= set(grads)
+    assert stopped is None
+    left = {d for d in after[max(after)] if d in truth}
+    assert left and left <= {x.name for x in report.lines}
+    for x in report.lines:       # each value where derive judged it, by autograd
+        assert _same(after[x.line][x.name], truth[x.name]), (name, x.line, x.name)
 
 
 @pytest.mark.parametrize("name, program, line, target, kind", WRONG)
 def test_a_slip_is_wrong_by_autograd_and_named_at_its_line_by_derive(name, program, line, target, kind):
-    grads, stopped = oracle(name, program)
-    assert stopped == line or not _same(*grads[target])
+    truth, after, stopped = oracle(name, program)
+    assert stopped == line or not _same(after[line][target], truth[target])
     report = check_backward(program, (DATA / name).read_text())
     wrong = [x for x in report.lines if not x.correct]
     assert [(x.line, x.name) for x in wrong] == [(line, target)], str(report)
     assert kind in wrong[0].diagnosis[0].get("kinds", [wrong[0].diagnosis[0]["kind"]])
+
+
+def test_a_gradient_masked_in_place_is_judged_before_the_mask_and_read_after_it():
+    """CS231n's dh = dlogits @ W2.T; dh[h <= 0] = 0: dh is right at its line, dW1 and db1 read the masked
+    value; the same mask on the wrong array (dh <= 0) leaves dW1 and db1 wrong, by autograd too."""
+    text = (DATA / "cs231n_inplace_relu.py").read_text()
+    report = check_backward("cs231n", text)
+    assert [(x.line, x.name) for x in report.lines if x.name in ("dh", "dW1", "db1")] == [(6, "dh"), (8, "dW1"), (9, "db1")]
+    wrong = check_backward("cs231n", text.replace("dh[h <= 0] = 0", "dh[dh <= 0] = 0"))
+    assert {x.name for x in wrong.lines if not x.correct} == {"dW1", "db1"}
 
 
 def test_the_json_verdicts_agree_with_the_exit_codes(capsys):

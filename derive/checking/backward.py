@@ -46,7 +46,7 @@ def read_lines(text: str) -> list[tuple[int, str, object]]:
 def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     """Check a backward file, read as a small program (``backward_program``), against the true gradients:
     each gradient is judged where it is complete, and a wrong one is placed on the line that makes it wrong."""
-    from .backward_program import Runner, parse_program
+    from .backward_program import parse_program
     bw = program if isinstance(program, Backward) else derive_backward(program)
     prog = bw.program
     read_lines(text)
@@ -62,10 +62,9 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     f"{target} is not a gradient derive computes (inputs and values the output does not use have none)"
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
-    try:
-        judged = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes).run()
-    except FormulaError as e:
-        raise DeriveError(str(e)) from None
+    judged = _run(parsed, truths, grads)
+    if any(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in judged):
+        parsed, judged = _reused(parsed, judged, bw, truths, grads)
     for j in judged:
         v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
         later = [x.line for x in judged if x.target == j.target and x.line > j.line]
@@ -88,6 +87,40 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
             seen.add(key)
             out.append(v)
     return BackwardReport(out)
+
+
+def _run(parsed, truths: list, grads: dict, keep: list | None = None) -> list:
+    from .backward_program import Runner
+    try:
+        runner = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes)
+        judged = runner.run()
+    except FormulaError as e:
+        raise DeriveError(str(e)) from None
+    if keep is not None:
+        keep.append(runner.read_reused)
+    return judged
+
+
+def _reused(parsed, judged: list, bw: Backward, truths: list, grads: dict):
+    """CS231n's ``dh = dlogits @ W2.T`` then ``dh[h <= 0] = 0``: a complete gradient masked in place, its
+    name then carrying the next gradient back.  Each such mask is read that way when this makes fewer
+    lines wrong and a later line reads the masked value (every judged value is still the one the file
+    computes; the masked value itself is judged through the lines that read it)."""
+    from dataclasses import replace
+
+    def wrong(js):
+        return sum(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in js)
+    best = wrong(judged)
+    for st in parsed.stmts.values():
+        if best and isinstance(st.id, int) and st.op in ("mask", "*=") and st.targets[0] in grads:
+            trial, read = replace(parsed, reuse=parsed.reuse | {st.id}), []
+            try:
+                again = _run(trial, truths, grads, read)
+            except DeriveError:
+                continue
+            if read[0] and (n := wrong(again)) < best:
+                parsed, judged, best = trial, again, n
+    return parsed, judged
 
 
 def _reason(e: Exception) -> str:

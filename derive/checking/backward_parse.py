@@ -74,6 +74,7 @@ class Program:
     blocks: list
     helpers: dict = field(default_factory=dict)
     stmts: dict = field(default_factory=dict)     # id -> Stmt (every statement, helpers' too)
+    reuse: frozenset = frozenset()  # ids of d[mask] = 0 / d *= mask read as the next gradient back
 
 
 def _indent(raw: str) -> int:

@@ -9,6 +9,10 @@ assign by position.  ``run`` computes every assignment symbolically: a value rea
 built (``d = d / N``) is its tree so far, a helper value is its tree, and a gradient read by another
 line is complete there (it is judged at its last assignment) and read as itself.  Each judged
 gradient comes with the statements it was built from, so a mistake can be placed on its own line.
+
+For a statement in ``prog.reuse`` a complete gradient changed in place by a mask (``dh = dlogits @ W2.T`` then
+``dh[h <= 0] = 0``, CS231n's spelling) is judged before the change, and the name then carries the next
+gradient back: later lines read its value as computed, and it is not judged as dJ/dh again.
 """
 from __future__ import annotations
 
@@ -34,6 +38,8 @@ class Runner:
         self.line: dict = {}          # gradient -> line of its last assignment
         self.done: list = []          # Judged
         self.steps = 0
+        self.reused: set = set()      # gradients whose name now carries the next gradient back
+        self.read_reused = False      # ... and some other line read one
 
     def run(self) -> list:
         self.blocks(self.prog.blocks, {})
@@ -90,6 +96,12 @@ class Runner:
         tree = self.override.get(st.id, st.tree)
         ids: set = {st.id}
         own = st.targets[0] if len(st.targets) == 1 else None
+        if local is None and st.op == "=":
+            self.reused.difference_update(st.targets)
+        elif local is None and st.id in self.prog.reuse and own in self.line:
+            self.finish(own)              # complete before the mask; the name goes on as the next gradient
+            self.cur[own] = (Name(own), set())
+            self.reused.add(own)
         value, used = self.subst(tree, consts, own if st.op != "=" or own in names(tree) else None, ids, local)
         ids |= used
         if st.op in ("+=", "-=", "*=", "/=", "mask"):
@@ -127,7 +139,7 @@ class Runner:
             local[name] = (tree, set(ids))
             return
         self.cur[name] = (tree, set(ids))
-        if name in self.gradients:
+        if name in self.gradients and name not in self.reused:
             self.line[name] = line
 
     def unpack(self, value, n: int, line: int) -> tuple:
@@ -149,7 +161,9 @@ class Runner:
                     used.update(local[t.id][1])
                     return local[t.id][0]
                 if t.id in self.cur:
-                    if t.id in self.gradients and t.id != own:
+                    if t.id in self.reused and t.id != own:
+                        self.read_reused = True
+                    elif t.id in self.gradients and t.id != own:
                         self.finish(t.id)      # read by another line: complete here, read as itself
                         return t
                     used.update(self.cur[t.id][1])
