@@ -32,6 +32,7 @@ RIGHT = [
     ("rnn_reversed_loop.py", "rnn"),
     ("residual_where.py", "residual"),
     ("cs231n_inplace_relu.py", "cs231n"),     # dh = ... then dh[h <= 0] = 0: the name goes on as dJ/dhpre
+    ("cs231n_labels_from_onehot.py", "cs231n"),   # dlogits[range(N), y] -= 1 with y = Y.argmax(axis=1)
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [

@@ -157,8 +157,8 @@ class _Eval(Composite):
                 out.append(np.arange(const_int(it.args[0], self.sizes)))
             elif isinstance(it, Name) and it.id in self.env:
                 out.append(np.asarray(self.env[it.id]).astype(np.int64))
-            elif isinstance(it, Index):                  # ids[i, j]: an integer picked from ids
-                out.append(np.asarray(getattr(self(it), "f", self(it))).astype(np.int64))
+            elif isinstance(it, Index) or isinstance(it, Call) and it.fn == "argmax":
+                out.append(np.asarray(getattr(self(it), "f", self(it))).astype(np.int64))   # ids[i, j], Y.argmax(1)
             else:
                 out.append(const_int(it, self.sizes))
         return tuple(out)
