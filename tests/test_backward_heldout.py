@@ -33,6 +33,7 @@ RIGHT = [
     ("residual_where.py", "residual"),
     ("cs231n_inplace_relu.py", "cs231n"),     # dh = ... then dh[h <= 0] = 0: the name goes on as dJ/dhpre
     ("cs231n_labels_from_onehot.py", "cs231n"),   # dlogits[range(N), y] -= 1 with y = Y.argmax(axis=1)
+    ("cs231n_with_dx.py", "cs231n"),              # dX too, the input's gradient, as a layer's backward returns
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -45,7 +46,8 @@ WRONG = [
     ("ninja_numpy_no_keepdims.py", "ninja", 6, "dcounts_sum_inv", "keepdims"),     # np.sum(..., axis=1)
     ("ninja_numpy_no_bessel.py", "ninja", 26, "dbndiff2", "n_minus_1"),               # / n for / (n - 1)
     ("rnn_reversed_loop_wrong_step.py", "rnn", 11, "da2", "value"),                # 1 - h3 ** 2 at step 2
-    ("rnn_reversed_loop_off_by_one.py", "rnn", 23, "dWh", "branch"),         # if t > 1: drops a step
+    ("rnn_reversed_loop_off_by_one.py", "rnn", 23, "dWh", "branch"),
+    ("cs231n_with_dx_no_transpose.py", "cs231n", 9, "dX", "matmul"),              # dhpre @ W1         # if t > 1: drops a step
 ]
 
 
