@@ -1,7 +1,8 @@
 """Keras 3 model files (``.keras``) read as data: the architecture and compile config from ``config.json``,
 the weights from ``model.weights.h5`` (h5py).  Keras is never imported and nothing in the file runs.
 
-Supported layers: InputLayer, Dense (bias or not, an activation derive has), Activation,
+Supported layers: InputLayer, Dense (bias or not, an activation derive has), Activation and the
+activation layers ReLU (plain, or max_value 6: relu6), LeakyReLU, ELU and Softmax (over the features),
 LayerNormalization, BatchNormalization (training mode, as ``fit`` computes the loss), Embedding (then
 Flatten), Dropout (the identity at derivation time) and Flatten; in a Sequential model or a Functional
 one that is a chain.  Anything else, and every layer that carries code (Lambda, custom objects), is
@@ -24,8 +25,9 @@ from .keras_file import MAX_FILE, read_archive
 
 MAX_LAYERS = 256
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
-LAYERS = ("InputLayer", "Dense", "Activation", "LayerNormalization", "BatchNormalization", "Embedding",
-          "Dropout", "Flatten", "Add")
+ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
+LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
+          "Embedding", "Dropout", "Flatten", "Add")
 
 
 def is_keras_path(x) -> bool:
@@ -173,6 +175,9 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             width = units
         elif cls == "Activation":
             x = prog.activation(x, _act(c.get("activation"), where), where)
+        elif cls in ACTIVATION_LAYERS:
+            act, *parameter = _activation_layer(cls, c, where)
+            x = prog.activation(x, act, where, *parameter)
         elif cls in ("LayerNormalization", "BatchNormalization"):
             refuse_set(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
                        "rms_scaling", "renorm", "synchronized")
@@ -227,6 +232,24 @@ def _store_name(cls: str, used: dict) -> str:
         return f"{name}_{used[name]}"
     used[name] = 0
     return name
+
+
+def _activation_layer(cls: str, c: dict, where: str) -> tuple:
+    """The activation (and its parameter) an activation layer computes, with Keras 3's defaults."""
+    if cls == "ReLU":
+        top = c.get("max_value")
+        if real(c, "negative_slope", where, 0.0) != 0 or real(c, "threshold", where, 0.0) != 0 or \
+                top not in (None, 6, 6.0):
+            raise DeriveError(f"{where}: ReLU with negative_slope, threshold or a max_value other than 6 "
+                              "is not supported")
+        return ("relu",) if top is None else ("relu6",)
+    if cls == "Softmax":
+        if c.get("axis", -1) not in (-1, 1, [-1], [1]):
+            raise DeriveError(f"{where}: Softmax over axis {str(c.get('axis'))[:40]}; expected the features (-1)")
+        return ("softmax",)
+    if cls == "LeakyReLU":
+        return "leaky_relu", real(c, "negative_slope", where, 0.3)
+    return "elu", real(c, "alpha", where, 1.0)
 
 
 def _act(a, where: str) -> str:

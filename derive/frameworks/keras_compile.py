@@ -1,7 +1,7 @@
 """The compile config of a Keras 3 file: its loss and optimizer, read as data (``keras.py`` reads the rest).
 
-Losses: mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (by name or
-as their classes, ``from_logits`` too); optimizers: SGD, Adam, RMSprop with their config.  Options that
+Losses: mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy (by name, as
+their classes with ``from_logits`` too, or as the functions ``keras.losses.mean_squared_error``, ...); optimizers: SGD, Adam, RMSprop with their config.  Options that
 change the loss or the step (label smoothing, weight decay, clipping, schedules, EMA) are refused by name.
 """
 from __future__ import annotations
@@ -54,6 +54,9 @@ def loss_of(spec, stem: str) -> tuple[str, str, bool]:
     if spec is None:
         raise DeriveError(f"{stem}.keras: the model was saved without compile(); no loss to derive")
     cfg = {}
+    if isinstance(spec, dict) and spec.get("class_name") == "function" and spec.get("module") == "builtins" \
+            and spec.get("registered_name") == "function" and isinstance(spec.get("config"), str):
+        spec = spec["config"]          # loss=keras.losses.mean_squared_error: saved by the function's name
     if isinstance(spec, dict):
         if spec.get("module") not in ("keras.losses", None) or spec.get("registered_name") not in (None, spec.get("class_name")):
             raise DeriveError(f"{stem}.keras: a custom loss is not supported (nothing was run)")

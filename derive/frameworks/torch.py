@@ -7,7 +7,9 @@ Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GEL
 method forms (``torch.relu``, ``F.gelu(x)``, ``x.tanh()``, ``x.view(n, -1)``), and
 residual additions ``a + b``.  Anything else is named in one line.  The losses are PyTorch's, the
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
-indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``.
+indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``, and ``nll``
+(F.nll_loss) after a last ``log_softmax`` over the features: nll(log_softmax(z)) is cross_entropy(z), and so
+is cross_entropy(log_softmax(z)), so a last log_softmax is read as its logits z with cross_entropy.
 """
 from __future__ import annotations
 
@@ -22,7 +24,8 @@ from .build import Program, finish
 from .imported import Imported
 
 LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
-          "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True)}
+          "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True),
+          "nll": ("ce", "indices", True)}      # only after a last log_softmax (see from_module)
 ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear", "SiLU": "silu",
                "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid"}
 FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
@@ -36,8 +39,9 @@ def _loss_name(loss) -> str:
     if isinstance(loss, str):
         return loss
     named = {F.mse_loss: "mse", F.cross_entropy: "cross_entropy", F.binary_cross_entropy: "bce",
-             F.binary_cross_entropy_with_logits: "bce_with_logits", nn.MSELoss: "mse",
-             nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits"}
+             F.binary_cross_entropy_with_logits: "bce_with_logits", F.nll_loss: "nll", nn.MSELoss: "mse",
+             nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits",
+             nn.NLLLoss: "nll"}
     if isinstance(loss, nn.Module):
         if getattr(loss, "reduction", "mean") != "mean" or getattr(loss, "weight", None) is not None or \
                 getattr(loss, "label_smoothing", 0) or getattr(loss, "pos_weight", None) is not None:
@@ -98,8 +102,14 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
             res = node.args[0]
             if not isinstance(res, fx.Node):
                 raise DeriveError(f"{where}: the module must return one tensor")
-            out = names[res]
-            width = int(res.meta["tensor_meta"].shape[-1])
+            out, width = names[res], int(res.meta["tensor_meta"].shape[-1])
+            if isinstance(out, LogSoftmax):      # log-probabilities: their logits, with cross_entropy
+                if loss not in ("nll", "cross_entropy"):
+                    raise DeriveError(f"{where}: a last log_softmax with loss {loss}; expected NLLLoss (nll)")
+                out = out.logits
+            elif loss == "nll":
+                raise DeriveError(f"{where}: NLLLoss takes log-probabilities; the module must end in log_softmax "
+                                  "over dim 1 (or give logits to cross_entropy)")
         elif node.op == "call_module":
             names[node] = _module(prog, modules[node.target], node, names, where, dropout)
         elif node.op in ("call_function", "call_method"):
@@ -116,10 +126,21 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     return m
 
 
+class LogSoftmax(str):
+    """The name of the logits of a log_softmax over the features: read only as the module's output."""
+
+    @property
+    def logits(self) -> str:
+        return str(self)
+
+
 def _arg(names, a, where):
     from torch import fx
     if not isinstance(a, fx.Node):
         raise DeriveError(f"{where}: a constant argument {a!r} is not supported")
+    if isinstance(names[a], LogSoftmax):
+        raise DeriveError(f"{where}: log_softmax is read only as the module's last operation "
+                          "(before NLLLoss or cross_entropy)")
     return names[a]
 
 
@@ -152,10 +173,10 @@ def _module(prog: Program, mod, node, names, where, dropout) -> str:
         if mod.p > 0:
             dropout.append(t)
         return x
-    if isinstance(mod, nn.Softmax):
+    if isinstance(mod, (nn.Softmax, nn.LogSoftmax)):
         if mod.dim not in (1, -1):
-            raise DeriveError(f"{where}: softmax over dim {mod.dim}; expected the features (dim=1)")
-        return prog.activation(x, "softmax", where)
+            raise DeriveError(f"{where}: {cls} over dim {mod.dim}; expected the features (dim=1)")
+        return LogSoftmax(x) if isinstance(mod, nn.LogSoftmax) else prog.activation(x, "softmax", where)
     if isinstance(mod, nn.GELU):
         return prog.activation(x, "gelu_tanh" if mod.approximate == "tanh" else "gelu", where)
     if isinstance(mod, nn.LayerNorm):
@@ -198,8 +219,11 @@ def _function(prog: Program, node, names, where) -> str:
         if approximate not in ("none", "tanh"):
             raise DeriveError(f"{where}: gelu(approximate={approximate!r}); expected 'none' or 'tanh'")
         return prog.activation(x, "gelu_tanh" if approximate == "tanh" else "gelu", where)
-    if (fn in (F.softmax, torch.softmax) or name == "softmax") and kw.get("dim", args[1] if len(args) > 1 else None) in (1, -1):
-        return prog.activation(x, "softmax", where)
+    if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax) or name in ("softmax", "log_softmax"):
+        dim = kw.get("dim", args[1] if len(args) > 1 else None)
+        if dim not in (1, -1):
+            raise DeriveError(f"{where}: {name} over dim {dim}; expected the features (dim=1 or -1)")
+        return LogSoftmax(x) if name == "log_softmax" else prog.activation(x, "softmax", where)
     if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):
         shape = node.meta["tensor_meta"].shape
         if len(shape) != 2:
