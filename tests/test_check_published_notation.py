@@ -118,3 +118,28 @@ def test_goodfellows_running_gradient_g_is_the_gradient_its_last_assignment_name
                  (r"g \, h^{(1)\top}", r"g \, h^{(2)\top}")]:
         steps = check_derivation(c, right.replace(*slip), timeout=None, preset="goodfellow").steps
         assert _statuses(steps).count("wrong") == 1 and _statuses(steps).count("correct") == 4, slip
+
+
+def test_bishops_index_letters_name_the_layer_and_h_is_the_hidden_layers_own_activation():
+    torch = pytest.importorskip("torch")
+    from derive.checking.presets import read_as
+    c = derive.load(str(DATA / "bishop_net.yaml"))             # tanh hidden units, linear outputs
+    assert read_as("bishop", r"\delta_j = h'(a_j) \sum_{k} w_{kj} \delta_k", layers=2) == \
+        r"\delta^{(1)}_j = g'(z^{(1)}_j) \sum_{k} W^{(2)}_{kj} \delta^{(2)}_k"
+    assert read_as("bishop", r"\delta_j = (1 - z_j^2) y_k", layers=3) == r"\delta_j = (1 - z_j^2) y_k"   # 3 layers: as written
+    lines = [r"$$\delta_j = h'(a_j) \sum_{k} w_{kj} \delta_k$$",
+             r"$$\frac{\partial a_j}{\partial w_{ji}} = z_i$$",
+             r"$$\frac{\partial E_n}{\partial w_{ji}} = \delta_j z_i$$"]
+    assert _statuses(check_derivation(c, "\n".join(lines), timeout=None, preset="bishop")) == ["correct"] * 3
+    # h' is tanh's derivative here: the sigmoid's a(1 - a) in its place is wrong, and so is the sum over j
+    for slip in [r"\delta_j = z_j (1 - z_j) \sum_{k} w_{kj} \delta_k", r"\delta_j = h'(a_j) \sum_{k} w_{kj} \delta_j"]:
+        assert _statuses(check_derivation(c, f"$${slip}$$", timeout=None, preset="bishop")) == ["wrong"], slip
+    # and the textbook's delta_j against autograd, at one point: tanh hidden units, linear outputs, 1/2 sum (y - t)^2
+    torch.manual_seed(0)
+    x, t = torch.randn(2, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
+    W1, b1 = torch.randn(3, 2, dtype=torch.float64), torch.randn(3, dtype=torch.float64)
+    W2, b2 = torch.randn(2, 3, dtype=torch.float64), torch.randn(2, dtype=torch.float64)
+    a = (W1 @ x + b1).requires_grad_()
+    y = W2 @ torch.tanh(a) + b2
+    (0.5 * ((y - t) ** 2).sum()).backward()
+    assert torch.allclose(a.grad, (1 - torch.tanh(a) ** 2) * (W2.T @ (y - t)))

@@ -33,6 +33,15 @@ def _lhs(reader, part: str, values: dict):
     return side.expr if side.ok else None
 
 
+def _indexes(left: str, var: str) -> bool:
+    """``var`` is a free index of ``left`` as written (\\partial z_j / \\partial W_{ji} is x_i for every j, but j
+    is in it), not one a sum in it binds."""
+    if re.search(r"\\sum_\{?\s*" + var + r"(?![A-Za-z])", left):
+        return False
+    subs = "".join("".join(m) for m in re.findall(r"_\{([^{}]*)\}|_([A-Za-z])", left))
+    return var in subs
+
+
 def _width(c) -> int:
     """The largest index a unit, input or example can have in this network."""
     spec = c.net.spec
@@ -52,8 +61,8 @@ def _instances(reader, left: str, combo: tuple) -> list[tuple] | None:
     if base is None:
         return None
     for var in combo:
-        if _lhs(reader, left, one | {var: one[var] + 1}) == base:     # the letter is not in the left side
-            return None
+        if _lhs(reader, left, one | {var: one[var] + 1}) == base and not _indexes(left, var):
+            return None                                              # the letter is not in the left side
     width = _width(reader.c)
     if width ** len(combo) > MAX_INSTANCES * 4:
         return None

@@ -16,7 +16,7 @@ from ..errors import DeriveError, FormulaError
 from ..model.formula import Mat, Name, default_functions
 from ..model.formula.mat import ShapeError
 from ..model.formula.matrix import MATRIX_ALGEBRA
-from ..model.rules import FUNCTIONS
+from .layerfn import LayerActivation
 from .numbers import Literals
 
 if TYPE_CHECKING:
@@ -24,8 +24,6 @@ if TYPE_CHECKING:
 
 MARKS = re.compile(r"\\(mathbf|boldsymbol|bm|top|intercal|odot|circ)(?![A-Za-z])"
                    r"|\^\s*\{?\s*T(?![A-Za-z])|[⊙⊤ᵀ∘]")    # written as a matrix
-_ACTIVATIONS = {"sigmoid": FUNCTIONS["sigmoid"], "tanh": FUNCTIONS["tanh"], "relu": FUNCTIONS["relu"],
-                "linear": lambda x: x}
 
 
 @dataclass
@@ -42,32 +40,6 @@ class MatrixSide:
     @property
     def ok(self) -> bool:
         return self.value is not None
-
-
-class LayerActivation:
-    """``g`` (``g'``) of the layer form: the activation of the layer whose pre-activation it is given."""
-
-    def __init__(self, net):
-        self.net = net
-
-    def _fn(self, arg):
-        node = self.net.nodes.get(arg.name) if isinstance(arg, sp.Symbol) else None
-        acts = {layer.activation for layer in self.net.spec.layers}
-        act = self.net.spec.layers[node.layer - 1].activation if node is not None and node.kind == "pre" \
-            else (acts.pop() if len(acts) == 1 else None)
-        if act is None:
-            raise FormulaError("g(...) is read as a layer's activation, of that layer's weighted sums z; "
-                               f"the layers here use {', '.join(sorted(acts))}")
-        if act not in _ACTIVATIONS:
-            raise FormulaError(f"g'(...) of the {act} layer is not element-wise")
-        return _ACTIVATIONS[act]
-
-    def __call__(self, arg):
-        return self._fn(arg)(arg)
-
-    def prime(self, arg):
-        t = sp.Dummy("t")
-        return sp.diff(self._fn(arg)(t), t).xreplace({t: arg})
 
 
 class MatrixReader:

@@ -11,6 +11,8 @@
     ng        \\Theta^{(l)}, a^{(l)}, z^{(l)}, \\delta^{(l)}, g'(z), .* (Ng's Coursera notes): read as they are.
     goodfellow  a^{(k)} = b^{(k)} + W^{(k)} h^{(k-1)}, h^{(k)} = f(a^{(k)}), \\nabla_{X} J, the running gradient
               g \\leftarrow ... (Deep Learning, ch. 6.5; ``goodfellow.py``): their a is derive's z, their h its a.
+    bishop    a_j, z_j = h(a_j), y_k, t_k, \\delta_j, \\delta_k, w_{ji}, w_{kj}, E_n (PRML §5.3; ``bishop.py``): in a
+              two-layer network the index letter is the layer (i input, j hidden, k output).
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
 """
@@ -18,7 +20,7 @@ from __future__ import annotations
 
 import re
 
-PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow")
+PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop")
 _LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
@@ -107,6 +109,9 @@ def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
     elif preset == "goodfellow":
         from .goodfellow import goodfellow
         text = goodfellow(text)
+    elif preset == "bishop":
+        from .bishop import bishop
+        text = bishop(text, layers)
     else:
         raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     if layers:
@@ -119,6 +124,7 @@ _MARKS = {
     "nielsen": re.compile(r"(?<![A-Za-z\\])(?:a|z|b|w|\\delta)\^\{?[lL]\b|\\nabla_\{?a\}?\s*C|\\delta\^\{?L"),
     "ufldl": re.compile(r"J\s*\(\s*W\s*,\s*b|(?<![A-Za-z\\])f'\s*\(\s*z\^\{\("),
     "mazur": re.compile(r"(?:net|out)_\{?[a-z]\d|E_\{total\}|target_\{?o"),
+    "bishop": re.compile(r"(?<![A-Za-z\\])E_\{?n\b|(?<![A-Za-z\\])h'\s*\(\s*a_|(?<![A-Za-z\\])w_\{\s*(?:ji|kj)\s*\}"),
     "goodfellow": re.compile(r"\\nabla_\{?\s*(?:a|h)\^\{\(|(?<![A-Za-z\\])h\^\{\((?:k|\d)|\bg\s*\\leftarrow"),
 }
 

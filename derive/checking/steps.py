@@ -10,17 +10,19 @@ rounded decimals accepted when they round correctly (``judging.py``).  What cann
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cached_property
 from fractions import Fraction
 from typing import TYPE_CHECKING
 
 import sympy as sp
 
 from ..errors import DeriveError, FormulaError
-from ..model.formula import Name, parse
+from ..model.formula import Name, default_functions, parse
 from ..model.naming import symbol
 from .example import Example
 from .lookup import LEARNING_RATE
 from .numbers import Literals, half_unit, iv, value
+from .layerfn import LayerActivation
 from .judging import Judgement, Side, _mp, at_example, judge
 from .textnames import TextNames, _prefixed
 
@@ -118,6 +120,11 @@ class Reader(TextNames):
                 total += inner * self.c.leibniz(Name(s.name, text=s.name), (), wrt)
         return total
 
+    @cached_property
+    def functions(self) -> dict:
+        """The grammar's functions and g, h: the activation of the unit whose weighted sum they are given."""
+        return default_functions() | {"g": LayerActivation(self.c.net, strict=True)}
+
     def read(self, text: str, notes: list | None = None) -> Side:
         """A side's meaning: definitions and update steps replaced by what they stand for."""
         self._leibniz, self._updates = [], []
@@ -127,7 +134,7 @@ class Reader(TextNames):
         lits = Literals()
         try:
             e = self.c.parse(text, self.resolve, self.derivative, numbers=lits, update_steps=True, notes=notes,
-                             **self.options)
+                             **{"functions": self.functions, **self.options})
         except DeriveError as err:
             e = self._scalar_of_layers(text, lits, notes) if "sqnorm" in text or "\\|" in text else None
             if e is None:

@@ -103,6 +103,9 @@ class Builder:
 
     def derivative_of(self, fname, fn, arg, tok):
         """f'(arg) for a one-argument function of the table (``\\sigma'(z)``)."""
+        prime = getattr(fn, "prime", None)     # a function that knows its own derivative (g' of a layer)
+        if prime is not None:
+            return self.build(lambda: prime(arg), (), tok)
         t = sp.Dummy("t")
         d = self.build(lambda: sp.diff(fn(t), t).xreplace({t: arg}), (), tok)
         if d.has(t):
