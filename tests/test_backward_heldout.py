@@ -194,6 +194,17 @@ def test_a_gradient_masked_in_place_is_judged_before_the_mask_and_read_after_it(
     assert {x.name for x in wrong.lines if not x.correct} == {"dW1", "db1"}
 
 
+def test_a_line_that_makes_up_for_a_line_it_reads_is_right():
+    """dlogits = probs - Y, then dW2 = h.T @ dlogits / N: the file's dW2 is dJ/dW2 (autograd says so),
+    so only dlogits, which is not dJ/dlogits, is wrong."""
+    truth, after, _ = oracle("cs231n_mean_late.py", "cs231n")
+    report = check_backward("cs231n", (DATA / "cs231n_mean_late.py").read_text())
+    assert [x.name for x in report.lines if not x.correct] == ["dlogits"]
+    assert not _same(after[2]["dlogits"], truth["dlogits"])
+    for line, name in ((3, "dW2"), (4, "db2"), (7, "dW1"), (8, "db1")):
+        assert _same(after[line][name], truth[name]) and (line, name, True) in [(x.line, x.name, x.correct) for x in report.lines]
+
+
 def test_the_json_verdicts_agree_with_the_exit_codes(capsys):
     for name, program in RIGHT[:2]:
         assert main(["check", program, "--backward", str(DATA / name), "--json"]) == 0

@@ -23,6 +23,7 @@ from .mutate import activation_factors, mutations
 
 MAX_LINES = 2000
 MAX_CHARS = 1_000_000
+MAX_NODES = 2000         # a line read with the gradients it reads put in, as the file computed them
 _LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
 
 
@@ -67,9 +68,15 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     judged = _run(parsed, truths, grads)
     if any(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in judged):
         parsed, judged = _reused(parsed, judged, bw, truths, grads)
+    computed = None
     for j in judged:
         v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
         later = [x.line for x in judged if x.target == j.target and x.line > j.line]
+        if not v.correct and not later:
+            computed = _as_computed(parsed, truths, grads) if computed is None else computed
+            tree = computed.get((j.line, j.target))
+            if tree is not None and _check_line(j.line, j.target, tree, bw, truths, [{}, {}]).correct:
+                v = LineVerdict(j.line, j.target, True)   # right in the file: it makes up for a line it reads
         if not v.correct and later and v.diagnosis:
             v.diagnosis[0] = dict(v.diagnosis[0], message=v.diagnosis[0]["message"] + f" ({j.target} is read by "
                                   f"another line before line {later[0]} adds the rest: finish it first)")
@@ -114,6 +121,26 @@ def _run(parsed, truths: list, grads: dict, keep: list | None = None) -> list:
     if keep is not None:
         keep.append(runner.read_reused)
     return judged
+
+
+def _as_computed(parsed, truths: list, grads: dict) -> dict:
+    """(line, gradient) -> its tree with every gradient it reads put in as the file computed it (trees
+    that grow past MAX_NODES left out)."""
+    from .backward_program import Runner
+    try:
+        judged = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes, inline=True).run()
+    except (DeriveError, FormulaError):
+        return {}
+    return {(j.line, j.target): j.tree for j in judged if _small(j.tree, [MAX_NODES])}
+
+
+def _small(tree, budget: list) -> bool:
+    budget[0] -= 1
+    if budget[0] < 0:
+        return False
+    kids = [getattr(tree, f) for f in ("a", "b", "x", "g") if hasattr(tree, f)]
+    kids += list(getattr(tree, "args", ())) + list(getattr(tree, "items", ())) + [v for _, v in getattr(tree, "kw", ())]
+    return all(_small(k, budget) for k in kids if k is not None and not isinstance(k, (str, int)))
 
 
 def _reused(parsed, judged: list, bw: Backward, truths: list, grads: dict):

@@ -9,6 +9,9 @@ assign by position.  ``run`` computes every assignment symbolically: a value rea
 built (``d = d / N``) is its tree so far, a helper value is its tree, and a gradient read by another
 line is complete there (it is judged at its last assignment) and read as itself.  Each judged
 gradient comes with the statements it was built from, so a mistake can be placed on its own line.
+With ``inline`` a gradient read by another line is read as the file computed it instead (to see
+whether a line's value in the file is right although it reads a wrong-named one: ``dlogits = probs - Y``
+then ``dW2 = h.T @ dlogits / N``).
 
 For a statement in ``prog.reuse`` a complete gradient changed in place by a mask (``dh = dlogits @ W2.T`` then
 ``dh[h <= 0] = 0``, CS231n's spelling) is judged before the change, and the name then carries the next
@@ -30,8 +33,9 @@ class Runner:
     """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
 
     def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None,
-                 shapes: dict | None = None):
+                 shapes: dict | None = None, inline: bool = False):
         self.prog, self.sizes, self.gradients = prog, sizes, gradients
+        self.inline = inline          # a gradient read by another line is read as the file computed it
         self.shapes = shapes or {}    # name -> shape at the checked sizes (for range(X.shape[0]))
         self.override = override or {}
         self.cur: dict = {}           # name -> (tree, statement ids)
@@ -165,7 +169,8 @@ class Runner:
                         self.read_reused = True
                     elif t.id in self.gradients and t.id != own:
                         self.finish(t.id)      # read by another line: complete here, read as itself
-                        return t
+                        if not self.inline:
+                            return t
                     used.update(self.cur[t.id][1])
                     return self.cur[t.id][0]
                 return t
