@@ -120,6 +120,23 @@ def test_goodfellows_running_gradient_g_is_the_gradient_its_last_assignment_name
         assert _statuses(steps).count("wrong") == 1 and _statuses(steps).count("correct") == 4, slip
 
 
+def test_goodfellows_loop_over_layers_reads_g_as_its_invariant_and_never_guesses_it():
+    c = derive.load(str(DATA / "goodfellow_net.yaml"))
+    loop = "\n".join([                                          # Algorithm 6.4, for k = l, l-1, ..., 1
+        r"$$g \leftarrow \nabla_{\hat{y}} J = \nabla_{\hat{y}} L(\hat{y}, y)$$",
+        r"$$g \leftarrow \nabla_{a^{(k)}} J = g \odot f'(a^{(k)})$$",     # g: grad_{h^(k)} J, for k = l grad_y_hat J
+        r"$$\nabla_{W^{(k)}} J = g \, h^{(k-1)\top}$$",
+        r"$$g \leftarrow \nabla_{h^{(k-1)}} J = W^{(k)\top} g$$",
+    ])
+    assert _statuses(check_derivation(c, loop, timeout=None, preset="goodfellow")) == ["correct"] * 4
+    slipped = loop.replace(r"g \, h^{(k-1)\top}", r"g \, h^{(k)\top}")
+    assert _statuses(check_derivation(c, slipped, timeout=None, preset="goodfellow"))[2] == "wrong"
+    # without the loop's last assignment, what g is at the top of an iteration is not written: unread, not wrong
+    # (the line after it uses the g it names)
+    cut = "\n".join(loop.split("\n")[:3])
+    assert _statuses(check_derivation(c, cut, timeout=None, preset="goodfellow")) == ["correct", "unchecked", "correct"]
+
+
 def test_bishops_index_letters_name_the_layer_and_h_is_the_hidden_layers_own_activation():
     torch = pytest.importorskip("torch")
     from derive.checking.presets import read_as

@@ -58,32 +58,52 @@ def _layers(m: re.Match) -> str:
     return f"^{{({letter}{shift})"
 
 
-def _running(line: str, current: str | None) -> tuple[str, str | None]:
-    """``g`` in ``line`` as the gradient it stands for; the gradient an assignment in it names, for what follows."""
+def _named(line: str) -> str | None:
+    """The X of an assignment ``g \\leftarrow \\frac{\\partial J}{\\partial X}`` in ``line``, if it has one."""
     head = _HEAD.search(line)
-    named = None
-    if head:
-        below = head.end() + len("\\frac{\\partial J}")             # the group {\partial X}
-        named = line[below + len("{\\partial "):_group(line, below) - 1].strip()
-        line = line[:head.start()] + line[head.end():]
+    if not head:
+        return None
+    below = head.end() + len("\\frac{\\partial J}")             # the group {\\partial X}
+    return line[below + len("{\\partial "):_group(line, below) - 1].strip()
+
+
+_GENERIC = re.compile(r"\^\{\(l[+-]?")
+_BEFORE = re.compile(r"\^\{\(l-1\)")
+
+
+def _running(line: str, current: str | None, later: list[str]) -> tuple[str, str | None]:
+    """``g`` in ``line`` as the gradient it stands for; the gradient an assignment in it names, for what follows.
+
+    In the loop over layers (a line with their k, derive's l), g at the top of an iteration is what the loop's
+    last assignment, ``g \\leftarrow \\nabla_{h^{(k-1)}} J``, named one iteration before: \\nabla_{h^{(k)}} J (for
+    k = l, \\nabla_{\\hat{y}} J).  Without such an assignment g is left as written (unread, never guessed)."""
+    named = _named(line)
+    if named is not None:
+        line = _HEAD.sub("", line, count=1)
+    meant = current
+    if current is not None and _GENERIC.search(line) and not _GENERIC.search(current):
+        loop = next((x for x in (_named(x) for x in later) if x and _BEFORE.search(x)), None)
+        meant = _BEFORE.sub("^{(l)", loop) if loop else None
 
     def use(m: re.Match) -> str:
-        if current is None:
+        if meant is None:
             return m.group(0)
         entry = f"_{m.group(1)}" if m.group(1) else ""
-        return "\\frac{\\partial J}{\\partial " + current + entry + "}"
+        return "\\frac{\\partial J}{\\partial " + meant + entry + "}"
     return _G.sub(use, line), (named if named is not None else current)
 
 
 def goodfellow(text: str) -> str:
-    out, current = [], None
+    lines = []
     for line in text.split("\n"):
         line = _LAYER_SUP.sub(_layers, line)
         line = _UNIT.sub(lambda m: "z" if m.group(1) == "a" else "a", line)
         line = _LOSS.sub("J", line)
         line = _nabla(line)
-        line = _F.sub(lambda m: "\\sigma" + m.group(1) + "(", line)
-        line, current = _running(line, current)
+        lines.append(_F.sub(lambda m: "\\sigma" + m.group(1) + "(", line))
+    out, current = [], None
+    for i, line in enumerate(lines):
+        line, current = _running(line, current, lines[i + 1:])
         out.append(line)
     return "\n".join(out)
 
