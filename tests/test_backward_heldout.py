@@ -17,6 +17,7 @@ from derive.checking.backward import check_backward
 from derive.cli import main
 
 DATA = Path(__file__).parent / "data" / "backward"
+PROGRAMS = Path(__file__).parent / "data" / "tensor_programs"
 SIZES = {"N": 7, "D": 3, "H": 5, "C": 4, "T": 3, "V": 6, "E": 2}
 
 # (file, program): every gradient right
@@ -34,6 +35,8 @@ RIGHT = [
     ("cs231n_inplace_relu.py", "cs231n"),     # dh = ... then dh[h <= 0] = 0: the name goes on as dJ/dhpre
     ("cs231n_labels_from_onehot.py", "cs231n"),   # dlogits[range(N), y] -= 1 with y = Y.argmax(axis=1)
     ("cs231n_with_dx.py", "cs231n"),              # dX too, the input's gradient, as a layer's backward returns
+    ("layernorm_compact.py", "layernorm"),        # axis=-1, keepdims=True, NumPy's out.size
+    ("layernorm_staged.py", "layernorm"),         # dvar, dmu, np.size(out)
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -47,7 +50,8 @@ WRONG = [
     ("ninja_numpy_no_bessel.py", "ninja", 26, "dbndiff2", "n_minus_1"),               # / n for / (n - 1)
     ("rnn_reversed_loop_wrong_step.py", "rnn", 11, "da2", "value"),                # 1 - h3 ** 2 at step 2
     ("rnn_reversed_loop_off_by_one.py", "rnn", 23, "dWh", "branch"),
-    ("cs231n_with_dx_no_transpose.py", "cs231n", 9, "dX", "matmul"),              # dhpre @ W1         # if t > 1: drops a step
+    ("cs231n_with_dx_no_transpose.py", "cs231n", 9, "dX", "matmul"),              # dhpre @ W1
+    ("layernorm_compact_no_keepdims.py", "layernorm", 8, "dX", "keepdims"),       # dxhat.sum(axis=-1)         # if t > 1: drops a step
 ]
 
 
@@ -86,6 +90,13 @@ def _forward(program: str, rng) -> dict:
         v["zhat"] = v["zc"] / v["std"]
         v["out"] = v["gamma"] * v["zhat"] + v["beta"]
         v["J"] = ((v["out"] - v["Y"]) ** 2).sum() / (2 * n["N"])
+    elif program == "layernorm":
+        v.update(X=r(n["N"], n["D"]), Y=r(n["N"], n["D"]), gamma=r(n["D"]), beta=r(n["D"]))
+        v["mu"] = v["X"].mean(-1, keepdim=True)
+        v["var"] = v["X"].var(-1, keepdim=True, unbiased=False)
+        v["xhat"] = (v["X"] - v["mu"]) / torch.sqrt(v["var"] + 1e-5)
+        v["out"] = v["gamma"] * v["xhat"] + v["beta"]
+        v["J"] = ((v["out"] - v["Y"]) ** 2).mean()
     elif program == "rnn":
         v.update({f"X{t}": r(n["N"], n["D"]) for t in (1, 2, 3)}, Y=hot(n["N"], n["C"]), Wx=r(n["D"], n["H"]),
                  Wh=r(n["H"], n["H"]), bh=r(n["H"]), Wy=r(n["H"], n["C"]), by=r(n["C"]))
@@ -155,6 +166,11 @@ def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, dict, object]:
     return truth, after, stopped
 
 
+def spec(program: str) -> str:
+    """A bundled program's name, or the path of one in tests/data/tensor_programs."""
+    return str(PROGRAMS / f"{program}.yaml") if (PROGRAMS / f"{program}.yaml").exists() else program
+
+
 def _same(a, b) -> bool:
     """Equal, in b's shape (or without b's leading axes of size 1, as NumPy broadcasts it back)."""
     lead = b.ndim - a.ndim
@@ -165,7 +181,7 @@ def _same(a, b) -> bool:
 @pytest.mark.parametrize("name, program", RIGHT)
 def test_a_right_file_is_right_by_autograd_and_by_derive(name, program):
     truth, after, stopped = oracle(name, program)
-    report = check_backward(program, (DATA / name).read_text())
+    report = check_backward(spec(program), (DATA / name).read_text())
     assert report.correct, str(report)
     assert stopped is None
     left = {d for d in after[max(after)] if d in truth}
@@ -178,7 +194,7 @@ def test_a_right_file_is_right_by_autograd_and_by_derive(name, program):
 def test_a_slip_is_wrong_by_autograd_and_named_at_its_line_by_derive(name, program, line, target, kind):
     truth, after, stopped = oracle(name, program)
     assert stopped == line or not _same(after[line][target], truth[target])
-    report = check_backward(program, (DATA / name).read_text())
+    report = check_backward(spec(program), (DATA / name).read_text())
     wrong = [x for x in report.lines if not x.correct]
     assert [(x.line, x.name) for x in wrong] == [(line, target)], str(report)
     assert kind in wrong[0].diagnosis[0].get("kinds", [wrong[0].diagnosis[0]["kind"]])

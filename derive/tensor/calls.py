@@ -75,9 +75,16 @@ def _outer(args, kw, style):
     return Bin("*", Index(a, (Slice(None, None), Const(None))), b)
 
 
+def entry_count(x):
+    """NumPy's x.size and np.size(x): how many entries x has (torch's x.size() is its shape)."""
+    return Call("sum", (Call("ones_like", (x,)),))
+
+
 def _size(args, kw, style):
     if not args or len(args) > 2 or kw:
         raise FormulaError("size() takes at most one axis")
+    if style in ("np", "numpy") and len(args) == 1:
+        return entry_count(args[0])
     s = Call("shape", (args[0],))
     return Index(s, (args[1],)) if len(args) == 2 else s
 

@@ -15,7 +15,7 @@ import re
 from fractions import Fraction
 
 from ..errors import FormulaError, choices
-from .calls import ALIASES, CONSTANTS, FUNCS, PREFIXES, SUGAR, make_call, method_call, power
+from .calls import ALIASES, CONSTANTS, FUNCS, PREFIXES, SUGAR, entry_count, make_call, method_call, power
 from .tree import (COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple,  # noqa: F401
                    children, const_fraction, names, walk)
 
@@ -128,6 +128,8 @@ class _Parser:
                     node = Call("argmax", node.args, node.kw)    # torch's x.max(1).indices
                 elif attr == "shape":
                     node = Call("shape", (node,))
+                elif attr == "size" and self.peek()[1] != "(":   # NumPy's x.size: how many entries
+                    node = entry_count(node)
                 elif attr in ("astype", "type", "to"):   # a dtype change: the values are the same numbers
                     self.skip_arguments()
                     node = Call("float", (node,))
