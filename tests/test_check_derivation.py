@@ -154,3 +154,12 @@ def test_rounded_decimals():
 def test_inline_pieces_join_within_a_paragraph_only():
     assert [b for _, b in equations("$a = b$\n\n$c = d$")] == ["a = b", "c = d"]
     assert [b for _, b in equations("$a =$ $b$\n$+ c$")] == ["a = b + c"]
+
+
+def test_prose_set_as_maths_is_unread_with_what_it_is():
+    from derive.checking.derivation import check_derivation
+    c = derive.load("seed002")
+    steps = check_derivation(c, "for $k = 1, 2$ and $l = L-1, \\dots, 1$, with $f = \\sigma$, $x_1 = 0.05$", timeout=None).steps
+    assert [s.status for s in steps] == ["unchecked", "unchecked", "unchecked", "given"]
+    assert "the range of an index" in steps[0].note and "the range of an index" in steps[1].note
+    assert "names the activation function" in steps[2].note

@@ -23,6 +23,19 @@ from ..model.formula import split_equalities
 from .spans import chains, equations, statements, equals_at, line_at
 
 _ASSIGN = re.compile(r"\\leftarrow\b|\\gets\b|\\coloneqq\b|:=|←")     # an update written as an assignment
+# prose set as maths: "for $k = 1, 2$" (a loop's range of an index), "$f = \\sigma$" (a function's name)
+_RANGE = re.compile(r"\s*([ijklmn])\s*=\s*[\w\s,+\-.{}\\]*?(?:,|\\dots|\\ldots|\.\.\.)[\w\s,+\-.{}\\]*")
+_FUNCTION_NAME = re.compile(r"\s*([fgh])\s*=\s*\\?(sigma|tanh|mathrm\{ReLU\}|operatorname\{ReLU\}|ReLU|relu)\s*")
+
+
+def _prose(parts: list[str]) -> str:
+    """Why an equality is prose set as maths, or ""."""
+    whole = " = ".join(parts)
+    if (m := _RANGE.fullmatch(whole)) and len(parts) == 2:
+        return f"{m.group(1)} = ... is the range of an index (a loop over units or layers), not an equation to check"
+    if (m := _FUNCTION_NAME.fullmatch(whole)):
+        return f"{m.group(1)} = ... names the activation function, not a quantity: read with its argument, {m.group(1)}(z)"
+    return ""
 
 
 @dataclass(frozen=True)
@@ -93,6 +106,8 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
     and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
     reader.context = " = ".join(parts)     # a free unit index (w_{ho}) is bound by the whole equation
     sides = [reader.read(p) for p in parts]
+    if not all(s.ok for s in sides) and (why := _prose(parts)):
+        return [Step(lines[0], parts[0], parts[1], "unchecked", note=why)]
     if not all(s.ok for s in sides):       # the layer form: W^{(2)}, \mathbf{a}^{(1)\top}, \odot
         from .matrix import matrix_steps
         steps = matrix_steps(c, reader, lines, parts, sides, Step)
