@@ -37,6 +37,8 @@ RIGHT = [
     ("cs231n_with_dx.py", "cs231n"),              # dX too, the input's gradient, as a layer's backward returns
     ("layernorm_compact.py", "layernorm"),        # axis=-1, keepdims=True, NumPy's out.size
     ("layernorm_staged.py", "layernorm"),         # dvar, dmu, np.size(out)
+    ("rnn_range_step.py", "rnn"),                 # for t in range(2, -1, -1), if t >= 1, ';' between statements
+    ("ninja_embedding_flat.py", "ninja"),         # np.add.at(dC, Xb.ravel(), demb.reshape(-1, E))
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -139,10 +141,13 @@ def _forward(program: str, rng) -> dict:
 
 
 def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, dict, object]:
-    """Run the file as NumPy on PyTorch's forward values. Gives autograd's gradients (dNAME -> array), the
-    file's dNAME values after each line (the last time it ran) and the line a NumPy error stopped it at."""
+    """Run the file as NumPy on PyTorch's forward values (and autograd's gradients for the dNAMEs it reads
+    without computing them). Gives autograd's gradients (dNAME -> array), the file's own dNAME values
+    after each line (the last time it ran) and the line a NumPy error stopped it at."""
     v = _forward(program, np.random.default_rng(seed))
-    scope = {"np": np, **SIZES, **{k: t.detach().numpy() for k, t in v.items()}}
+    truth = {"d" + k: t.grad.numpy() for k, t in v.items() if t.grad is not None}
+    given = {d: g.copy() for d, g in truth.items()}      # a gradient the file reads but does not compute
+    scope = {"np": np, **SIZES, **{k: t.detach().numpy() for k, t in v.items()}, **given}
     after, last = {}, [None]
 
     def snapshot(frame, event, arg):
@@ -162,8 +167,8 @@ def oracle(name: str, program: str, seed: int = 0) -> tuple[dict, dict, object]:
         stopped = tb.tb_lineno
     finally:
         sys.settrace(None)
-    truth = {"d" + k: t.grad.numpy() for k, t in v.items() if t.grad is not None}
-    return truth, after, stopped
+    assigned = {d for d in scope if d.startswith("d") and scope[d] is not given.get(d)}
+    return truth, {k: {d: x for d, x in a.items() if d in assigned} for k, a in after.items()}, stopped
 
 
 def spec(program: str) -> str:
@@ -235,6 +240,7 @@ def test_the_json_verdicts_agree_with_the_exit_codes(capsys):
     ("for t in range(3):\n    if t > dW2:\n        dW2 = h.T @ dlogits\n", "line 2: an if's condition must compare"),
     ("dW2 = h.T @ dlogits\nelse:\n    dW2 = 0\n", "line 2: 'else' without an 'if'"),
     ("np.add.at(dW2, 0)\n", "line 1: read as np.add.at(dNAME, indices, values)"),
+    ("for t in range(3, 0, 0):\n    dW2 = h.T @ dlogits\n", "line 1: a loop's range step must not be 0"),
     ("def f(x):\n    if N > 1:\n        x = x\n    return x\n", "line 2: an 'if' inside a helper function"),
 ])
 def test_what_is_not_read_is_refused_in_one_line(text, message, tmp_path, capsys):

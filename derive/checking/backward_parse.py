@@ -42,6 +42,7 @@ class Loop:
     stop: object
     reverse: bool
     body: list
+    step: object = None     # range(T - 1, -1, -1): None for 1
 
 
 @dataclass
@@ -133,12 +134,12 @@ def parse_program(text: str) -> Program:
                 if m.group(2) and not m.group(4) and inside.endswith(")"):
                     inside = inside[:-1]          # reversed(range(T)): the last ')' closes reversed
                 args = [_parse(k, a, functions) for a in _split_args(inside)]
-                if not 1 <= len(args) <= 2:
-                    raise DeriveError(f"line {k}: read as 'for t in range(T):' or range(a, b)")
-                start, stop = (args[0], args[1]) if len(args) == 2 else (Num(Fraction(0)), args[0])
+                if not 1 <= len(args) <= 3:
+                    raise DeriveError(f"line {k}: read as 'for t in range(T):', range(a, b) or range(a, b, step)")
+                start, stop = (args[0], args[1]) if len(args) >= 2 else (Num(Fraction(0)), args[0])
                 inner = _inner_level(k, level)
                 stmts, _ = block(inner, inside_def)
-                out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts))
+                out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts, args[2] if len(args) == 3 else None))
                 continue
             m = _IF.match(body)
             if m and m.group(1) == "if":

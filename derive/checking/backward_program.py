@@ -2,7 +2,7 @@
 
 Statements run in order: ``d = ...`` then ``d = d / N`` (or ``d /= N``) is one gradient built in two
 steps; ``+= -= *= /=`` accumulate; ``d = g.copy()`` then ``d[h <= 0] = 0`` is ``where(h <= 0, 0, g)``;
-``for t in range(T):`` runs its body once per step (the step a constant in each copy), ``if t > 0:``
+``for t in range(T):`` (``range(a, b, step)``) runs its body once per step (the step a constant in each copy), ``if t > 0:``
 (``elif``, ``else``) the branch its steps and sizes choose; ``def f(a, b):``
 defines a helper whose ``return`` is put in place of each call; ``a, b = expr`` and ``n, d = X.shape``
 assign by position.  ``run`` computes every assignment symbolically: a value read while it is being
@@ -61,7 +61,10 @@ class Runner:
             if isinstance(b, Loop):
                 lo = self.const(b.start, consts, b.line)
                 hi = self.const(b.stop, consts, b.line)
-                steps = list(range(lo, hi))
+                step = 1 if b.step is None else self.const(b.step, consts, b.line)
+                if step == 0:
+                    raise DeriveError(f"line {b.line}: a loop's range step must not be 0")
+                steps = list(range(lo, hi, step))
                 for t in reversed(steps) if b.reverse else steps:
                     self.steps += 1
                     if self.steps > MAX_STEPS:

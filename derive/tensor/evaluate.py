@@ -160,8 +160,21 @@ class _Eval(Composite):
             elif isinstance(it, Index) or isinstance(it, Call) and it.fn == "argmax":
                 out.append(np.asarray(getattr(self(it), "f", self(it))).astype(np.int64))   # ids[i, j], Y.argmax(1)
             else:
-                out.append(const_int(it, self.sizes))
+                try:
+                    out.append(const_int(it, self.sizes))
+                except FormulaError:
+                    out.append(self.positions(it))
         return tuple(out)
+
+    def positions(self, it) -> np.ndarray:
+        """An index computed from integer tensors (Xb.ravel(), Yb.reshape(-1)): its values, all whole numbers."""
+        try:
+            v = np.asarray(getattr(self(it), "f", self(it)))
+        except (TypeError, ValueError, AttributeError):
+            v = np.asarray(0.5)
+        if v.dtype == object or not np.all(np.isfinite(v.astype(float))) or np.any(v.astype(float) % 1):
+            raise FormulaError("expected a constant integer (a number or a size name) or integer positions")
+        return v.astype(np.int64)
 
     def call(self, node: Call):
         B, fn = self.ops, node.fn
