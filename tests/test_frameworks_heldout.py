@@ -33,6 +33,15 @@ ONE_HOT = np.eye(3)[CLASSES]
 # ---------------------------------------------------------------------------------------------
 # Keras: each model saved with model.save("m.keras"), then read from the file
 
+@pytest.fixture(autouse=True)
+def _fresh_keras_names():
+    """Keras numbers its layers' default names per session (dense, dense_1, ...): each test starts from
+    none, and leaves none behind for the tests that read names (test_keras's seed004 file)."""
+    keras.backend.clear_session()
+    yield
+    keras.backend.clear_session()
+
+
 def _sequential(*layers):
     return keras.Sequential([keras.Input((3,)), *layers])
 
@@ -200,6 +209,16 @@ TORCH = {   # name: (module factory, loss as given to derive, PyTorch's loss for
     "no_bias": (lambda: nn.Sequential(nn.Linear(3, 4, bias=False), nn.Tanh(), nn.Linear(4, 2, bias=False)),
                 "mse", F.mse_loss, VALUES, "layered"),
     "module_list": (Layers, "mse", F.mse_loss, VALUES, "layered"),
+    "mse_sum": (lambda: nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)), nn.MSELoss(reduction="sum"),
+                lambda a, b: F.mse_loss(a, b, reduction="sum"), VALUES, "tensor"),
+    "cross_entropy_sum": (lambda: nn.Sequential(nn.Linear(3, 4), nn.ReLU(), nn.Linear(4, 3)),
+                          nn.CrossEntropyLoss(reduction="sum"), lambda a, b: F.cross_entropy(a, b, reduction="sum"),
+                          CLASSES, "tensor"),
+    "nll_sum": (LogSoftmaxNet, nn.NLLLoss(reduction="sum"), lambda a, b: F.nll_loss(a, b, reduction="sum"),
+                CLASSES, "tensor"),
+    "bce_with_logits_sum": (lambda: nn.Sequential(nn.Linear(3, 2)), nn.BCEWithLogitsLoss(reduction="sum"),
+                            lambda a, b: F.binary_cross_entropy_with_logits(a, b, reduction="sum"),
+                            np.hstack([BINARY, 1 - BINARY]), "tensor"),
 }
 
 
@@ -231,7 +250,7 @@ class LogSoftmaxInside(nn.Module):
 
 
 @pytest.mark.parametrize("factory,loss,message", [
-    (lambda: nn.Sequential(nn.Linear(3, 2)), nn.MSELoss(reduction="sum"), "MSELoss with a reduction other than mean"),
+    (lambda: nn.Sequential(nn.Linear(3, 2)), nn.MSELoss(reduction="none"), "MSELoss with reduction 'none'"),
     (lambda: nn.Sequential(nn.Linear(3, 3)), nn.NLLLoss(), "NLLLoss takes log-probabilities"),
     (LogSoftmaxInside, "mse", "log_softmax is read only as the module's last operation"),
     (lambda: nn.Sequential(nn.Linear(3, 3), nn.LogSoftmax(dim=0)), "nll", "LogSoftmax over dim 0"),
@@ -266,9 +285,17 @@ def test_torch_factory_on_the_command_line(tmp_path):
 
         def mse():
             return nll()[:2]
+
+        def mse_sum():
+            torch.manual_seed(0)
+            return nn.Sequential(nn.Linear(3, 2)).double(), torch.randn(6, 3, dtype=torch.float64), \
+                nn.MSELoss(reduction="sum")
     '''))
     r = _cli("verify", "model.py:nll", cwd=tmp_path)
     assert r.returncode == 0 and "38 of 38 gradients proven" in r.stdout, r.stderr
+    r = _cli("verify", "model.py:mse_sum", cwd=tmp_path)
+    assert r.returncode == 0 and "3 of 3 gradient tensors proven" in r.stdout, r.stderr
+    assert "J = ((z1 - Y) ** 2).sum()" in r.stdout            # the sum over the batch, not divided by N
     r = _cli("verify", "model.py:mse", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip() == \
         "derive: error: Net: output output: a last log_softmax with loss mse; expected NLLLoss (nll)"

@@ -138,22 +138,28 @@ class Program:
         return self.emit(f"{a} + {b}", "r")
 
     # -- the loss -----------------------------------------------------------------------------
-    def loss(self, out: str, kind: str, from_logits: bool, n_out: int) -> None:
-        """J: the framework's loss, the mean over the batch (and over outputs for mse and bce)."""
+    def loss(self, out: str, kind: str, from_logits: bool, n_out: int, reduction: str = "mean") -> None:
+        """J: the framework's loss, the mean over the batch (and over outputs for mse and bce), or with
+        ``reduction="sum"`` (PyTorch's) the sum over them (the tensor form: the layered losses are means)."""
         self.probability = ""
+        if reduction not in ("mean", "sum"):
+            raise DeriveError(f"loss reduction {str(reduction)[:40]!r} is not supported; expected mean or sum")
+        if reduction == "sum":
+            self.not_layered("reduction='sum' (the layered form's losses are means over the batch)")
+        per = "" if reduction == "sum" else f" / (N * §{n_out}§)" if kind in ("mse", "bce") else " / N"
         if kind == "mse":
-            self.forward["J"] = f"sum(({out} - Y) ** 2) / (N * §{n_out}§)"
+            self.forward["J"] = f"sum(({out} - Y) ** 2){per}"
         elif kind == "bce":
             p = self.emit(f"sigmoid({out})", "p") if from_logits else out
             self.probability = p
-            self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})) / (N * §{n_out}§)"
+            self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})){per}"
         elif from_logits:
-            self.forward["J"] = f"-sum(Y * log_softmax({out}, axis=1)) / N"
+            self.forward["J"] = f"-sum(Y * log_softmax({out}, axis=1)){per}"
         else:
             last_softmax = self.forward.get(out, "").startswith("softmax(")
             p = out if last_softmax else self.emit(f"{out} / sum({out}, axis=1, keepdims=True)", "p")
             self.probability = p
-            self.forward["J"] = f"-sum(Y * log({p})) / N"
+            self.forward["J"] = f"-sum(Y * log({p})){per}"
 
     def program(self, n_out: int, targets: str) -> dict:
         """The tensor program dict.  Its dimensions are the real sizes, or, for a model too large to prove
@@ -216,9 +222,9 @@ def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: 
 
 def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_logits: bool,
            targets: str, optimizer: dict | None = None, clip: tuple | None = None,
-           integer_inputs: bool = False) -> Imported:
+           integer_inputs: bool = False, reduction: str = "mean") -> Imported:
     """The Imported model: the tensor program, and the layered form with its parameter entries."""
-    prog.loss(out, loss, from_logits, n_out)
+    prog.loss(out, loss, from_logits, n_out, reduction)
     spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
     if spec is None and "scalar parameters" in why:     # too large to prove entry by entry: say so
         prog.name += f" (tensor form: {why})"

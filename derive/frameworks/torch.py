@@ -9,7 +9,8 @@ residual additions ``a + b``.  Anything else is named in one line.  The losses a
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
 indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``, and ``nll``
 (F.nll_loss) after a last ``log_softmax`` over the features: nll(log_softmax(z)) is cross_entropy(z), and so
-is cross_entropy(log_softmax(z)), so a last log_softmax is read as its logits z with cross_entropy.
+is cross_entropy(log_softmax(z)), so a last log_softmax is read as its logits z with cross_entropy.  A loss
+module with ``reduction="sum"`` (``nn.MSELoss(reduction="sum")``) is the sum over the batch (and outputs).
 """
 from __future__ import annotations
 
@@ -32,23 +33,23 @@ FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu
              "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
 
 
-def _loss_name(loss) -> str:
-    """"mse", F.mse_loss or nn.MSELoss() (mean reduction, no weights or smoothing) -> "mse"; and so on."""
+def _loss_name(loss) -> tuple[str, str]:
+    """"mse", F.mse_loss or nn.MSELoss() (no weights or smoothing) -> ("mse", its reduction); and so on."""
     import torch.nn.functional as F
     from torch import nn
     if isinstance(loss, str):
-        return loss
+        return loss, "mean"
     named = {F.mse_loss: "mse", F.cross_entropy: "cross_entropy", F.binary_cross_entropy: "bce",
              F.binary_cross_entropy_with_logits: "bce_with_logits", F.nll_loss: "nll", nn.MSELoss: "mse",
              nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits",
              nn.NLLLoss: "nll"}
     if isinstance(loss, nn.Module):
-        if getattr(loss, "reduction", "mean") != "mean" or getattr(loss, "weight", None) is not None or \
+        if getattr(loss, "reduction", "mean") not in ("mean", "sum") or getattr(loss, "weight", None) is not None or \
                 getattr(loss, "label_smoothing", 0) or getattr(loss, "pos_weight", None) is not None:
-            raise DeriveError(f"{type(loss).__name__} with a reduction other than mean, weights or label smoothing "
-                              "is not supported")
-        return named.get(type(loss), type(loss).__name__)
-    return named.get(loss, getattr(loss, "__name__", str(loss)))
+            raise DeriveError(f"{type(loss).__name__} with reduction {getattr(loss, 'reduction', '')!r}, weights or "
+                              "label smoothing is not supported (reduction 'mean' or 'sum')")
+        return named.get(type(loss), type(loss).__name__), getattr(loss, "reduction", "mean")
+    return named.get(loss, getattr(loss, "__name__", str(loss))), "mean"
 
 
 def _array(t) -> np.ndarray:
@@ -63,7 +64,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
 
     if not isinstance(module, torch.nn.Module):
         raise DeriveError(f"expected a torch.nn.Module, got {type(module).__name__}")
-    loss = _loss_name(loss)
+    loss, reduction = _loss_name(loss)
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
     try:
@@ -117,7 +118,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
         else:
             raise DeriveError(f"{where}: {node.op} is not supported (read parameters through modules)")
     m = finish(prog, out=out, n_in=width_in, n_out=width, loss=kind, from_logits=from_logits,
-               targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer)
+               targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer, reduction=reduction)
     m.dropout = tuple(dropout)
     trained = {n for n, p in module.named_parameters() if p.requires_grad}
     missing = trained - set(m.params)
