@@ -24,7 +24,7 @@ SIZES = {"N": 7, "D": 3, "H": 5, "C": 4, "T": 3, "V": 6, "E": 2}
 RIGHT = [
     ("cs231n_accumulate.py", "cs231n"),
     ("cs231n_matmul_where.py", "cs231n"),
-    ("cs231n_temporaries.py", "cs231n"),
+    ("cs231n_temporaries.py", "cs231n"),          # one running g, divided by len(X)
     ("cs231n_outer_loop.py", "cs231n"),
     ("batchnorm_staged.py", "batchnorm"),
     ("batchnorm_keepdims.py", "batchnorm"),

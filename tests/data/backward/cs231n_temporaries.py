@@ -1,6 +1,6 @@
 # one running gradient g, renamed as it flows back
 g = probs - Y
-g = g / N
+g = g / len(X)
 dlogits = g
 dW2 = h.T.dot(g)
 db2 = g.sum(axis=0)
