@@ -290,3 +290,22 @@ def test_a_layer_superscript_is_never_read_as_part_of_an_index():
     report = check_derivation_report(c, (DATA / "heldout_3b1b.md").read_text(encoding="utf-8"), timeout=None)
     assert "a^{(L-1)}_1 = h_{1} (by the forward pass)" in report.read
     assert not [s for s in report.steps if s.status == "unchecked"]
+
+
+def test_3blue1brown_style_names_read_without_a_spec_and_its_numbers_agree_with_autograd():
+    torch = pytest.importorskip("torch")
+    text = (DATA / "heldout_3b1b.md").read_text(encoding="utf-8")
+    report = check_text(text)                         # a^{(L-1)}_1, w^{(L)}_2: the text's names, layer and unit
+    assert not [s for s in report.steps if s.status == "unchecked"]
+    assert [s.line for s in report.steps if s.status == "wrong"] == [51]
+    w1 = torch.tensor([[0.5, -0.3], [0.2, 0.4]], dtype=torch.float64, requires_grad=True)
+    w2 = torch.tensor([0.6, -0.4], dtype=torch.float64, requires_grad=True)
+    a1 = torch.sigmoid(w1 @ torch.tensor([1.0, 0.5], dtype=torch.float64) + torch.tensor([0.1, -0.1], dtype=torch.float64))
+    cost = (torch.sigmoid(w2 @ a1 + 0.05) - 1) ** 2
+    cost.backward()
+    said = {r"\partial w^{(L)}_1}": -0.137259, r"\partial w^{(L)}_2}": -0.129123, r"\partial w^{(L-1)}_{11}}": -0.032066}
+    got = {"\\partial w^{(L)}_1}": w2.grad[0], "\\partial w^{(L)}_2}": w2.grad[1], "\\partial w^{(L-1)}_{11}}": w1.grad[0, 0]}
+    for k, v in said.items():
+        assert abs(got[k].item() - v) < 5e-7, k
+        line = max(s.line for s in report.steps if k in s.left)               # the chain that ends in the number
+        assert [s.status for s in report.steps if s.line == line and str(v) in s.right] == ["correct"], k

@@ -181,6 +181,11 @@ def check_text(text: str) -> DerivationReport:
     _solve(tn, text)
     c = Checker(_network(tn))
     reader = BatchReader(c)
+    from .lookup import _latex_key
+    for ident, written in tn.names.items():      # a^{(L-1)}_1 as the text writes it: the network's a_1_L1
+        key, node = _latex_key(written), c.net.nodes.get(ident)
+        if key and node is not None and key not in c.table.loose:
+            reader.bound.setdefault(key, node.symbol)
     for key, (v, t) in tn.taken().items():       # out_{h2} = 0.596884378 where the text gives no weights for h2
         h = half_unit(t) if "." in t else Fraction(0)
         reader.example.stated_nodes[c.net.nodes[key].symbol] = (
