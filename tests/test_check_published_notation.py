@@ -120,7 +120,7 @@ def test_goodfellows_running_gradient_g_is_the_gradient_its_last_assignment_name
         assert _statuses(steps).count("wrong") == 1 and _statuses(steps).count("correct") == 4, slip
 
 
-def test_goodfellows_loop_over_layers_reads_g_as_its_invariant_and_never_guesses_it():
+def test_goodfellows_loop_over_layers_reads_g_as_its_invariant_and_never_guesses_it(tmp_path):
     c = derive.load(str(DATA / "goodfellow_net.yaml"))
     loop = "\n".join([                                          # Algorithm 6.4, for k = l, l-1, ..., 1
         r"$$g \leftarrow \nabla_{\hat{y}} J = \nabla_{\hat{y}} L(\hat{y}, y)$$",
@@ -133,6 +133,11 @@ def test_goodfellows_loop_over_layers_reads_g_as_its_invariant_and_never_guesses
     assert _statuses(check_derivation(c, slipped, timeout=None, preset="goodfellow"))[2] == "wrong"
     # without the loop's last assignment, what g is at the top of an iteration is not written: unread, not wrong
     # (the line after it uses the g it names)
+    tanh = tmp_path / "tanh.yaml"                     # f' is the layer's own activation's: tanh's here, not sigmoid's
+    tanh.write_text((DATA / "goodfellow_net.yaml").read_text(encoding="utf-8").replace("sigmoid", "tanh"), encoding="utf-8")
+    steps = check_derivation(derive.load(str(tanh)), loop + "\n" + r"$$f'(a^{(1)}) = 1 - h^{(1)} \odot h^{(1)}$$",
+                             timeout=None, preset="goodfellow").steps
+    assert _statuses(steps) == ["correct"] * 5
     cut = "\n".join(loop.split("\n")[:3])
     assert _statuses(check_derivation(c, cut, timeout=None, preset="goodfellow")) == ["correct", "unchecked", "correct"]
 

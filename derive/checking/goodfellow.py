@@ -3,7 +3,8 @@
     a^{(k)} = b^{(k)} + W^{(k)} h^{(k-1)}, h^{(k)} = f(a^{(k)}), h^{(0)} = x, \\hat{y} = h^{(l)}: their a is the
     pre-activation (derive's z), their h the activation (derive's a); W^{(k)} and b^{(k)} feed layer k, as in
     derive.  Their generic layer is k and their last layer l: derive's l and L.  \\nabla_{X} J is
-    \\frac{\\partial J}{\\partial X}, L(\\hat{y}, y) the loss J, f and f' the activation and its derivative.
+    \\frac{\\partial J}{\\partial X}, L(\\hat{y}, y) the loss J, f and f' the layer's own activation and its derivative
+    (g, g': never a guessed sigmoid).
 
     The algorithm's running gradient ``g \\leftarrow \\nabla_{a^{(k)}} J = g \\odot f'(a^{(k)})`` is read as it is
     meant: the right side's g is the gradient the last assignment named, and from there on g (and g_i) is
@@ -100,7 +101,7 @@ def goodfellow(text: str) -> str:
         line = _UNIT.sub(lambda m: "z" if m.group(1) == "a" else "a", line)
         line = _LOSS.sub("J", line)
         line = _nabla(line)
-        lines.append(_F.sub(lambda m: "\\sigma" + m.group(1) + "(", line))
+        lines.append(_F.sub(lambda m: "g" + m.group(1) + "(", line))      # the layer's own activation
     out, current = [], None
     for i, line in enumerate(lines):
         line, current = _running(line, current, lines[i + 1:])
