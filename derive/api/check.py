@@ -92,7 +92,7 @@ def _without_spec(text: str, timeout: float | None, memory: int | None):
 def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIMEOUT,
                      memory: int | None = None, preset: str | None = None) -> dict:
     """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked.
-    ``preset`` (nielsen, ufldl, ng, mazur; None or "": as written): the notation the text is read in; with a spec,
+    ``preset`` (nielsen, ufldl, ng, mazur, goodfellow, bishop; None or "": as written): the notation the text is read in; with a spec,
     ``"bindings"`` then starts with each of the text's symbols the preset read as derive's own."""
     from ..checking.presets import PRESETS
     if preset and preset not in PRESETS:

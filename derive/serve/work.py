@@ -36,7 +36,7 @@ def check_backward(spec: str, text: str) -> dict:
 
 def check_derivation(spec: str, text: str, preset: str | None = None) -> dict:
     """The ``derive check --derivation --json`` object: every step of a pasted derivation, read in ``preset``'s
-    notation (nielsen, ufldl, ng, mazur) when one is chosen.  An empty spec: the network is read from the
+    notation (nielsen, ufldl, ng, mazur, goodfellow, bishop) when one is chosen.  An empty spec: the network is read from the
     text's own forward pass, as ``derive check --derivation FILE`` with no spec does."""
     model = api.from_text(spec) if spec.strip() else None
     return api.check_derivation(model, text, timeout=None, preset=preset)
