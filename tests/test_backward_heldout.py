@@ -241,6 +241,8 @@ def test_the_json_verdicts_agree_with_the_exit_codes(capsys):
     ("dW2 = h.T @ dlogits\nelse:\n    dW2 = 0\n", "line 2: 'else' without an 'if'"),
     ("np.add.at(dW2, 0)\n", "line 1: read as np.add.at(dNAME, indices, values)"),
     ("for t in range(3, 0, 0):\n    dW2 = h.T @ dlogits\n", "line 1: a loop's range step must not be 0"),
+    ("dlogits = (probs - (np.arange(C) == Y.argmax(axis=1)[:, None])) / N\n",     # right, but not read
+     "line 1: dlogits: arange/range is only allowed as an index; derive does not read this spelling"),
     ("def f(x):\n    if N > 1:\n        x = x\n    return x\n", "line 2: an 'if' inside a helper function"),
 ])
 def test_what_is_not_read_is_refused_in_one_line(text, message, tmp_path, capsys):

@@ -17,13 +17,13 @@ from ..tensor.backward import Backward, derive_backward
 from ..tensor.printer import to_code
 from ..tensor.shapes import fmt
 from .backward_blame import place
+from .backward_readings import as_computed, reused, run, with_input_gradients
 from .backward_diagnose import branch, keepdims, one_hot, scale, term_variants
 from .backward_truth import RTOL, BackwardReport, LineVerdict, Truth, same  # noqa: F401
 from .mutate import activation_factors, mutations
 
 MAX_LINES = 2000
 MAX_CHARS = 1_000_000
-MAX_NODES = 2000         # a line read with the gradients it reads put in, as the file computed them
 _LINE = re.compile(r"\s*([A-Za-z_][A-Za-z0-9_]*)\s*=(?!=)(.*)$")
 
 
@@ -49,10 +49,9 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     each gradient is judged where it is complete, and a wrong one is placed on the line that makes it wrong."""
     from .backward_program import parse_program
     bw = program if isinstance(program, Backward) else derive_backward(program)
-    prog = bw.program
     read_lines(text)
     parsed = parse_program(text)
-    bw = _with_input_gradients(bw, {t for st in parsed.stmts.values() for t in st.targets})
+    bw = with_input_gradients(bw, {t for st in parsed.stmts.values() for t in st.targets})
     prog = bw.program
     truths = [Truth(bw, seed), Truth(bw, seed + 1)]
     grads = {x.target: x for x in bw.lines}
@@ -65,17 +64,17 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     f"{target} is not a gradient derive computes (inputs and values the output does not use have none)"
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
-    judged = _run(parsed, truths, grads)
+    judged = run(parsed, truths, grads)
     if any(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in judged):
-        parsed, judged = _reused(parsed, judged, bw, truths, grads)
+        parsed, judged = reused(parsed, judged, _right(bw, truths), truths, grads)
     computed = None
     for j in judged:
         v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
         later = [x.line for x in judged if x.target == j.target and x.line > j.line]
         if not v.correct and not later:
-            computed = _as_computed(parsed, truths, grads) if computed is None else computed
+            computed = as_computed(parsed, truths, grads) if computed is None else computed
             tree = computed.get((j.line, j.target))
-            if tree is not None and _check_line(j.line, j.target, tree, bw, truths, [{}, {}]).correct:
+            if tree is not None and _right(bw, truths)(j, tree):
                 v = LineVerdict(j.line, j.target, True)   # right in the file: it makes up for a line it reads
         if not v.correct and later and v.diagnosis:
             v.diagnosis[0] = dict(v.diagnosis[0], message=v.diagnosis[0]["message"] + f" ({j.target} is read by "
@@ -98,71 +97,14 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     return BackwardReport(out)
 
 
-def _with_input_gradients(bw: Backward, targets: set) -> Backward:
-    """The backward pass with dX for each real-valued input X the file computes (CS231n's layers return
-    dx): the same gradient a parameter would have, so it is judged, not called 'not a gradient'."""
-    from dataclasses import replace
-    prog = bw.program
-    wanted = {t.name for t in prog.leaves if t.kind == "input" and t.data == "normal"
-              and t.name not in prog.integer_inputs and "d" + t.name in targets}
-    if not wanted:
-        return bw
-    return derive_backward(replace(prog, leaves=tuple(replace(t, kind="param") if t.name in wanted else t
-                                                       for t in prog.leaves)))
-
-
-def _run(parsed, truths: list, grads: dict, keep: list | None = None) -> list:
-    from .backward_program import Runner
-    try:
-        runner = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes)
-        judged = runner.run()
-    except FormulaError as e:
-        raise DeriveError(str(e)) from None
-    if keep is not None:
-        keep.append(runner.read_reused)
-    return judged
-
-
-def _as_computed(parsed, truths: list, grads: dict) -> dict:
-    """(line, gradient) -> its tree with every gradient it reads put in as the file computed it (trees
-    that grow past MAX_NODES left out)."""
-    from .backward_program import Runner
-    try:
-        judged = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes, inline=True).run()
-    except (DeriveError, FormulaError):
-        return {}
-    return {(j.line, j.target): j.tree for j in judged if _small(j.tree, [MAX_NODES])}
-
-
-def _small(tree, budget: list) -> bool:
-    budget[0] -= 1
-    if budget[0] < 0:
-        return False
-    kids = [getattr(tree, f) for f in ("a", "b", "x", "g") if hasattr(tree, f)]
-    kids += list(getattr(tree, "args", ())) + list(getattr(tree, "items", ())) + [v for _, v in getattr(tree, "kw", ())]
-    return all(_small(k, budget) for k in kids if k is not None and not isinstance(k, (str, int)))
-
-
-def _reused(parsed, judged: list, bw: Backward, truths: list, grads: dict):
-    """CS231n's ``dh = dlogits @ W2.T`` then ``dh[h <= 0] = 0``: a complete gradient masked in place, its
-    name then carrying the next gradient back.  Each such mask is read that way when this makes fewer
-    lines wrong and a later line reads the masked value (every judged value is still the one the file
-    computes; the masked value itself is judged through the lines that read it)."""
-    from dataclasses import replace
-
-    def wrong(js):
-        return sum(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in js)
-    best = wrong(judged)
-    for st in parsed.stmts.values():
-        if best and isinstance(st.id, int) and st.op in ("mask", "*=") and st.targets[0] in grads:
-            trial, read = replace(parsed, reuse=parsed.reuse | {st.id}), []
-            try:
-                again = _run(trial, truths, grads, read)
-            except DeriveError:
-                continue
-            if read[0] and (n := wrong(again)) < best:
-                parsed, judged, best = trial, again, n
-    return parsed, judged
+def _right(bw: Backward, truths: list):
+    """j, tree -> whether the tree is j's true gradient (False for a line derive refuses to read)."""
+    def right(j, tree) -> bool:
+        try:
+            return _check_line(j.line, j.target, tree, bw, truths, [{}, {}]).correct
+        except DeriveError:
+            return False
+    return right
 
 
 def _reason(e: Exception) -> str:
@@ -183,9 +125,9 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
                 if f"'{target}'" in msg:
                     msg = f"uses {target} itself: a line must compute {target} from other values"
                 return LineVerdict(k, target, False, [{"kind": "name", "message": msg}])
-            return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape))
+            return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape, k))
         except (ValueError, IndexError, TypeError) as e:
-            return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape))
+            return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape, k))
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)
     line = next(x for x in bw.lines if x.target == target)
@@ -202,9 +144,17 @@ def _leading_ones(v, want) -> bool:
         and same(np.broadcast_to(v, want.shape), want)
 
 
-def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape) -> list:
-    """A line that cannot be computed, in one sentence: the fix that makes it right, if one does."""
+# what derive's evaluator does not read (NumPy would): a line failing with one of these is refused, not wrong
+NOT_READ = ("only allowed as an index", "only integer inputs may index", "an exponent must be a number",
+            "clip's bounds must be numbers", "cannot evaluate", "unexpected ", "is not a tensor")
+
+
+def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape, k: int = 0) -> list:
+    """A line that cannot be computed, in one sentence: the fix that makes it right, if one does; a line
+    derive cannot evaluate at all is refused (exit 2), never called wrong."""
     fixes = [d for d in diagnose(target, tree, None, bw, truths[0], helpers[0]) if d["kind"] not in ("shape", "value")]
+    if not fixes and any(m in reason for m in NOT_READ):
+        raise DeriveError(f"line {k}: {target}: {reason}; derive does not read this spelling, write it another way")
     here = f"cannot be computed ({reason}); {target} must have {target[1:]}'s shape {fmt(shape)}"
     if not fixes:
         return [{"kind": "shape", "message": here}]
