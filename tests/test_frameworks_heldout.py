@@ -299,3 +299,52 @@ def test_torch_factory_on_the_command_line(tmp_path):
     r = _cli("verify", "model.py:mse", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.strip() == \
         "derive: error: Net: output output: a last log_softmax with loss mse; expected NLLLoss (nll)"
+
+
+class Between(nn.Module):
+    """Two layers with a functional activation between them: ``act(x)`` is F.something(x, ...)."""
+
+    def __init__(self, act):
+        super().__init__()
+        self.a, self.b, self.act = nn.Linear(3, 4), nn.Linear(4, 2), act
+
+    def forward(self, x):
+        return self.b(self.act(self.a(x)))
+
+
+@pytest.mark.parametrize("act,atol", [   # F.silu ... have no torch.silu: these were an AttributeError traceback
+    (F.silu, 1e-12), (F.softsign, 1e-12), (F.mish, 1e-12), (F.relu6, 1e-12), (F.selu, 1e-12),
+    (F.hardsigmoid, 1e-8),     # PyTorch's backward multiplies by 1/6 as a float32 constant (3e-8 relative)
+    (F.leaky_relu, 1e-12), (lambda z: F.leaky_relu(z, 0.1), 1e-12), (lambda z: F.elu(z, alpha=0.5), 1e-12),
+    (F.softplus, 1e-12), (F.hardtanh, 1e-12),
+])
+def test_torch_functional_activations(act, atol):
+    torch.manual_seed(4)
+    module = Between(act).double()
+    x = torch.tensor(X) * 3                       # both sides of the kinks
+    m = derive.from_torch(module, x, loss="mse")
+    params = dict(module.named_parameters())
+    theirs = torch.autograd.grad(F.mse_loss(module(x), torch.tensor(VALUES)), list(params.values()))
+    ours = gradients(m, x.numpy(), VALUES)
+    for k, g in zip(params, theirs):
+        np.testing.assert_allclose(ours[k], g.numpy(), atol=atol)
+
+
+class Concatenated(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(3, 2), nn.Linear(4, 2)
+
+    def forward(self, x):
+        h = self.a(x)
+        return self.b(torch.cat([h, h], dim=1))
+
+
+@pytest.mark.parametrize("module,message", [
+    (Between(lambda z: F.softplus(z, beta=2)), "call_function softplus: softplus with beta 2 is not supported"),
+    (Between(lambda z: F.hardtanh(z, 0.0, 2.0)), "hardtanh(0.0, 2.0) is not supported"),
+    (Concatenated(), "call_function cat: an operation on a list of tensors is not supported"),
+])
+def test_torch_operations_derive_does_not_read_are_named(module, message):
+    with pytest.raises(DeriveError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        derive.from_torch(module.double(), torch.tensor(X), loss="mse")

@@ -31,6 +31,9 @@ ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity":
                "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid"}
 FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
              "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
+PARAMETERISED = {   # F's name -> (activation, its parameters' names as F takes them, PyTorch's defaults)
+    "leaky_relu": ("leaky_relu", ("negative_slope",), (0.01,)), "elu": ("elu", ("alpha",), (1.0,)),
+    "softplus": ("softplus", ("beta",), (1,)), "hardtanh": ("hard_tanh", ("min_val", "max_val"), (-1.0, 1.0))}
 
 
 def _loss_name(loss) -> tuple[str, str]:
@@ -137,6 +140,8 @@ class LogSoftmax(str):
 
 def _arg(names, a, where):
     from torch import fx
+    if isinstance(a, (list, tuple)):
+        raise DeriveError(f"{where}: an operation on a list of tensors is not supported")
     if not isinstance(a, fx.Node):
         raise DeriveError(f"{where}: a constant argument {a!r} is not supported")
     if isinstance(names[a], LogSoftmax):
@@ -213,8 +218,19 @@ def _function(prog: Program, node, names, where) -> str:
     if fn in (operator.add, torch.add) or name in ("add", "__add__"):
         return prog.add(_arg(names, args[0], where), _arg(names, args[1], where), where)
     x = _arg(names, args[0], where)
-    if name in FUNCTIONS and (isinstance(fn, str) or fn in (getattr(torch, name), getattr(F, name, None))):
+    own = isinstance(fn, str) or fn in (getattr(torch, name, None), getattr(F, name, None))   # torch's, not a
+    if name in FUNCTIONS and own:                                            # namesake (F.silu: no torch.silu)
         return prog.activation(x, FUNCTIONS[name], where)
+    if name in PARAMETERISED and own:       # F.leaky_relu(x, 0.1), F.elu(x, alpha=...), F.softplus, F.hardtanh
+        act, keys, defaults = PARAMETERISED[name]
+        values = [kw.get(k, args[1 + i] if len(args) > 1 + i else d) for i, (k, d) in enumerate(zip(keys, defaults))]
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+            raise DeriveError(f"{where}: {name} with a parameter that is not a number is not supported")
+        if act == "softplus" and values[0] != 1:
+            raise DeriveError(f"{where}: softplus with beta {values[0]} is not supported (beta 1 only)")
+        if act == "hard_tanh" and tuple(values) != (-1, 1):
+            raise DeriveError(f"{where}: hardtanh({values[0]}, {values[1]}) is not supported (-1 to 1 only)")
+        return prog.activation(x, act, where, float(values[0]) if act in ("leaky_relu", "elu") else None)
     if fn is F.gelu or name == "gelu":
         approximate = kw.get("approximate", args[1] if len(args) > 1 else "none")
         if approximate not in ("none", "tanh"):
