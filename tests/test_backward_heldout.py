@@ -39,6 +39,7 @@ RIGHT = [
     ("layernorm_staged.py", "layernorm"),         # dvar, dmu, np.size(out)
     ("rnn_range_step.py", "rnn"),                 # for t in range(2, -1, -1), if t >= 1, ';' between statements
     ("ninja_embedding_flat.py", "ninja"),         # np.add.at(dC, Xb.ravel(), demb.reshape(-1, E))
+    ("ninja_numpy_eye.py", "ninja"),              # np.eye(V)[Yb], NumPy's one-hot rows
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -241,6 +242,7 @@ def test_the_json_verdicts_agree_with_the_exit_codes(capsys):
     ("dW2 = h.T @ dlogits\nelse:\n    dW2 = 0\n", "line 2: 'else' without an 'if'"),
     ("np.add.at(dW2, 0)\n", "line 1: read as np.add.at(dNAME, indices, values)"),
     ("for t in range(3, 0, 0):\n    dW2 = h.T @ dlogits\n", "line 1: a loop's range step must not be 0"),
+    ("dlogits = np.eye(C) * probs\n", "line 1: np.eye is read only as a one-hot table: np.eye(V)[ids]"),
     ("dlogits = (probs - (np.arange(C) == Y.argmax(axis=1)[:, None])) / N\n",     # right, but not read
      "line 1: dlogits: arange/range is only allowed as an index; derive does not read this spelling"),
     ("def f(x):\n    if N > 1:\n        x = x\n    return x\n", "line 2: an 'if' inside a helper function"),

@@ -237,6 +237,14 @@ class _Parser:
             return CONSTANTS[t]
         if t == "scatter" and not prefix and self.peek()[1] == "(":
             return self.scatter()
+        if t == "eye" and prefix and self.peek()[1] == "(":     # np.eye(V)[Yb]: the one-hot rows of Yb
+            args, kw = self.arguments()
+            if len(args) != 1 or kw or self.peek()[1] != "[":
+                raise FormulaError("np.eye is read only as a one-hot table: np.eye(V)[ids]")
+            self.take("[")
+            ids = self.expr()
+            self.take("]")
+            return make_call("one_hot", (ids, args[0]), ())
         if self.peek()[1] == "(" and t in self.user and not prefix:
             args, kw = self.arguments()
             if kw:
@@ -273,7 +281,7 @@ class _Parser:
 
     @staticmethod
     def _known(t: str) -> bool:
-        return t in FUNCS or t in ALIASES or t in SUGAR or t in PREFIXES or t in CONSTANTS
+        return t in FUNCS or t in ALIASES or t in SUGAR or t in PREFIXES or t in CONSTANTS or t == "eye"
 
 
 def parse(text, functions=()) -> object:
