@@ -40,6 +40,7 @@ RIGHT = [
     ("rnn_range_step.py", "rnn"),                 # for t in range(2, -1, -1), if t >= 1, ';' between statements
     ("ninja_embedding_flat.py", "ninja"),         # np.add.at(dC, Xb.ravel(), demb.reshape(-1, E))
     ("ninja_numpy_eye.py", "ninja"),              # np.eye(V)[Yb], NumPy's one-hot rows
+    ("ninja_numpy_zeros.py", "ninja"),            # np.zeros((n, V)), np.zeros(probs.shape), np.ones((n, H))
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [

@@ -56,6 +56,18 @@ def _zero_ones(args, kw, style):
     return x
 
 
+def _filled(value: int):
+    """np.zeros(X.shape) / np.zeros((N, V)) (and ones): a tensor of that shape, every entry ``value``."""
+    def make(args, kw, style):
+        kw = tuple((k, v) for k, v in kw if k != "dtype")
+        (shape,) = _n(args, kw, 1, "zeros" if value == 0 else "ones")
+        if isinstance(shape, Call) and shape.fn == "shape":
+            return Call("zeros_like" if value == 0 else "ones_like", shape.args)
+        dims = shape if isinstance(shape, Tuple) else Tuple((shape,))
+        return make_call("broadcast_to", (Num(Fraction(value)), dims), ())
+    return make
+
+
 def _heaviside(args, kw, style):
     x, h0 = _n(args, kw, 2, "heaviside")
     step = Bin(">", x, Num(Fraction(0)))
@@ -173,6 +185,7 @@ SUGAR = {
     "flatten": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "flatten")[0], Num(Fraction(-1)))),
     "ravel": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "ravel")[0], Num(Fraction(-1)))),
     "unsqueeze": _unsqueeze, "expand_dims": _unsqueeze, "gelu": _gelu,
+    "zeros": _filled(0), "ones": _filled(1),
     "mse_loss": lambda args, kw, style: Call("mean", (Bin("**", Bin("-", *_n(args, kw, 2, "mse_loss")), Num(Fraction(2))),)),
     "l1_loss": lambda args, kw, style: Call("mean", (Call("abs", (Bin("-", *_n(args, kw, 2, "l1_loss")),)),)),
 }
