@@ -3,6 +3,7 @@ each is read (Python API and command line) and its gradients equal autograd's on
 or it is refused in one line naming what derive does not read."""
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -348,3 +349,34 @@ class Concatenated(nn.Module):
 def test_torch_operations_derive_does_not_read_are_named(module, message):
     with pytest.raises(DeriveError, match=message.replace("(", r"\(").replace(")", r"\)")):
         derive.from_torch(module.double(), torch.tensor(X), loss="mse")
+
+
+def test_train_with_a_sum_reduction_is_a_torch_optim_loop(tmp_path):
+    (tmp_path / "model.py").write_text(textwrap.dedent('''
+        import torch
+        from torch import nn
+
+        def f():
+            torch.manual_seed(0)
+            return nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double(), \\
+                torch.randn(10, 3, dtype=torch.float64), nn.MSELoss(reduction="sum")
+    '''))
+    rng = np.random.default_rng(3)
+    Xn, Yn = rng.normal(size=(10, 3)), rng.normal(size=(10, 2))
+    np.savetxt(tmp_path / "d.csv", np.hstack([Xn, Yn]), delimiter=",", header="x1,x2,x3,y1,y2", comments="")
+    r = _cli("train", "model.py:f", "--data", "d.csv", "--epochs", "3", "--batch", "4", "--json", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    torch.manual_seed(0)
+    module = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.Linear(4, 2)).double()
+    opt, history = torch.optim.SGD(module.parameters(), lr=0.01), []
+    Xt, Yt = torch.tensor(Xn), torch.tensor(Yn)
+    for _ in range(3):
+        total = 0.0
+        for i in range(0, 10, 4):
+            opt.zero_grad()
+            value = F.mse_loss(module(Xt[i:i + 4]), Yt[i:i + 4], reduction="sum")
+            value.backward()
+            opt.step()
+            total += value.item() * len(Xt[i:i + 4])
+        history.append(total / 10)                 # as fit reports: batch losses weighted by batch size
+    np.testing.assert_allclose(json.loads(r.stdout)["history"]["loss"], history, rtol=1e-12)
