@@ -41,6 +41,7 @@ RIGHT = [
     ("ninja_embedding_flat.py", "ninja"),         # np.add.at(dC, Xb.ravel(), demb.reshape(-1, E))
     ("ninja_numpy_eye.py", "ninja"),              # np.eye(V)[Yb], NumPy's one-hot rows
     ("ninja_numpy_zeros.py", "ninja"),            # np.zeros((n, V)), np.zeros(probs.shape), np.ones((n, H))
+    ("attention_numpy.py", "attention"),          # softmax's backward with keepdims, a scale temporary, dX
 ]
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
@@ -101,6 +102,14 @@ def _forward(program: str, rng) -> dict:
         v["xhat"] = (v["X"] - v["mu"]) / torch.sqrt(v["var"] + 1e-5)
         v["out"] = v["gamma"] * v["xhat"] + v["beta"]
         v["J"] = ((v["out"] - v["Y"]) ** 2).mean()
+    elif program == "attention":
+        T, D, H = n["T"], n["D"], n["H"]
+        v.update(X=r(T, D), Y=r(T, H), Wq=r(D, H), Wk=r(D, H), Wv=r(D, H))
+        v["Q"], v["K"], v["V"] = v["X"] @ v["Wq"], v["X"] @ v["Wk"], v["X"] @ v["Wv"]
+        v["S"] = v["Q"] @ v["K"].T / H ** 0.5
+        v["A"] = torch.softmax(v["S"], -1)
+        v["O"] = v["A"] @ v["V"]
+        v["J"] = 0.5 * ((v["O"] - v["Y"]) ** 2).sum()
     elif program == "rnn":
         v.update({f"X{t}": r(n["N"], n["D"]) for t in (1, 2, 3)}, Y=hot(n["N"], n["C"]), Wx=r(n["D"], n["H"]),
                  Wh=r(n["H"], n["H"]), bh=r(n["H"]), Wy=r(n["H"], n["C"]), by=r(n["C"]))
