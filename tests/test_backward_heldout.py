@@ -224,6 +224,10 @@ def test_a_gradient_masked_in_place_is_judged_before_the_mask_and_read_after_it(
     assert [(x.line, x.name) for x in report.lines if x.name in ("dh", "dW1", "db1")] == [(6, "dh"), (8, "dW1"), (9, "db1")]
     wrong = check_backward("cs231n", text.replace("dh[h <= 0] = 0", "dh[dh <= 0] = 0"))
     assert {x.name for x in wrong.lines if not x.correct} == {"dW1", "db1"}
+    # nothing reads the masked dh: it is left as dJ/dhpre under dh's name, and said so
+    alone = check_backward("cs231n", "dlogits = (probs - Y) / N\ndh = dlogits @ W2.T\ndh[h <= 0] = 0\n")
+    assert [(x.line, x.diagnosis[0]["message"]) for x in alone.lines if not x.correct] == \
+        [(3, "this is dhpre, the gradient of hpre, not of h")]
 
 
 def test_a_line_that_makes_up_for_a_line_it_reads_is_right():

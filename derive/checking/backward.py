@@ -204,6 +204,10 @@ def diagnose(target: str, tree, got, bw: Backward, truth: Truth, helpers: dict) 
         for factor_name, factor in activation_factors(prog, truth.forward, shape):
             if not out and same(got * factor, want):
                 add("activation", f"missing {factor_name}")
+        for other in (x.target for x in bw.lines if not out and x.target != target and truth.env[x.target].shape == shape):
+            if same(got, truth.env[other]):     # dh[h <= 0] = 0 left in dh: it is dhpre now
+                add("other", f"this is {other}, the gradient of {other[1:]}, not of {name}")
+                break
     from itertools import chain
     for kind, variant, message in chain(term_variants(tree, truth.sizes, prog),
                                                mutations(tree, truth.forward, truth.sizes)):
