@@ -165,3 +165,14 @@ def test_bishops_index_letters_name_the_layer_and_h_is_the_hidden_layers_own_act
     y = W2 @ torch.tanh(a) + b2
     (0.5 * ((y - t) ** 2).sum()).backward()
     assert torch.allclose(a.grad, (1 - torch.tanh(a) ** 2) * (W2.T @ (y - t)))
+
+
+def test_a_slip_is_named_in_the_texts_own_layer_superscripts_with_no_spec():
+    """3Blue1Brown-style a^{(L-1)}_1 is printed as written, never as the network's identifier a_{1_{L_{1}}};
+    the verdicts are those the notation's own names give (printing only)."""
+    report = check_text((DATA / "heldout_3b1b.md").read_text(encoding="utf-8"))
+    wrong = [s for s in report.steps if s.status == "wrong"]
+    assert len(wrong) == 1
+    said = " ".join(m.message for m in wrong[0].diagnosis)
+    assert "$a^{(L-1)}_1$ is used instead of $a^{(L-1)}_2$" in said and "_{L_{1}}" not in said
+    assert sum(s.status == "correct" for s in report.steps) == 38

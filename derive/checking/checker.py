@@ -48,6 +48,7 @@ class Checker:
         self.rng = random.Random(seed)
         self._points: list[dict] = []
         self.examples = self._example_points()
+        self.printed: dict[sp.Symbol, str] = {}   # symbol -> LaTeX for messages only (a text's own names)
 
     # -- reading -----------------------------------------------------------------------------------
     def loss_node(self, name: Name) -> str | None:
@@ -265,8 +266,8 @@ class Checker:
         return check_answer(self, param, text, diagnose, number_asked)
 
     def latex(self, expr) -> str:
-        """LaTeX in the notation's symbols (the learning rate as alpha)."""
-        return sp.latex(expr, symbol_names={**self.net.latex_names, LEARNING_RATE: "\\alpha"})
+        """LaTeX in the notation's symbols (the learning rate as alpha; ``printed`` names first)."""
+        return sp.latex(expr, symbol_names={**self.net.latex_names, **self.printed, LEARNING_RATE: "\\alpha"})
 
 
 _MP = {sigmoid: lambda x: 1 / (1 + mpmath.exp(-x)), sp.tanh: mpmath.tanh, sp.exp: mpmath.exp,

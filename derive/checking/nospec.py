@@ -169,6 +169,19 @@ def _rounded(fns, x):
     return x
 
 
+def _own_names(c, tn) -> dict:
+    """For messages: the text's quantities written with a layer superscript (``a^{(L-1)}_1``), as the text
+    writes them, where the graph notation would print the network's identifier (``a_{1_{L_{1}}}``).  Only
+    printed: the names the checker reads are the notation's, unchanged."""
+    from ..model.naming import symbol
+    out = {}
+    for ident, written in tn.names.items():
+        s = symbol(ident)
+        if "^" in written and s in c.net.latex_names and c.net.latex_names[s] != written.strip():
+            out[s] = written.strip()
+    return out
+
+
 _HATTED = re.compile(r"\\(hat|tilde|bar)\s*\{\s*([A-Za-z]+\d+)\s*\}")
 
 
@@ -180,6 +193,7 @@ def check_text(text: str) -> DerivationReport:
     tn = read_network(text)
     _solve(tn, text)
     c = Checker(_network(tn))
+    c.printed = _own_names(c, tn)
     reader = BatchReader(c)
     from .lookup import _latex_key
     for ident, written in tn.names.items():      # a^{(L-1)}_1 as the text writes it: the network's a_1_L1
