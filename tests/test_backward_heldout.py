@@ -46,11 +46,11 @@ RIGHT = [
 # (file, program, the slip's line, the gradient it makes wrong, the diagnosis kind derive gives)
 WRONG = [
     ("cs231n_accumulate_no_mean.py", "cs231n", 7, "dlogits", "scale"),              # dlogits /= num_train left out
-    ("cs231n_accumulate_wrong_mask.py", "cs231n", 18, "dhpre", "value"),           # dhpre[dh <= 0] = 0
+    ("cs231n_accumulate_wrong_mask.py", "cs231n", 18, "dhpre", "mask"),            # dhpre[dh <= 0] = 0
     ("cs231n_matmul_no_transpose.py", "cs231n", 4, "dh", "matmul"),                # dlogits @ W2
     ("cs231n_matmul_wrong_axis.py", "cs231n", 7, "db1", "axis"),                   # sum(axis=-1)
     ("cs231n_outer_loop_swapped.py", "cs231n", 6, "dW2", "shape"),                 # np.outer(dlogits[i], h[i])
-    ("batchnorm_staged_no_mean.py", "batchnorm", 10, "dzc", "value"),              # 2 * zc * dvar, no / N
+    ("batchnorm_staged_no_mean.py", "batchnorm", 10, "dzc", "placed"),            # 2 * zc * dvar, no / N
     ("ninja_numpy_no_keepdims.py", "ninja", 6, "dcounts_sum_inv", "keepdims"),     # np.sum(..., axis=1)
     ("ninja_numpy_no_bessel.py", "ninja", 26, "dbndiff2", "n_minus_1"),               # / n for / (n - 1)
     ("rnn_reversed_loop_wrong_step.py", "rnn", 11, "da2", "value"),                # 1 - h3 ** 2 at step 2
@@ -218,12 +218,14 @@ def test_a_slip_is_wrong_by_autograd_and_named_at_its_line_by_derive(name, progr
 
 def test_a_gradient_masked_in_place_is_judged_before_the_mask_and_read_after_it():
     """CS231n's dh = dlogits @ W2.T; dh[h <= 0] = 0: dh is right at its line, dW1 and db1 read the masked
-    value; the same mask on the wrong array (dh <= 0) leaves dW1 and db1 wrong, by autograd too."""
+    value; the same mask on the wrong array (dh <= 0) is named at its line (dW1, db1 are then wrong by
+    autograd, and right as formulas of dh)."""
     text = (DATA / "cs231n_inplace_relu.py").read_text()
     report = check_backward("cs231n", text)
     assert [(x.line, x.name) for x in report.lines if x.name in ("dh", "dW1", "db1")] == [(6, "dh"), (8, "dW1"), (9, "db1")]
     wrong = check_backward("cs231n", text.replace("dh[h <= 0] = 0", "dh[dh <= 0] = 0"))
-    assert {x.name for x in wrong.lines if not x.correct} == {"dW1", "db1"}
+    assert [(x.line, x.diagnosis[0]["message"]) for x in wrong.lines if not x.correct] == \
+        [(7, "the mask compares dh, not a forward value: hpre <= 0 is right")]
     # nothing reads the masked dh: it is left as dJ/dhpre under dh's name, and said so
     alone = check_backward("cs231n", "dlogits = (probs - Y) / N\ndh = dlogits @ W2.T\ndh[h <= 0] = 0\n")
     assert [(x.line, x.diagnosis[0]["message"]) for x in alone.lines if not x.correct] == \

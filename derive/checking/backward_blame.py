@@ -33,11 +33,12 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     # first the edits of a statement's own text, then a factor missing from a whole statement (which
     # could stand in for a mistake made elsewhere: a masked entry -1 for 0 looks like a missing relu')
     for sid, (message, variant, extra) in [(i, v) for rank in (0, 1) for i in order
-                                           for v in variants(parsed.stmts[i].tree, bw, truth, rank)]:
+                                           for v in _all_variants(parsed.stmts[i], bw, truth, rank)]:
         st = parsed.stmts[sid]
         if st is not None:
+            key = ("mask", sid) if message.startswith("the mask") else sid
             try:
-                again = Runner(parsed, truth.sizes, set(grads), {sid: variant}, truth.shapes).run()
+                again = Runner(parsed, truth.sizes, set(grads), {key: variant}, truth.shapes).run()
             except (DeriveError, FormulaError):
                 continue
             tree = next((j.tree for j in again if j.target == judged.target and j.line == judged.line), None)
@@ -48,14 +49,42 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
             except (FormulaError, ValueError, IndexError, TypeError):
                 continue
             if same(got, want):
-                if st.line == judged.line:
-                    return [verdict]
+                kind = "mask" if isinstance(key, tuple) else "placed"
+                if st.line == judged.line:     # its own line: a generic 'not equal' gives way to the cause
+                    generic = verdict.diagnosis[0]["kind"] == "value"
+                    return [LineVerdict(st.line, judged.target, False, [{"kind": kind, "message": message}])
+                            if generic else verdict]
                 name = st.targets[0]
                 what = f"{name} (used by {judged.target})" if name != judged.target else name
-                out = [LineVerdict(st.line, what, False, [{"kind": "placed", "message": message}])]
+                out = [LineVerdict(st.line, what, False, [{"kind": kind, "message": message}])]
                 out.append(LineVerdict(judged.line, judged.target, True))
                 return out
     return [verdict]
+
+
+def _all_variants(st, bw, truth, rank: int):
+    yield from variants(st.tree, bw, truth, rank)
+    if rank == 0 and st.op == "mask":
+        yield from mask_variants(st, truth)
+
+
+def mask_variants(st, truth):
+    """d[h <= 0] = 0 with the comparison on another array of the same shape (dh <= 0 for hpre <= 0)."""
+    from ..tensor.tree import COMPARISONS
+    m = st.mask
+    name = st.targets[0]
+    if not (isinstance(m, Bin) and m.op in COMPARISONS and name[1:] in truth.forward):
+        return
+    shape = np.shape(truth.forward[name[1:]])
+    for side in ("a", "b"):
+        here = getattr(m, side)
+        if not isinstance(here, Name):
+            continue
+        for other, value in truth.forward.items():
+            if other != here.id and np.shape(value) == shape and other not in truth.integer:
+                new = Bin(m.op, Name(other), m.b) if side == "a" else Bin(m.op, m.a, Name(other))
+                yield (f"the mask compares {here.id}, not a forward value: {to_code(new)} is right",
+                       new, {})
 
 
 def variants(tree, bw, truth, rank: int = 0):

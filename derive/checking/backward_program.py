@@ -115,7 +115,7 @@ class Runner:
             prev, pids = self.read(own, local, st.line)
             ids |= set(pids)
             if st.op == "mask":
-                mask, mused = self.subst(st.mask, consts, None, ids, local)
+                mask, mused = self.subst(self.override.get(("mask", st.id), st.mask), consts, None, ids, local)
                 ids |= mused
                 items = _positions(mask, self.sizes)
                 like = Name(own[1:]) if own in self.gradients else prev    # the shape only (never evaluated twice)
