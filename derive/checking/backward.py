@@ -65,11 +65,14 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
     judged = run(parsed, truths, grads)
-    if any(not _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]).correct for j in judged):
+    first = {id(j): _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}]) for j in judged}
+    if not all(v.correct for v in first.values()):
+        before = judged
         parsed, judged = reused(parsed, judged, _right(bw, truths), truths, grads)
+        first = first if judged is before else {}
     computed = None
     for j in judged:
-        v = _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
+        v = first.get(id(j)) or _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
         later = [x.line for x in judged if x.target == j.target and x.line > j.line]
         if not v.correct and not later:
             computed = as_computed(parsed, truths, grads) if computed is None else computed
