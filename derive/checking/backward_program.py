@@ -24,6 +24,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
+from .backward_alias import Aliases
 from .backward_parse import Cond, Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
 
 MAX_STEPS = 1000         # loop iterations over a whole file
@@ -44,6 +45,8 @@ class Runner:
         self.steps = 0
         self.reused: set = set()      # gradients whose name now carries the next gradient back
         self.read_reused = False      # ... and some other line read one
+        self.aliases = Aliases()      # b = a: one NumPy array (a read after an in-place change is refused)
+        self.at = 0                   # the line being run
 
     def run(self) -> list:
         self.blocks(self.prog.blocks, {})
@@ -102,6 +105,7 @@ class Runner:
     def assign(self, st: Stmt, consts: dict, local: dict | None = None):
         tree = self.override.get(st.id, st.tree)
         ids: set = {st.id}
+        self.at = st.line
         own = st.targets[0] if len(st.targets) == 1 else None
         if local is None and st.op == "=":
             self.reused.difference_update(st.targets)
@@ -128,6 +132,12 @@ class Runner:
                     value = Bin("+", Bin("*", prev, Bin("-", Num(Fraction(1)), hit)), Scatter(value, like, items))
             else:
                 value = Bin(st.op[0], prev, value)
+        if local is None and st.op == "=":
+            same = tree.id if isinstance(tree, Name) and tree.id in self.cur and tree.id not in consts else None
+            for t in st.targets:
+                self.aliases.assigned(t, same if own is not None else None, st.line)
+        elif local is None:
+            self.aliases.changed(own, st.line)
         if len(st.targets) > 1:
             parts = self.unpack(value, len(st.targets), st.line)
             for t, v in zip(st.targets, parts):
@@ -139,6 +149,8 @@ class Runner:
         where = local if local is not None and name in local else self.cur
         if name not in where:
             raise DeriveError(f"line {line}: {name} is updated before it is assigned")
+        if where is self.cur:
+            self.aliases.read(name, line)
         return where[name]
 
     def store(self, name: str, tree, ids, line: int, local):
@@ -168,6 +180,7 @@ class Runner:
                     used.update(local[t.id][1])
                     return local[t.id][0]
                 if t.id in self.cur:
+                    self.aliases.read(t.id, self.at)
                     if t.id in self.reused and t.id != own:
                         self.read_reused = True
                     elif t.id in self.gradients and t.id != own:
