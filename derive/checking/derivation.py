@@ -143,7 +143,7 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
                                   note=f"by the text's own pattern ({reader.families[(name.base, name.sup)][0].text}), "
                                        f"{name.text} is the network's ${c.latex(meant)}$, and this line is not it"))
             elif name is not None:
-                sym = reader.define(name, known.expr, parts[i] if known is b else parts[i - 1])
+                reader.define(name, known.expr, parts[i] if known is b else parts[i - 1])
                 bound = reader.bound.get(name.key())
                 steps.append(Step(line, left, right, "definition", note=f"defines {name.text}" + (
                     f": the network's ${c.latex(bound)}$ ({c.table.kinds.get(bound)})" if bound is not None else "")))
