@@ -27,6 +27,7 @@ START_SECONDS = 10.0           # how long a server may take to say it started th
 MIN_MEMORY_MB = 512            # a smaller --max-memory runs cold: the budget counts from what a process holds,
                                # and a worker holds sympy already (a cold check of seed002 needs 96-128 MB)
 SERVING = False                # True in the warm checker's own processes: a worker never hands its command on
+RLIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
 _HEAD = struct.Struct("!I")
 _CRED = struct.Struct("3i")    # struct ucred: pid, uid, gid
 _OFF = ("off", "0", "no", "false")
@@ -121,8 +122,7 @@ def _stream(s) -> list:
 def _limits() -> dict:
     """This process's resource limits, which the worker takes (it cannot raise one: then no warm checker)."""
     import resource
-    names = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
-    return {n: list(resource.getrlimit(getattr(resource, n))) for n in names if hasattr(resource, n)}
+    return {n: list(resource.getrlimit(getattr(resource, n))) for n in RLIMITS if hasattr(resource, n)}
 
 
 def _stdin(args) -> int | None:

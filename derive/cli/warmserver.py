@@ -22,10 +22,9 @@ import socket
 import time
 
 from . import warmclient, warmworker
-from .warmclient import peer, receive, send
+from .warmclient import RLIMITS, peer, receive, send
 
 STOP_GRACE = 2.0               # seconds between SIGTERM and SIGKILL of a worker whose client went away
-_LIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
 _server_env: dict = {}
 
 
@@ -155,7 +154,7 @@ def _problem(request: dict, fds: list[int]) -> str:
             isinstance(s, list) and len(s) == 4 and strings(s[:2]) and all(type(b) is bool for b in s[2:])
             for s in streams)):
         return "bad request: streams"
-    if not (isinstance(limits, dict) and all(k in _LIMITS and isinstance(v, list) and len(v) == 2
+    if not (isinstance(limits, dict) and all(k in RLIMITS and isinstance(v, list) and len(v) == 2
                                              and all(type(n) is int for n in v) for k, v in limits.items())):
         return "bad request: rlimits"
     return ""
