@@ -47,14 +47,14 @@ class _Engine:
     def probabilities(self, params, X, T):
         if self.layered:
             return self.compiled.forward(params, X)
-        _, values = self.compiled.forward({**params, "X": X, "Y": T})
+        _, values = self.compiled.forward({**params, **self.model.constants, "X": X, "Y": T})
         return values[self.model.probability]
 
     def loss_gradients(self, params, X, T) -> tuple[float, dict]:
         if self.layered:
             J, g = self.compiled.loss_gradients(params, X, T)
             return float(J), g
-        J, g = self.compiled.gradients({**params, "X": X, "Y": T})
+        J, g = self.compiled.gradients({**params, **self.model.constants, "X": X, "Y": T})
         return float(J), g
 
     def framework(self, arrays: dict) -> dict:

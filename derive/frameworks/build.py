@@ -13,7 +13,7 @@ import re
 import numpy as np
 
 from ..errors import DeriveError
-from .imported import LAYERED_ACTIVATIONS, MAX_LAYERED, Imported, identifier, number
+from .imported import LAYERED_ACTIVATIONS, identifier, number
 
 # Activations derive can take through the tensor form, as grammar text over the value ``x``.
 TENSOR_ACTIVATIONS = {
@@ -42,6 +42,7 @@ class Program:
         self.arrays: dict[str, str] = {}      # tensor name -> framework name
         self.values: dict[str, np.ndarray] = {}   # framework name -> array
         self.inputs: dict = {}
+        self.constants: dict[str, np.ndarray] = {}   # input name -> the framework's fixed array (running stats)
         self.taken = {"N", "X", "Y", "J"}
         self.count = 0
         self.chain: list = []                 # [(kernel fw, bias fw | None, transposed, activation)]
@@ -57,6 +58,17 @@ class Program:
         self.params[t] = list(value.shape)
         self.arrays[t] = fw_name
         self.values[fw_name] = value
+        return t
+
+    def constant(self, fw_name: str, value, data: str = "normal") -> str:
+        """A fixed array (BatchNorm's running statistics): an input of the program, never trained, so the
+        proof holds for any value of it and the gradients are computed at the framework's own."""
+        value = np.asarray(value, dtype=float)
+        if not np.all(np.isfinite(value)):
+            raise DeriveError(f"{fw_name[:80]}: NaN or infinite numbers; derive reads finite statistics")
+        t = identifier(fw_name, self.taken)
+        self.inputs[t] = {"shape": list(value.shape), "data": data}
+        self.constants[t] = value
         return t
 
     def emit(self, expr: str, hint: str = "h") -> str:
@@ -108,6 +120,17 @@ class Program:
         """Training mode: normalise with the batch's mean and biased variance (as fit and .train() do)."""
         return self._normalise(x, "axis=0", gamma, beta, eps, names, where, "batch normalization")
 
+    def batchnorm_running(self, x: str, mean, var, gamma, beta, eps: float, names: tuple[str, str],
+                          stats: tuple[str, str], where: str) -> str:
+        """Eval mode: normalise with the running mean and variance (fixed inputs, see :meth:`constant`)."""
+        self.not_layered(f"{where}: batch normalization")
+        _epsilon(eps, where)
+        if np.any(np.asarray(var) < 0):
+            raise DeriveError(f"{where}: a running variance below 0")
+        mu, v = self.constant(stats[0], mean), self.constant(stats[1], var, "positive")
+        out = self.emit(f"({x} - {mu}) / sqrt({v} + {number(eps)})", "xhat")
+        return self._affine(out, gamma, beta, names)
+
     def _normalise(self, x: str, axis: str, gamma, beta, eps: float, names, where: str, kind: str) -> str:
         """(x - mean) / sqrt(biased var + eps), then gamma and beta, with the means taken over ``axis``."""
         self.not_layered(f"{where}: {kind}")
@@ -133,14 +156,26 @@ class Program:
     def reshape(self, x: str, width: int) -> str:
         return self.emit(f"reshape({x}, N, {int(width)})", "flat")
 
+    def concat(self, parts: list, where: str) -> str:
+        """The parts side by side along the features: (N, a) and (N, b) -> (N, a + b)."""
+        self.not_layered(f"{where}: a concatenation")
+        return self.emit(f"concatenate([{', '.join(parts)}], axis=1)", "cat")
+
+    def pool(self, x: str, how: str, where: str) -> str:
+        """The mean or sum over axis 1 of (N, L, D) (embeddings of L ids): (N, D)."""
+        self.not_layered(f"{where}: a {how} over the sequence")
+        return self.emit(f"{how}({x}, axis=1)", "pool")
+
     def add(self, a: str, b: str, where: str) -> str:
         self.not_layered(f"{where}: a residual addition")
         return self.emit(f"{a} + {b}", "r")
 
     # -- the loss -----------------------------------------------------------------------------
-    def loss(self, out: str, kind: str, from_logits: bool, n_out: int, reduction: str = "mean") -> None:
+    def loss(self, out: str, kind: str, from_logits: bool, n_out: int, reduction: str = "mean",
+             smoothing: float = 0.0) -> None:
         """J: the framework's loss, the mean over the batch (and over outputs for mse and bce), or with
-        ``reduction="sum"`` (PyTorch's) the sum over them (the tensor form: the layered losses are means)."""
+        ``reduction="sum"`` (PyTorch's) the sum over them (the tensor form: the layered losses are means).
+        ``smoothing`` e (PyTorch's label_smoothing, logits only): the target is (1 - e) t + e / classes."""
         self.probability = ""
         if reduction not in ("mean", "sum"):
             raise DeriveError(f"loss reduction {str(reduction)[:40]!r} is not supported; expected mean or sum")
@@ -153,6 +188,10 @@ class Program:
             p = self.emit(f"sigmoid({out})", "p") if from_logits else out
             self.probability = p
             self.forward["J"] = f"-sum(Y * log({p}) + (1 - Y) * log(1 - {p})){per}"
+        elif from_logits and smoothing:
+            self.not_layered("label smoothing (the layered form's cross-entropy takes one-hot targets)")
+            t = f"(Y * {number(1 - smoothing)} + {number(smoothing / n_out)})"
+            self.forward["J"] = f"-sum({t} * log_softmax({out}, axis=1)){per}"
         elif from_logits:
             self.forward["J"] = f"-sum(Y * log_softmax({out}, axis=1)){per}"
         else:
@@ -189,56 +228,3 @@ class Program:
 def _epsilon(eps: float, where: str) -> None:
     if not (math.isfinite(eps) and eps >= 0):
         raise DeriveError(f"{where}: epsilon must be a finite number of at least 0, not {eps}")
-
-
-def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: int) -> tuple[dict | None, str]:
-    """The layered spec dict for a chain of dense layers, or (None, why not)."""
-    if not prog.layered:
-        return None, prog.why
-    chain = prog.chain
-    if not chain:
-        return None, "no dense layer"
-    acts = [c[3] for c in chain]
-    if from_logits:
-        if acts[-1] != "linear":
-            return None, "from_logits after an activation"
-        acts[-1] = "sigmoid" if loss == "bce" else ("softmax" if loss == "ce" else "linear")
-    if "softmax" in acts[:-1]:
-        return None, "softmax before the last layer"
-    if loss == "ce" and acts[-1] != "softmax":
-        return None, "cross-entropy without a softmax output"
-    if acts[-1] == "softmax" and n_out < 2:
-        return None, "softmax over one unit"
-    size = sum(int(np.size(prog.values[c[0]])) + (int(np.size(prog.values[c[1]])) if c[1] else 0) for c in chain)
-    if size > MAX_LAYERED:
-        return None, f"{size} scalar parameters (the layered proof takes at most {MAX_LAYERED})"
-    layers = [{"units": int(np.shape(prog.values[c[0]])[0 if c[2] else 1]), "activation": a,
-               "bias": "per-unit" if c[1] else "none"} for c, a in zip(chain, acts)]
-    rule = {"mse": "mse", "ce": "ce", "bce": "bce" if n_out == 1 else "bce_mean"}[loss]
-    spec = {"name": prog.name, "notation": "ihv" if len(layers) == 2 else "ng", "inputs": n_in,
-            "layers": layers, "loss": rule}
-    return spec, ""
-
-
-def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_logits: bool,
-           targets: str, optimizer: dict | None = None, clip: tuple | None = None,
-           integer_inputs: bool = False, reduction: str = "mean") -> Imported:
-    """The Imported model: the tensor program, and the layered form with its parameter entries."""
-    prog.loss(out, loss, from_logits, n_out, reduction)
-    spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
-    if spec is None and "scalar parameters" in why:     # too large to prove entry by entry: say so
-        prog.name += f" (tensor form: {why})"
-    program = prog.program(n_out, targets)
-    m = Imported(prog.framework, prog.name, n_in, n_out, dict(prog.values), program,
-                 dict(prog.arrays), loss, targets, spec, {}, optimizer, clip, integer_inputs, why,
-                 probability=prog.probability)
-    if spec is not None:
-        net = m.network()
-        for layer, (kernel, bias, transposed, _, _) in zip(net.spec.layers, prog.chain):
-            for j, row in enumerate(layer.weights):
-                for i, w in enumerate(row):
-                    m.entries[w] = (kernel, (j, i) if transposed else (i, j))
-            for j, b in enumerate(layer.biases):
-                if b is not None and bias is not None:
-                    m.entries[b] = (bias, (j,))
-    return m

@@ -36,6 +36,8 @@ class Imported:
     ``loss``: "mse" | "bce" | "ce"; ``targets``: "values" | "one_hot" | "indices" (how y is given).
     ``optimizer``: the compile config's optimizer ({"name": ..., "learning_rate": ..., ...}) or None.
     ``clip``: the (low, high) bounds of Keras's clipping of probabilities (None when the loss has none).
+    ``constants``: tensor input name -> fixed array (BatchNorm's running statistics in eval mode); the
+    layered form has none.
     """
     framework: str
     name: str
@@ -54,6 +56,7 @@ class Imported:
     why_tensor: str = ""
     dropout: tuple = ()         # layers with a dropout rate > 0: random in training, the identity here
     probability: str = ""       # the tensor program's probabilities under the log (bce, ce), if any
+    constants: dict = field(default_factory=dict)   # fixed inputs of the tensor program (running statistics)
 
     @property
     def form(self) -> str:

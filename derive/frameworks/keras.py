@@ -18,7 +18,8 @@ import numpy as np
 
 from .. import safeio
 from ..errors import DeriveError
-from .build import Program, finish
+from .build import Program
+from .forms import finish
 from .imported import Imported
 from .keras_compile import flag, loss_of, optimizer_of, real, refuse_set, whole
 from .keras_file import MAX_FILE, read_archive

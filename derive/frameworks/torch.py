@@ -2,12 +2,15 @@
 only to trace it and to read its shapes at ``example_input``, never from the web page).
 
 Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GELU()`` (exact, with erf) and
-``nn.GELU(approximate="tanh")``, ``nn.LayerNorm`` (over the last dimension), ``nn.BatchNorm1d`` in training mode, ``nn.Embedding``
-(then a flatten), ``nn.Flatten``, ``nn.Dropout``/``nn.Identity`` (the identity), their functional and
-method forms (``torch.relu``, ``F.gelu(x)``, ``x.tanh()``, ``x.view(n, -1)``), and
-residual additions ``a + b``.  Anything else is named in one line.  The losses are PyTorch's, the
+``nn.GELU(approximate="tanh")``, ``nn.LayerNorm`` (over the last dimension), ``nn.BatchNorm1d`` (training mode:
+the batch's statistics; eval mode: the running statistics, fixed inputs of the program), ``nn.Embedding``
+(then a flatten, or a mean or sum over the ids), ``nn.Flatten``, ``nn.Dropout`` in eval mode or with p=0 and
+``nn.Identity`` (the identity), their functional and method forms (``torch.relu``, ``F.gelu(x)``,
+``x.tanh()``, ``x.view(n, -1)``), ``torch.cat`` along the features and residual additions ``a + b``
+(``torch_ops.py``).  Anything else is named in one line.  The losses are PyTorch's, the
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
-indices), ``bce`` (F.binary_cross_entropy on probabilities), ``bce_with_logits``, and ``nll``
+indices; ``nn.CrossEntropyLoss(label_smoothing=e)`` too), ``bce`` (F.binary_cross_entropy on probabilities),
+``bce_with_logits``, and ``nll``
 (F.nll_loss) after a last ``log_softmax`` over the features: nll(log_softmax(z)) is cross_entropy(z), and so
 is cross_entropy(log_softmax(z)), so a last log_softmax is read as its logits z with cross_entropy.  A loss
 module with ``reduction="sum"`` (``nn.MSELoss(reduction="sum")``) is the sum over the batch (and outputs).
@@ -16,43 +19,43 @@ from __future__ import annotations
 
 import contextlib
 import io
-import operator
 
 import numpy as np
 
 from ..errors import DeriveError
-from .build import Program, finish
+from .build import Program
+from .forms import finish
 from .imported import Imported
+from .torch_ops import LogSoftmax, arg, function, width_of
 
 LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
           "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True),
           "nll": ("ce", "indices", True)}      # only after a last log_softmax (see from_module)
 ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear", "SiLU": "silu",
                "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid"}
-FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
-             "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
-PARAMETERISED = {   # F's name -> (activation, its parameters' names as F takes them, PyTorch's defaults)
-    "leaky_relu": ("leaky_relu", ("negative_slope",), (0.01,)), "elu": ("elu", ("alpha",), (1.0,)),
-    "softplus": ("softplus", ("beta",), (1,)), "hardtanh": ("hard_tanh", ("min_val", "max_val"), (-1.0, 1.0))}
 
 
-def _loss_name(loss) -> tuple[str, str]:
-    """"mse", F.mse_loss or nn.MSELoss() (no weights or smoothing) -> ("mse", its reduction); and so on."""
+def _loss_name(loss) -> tuple[str, str, float]:
+    """"mse", F.mse_loss or nn.MSELoss() (no class weights) -> ("mse", its reduction, its label smoothing)."""
     import torch.nn.functional as F
     from torch import nn
     if isinstance(loss, str):
-        return loss, "mean"
+        return loss, "mean", 0.0
     named = {F.mse_loss: "mse", F.cross_entropy: "cross_entropy", F.binary_cross_entropy: "bce",
              F.binary_cross_entropy_with_logits: "bce_with_logits", F.nll_loss: "nll", nn.MSELoss: "mse",
              nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits",
              nn.NLLLoss: "nll"}
     if isinstance(loss, nn.Module):
-        if getattr(loss, "reduction", "mean") not in ("mean", "sum") or getattr(loss, "weight", None) is not None or \
-                getattr(loss, "label_smoothing", 0) or getattr(loss, "pos_weight", None) is not None:
-            raise DeriveError(f"{type(loss).__name__} with reduction {getattr(loss, 'reduction', '')!r}, weights or "
-                              "label smoothing is not supported (reduction 'mean' or 'sum')")
-        return named.get(type(loss), type(loss).__name__), getattr(loss, "reduction", "mean")
-    return named.get(loss, getattr(loss, "__name__", str(loss))), "mean"
+        cls, reduction = type(loss).__name__, getattr(loss, "reduction", "mean")
+        if reduction not in ("mean", "sum"):
+            raise DeriveError(f"{cls} with reduction {reduction!r} is not supported (reduction 'mean' or 'sum')")
+        if getattr(loss, "weight", None) is not None or getattr(loss, "pos_weight", None) is not None:
+            raise DeriveError(f"{cls} with class weights (weight=, pos_weight=) is not supported")
+        smoothing = getattr(loss, "label_smoothing", 0.0)
+        if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing <= 1:
+            raise DeriveError(f"{cls} with label_smoothing {str(smoothing)[:40]}; expected a number from 0 to 1")
+        return named.get(type(loss), cls), reduction, float(smoothing)
+    return named.get(loss, getattr(loss, "__name__", str(loss))), "mean", 0.0
 
 
 def _array(t) -> np.ndarray:
@@ -67,7 +70,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
 
     if not isinstance(module, torch.nn.Module):
         raise DeriveError(f"expected a torch.nn.Module, got {type(module).__name__}")
-    loss, reduction = _loss_name(loss)
+    loss, reduction, smoothing = _loss_name(loss)
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
     try:
@@ -117,11 +120,12 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
         elif node.op == "call_module":
             names[node] = _module(prog, modules[node.target], node, names, where, dropout)
         elif node.op in ("call_function", "call_method"):
-            names[node] = _function(prog, node, names, where)
+            names[node] = function(prog, node, names, where)
         else:
             raise DeriveError(f"{where}: {node.op} is not supported (read parameters through modules)")
     m = finish(prog, out=out, n_in=width_in, n_out=width, loss=kind, from_logits=from_logits,
-               targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer, reduction=reduction)
+               targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer, reduction=reduction,
+               smoothing=smoothing)
     m.dropout = tuple(dropout)
     trained = {n for n, p in module.named_parameters() if p.requires_grad}
     missing = trained - set(m.params)
@@ -130,33 +134,9 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     return m
 
 
-class LogSoftmax(str):
-    """The name of the logits of a log_softmax over the features: read only as the module's output."""
-
-    @property
-    def logits(self) -> str:
-        return str(self)
-
-
-def _arg(names, a, where):
-    from torch import fx
-    if isinstance(a, (list, tuple)):
-        raise DeriveError(f"{where}: an operation on a list of tensors is not supported")
-    if not isinstance(a, fx.Node):
-        raise DeriveError(f"{where}: a constant argument {a!r} is not supported")
-    if isinstance(names[a], LogSoftmax):
-        raise DeriveError(f"{where}: log_softmax is read only as the module's last operation "
-                          "(before NLLLoss or cross_entropy)")
-    return names[a]
-
-
-def _width(node) -> int:
-    return int(node.meta["tensor_meta"].shape[-1])
-
-
 def _module(prog: Program, mod, node, names, where, dropout) -> str:
     from torch import nn
-    x = _arg(names, node.args[0], where)
+    x = arg(names, node.args[0], where)
     t = node.target
     cls = type(mod).__name__
     if isinstance(mod, nn.Linear):
@@ -175,7 +155,10 @@ def _module(prog: Program, mod, node, names, where, dropout) -> str:
         return prog.activation(x, "softplus", where)     # its linear branch above `threshold` differs by < 1e-8
     if isinstance(mod, nn.Hardtanh) and (mod.min_val, mod.max_val) == (-1, 1):
         return prog.activation(x, "hard_tanh", where)
-    if isinstance(mod, (nn.Dropout,)):
+    if isinstance(mod, nn.Dropout):     # read in the module's mode, as BatchNorm1d is
+        if mod.p > 0 and mod.training:
+            raise DeriveError(f"{where}: Dropout(p={mod.p}) in training mode drops units at random; derive reads "
+                              "it in eval mode, as the identity (call .eval() first, or set p=0)")
         if mod.p > 0:
             dropout.append(t)
         return x
@@ -192,61 +175,21 @@ def _module(prog: Program, mod, node, names, where, dropout) -> str:
         return prog.layernorm(x, None if w is None else _array(w), None if b is None else _array(b), mod.eps,
                               (f"{t}.weight", f"{t}.bias"), where)
     if isinstance(mod, nn.BatchNorm1d):
-        if not mod.training and mod.track_running_stats:
-            raise DeriveError(f"{where}: BatchNorm1d in eval mode (running statistics) is not supported; "
-                              "call .train() (batch statistics, as training computes the loss)")
+        if len(node.args[0].meta["tensor_meta"].shape) != 2:
+            raise DeriveError(f"{where}: BatchNorm1d over (N, C, L) is not supported; expected (N, features)")
         w, b = (mod.weight, mod.bias) if mod.affine else (None, None)
-        return prog.batchnorm(x, None if w is None else _array(w), None if b is None else _array(b), mod.eps,
-                              (f"{t}.weight", f"{t}.bias"), where)
+        w, b = None if w is None else _array(w), None if b is None else _array(b)
+        if mod.training or not mod.track_running_stats:      # batch statistics (PyTorch's choice, too)
+            return prog.batchnorm(x, w, b, mod.eps, (f"{t}.weight", f"{t}.bias"), where)
+        return prog.batchnorm_running(x, _array(mod.running_mean), _array(mod.running_var), w, b, mod.eps,
+                                      (f"{t}.weight", f"{t}.bias"), (f"{t}.running_mean", f"{t}.running_var"), where)
     if isinstance(mod, nn.Embedding):
         if x != "X":
             raise DeriveError(f"{where}: an Embedding must read the module's input")
         return prog.embedding(x, f"{t}.weight", _array(mod.weight), where)
     if isinstance(mod, nn.Flatten):
-        return prog.reshape(x, _width(node)) if len(node.meta["tensor_meta"].shape) == 2 and \
+        return prog.reshape(x, width_of(node)) if len(node.meta["tensor_meta"].shape) == 2 and \
             len(node.args[0].meta["tensor_meta"].shape) == 3 else x
     raise DeriveError(f"{where}: module {cls} is not supported")
 
 
-def _function(prog: Program, node, names, where) -> str:
-    import torch
-    import torch.nn.functional as F
-    fn, args, kw = node.target, node.args, node.kwargs
-    name = fn if isinstance(fn, str) else getattr(fn, "__name__", str(fn))
-    if name in ("getattr", "getitem", "size") and not hasattr(node.meta.get("tensor_meta"), "shape"):
-        return None             # x.shape[0], x.size(0): a number for a reshape, not a tensor
-    if fn in (operator.add, torch.add) or name in ("add", "__add__"):
-        return prog.add(_arg(names, args[0], where), _arg(names, args[1], where), where)
-    x = _arg(names, args[0], where)
-    own = isinstance(fn, str) or fn in (getattr(torch, name, None), getattr(F, name, None))   # torch's, not a
-    if name in FUNCTIONS and own:                                            # namesake (F.silu: no torch.silu)
-        return prog.activation(x, FUNCTIONS[name], where)
-    if name in PARAMETERISED and own:       # F.leaky_relu(x, 0.1), F.elu(x, alpha=...), F.softplus, F.hardtanh
-        act, keys, defaults = PARAMETERISED[name]
-        values = [kw.get(k, args[1 + i] if len(args) > 1 + i else d) for i, (k, d) in enumerate(zip(keys, defaults))]
-        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
-            raise DeriveError(f"{where}: {name} with a parameter that is not a number is not supported")
-        if act == "softplus" and values[0] != 1:
-            raise DeriveError(f"{where}: softplus with beta {values[0]} is not supported (beta 1 only)")
-        if act == "hard_tanh" and tuple(values) != (-1, 1):
-            raise DeriveError(f"{where}: hardtanh({values[0]}, {values[1]}) is not supported (-1 to 1 only)")
-        return prog.activation(x, act, where, float(values[0]) if act in ("leaky_relu", "elu") else None)
-    if fn is F.gelu or name == "gelu":
-        approximate = kw.get("approximate", args[1] if len(args) > 1 else "none")
-        if approximate not in ("none", "tanh"):
-            raise DeriveError(f"{where}: gelu(approximate={approximate!r}); expected 'none' or 'tanh'")
-        return prog.activation(x, "gelu_tanh" if approximate == "tanh" else "gelu", where)
-    if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax) or name in ("softmax", "log_softmax"):
-        dim = kw.get("dim", args[1] if len(args) > 1 else None)
-        if dim not in (1, -1):
-            raise DeriveError(f"{where}: {name} over dim {dim}; expected the features (dim=1 or -1)")
-        return LogSoftmax(x) if name == "log_softmax" else prog.activation(x, "softmax", where)
-    if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):
-        shape = node.meta["tensor_meta"].shape
-        if len(shape) != 2:
-            raise DeriveError(f"{where}: a reshape to {tuple(shape)} is not supported; expected (N, features)")
-        before = node.args[0].meta["tensor_meta"].shape
-        return x if len(before) == 2 else prog.reshape(x, int(shape[1]))
-    if fn is F.dropout or name == "dropout":
-        return x
-    raise DeriveError(f"{where}: operation {name} is not supported")

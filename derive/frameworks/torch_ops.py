@@ -1,0 +1,109 @@
+"""PyTorch's functions and methods in a traced module (``F.relu(x)``, ``x.view(n, -1)``, ``torch.cat``, ...),
+read into derive's tensor program; ``torch.py`` reads the modules and the loss."""
+from __future__ import annotations
+
+import operator
+
+from ..errors import DeriveError
+from .build import Program
+
+FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
+             "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
+PARAMETERISED = {   # F's name -> (activation, its parameters' names as F takes them, PyTorch's defaults)
+    "leaky_relu": ("leaky_relu", ("negative_slope",), (0.01,)), "elu": ("elu", ("alpha",), (1.0,)),
+    "softplus": ("softplus", ("beta",), (1,)), "hardtanh": ("hard_tanh", ("min_val", "max_val"), (-1.0, 1.0))}
+
+
+class LogSoftmax(str):
+    """The name of the logits of a log_softmax over the features: read only as the module's output."""
+
+    @property
+    def logits(self) -> str:
+        return str(self)
+
+
+def arg(names, a, where):
+    from torch import fx
+    if isinstance(a, (list, tuple)):
+        raise DeriveError(f"{where}: an operation on a list of tensors is not supported")
+    if not isinstance(a, fx.Node):
+        raise DeriveError(f"{where}: a constant argument {a!r} is not supported")
+    if isinstance(names[a], LogSoftmax):
+        raise DeriveError(f"{where}: log_softmax is read only as the module's last operation "
+                          "(before NLLLoss or cross_entropy)")
+    return names[a]
+
+
+def width_of(node) -> int:
+    return int(node.meta["tensor_meta"].shape[-1])
+
+
+def _cat(prog: Program, node, names, where) -> str:
+    """torch.cat([a, b, ...], dim=1): (N, features) tensors side by side."""
+    args, kw = node.args, node.kwargs
+    parts, dim = args[0], kw.get("dim", args[1] if len(args) > 1 else 0)
+    if not isinstance(parts, (list, tuple)) or not parts:
+        raise DeriveError(f"{where}: torch.cat of something other than a list of tensors")
+    shapes = [getattr(p, "meta", {}).get("tensor_meta") for p in parts]
+    if dim not in (1, -1) or any(getattr(sh, "shape", None) is None or len(sh.shape) != 2 for sh in shapes):
+        raise DeriveError(f"{where}: torch.cat along dim {dim} is not supported; derive joins (N, features) "
+                          "tensors along the features (dim=1 or -1)")
+    return prog.concat([arg(names, p, where) for p in parts], where)
+
+
+def function(prog: Program, node, names, where) -> str:
+    import torch
+    import torch.nn.functional as F
+    fn, args, kw = node.target, node.args, node.kwargs
+    name = fn if isinstance(fn, str) else getattr(fn, "__name__", str(fn))
+    if name in ("getattr", "getitem", "size") and not hasattr(node.meta.get("tensor_meta"), "shape"):
+        return None             # x.shape[0], x.size(0): a number for a reshape, not a tensor
+    if fn in (operator.add, torch.add) or name in ("add", "__add__"):
+        return prog.add(arg(names, args[0], where), arg(names, args[1], where), where)
+    if fn in (torch.cat, getattr(torch, "concat", None)) or name in ("cat", "concat", "concatenate"):
+        return _cat(prog, node, names, where)
+    x = arg(names, args[0], where)
+    own = isinstance(fn, str) or fn in (getattr(torch, name, None), getattr(F, name, None))   # torch's, not a
+    if name in FUNCTIONS and own:                                            # namesake (F.silu: no torch.silu)
+        return prog.activation(x, FUNCTIONS[name], where)
+    if name in PARAMETERISED and own:       # F.leaky_relu(x, 0.1), F.elu(x, alpha=...), F.softplus, F.hardtanh
+        act, keys, defaults = PARAMETERISED[name]
+        values = [kw.get(k, args[1 + i] if len(args) > 1 + i else d) for i, (k, d) in enumerate(zip(keys, defaults))]
+        if any(isinstance(v, bool) or not isinstance(v, (int, float)) for v in values):
+            raise DeriveError(f"{where}: {name} with a parameter that is not a number is not supported")
+        if act == "softplus" and values[0] != 1:
+            raise DeriveError(f"{where}: softplus with beta {values[0]} is not supported (beta 1 only)")
+        if act == "hard_tanh" and tuple(values) != (-1, 1):
+            raise DeriveError(f"{where}: hardtanh({values[0]}, {values[1]}) is not supported (-1 to 1 only)")
+        return prog.activation(x, act, where, float(values[0]) if act in ("leaky_relu", "elu") else None)
+    if fn is F.gelu or name == "gelu":
+        approximate = kw.get("approximate", args[1] if len(args) > 1 else "none")
+        if approximate not in ("none", "tanh"):
+            raise DeriveError(f"{where}: gelu(approximate={approximate!r}); expected 'none' or 'tanh'")
+        return prog.activation(x, "gelu_tanh" if approximate == "tanh" else "gelu", where)
+    if fn in (F.softmax, torch.softmax, F.log_softmax, torch.log_softmax) or name in ("softmax", "log_softmax"):
+        dim = kw.get("dim", args[1] if len(args) > 1 else None)
+        if dim not in (1, -1):
+            raise DeriveError(f"{where}: {name} over dim {dim}; expected the features (dim=1 or -1)")
+        return LogSoftmax(x) if name == "log_softmax" else prog.activation(x, "softmax", where)
+    if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):
+        shape = node.meta["tensor_meta"].shape
+        if len(shape) != 2:
+            raise DeriveError(f"{where}: a reshape to {tuple(shape)} is not supported; expected (N, features)")
+        before = node.args[0].meta["tensor_meta"].shape
+        return x if len(before) == 2 else prog.reshape(x, int(shape[1]))
+    if fn is F.dropout or name == "dropout":          # F.dropout(x, p=0.5, training=True): PyTorch's defaults
+        p = kw.get("p", args[1] if len(args) > 1 else 0.5)
+        training = kw.get("training", args[2] if len(args) > 2 else True)
+        if training is not False and p != 0:
+            raise DeriveError(f"{where}: F.dropout with training={training} drops units at random; derive reads "
+                              "dropout only as the identity (training=self.training in eval mode, or p=0)")
+        return x
+    if name in ("mean", "sum") and own:        # embeddings of L ids pooled: (N, L, D) -> (N, D)
+        dim = kw.get("dim", args[1] if len(args) > 1 else None)
+        before, after = node.args[0].meta["tensor_meta"].shape, node.meta["tensor_meta"].shape
+        if dim not in (1, -2) or len(before) != 3 or len(after) != 2 or kw.get("dtype") is not None:
+            raise DeriveError(f"{where}: {name} over dim {dim} of a {len(before)}-dimensional tensor is not supported; "
+                              f"expected a {name} over dim 1 of (N, L, D), as of L embeddings")
+        return prog.pool(x, name, where)
+    raise DeriveError(f"{where}: operation {name} is not supported")
