@@ -12,6 +12,12 @@ bundled seed002 and for a spec file (seed002 with tanh for sigmoid, a network no
 loads and derives it, answer right for it); the CPU column is
 the client process's, and the line under the table gives the mean CPU the server's processes spent per
 command (its children's times from /proc).  Figures are medians.
+
+"DERIVE_WARM unset": what an LMS calling ``derive check`` back to back (a new answer each time) pays with no
+server started by anyone: ``--sequence`` checks in a fresh runtime folder; the second check run cold starts
+a warm checker in the background (``cli/warmstart.py``), and the checks after it are handed to it once it
+listens.  Reported: the first and second checks' wall time, the median of the rest, and how many of the rest
+the warm checker took (its ``accepted`` count).
 """
 from __future__ import annotations
 
@@ -55,10 +61,32 @@ def start_warm(py: str, env: dict) -> int:
     return json.loads(out.stdout)["pid"]
 
 
+def auto_sequence(py: str, root: str, checks: int) -> dict:
+    """Wall seconds of ``checks`` back-to-back new-answer checks with DERIVE_WARM unset and no server running."""
+    env = {**os.environ, "XDG_RUNTIME_DIR": os.path.join(root, "auto")}
+    env.pop("DERIVE_WARM", None)
+    env.pop("DERIVE_DEBUG", None)
+    os.mkdir(env["XDG_RUNTIME_DIR"], 0o700)
+    walls = []
+    try:
+        for i in range(checks):
+            w, _, _ = timed([py, *CHECK], {**env, "XDG_CACHE_HOME": os.path.join(root, f"auto{i}")})
+            walls.append(w)
+        said = subprocess.run([py, "-m", "derive", "warm", "--status", "--json"], env=env, capture_output=True,
+                              text=True, timeout=120)
+        status = json.loads(said.stdout)
+    finally:
+        subprocess.run([py, "-m", "derive", "warm", "--stop"], env=env, capture_output=True, timeout=120)
+    taken = max(0, (status.get("accepted") or 0) - 1)        # its connections, less this status request
+    return {"first": walls[0], "second": walls[1], "rest": statistics.median(walls[2:]),
+            "rest_taken": taken, "rest_count": checks - 2}
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(prog="python -m benchmarks.startup", description=__doc__.splitlines()[0])
     ap.add_argument("--repeat", type=int, default=7)
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--sequence", type=int, default=12, help="checks in the DERIVE_WARM-unset run (at least 3)")
     args = ap.parse_args(argv)
     py = sys.executable
     root = tempfile.mkdtemp(prefix="dst", dir="/tmp")      # short: the warm checker's socket path
@@ -96,12 +124,14 @@ def main(argv=None) -> int:
                 cpu[name].append(c)
         time.sleep(0.5)                              # the server reaps its last session
         per_command = (server_cpu(pid) - before) / (2 * args.repeat)
+        auto = auto_sequence(py, root, max(3, args.sequence))
     finally:
         if pid is not None:
             subprocess.run([py, "-m", "derive", "warm", "--stop"], env=served, capture_output=True, timeout=60)
         shutil.rmtree(root, ignore_errors=True)
     out = {k: {"wall": statistics.median(wall[k]), "cpu": statistics.median(cpu[k])} for k in rows}
     out["warm checker, server CPU per command (mean)"] = {"cpu": per_command}
+    out["DERIVE_WARM unset, back to back"] = auto
     if args.json:
         print(json.dumps(out, indent=1))
         return 0
@@ -112,6 +142,9 @@ def main(argv=None) -> int:
         if "wall" in v:
             print(f"{k:40} {v['wall']:8.3f} {v['cpu']:8.3f}")
     print(f"# the warm checker's own processes: {per_command:.3f} CPU s per command (mean)")
+    print(f"# DERIVE_WARM unset, {auto['rest_count'] + 2} new answers back to back, no server at first: "
+          f"1st {auto['first']:.3f} s, 2nd {auto['second']:.3f} s (starts one), the rest {auto['rest']:.3f} s "
+          f"(median; {auto['rest_taken']} of {auto['rest_count']} taken by the warm checker)")
     return 0
 
 

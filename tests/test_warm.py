@@ -1,7 +1,7 @@
 """The warm checker (``derive warm``): a ``derive check`` it runs prints exactly what the same command prints
 without it (stdout, stderr, exit code), and it leaves nothing behind.
 
-Every test starts its own server with XDG_RUNTIME_DIR and XDG_CACHE_HOME in fresh folders and stops it
+Every test starts its own server (or lets ``derive check`` start one, with ``DERIVE_WARM`` unset) with XDG_RUNTIME_DIR and XDG_CACHE_HOME in fresh folders and stops it
 (and kills it, if need be) when done.  Each check runs with a fresh cache folder, so no answer is kept
 from an earlier run: the warm and the cold path both check in full.  ``accepted`` (``derive warm
 --status --json``) counts the server's connections, which says a check was handed to it.
@@ -48,6 +48,7 @@ class Warm:
                    XDG_CACHE_HOME=str(self.base / f"cache{self.caches}"))
         for k in ("DERIVE_DEBUG", "DERIVE_WARM"):
             env.pop(k, None)
+        env["DERIVE_WARM"] = "manual"       # use the test's server, never start one (DERIVE_WARM="": the default)
         env.update(extra)
         return env
 
@@ -426,3 +427,75 @@ def test_a_runtime_folder_too_deep_for_a_socket_path_falls_back_to_tmp(monkeypat
     assert warmclient.folder() == f"/tmp/derive-{os.getuid()}"
     monkeypatch.setenv("XDG_RUNTIME_DIR", "/run/user/1000")
     assert len(os.fsencode(warmclient.socket_path())) <= warmclient.MAX_PATH
+
+
+def auto_started(warm, checks: int) -> None:
+    """Run ``checks`` new-answer checks with DERIVE_WARM unset and no server running."""
+    for i in range(checks):
+        r = warm.derive("check", "seed002", "--param", "w11", "--answer", f"{WRONG} + {i}*x1", DERIVE_WARM="")
+        assert r.returncode == 1 and "incorrect" in r.stdout and r.stderr == ""
+
+
+def started(warm) -> dict:
+    """The status of the server a check started in the background (it takes the lock after its imports)."""
+    deadline = time.monotonic() + 60
+    while not (said := warm.status())["running"] and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert said["running"], said
+    warm.pid = said["pid"]
+    return said
+
+
+def test_the_second_cold_check_within_minutes_starts_a_warm_checker_for_the_next(warm):
+    auto_started(warm, 1)                  # one check: nothing is left running
+    time.sleep(0.5)
+    assert warm.derive("warm", "--status").returncode == 1
+    auto_started(warm, 1)                  # the second: a server starts in the background (the run above
+    started(warm)                          # returned, so it holds none of the client's pipes)
+    assert warm.pid not in descendants(os.getpid())
+    with open(f"/proc/{warm.pid}/stat") as fh:
+        session = int(fh.read().rsplit(")", 1)[1].split()[3])
+    assert session != os.getsid(0) and os.readlink(f"/proc/{warm.pid}/cwd") == "/"
+    w, c = warm.both("check", "seed002", "--param", "w11", "--answer", WRONG)
+    same(w, c)                             # the third is handed to it, and prints what the cold path prints
+
+
+@pytest.mark.parametrize("setting", ["manual", "off"])
+def test_derive_warm_manual_or_off_never_starts_one(warm, setting):
+    for i in range(3):
+        r = warm.derive("check", "seed002", "--param", "w11", "--answer", f"x1 + {i}", DERIVE_WARM=setting)
+        assert r.returncode == 1
+    time.sleep(0.5)
+    assert warm.derive("warm", "--status").returncode == 1
+    assert not list((warm.run_dir / "derive").glob("*.lock"))
+
+
+def test_a_started_server_never_imports_a_derive_from_the_callers_folder(warm):
+    rogue = warm.base / "here" / "derive"
+    rogue.mkdir(parents=True)
+    touched = warm.base / "rogue-imported"
+    (rogue / "__init__.py").write_text(f"open({str(touched)!r}, 'w').close()\n")
+    for i in range(2):                     # -P: the client itself does not look in its folder either
+        r = subprocess.run([sys.executable, "-P", "-m", "derive", "check", "seed002", "--param", "w11",
+                            "--answer", f"x1 + {i}"], capture_output=True, text=True, timeout=120,
+                           cwd=rogue.parent, env=warm.env(DERIVE_WARM=""))
+        assert r.returncode == 1, r.stderr
+    started(warm)
+    assert not touched.exists()
+
+
+def test_a_server_whose_derive_was_edited_or_upgraded_knows_it_is_superseded(monkeypatch, tmp_path):
+    from derive.checking import fastcache
+    from derive.cli import warmserver
+    copy = tmp_path / "derive"
+    shutil.copytree(ROOT / "derive", copy, ignore=shutil.ignore_patterns("__pycache__"))
+    monkeypatch.setattr(fastcache, "_ROOT", copy)
+    fastcache.code_version.cache_clear()
+    try:
+        fastcache.code_version()           # the version the server started with
+        assert not warmserver._superseded()
+        version = copy / "version.py"
+        version.write_text(version.read_text() + "# an upgrade\n")
+        assert warmserver._superseded()    # no client of the new source asks this server: it exits
+    finally:
+        fastcache.code_version.cache_clear()

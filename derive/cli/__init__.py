@@ -160,6 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     trusted, frameworks.TRUST_USER_CODE = frameworks.TRUST_USER_CODE, args.command != "serve"   # line only,
     # never the web server's process; restored on return, so a later library call in this process runs no file
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
+    warm = None
     try:
         if budget and args._in_parent:
             code, err = _guarded(args, args._in_parent)
@@ -180,4 +181,16 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, before)
     if err:
         print(err, file=sys.stderr)
+    if warm is None and budget and command_line and args.command == "check" and code != 130:
+        _start_warm()
     return code
+
+
+def _start_warm() -> None:
+    """After a command line's ``derive check`` ran here because no warm checker was running: the second such
+    check within minutes starts one in the background for the next (``DERIVE_WARM`` unset; ``manual``:
+    only ``derive warm`` starts one)."""
+    from . import warmclient
+    if warmclient.NONE_RUNNING and warmclient.policy() == "auto":
+        from .warmstart import after_cold_check
+        after_cold_check()

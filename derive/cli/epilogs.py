@@ -67,7 +67,9 @@ examples:
   derive warm --status              running? (exit 1: not running)
   derive warm --stop
 While it runs, derive check with a new answer is answered by a worker forked from it: the same output,
-without the start-up's imports.  DERIVE_WARM=off: derive check does not use it.""",
+without the start-up's imports.  The second derive check within 10 minutes that finds none running starts
+one by itself (derive warm --idle 10).  DERIVE_WARM=manual: only derive warm starts one; DERIVE_WARM=off:
+derive check never uses one.""",
 }
 
 

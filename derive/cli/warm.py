@@ -6,6 +6,7 @@ Started explicitly, in the background: a daemon (double fork, a new session, sta
 (``warmworker.warm_up``), listens on its socket (``warmclient.socket_path``) and exits after ``--idle``
 minutes without a command.  ``derive check`` then hands its command over (``warmclient.handed``); the
 output is the cold path's by construction.  A lock file next to the socket lets one server start.
+``derive check`` also starts one by itself (``warmstart.py``).
 """
 from __future__ import annotations
 
@@ -15,8 +16,12 @@ import time
 
 from ..errors import DeriveError
 from .options import positive_number
+from .warmstart import private_folder
 
 IDLE_MINUTES = 30.0
+AUTO_IDLE_MINUTES = 10.0        # a warm checker ``derive check`` started by itself (``DERIVE_WARM`` unset),
+AUTO_WITHIN_SECONDS = 600.0
+START_WAIT_SECONDS = 60.0       # --status and --stop wait this long for a server that is warming up     # on the second check run cold within this time (one check starts nothing)
 
 
 def add_parser(sub):
@@ -43,6 +48,8 @@ def run(args) -> int:
                           "derive check runs without it")
     path = warmclient.socket_path()
     pid, accepted = _running(path)
+    if pid is None and (args.status or args.stop) and _starting(path):
+        pid, accepted = _running(path, wait=START_WAIT_SECONDS)   # one warming up: say so once it listens
     if args.status or args.stop:
         if pid is None:
             return _say(args, "not running", path, None, code=1 if args.status else 0)
@@ -68,8 +75,34 @@ def _say(args, text: str, path: str, pid: int | None, accepted: int | None = Non
     return code
 
 
-def _running(path: str) -> tuple[int | None, int | None]:
-    """(pid, connections accepted so far) of the server answering at ``path``, or (None, None)."""
+def _starting(path: str) -> bool:
+    """A server holds the lock next to ``path`` (it is warming up, or running)."""
+    import fcntl
+    try:
+        fd = os.open(path[:-len(".sock")] + ".lock", os.O_RDWR | os.O_NOFOLLOW | os.O_CLOEXEC)
+    except OSError:
+        return False
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    finally:
+        os.close(fd)                        # (closing also lets go of a lock taken here)
+    return False
+
+
+def _running(path: str, wait: float = 0.0) -> tuple[int | None, int | None]:
+    """(pid, connections accepted so far) of the server answering at ``path`` (tried for up to ``wait``
+    seconds), or (None, None)."""
+    deadline = time.monotonic() + wait
+    while True:
+        pid, accepted = _answering(path)
+        if pid is not None or time.monotonic() >= deadline:
+            return pid, accepted
+        time.sleep(0.05)
+
+
+def _answering(path: str) -> tuple[int | None, int | None]:
     from .warmclient import connect, receive, send
     try:
         sock, _ = connect(path, 5.0)
@@ -96,28 +129,10 @@ def _stop(path: str, pid: int) -> None:
         time.sleep(0.02)
 
 
-def _folder(path: str) -> str:
-    """The socket's folder, made 0700 if new; a folder not private to this user is refused."""
-    from .warmclient import private
-    where = os.path.dirname(path)
-    try:
-        os.makedirs(os.path.dirname(where), exist_ok=True)
-        os.mkdir(where, 0o700)
-        os.chmod(where, 0o700)              # whatever the umask
-    except FileExistsError:
-        pass
-    except OSError as e:
-        raise DeriveError(f"cannot make {where}: {e.strerror or e}") from None
-    if not private(where):
-        raise DeriveError(f"{where} is not a folder of this user with mode 0700: not used "
-                          "(remove it, or set XDG_RUNTIME_DIR)")
-    return where
-
-
 def _start(path: str, idle: float) -> int | None:
     """Start the daemon; its pid once it listens (None: another start holds the lock)."""
     import fcntl
-    _folder(path)
+    private_folder(path)
     lock = os.open(path[:-len(".sock")] + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
     try:
         fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)

@@ -5,7 +5,9 @@ Imported on every ``derive check`` whose answer was not kept (``checking.fastcac
 standard library only; only a process whose command line is ``derive check ...`` (``main()`` without argv)
 asks it.  ``handed`` returns None, silently, whenever no warm checker of THIS derive takes
 the command (none running, ``DERIVE_WARM=off``, a folder that is not private, any failure before the
-server said it started the command): the caller then runs the command itself, as without a server.
+server said it started the command): the caller then runs the command itself, as without a server, and
+when none was running (and ``DERIVE_WARM`` is unset) starts one in the background for the next command,
+as Gradle starts its daemon (``warm.start_in_background``).
 
 Where: one socket per derive, ``$XDG_RUNTIME_DIR/derive/`` (else ``/tmp/derive-UID/``), a folder owned by
 this user with mode 0700, named with a prefix of ``fastcache.code_version()`` (derive's source and the
@@ -27,10 +29,12 @@ START_SECONDS = 10.0           # how long a server may take to say it started th
 MIN_MEMORY_MB = 512            # a smaller --max-memory runs cold: the budget counts from what a process holds,
                                # and a worker holds sympy already (a cold check of seed002 needs 96-128 MB)
 SERVING = False                # True in the warm checker's own processes: a worker never hands its command on
+NONE_RUNNING = False           # set by ``handed``: no warm checker of this derive was there to take the command
 RLIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
 _HEAD = struct.Struct("!I")
 _CRED = struct.Struct("3i")    # struct ucred: pid, uid, gid
 _OFF = ("off", "0", "no", "false")
+_MANUAL = ("manual", "on", "1", "yes", "true")      # use a running warm checker, never start one
 
 
 def folder() -> str:
@@ -151,10 +155,20 @@ def check_request(argv: list[str]) -> dict:
             "umask": umask, "rlimits": _limits(), "where": [root.st_dev, root.st_ino, here.st_dev, here.st_ino]}
 
 
+def policy() -> str:
+    """``DERIVE_WARM``: "off" (never use a warm checker), "manual" (use one ``derive warm`` started) or
+    "auto" (unset: also start one, in the background, when a ``derive check`` finds none running)."""
+    said = os.environ.get("DERIVE_WARM", "").strip().lower()
+    return "off" if said in _OFF else "manual" if said in _MANUAL else "auto"
+
+
 def handed(argv: list[str], args) -> tuple[int, str] | None:
     """Run ``derive ARGV`` (``args``: what ``in_parent`` left) in this user's warm checker of this derive:
-    (exit code, a last line for stderr or ""), or None when no warm checker took it."""
-    if SERVING or os.environ.get("DERIVE_WARM", "").strip().lower() in _OFF:
+    (exit code, a last line for stderr or ""), or None when no warm checker took it (``NONE_RUNNING`` then
+    says whether that was because none of this derive is running)."""
+    global NONE_RUNNING
+    NONE_RUNNING = False
+    if SERVING or policy() == "off":
         return None
     if not isinstance(getattr(args, "max_memory", None), int) or args.max_memory < MIN_MEMORY_MB:
         return None
@@ -162,12 +176,18 @@ def handed(argv: list[str], args) -> tuple[int, str] | None:
     try:
         path = socket_path()
         if not os.path.exists(path):
+            NONE_RUNNING = True
             return None
         request = check_request(argv)
         sys.stdout.flush()
         sys.stderr.flush()
         stdin = _stdin(args)
         sock, _ = connect(path, START_SECONDS)
+    except (ConnectionRefusedError, FileNotFoundError):     # a socket left by a server that died
+        NONE_RUNNING = True
+        if stdin is not None:
+            os.close(stdin)
+        return None
     except (OSError, ValueError, AttributeError, UnicodeError, RuntimeError):
         if stdin is not None:
             os.close(stdin)

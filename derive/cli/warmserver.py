@@ -24,12 +24,16 @@ import time
 from . import warmclient, warmworker
 from .warmclient import RLIMITS, peer, receive, send
 
+SOURCE_CHECK = 30.0            # seconds between looks at derive's source: once it changed (an upgrade, an
+                               # edit), no client will ask this server again (the socket's name is the old
+                               # code version), so it exits without waiting out its idle time
 STOP_GRACE = 2.0               # seconds between SIGTERM and SIGKILL of a worker whose client went away
 _server_env: dict = {}
 
 
 def serve(listener: socket.socket, idle: float, lock: int) -> None:
-    """Accept until stopped (SIGTERM, a stop request) or ``idle`` seconds without a command."""
+    """Accept until stopped (SIGTERM, a stop request), ``idle`` seconds without a command, or derive's source
+    changed on disk (``SOURCE_CHECK``)."""
     r, w = os.pipe()
     for fd in (r, w):
         os.set_blocking(fd, False)
@@ -45,13 +49,17 @@ def serve(listener: socket.socket, idle: float, lock: int) -> None:
     poller.register(r, select.POLLIN)
     sessions: set[int] = set()
     accepted = 0
-    last = time.monotonic()
+    last = looked = time.monotonic()
     while not stopping:
         _reap(sessions)
         left = idle - (time.monotonic() - last)
         if left <= 0 and not sessions:
             break
-        for fd, _ in poller.poll(max(min(left, 60.0), 0.05) * 1000):
+        if time.monotonic() - looked >= SOURCE_CHECK and not sessions:
+            looked = time.monotonic()
+            if _superseded():
+                break
+        for fd, _ in poller.poll(max(min(left, SOURCE_CHECK), 0.05) * 1000):
             if fd == r:
                 while _drain(r):
                     pass
@@ -73,6 +81,15 @@ def serve(listener: socket.socket, idle: float, lock: int) -> None:
                     _session_process(conn, listener, (r, w, lock), accepted)
                 sessions.add(pid)
     signal.set_wakeup_fd(-1)
+
+
+def _superseded() -> bool:
+    """derive's source (or a library it computes with) is no longer what this server was started with."""
+    from ..checking.fastcache import code_version
+    try:
+        return code_version.__wrapped__() != code_version()
+    except OSError:
+        return False
 
 
 def _drain(fd: int) -> bool:
