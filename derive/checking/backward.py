@@ -73,6 +73,8 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     computed = None
     for j in judged:
         v = first.get(id(j)) or _check_line(j.line, j.target, j.tree, bw, truths, [{}, {}])
+        if not v.correct and j.later:     # changed in place through another name afterwards: not judged
+            raise DeriveError(j.later)
         later = [x.line for x in judged if x.target == j.target and x.line > j.line]
         if not v.correct and not later:
             computed = as_computed(parsed, truths, grads) if computed is None else computed

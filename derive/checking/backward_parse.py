@@ -20,6 +20,7 @@ _ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[
 _SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
 _IF = re.compile(r"(if|elif)\s+(.*?)\s*:\s*$")
 _ELSE = re.compile(r"else\s*:\s*$")
+_OUT = re.compile(r"\s*,\s*out\s*=(?!=)\s*([A-Za-z_]\w*)\s*\)")
 _ADD_AT = re.compile(r"(?:np|numpy)\s*\.\s*add\s*\.\s*at\s*\((.*)\)$")
 
 
@@ -68,6 +69,7 @@ class Judged:
     target: str
     tree: object
     stmts: tuple            # ids of the statements it was built from
+    later: str = ""         # changed in place through another name afterwards: why a wrong verdict is refused
 
 
 @dataclass
@@ -202,6 +204,12 @@ def _parse(k: int, text: str, functions):
 
 
 def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
+    out = _OUT.search(body)
+    if out:                     # np.multiply(d, mask, out=d): NumPy writes into d in place
+        call = body[:out.start()] + body[out.end() - 1:]
+        call = call.split("=", 1)[1].strip() if _ASSIGN.fullmatch(call) else call
+        raise DeriveError(f"line {k}: out= writes into {out.group(1)} in place, which derive does not read; "
+                          f"write {out.group(1)} = {call}")
     add_at = _ADD_AT.fullmatch(body)
     if add_at:                  # np.add.at(d, idx, v) is d[idx] += v, repeated indices added
         args = _split_args(add_at.group(1))

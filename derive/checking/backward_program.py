@@ -24,13 +24,13 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
-from .backward_alias import Aliases
+from .backward_alias import Aliases, Views
 from .backward_parse import Cond, Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
 
 MAX_STEPS = 1000         # loop iterations over a whole file
 
 
-class Runner:
+class Runner(Views):
     """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
 
     def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None,
@@ -45,8 +45,11 @@ class Runner:
         self.steps = 0
         self.reused: set = set()      # gradients whose name now carries the next gradient back
         self.read_reused = False      # ... and some other line read one
-        self.aliases = Aliases()      # b = a: one NumPy array (a read after an in-place change is refused)
-        self.at = 0                   # the line being run
+        self.carries: set = set()     # views of a reused gradient (read as reading it)
+        self.aliases = Aliases()      # b = a, views: one NumPy array (backward_alias)
+        self.scopes: dict = {}        # id(a helper call's locals) -> those locals
+        self.returns: list = []       # the last helper call's returned views
+        self.at, self.stmt = 0, None  # the line and statement being run
 
     def run(self) -> list:
         self.blocks(self.prog.blocks, {})
@@ -105,15 +108,18 @@ class Runner:
     def assign(self, st: Stmt, consts: dict, local: dict | None = None):
         tree = self.override.get(st.id, st.tree)
         ids: set = {st.id}
-        self.at = st.line
+        self.at, self.stmt = st.line, st.id
         own = st.targets[0] if len(st.targets) == 1 else None
         if local is None and st.op == "=":
             self.reused.difference_update(st.targets)
-        elif local is None and st.id in self.prog.reuse and own in self.line:
+            self.carries.difference_update(st.targets)
+        elif local is None and st.id in self.prog.reuse and own in self.gradients and own in self.cur \
+                and own not in self.reused:
             self.finish(own)              # complete before the mask; the name goes on as the next gradient
             self.cur[own] = (Name(own), set())
             self.reused.add(own)
-        value, used = self.subst(tree, consts, own if st.op != "=" or own in names(tree) else None, ids, local)
+        value, used = self.subst(tree, consts, own if st.op != "=" or own in names(tree) else
+                                 self.source(st, tree, consts, local), ids, local)
         ids |= used
         if st.op in ("+=", "-=", "*=", "/=", "mask"):
             prev, pids = self.read(own, local, st.line)
@@ -132,25 +138,22 @@ class Runner:
                     value = Bin("+", Bin("*", prev, Bin("-", Num(Fraction(1)), hit)), Scatter(value, like, items))
             else:
                 value = Bin(st.op[0], prev, value)
-        if local is None and st.op == "=":
-            same = tree.id if isinstance(tree, Name) and tree.id in self.cur and tree.id not in consts else None
-            for t in st.targets:
-                self.aliases.assigned(t, same if own is not None else None, st.line)
-        elif local is None:
-            self.aliases.changed(own, st.line)
         if len(st.targets) > 1:
             parts = self.unpack(value, len(st.targets), st.line)
             for t, v in zip(st.targets, parts):
                 self.store(t, v, ids, st.line, local)
         else:
             self.store(own, value, ids, st.line, local)
+        if st.op == "=":
+            self.bind(st.targets, tree, consts, local, st.line)
+        else:
+            self.in_place(own, local, st.line, ids)
 
     def read(self, name: str, local, line: int):
         where = local if local is not None and name in local else self.cur
         if name not in where:
             raise DeriveError(f"line {line}: {name} is updated before it is assigned")
-        if where is self.cur:
-            self.aliases.read(name, line)
+        self.aliases.read(self.key(name, local), line)
         return where[name]
 
     def store(self, name: str, tree, ids, line: int, local):
@@ -176,12 +179,12 @@ class Runner:
             if isinstance(t, Name):
                 if t.id in consts:
                     return consts[t.id]
+                self.aliases.read(self.key(t.id, local), self.at)
                 if local is not None and t.id in local:
                     used.update(local[t.id][1])
                     return local[t.id][0]
                 if t.id in self.cur:
-                    self.aliases.read(t.id, self.at)
-                    if t.id in self.reused and t.id != own:
+                    if (t.id in self.reused or t.id in self.carries) and t.id != own:
                         self.read_reused = True
                     elif t.id in self.gradients and t.id != own:
                         self.finish(t.id)      # read by another line: complete here, read as itself
@@ -191,7 +194,7 @@ class Runner:
                     return self.cur[t.id][0]
                 return t
             if isinstance(t, Call) and t.fn == "call":
-                return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used)
+                return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used, t.args[1:], consts, local)
             out = _map(t, go)
             if isinstance(out, Index) and isinstance(out.x, Call) and out.x.fn == "shape" and \
                     isinstance(out.x.args[0], Name) and out.x.args[0].id in self.shapes and len(out.items) == 1:
@@ -209,15 +212,24 @@ class Runner:
             return out
         return go(tree), used
 
-    def call(self, name: str, args: list, used: set):
+    def call(self, name: str, args: list, used: set, raw=(), consts=None, caller=None):
+        from ..tensor.printer import to_code
         h = self.prog.helpers[name]
         if len(args) != len(h.params):
             raise DeriveError(f"line {h.line}: {name}() takes {len(h.params)} argument(s), got {len(args)}")
         local = {p: (a, set()) for p, a in zip(h.params, args)}
+        self.scopes[id(local)] = local
+        at = self.at
+        for p, a in zip(h.params, raw):      # a parameter is the caller's array, not a copy
+            self.aliases.bound((id(local), p), self.view(a, consts or {}, caller), at,
+                               (f"passing {to_code(a)} to {name}()'s {p}", f"{name}({to_code(a)}.copy(), ...)"))
         for st in h.body:
             self.assign(st, {}, local)
+        self.at = at
         tree = self.override.get(("return", name), h.result)
         out, u = self.subst(tree, {}, None, set(), local)
+        items = h.result.items if isinstance(h.result, Tuple) else (h.result,)
+        self.returns = [self.view(x, {}, local) for x in items]
         used |= u | {st.id for st in h.body} | {("return", name)}
         return out
 

@@ -69,7 +69,7 @@ def reused(parsed, judged: list, right, truths: list, grads: dict):
         return sum(not right(j, j.tree) for j in js)
     best = wrong(judged)
     for st in parsed.stmts.values():
-        if best and isinstance(st.id, int) and st.op in ("mask", "*=") and st.targets[0] in grads:
+        if best and isinstance(st.id, int) and st.op in ("mask", "*="):      # by name or through a view
             trial, read = replace(parsed, reuse=parsed.reuse | {st.id}), []
             try:
                 again = run(trial, truths, grads, read)
