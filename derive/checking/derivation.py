@@ -103,7 +103,20 @@ def _short(s: str, n: int) -> str:
 
 def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assigns: bool = False) -> list[Step]:
     """Steps for one chain a = b = c ... (step i at lines[i - 1]), updating the reader's definitions
-    and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step."""
+    and stated values; ``assigns``: written ``a \\leftarrow b`` (or ``:=``), a gradient step.  A chain left
+    wholly unread for names the network does not have is read in the text's own letters (``textlocal``)."""
+    steps = _chain(c, reader, lines, parts, assigns)
+    from .textlocal import LocalScope                        # z = xy, then dz/dx = y: the text's scratch letters
+    if LocalScope.takes(parts, [s.note for s in steps if s.status == "unchecked"]):
+        local = reader.__dict__.setdefault("scratch", LocalScope()).steps(
+            lines, parts, Step, known=lambda text: reader.bare_new_name(text) is None)
+        if local is not None and len(local) == len(steps):
+            return [b if a.status == "unchecked" != b.status and LocalScope.takes(parts, [a.note]) else a
+                    for a, b in zip(steps, local)]
+    return steps
+
+
+def _chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assigns: bool = False) -> list[Step]:
     reader.context = " = ".join(parts)     # a free unit index (w_{ho}) is bound by the whole equation
     sides = [reader.read(p) for p in parts]
     if not all(s.ok for s in sides) and (why := _prose(parts)):

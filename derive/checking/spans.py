@@ -23,6 +23,8 @@ _QUOTE = re.compile(r"^[ \t]*>(?:[ \t]?>)*[ \t]?", re.M)          # Markdown quo
 _INNER_ENV = re.compile(r"\\(?:begin|end)\{(?:align|aligned|alignat|alignedat|equation|split|gather|gathered|eqnarray"
                         r"|multline|flalign|dmath)\*?\}(?:\{\d+\})?")
 _GRID = re.compile(r"\\begin\{([pbvBV]?matrix|smallmatrix|array|cases)\}.*?\\end\{\1\}", re.S)   # rows kept whole
+_SPACE = r"(?:\\[,;:!> ]|\\q?quad\b|~|\s)*"
+_AND = re.compile(_SPACE + r"\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:and|or)\s*\}" + _SPACE)
 _LEADS = re.compile(r"\\(?:Rightarrow|implies|Longrightarrow|therefore|iff|Leftrightarrow)(?![A-Za-z])")
 
 
@@ -201,8 +203,10 @@ def statements(latex: str) -> list[str]:
     ``\\,`` or ``\\;`` never separates); ``\\Rightarrow``, ``\\implies``, ``\\therefore`` start a new statement."""
     out = []
     for piece in _LEADS.split(latex):
-        if "=" in piece or "\\approx" in piece or not piece.strip():
-            out += [p for p in _listed(piece) if p]
+        words = _AND.split(piece)                  # d2l: a = 1 \; \textrm{and} \; b = 1, two statements
+        for piece in (words if len(words) > 1 and all("=" in w for w in words) else [piece]):
+            if "=" in piece or "\\approx" in piece or not piece.strip():
+                out += [p for p in _listed(piece) if p]
     return out or [latex]
 
 

@@ -81,11 +81,17 @@ def _square(x):
     return x ** 2
 
 
+def _softmax(x):
+    """softmax is read of a layer's vector in the layer form (``matrix.py``); of one number it means nothing."""
+    raise FormulaError("softmax of one number: softmax is read of a layer's vector, like softmax(z^{[2]})")
+
+
 def default_functions() -> dict[str, Callable]:
     """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
-                  "step": rules.step, "id": _identity, "abs": sp.Abs, "sqnorm": _square})
+                  "step": rules.step, "id": _identity, "abs": sp.Abs, "sqnorm": _square,
+                  "softmax": _softmax})
     return table
 
 

@@ -159,6 +159,10 @@ class MatrixParser(LatexParser):
         self.no_ones(args, tok)
         if fname == "sqnorm" and len(args) == 1 and isinstance(args[0], Mat):     # \|y - a^L\|^2: a number
             return self.add([self.pow(x, sp.Integer(2), tok) for row in args[0].rows for x in row], tok)
+        if fname == "softmax" and len(args) == 1 and isinstance(args[0], Mat) and 1 in args[0].shape:
+            es = [sp.exp(x) for _, x in args[0].entries()]       # softmax(z^{[L]}): of the vector, not entry-wise
+            total = sp.Add(*es)
+            return Mat([[e / total] for e in es] if args[0].shape[1] == 1 else [[e / total for e in es]])
         if len(args) == 1 and isinstance(args[0], Mat):
             return args[0].map(lambda x: super(MatrixParser, self).apply(fname, fn, (x,), tok))
         if any(isinstance(a, Mat) for a in args):

@@ -28,10 +28,16 @@ _NEXT = re.compile(r"\^\s*(?:\+|\{\s*(?:\+|\(\s*(?:new|\+)\s*\)|(?:\\(?:text|mat
 _OLD = re.compile(r"\^\s*\{\s*(?:\(\s*old\s*\)|(?:\\(?:text|mathrm|rm)\s*\{\s*)?old\s*\}?)\s*\}")
 _BOLD_NUMBER = re.compile(r"\\(?:mathbf|boldsymbol|bm|textbf|mathrm|text|mathit)\s*\{\s*(-?\s*\d*\.\d+)\s*\}")
 # J(\Theta), J(W,b), J(W,b;x,y), C(w,b): the cost written with its arguments is the cost
-_COST_ARGS = re.compile(r"(?<![A-Za-z\\])([JCE])\s*\(\s*((?:\\?(?:Theta|theta|W|w|b|x|y)\s*[,;]\s*)*\\?(?:Theta|theta|W|w|b|x|y))\s*\)")
+_ARG = r"\\?(?:Theta|theta|W|w|b|x|y)(?:\s*\^\s*\{\s*\[\s*(?:\d+|[lL])\s*\]\s*\})?"    # J(W^{[1]}, b^{[1]}, ...) too
+_COST_ARGS = re.compile(r"(?<![A-Za-z\\])([JCE])\s*\(\s*((?:" + _ARG + r"\s*[,;]\s*)*" + _ARG + r")\s*\)")
 _LAYER = r"\^\s*\{\s*\[\s*([lL]\s*(?:[+-]\s*\d+)?|\d+)\s*\]\s*\}"          # ^{[l]}, ^{[l-1]}, ^{[2]}
 _NG_LAYER = re.compile(r"(?<![A-Za-z\\])([AZWb]|\\mathbf\{[AZWb]\})\s*" + _LAYER)
 _NG_ACTIVATION = re.compile(r"(?:\\sigma|(?<![A-Za-z\\])g)\s*" + _LAYER + r"\s*(?=\()")
+# Ng's X and Y (the examples and their labels as columns) beside A^{[l]}, Z^{[l]}: a column is what is checked
+_NG_DATA = re.compile(r"(?<![A-Za-z\\{])([XY])(?![A-Za-z_{}(])")
+_NG_EXAMPLE = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\[\s*([^\[\]{}]+?)\s*\]\s*\(\s*(\w)\s*\)\s*\}")  # a^{[2](i)}
+_LOSS_OF = re.compile(r"\\mathcal\s*\{\s*L\s*\}\s*\(\s*\\hat\s*\{\s*y\s*\}\s*(?:\^\s*\{\s*\((\w)\)\s*\})?\s*,"
+                      r"\s*y\s*(?:\^\s*\{\s*\(\1\)\s*\})?\s*\)")
 _UNDERSET = re.compile(r"\\underset\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*")
 _ELEMENTWISE = re.compile(r"(?<![0-9])\.\s*([*/])")        # .* is the elementwise product (\odot), ./ a division
 
@@ -119,8 +125,12 @@ def published(s: str) -> str:
     if "(" in s:
         s = _COST_ARGS.sub(lambda m: m.group(1) if m.group(2).strip() not in ("theta", "\\theta") else m.group(0), s)
     if "[" in s and "^" in s:                  # Ng's layer brackets
+        s = _NG_EXAMPLE.sub(lambda m: "{" + m.group(1) + "^{[" + m.group(2) + "]}}^{(" + m.group(3) + ")}", s)
+        s = _NG_DATA.sub(lambda m: "\\mathbf{" + m.group(1).lower() + "}", s)
         s = _NG_ACTIVATION.sub("g", s)
         s = _NG_LAYER.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")}", s)
+    if "\\mathcal" in s:                     # Ng's \mathcal{L}(\hat{y}^{(i)}, y^{(i)}): example i's loss
+        s = _LOSS_OF.sub(lambda m: "{J}^{(" + m.group(1) + ")}" if m.group(1) else "J", s)
     if "\\underset" in s:
         s = _UNDERSET.sub("", s)
     if "\\bullet" in s:                       # UFLDL's elementwise product

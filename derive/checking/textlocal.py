@@ -1,0 +1,235 @@
+"""A text's scratch letters: identities about names the network does not have, read in the text's own terms.
+
+Blogs and books state a node's local rule with fresh letters before using it (``z = xy`` then
+``\\frac{\\partial z}{\\partial x} = y``; ``y = \\frac{1}{1 + \\exp(-x)}`` then ``\\frac{\\partial y}{\\partial x} =
+y(1 - y)``; ``\\sigma(x) = \\frac{1}{1+e^{-x}}``).  Such a line is unread by the network's reader (``x``, ``y``, ``z``
+name nothing there); here it is read on its own: a bare new name equal to an expression defines it, a derivative
+of a defined name is the derivative of its definition, a name given a number (``x = 0.5``) has that value in the
+steps with numbers after it, and every other step must hold for every value of the letters left free.
+
+A letter defined again (a text reusing ``z`` for the next node) keeps each definition as a reading: a step is
+right under the latest, else under an earlier one (said in the note), and wrong only when no reading makes it
+hold.  A derivative of a name with no definition here (an upstream ``\\frac{\\partial L}{\\partial y}``) is one
+unknown number: a step is judged only when it is on both sides (carried along, as the chain rule carries it).
+Layer notation (bold letters, transposes, ``\\odot``, ``[l]`` and ``(l)`` superscripts) never reads here: its letters
+are vectors and matrices, and an identity of numbers says nothing about them.
+"""
+from __future__ import annotations
+
+import itertools
+import random
+import re
+from fractions import Fraction
+
+import sympy as sp
+
+from ..errors import DeriveError
+from ..model import rules
+from ..model.formula import default_functions, parse
+from .judging import Judgement, Side, at_example
+from .numbers import Literals, overlaps, show, value
+
+_LAYER_NOTATION = re.compile(r"\\mathbf|\\boldsymbol|\\bm\b|\\vec|\\top|\^\s*\{?\s*T\b|\\odot|\\circ|\\otimes|"
+                             r"\^\s*\{\s*[\[(]|\\nabla|\\sum|\\prod|\\in\b")
+_UNREAD_HERE = ("unknown symbol", "unknown function '", "a value for ")
+_APPLIED = re.compile(r"(?<![A-Za-z\\])(?:[fghl]|\\phi|\\varphi|\\ell)\s*(?:'|\^\s*\{?\s*\\prime)*\s*\(")
+_DUMMY = re.compile(r"\s*\\(?:sigma|tanh|exp|log|ln)\s*\(\s*([A-Za-z])\s*\)\s*")   # a function's dummy argument
+_READINGS = 16                  # at most this many combinations of a redefined letter's definitions
+
+
+class _Values:
+    """The letters' stated values, as ``judging.at_example`` asks a worked example for them."""
+
+    def __init__(self, env: dict):
+        self.env, self.given = env, {}
+
+    def missing(self, e: sp.Expr) -> list[str]:
+        return []                      # asked before: a step with a letter of no value is not judged here
+
+
+class LocalScope:
+    """The scratch letters of one text: their definitions (every one, in order) and their stated values."""
+
+    def __init__(self):
+        self.defs: dict[str, list[tuple[int, sp.Expr]]] = {}
+        self.values: dict[sp.Symbol, Fraction] = {}
+
+    @staticmethod
+    def takes(parts: list[str], notes: list[str]) -> bool:
+        """A chain the network's reader left unread only for names it does not have, in no layer form and with
+        no letter applied as a function (``h(a)``, ``g'(z)``: an activation of a dummy argument)."""
+        return bool(notes) and all(n.startswith(_UNREAD_HERE) for n in notes) and not any(
+            _LAYER_NOTATION.search(p) or _APPLIED.search(p) for p in parts)
+
+    def _read(self, text: str, reading: dict) -> Side:
+        lits = Literals()
+        opaque: set = set()
+
+        def symbol(name) -> sp.Expr:
+            return sp.Mul(*map(sp.Symbol, self._letters(_key(name.text or name.base))))
+
+        def derivative(of, args, wrt):
+            if args:
+                raise DeriveError("a derivative with arguments is not read here")
+            x, y = (sp.Symbol(_key(n.text or n.base)) for n in (of, wrt))
+            if x == y:
+                return sp.S.One
+            if x in reading:                   # its definition, with the letter differentiated by kept whole
+                return sp.diff(self._expanded(reading[x], {k: v for k, v in reading.items() if k != y}), y)
+            if x in self.values or any(x in d.free_symbols for ds in self.defs.values() for _, d in ds):
+                return sp.S.Zero               # a free letter of the definitions: independent of the others
+            d = sp.Symbol(f"\\partial {x.name}/\\partial {y.name}")
+            opaque.add(d)
+            return d
+        try:
+            e = parse(text, symbol, derivative=derivative, functions=default_functions(), numbers=lits,
+                      mode="latex", free_names=True)
+        except DeriveError as err:
+            return Side(text, None, error=str(err))
+        if not isinstance(e, sp.Expr):
+            return Side(text, None, error="not a number")
+        side = Side(text, self._expanded(e, reading), lits)
+        side.opaque = opaque
+        return side
+
+    def _letters(self, key: str) -> list[str]:
+        """``xy``, two plain letters, is their product as LaTeX sets it, unless the text defined ``xy`` itself."""
+        return list(key) if re.fullmatch(r"[a-z]{2}", key) and key not in self.defs else [key]
+
+    def _expanded(self, e: sp.Expr, reading: dict) -> sp.Expr:
+        for _ in range(8):                                 # a definition in terms of another: z = p + q, p = xy
+            new = e.xreplace(reading)
+            if new == e:
+                break
+            e = new
+        return e
+
+    def _readings(self, used: set) -> list[dict]:
+        names = sorted(n for n in used if self.defs.get(n))
+        choices = [[(sp.Symbol(n), d) for _, d in reversed(self.defs[n])] for n in names]
+        out = [dict(c) for c in itertools.islice(itertools.product(*choices), _READINGS)]
+        return out or [{}]
+
+    def _names(self, text: str) -> set:
+        seen: set = set()
+        try:
+            parse(text, lambda n: seen.update(self._letters(_key(n.text or n.base))) or sp.Symbol("_"),
+                  derivative=lambda of, a, w: seen.update({_key(of.text or of.base), _key(w.text or w.base)}) or sp.S.One,
+                  functions=default_functions(), mode="latex", free_names=True)
+        except DeriveError:
+            pass
+        return seen
+
+    def steps(self, lines: list[int], parts: list[str], make, known=lambda text: False) -> list | None:
+        """One step per ``=`` of the chain (``make`` builds a ``derivation.Step``), or None when a side is unread
+        or the chain would define a name the network has (``known(text)``: its J is not the text's L + s)."""
+        used = set().union(*(self._names(p) for p in parts))
+        readings = self._readings(used)
+        first = [self._read(p, readings[0]) for p in parts]
+        if not all(s.ok for s in first):
+            return None
+        out = []
+        head = _bare(parts[0])
+        if head is not None and known(parts[0]):
+            return None
+        if head is not None and len(parts) >= 2 and sp.Symbol(head) not in self.values:
+            plain = [self._read(p, {}) for p in parts[1:2]]
+            rhs = plain[0].expr
+            numbers_only = not (rhs.free_symbols - set(plain[0].literals.text))
+            if numbers_only and not self.defs.get(head):          # x = 0.5: a value of a letter
+                if not any(sp.Symbol(head) in d.free_symbols for ds in self.defs.values() for _, d in ds):
+                    return None                  # k = 2, \\epsilon = 10^{-8}: a letter no definition here uses
+                if len(parts) == 2 and not plain[0].literals.text or _decimal(plain[0]):
+                    self.values[sp.Symbol(head)] = value(rhs, plain[0].literals.exact())
+                    return [make(lines[0], parts[0], parts[1], "given", note=f"{head}: a value of the text's letter")]
+            elif not numbers_only and sp.Symbol(head) not in rhs.free_symbols:
+                again = bool(self.defs.get(head))
+                holds = again and any(self._judge(self._read(parts[0], r), self._read(parts[1], r)).status == "correct"
+                                      for r in self._readings(used))
+                if not holds:
+                    self.defs.setdefault(head, []).append((lines[0], rhs))
+                    note = f"defines {head}, a letter of the text's own" + (
+                        " (again: its earlier definitions stay readings)" if again else "")
+                    out.append(make(lines[0], parts[0], parts[1], "definition", note=note))
+                    parts, lines = parts[1:], lines[1:]
+                    readings = self._readings(used)
+        dummy = {sp.Symbol(m.group(1))} if (m := _DUMMY.fullmatch(parts[0])) else set()   # \\sigma(x) = ...
+        for i in range(1, len(parts)):
+            out.append(self._step(lines[i - 1], parts[i - 1], parts[i], readings, make, dummy))
+        return out
+
+    def _letters_free(self) -> set:
+        return {x for ds in self.defs.values() for _, d in ds for x in d.free_symbols}
+
+    def _step(self, line: int, left: str, right: str, readings: list[dict], make, dummy: set = frozenset()):
+        verdicts = []
+        for k, r in enumerate(readings):
+            a, b = self._read(left, r), self._read(right, r)
+            if not (a.ok and b.ok):
+                return make(line, left, right, "unchecked", note=a.error or b.error)
+            foreign = (a.expr.free_symbols | b.expr.free_symbols) - self._letters_free() - set(self.values) - set(
+                a.literals.text) - set(b.literals.text) - a.opaque - b.opaque - dummy
+            if foreign:             # q_7 = r_2 + s_9: names no definition of the text's letters explains
+                return make(line, left, right, "unchecked", note="not read as the text's own letters: " + ", ".join(
+                    sorted(str(x) for x in foreign)) + " neither defined nor used by a definition")
+            if a.opaque ^ b.opaque:
+                d = sorted(str(s) for s in a.opaque ^ b.opaque)[0]
+                return make(line, left, right, "unchecked",
+                            note=f"${d}$ is not determined by the text's own definitions of its letters")
+            j = self._judge(a, b)
+            if j.status == "correct":
+                note = j.note if k == 0 else f"with {_which(r, self.defs)}" + (f"; {j.note}" if j.note else "")
+                return make(line, left, right, "correct", note=note)
+            verdicts.append(j)
+        if any(j.status == "unchecked" for j in verdicts):
+            return make(line, left, right, "unchecked", note=next(j.note for j in verdicts if j.status == "unchecked"))
+        note = verdicts[0].note + (" (under every definition of its letters)" if len(readings) > 1 else "")
+        return make(line, left, right, "wrong", note=note)
+
+    def _judge(self, a: Side, b: Side) -> Judgement:
+        if a.literals.text or b.literals.text or not (a.expr.free_symbols | b.expr.free_symbols):
+            known = _Values(self.values)
+            lits = {*a.literals.text, *b.literals.text}
+            missing = sorted({s.name for s in a.expr.free_symbols | b.expr.free_symbols
+                              if s not in self.values and s not in lits})
+            if missing:
+                return Judgement("unchecked", f"no value for ${', '.join(missing)}$ in the text")
+            return at_example(known, a, b)
+        d = (a.expr - b.expr).replace(rules.sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
+        if sp.simplify(d) == 0:
+            return Judgement("correct")
+        rng = random.Random(0)
+        free = sorted(d.free_symbols, key=str)
+        for _ in range(6):
+            pt = {s: Fraction(rng.randint(-40, 40), 17) for s in free}
+            try:
+                va, vb = value(a.expr, pt), value(b.expr, pt)
+            except (ArithmeticError, ValueError, DeriveError, KeyError, TypeError):
+                continue
+            if not overlaps(va, vb):
+                where = ", ".join(f"{s} = {show(v, 4)}" for s, v in pt.items())
+                return Judgement("wrong", f"at {where} the left side is {show(va, 6)} and the right side {show(vb, 6)}")
+        return Judgement("unchecked", "not decided: no point separates the sides and sympy cannot simplify them")
+
+
+def _bare(text: str) -> str | None:
+    """The one name a side is, when it is one plain name (``z``, ``y``, ``\\sigma``-free)."""
+    m = re.fullmatch(r"\s*([A-Za-z]|\\[A-Za-z]+)\s*", text)
+    return _key(m.group(1)) if m else None
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[{}\s]", "", text)
+
+
+def _decimal(side: Side) -> bool:
+    return len(side.literals.text) == 1 and side.expr in side.literals.text
+
+
+def _which(reading: dict, defs: dict) -> str:
+    said = []
+    for s, d in reading.items():
+        at = [line for line, e in defs[s.name] if e == d]
+        if at and d != defs[s.name][-1][1]:
+            said.append(f"{s.name} as defined at line {at[0]}")
+    return ", ".join(said) or "an earlier definition"
