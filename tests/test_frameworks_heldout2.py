@@ -279,3 +279,184 @@ def test_torch_factories_on_the_command_line(tmp_path):
     r = _cli("verify", "model.py:training", "--json", cwd=tmp_path)
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "Traceback" not in r.stderr
     assert "Dropout(p=0.2) in training mode" in json.loads(r.stdout)["error"]
+
+
+# ---------------------------------------------------------------------------------------------
+# Keras, in float64 (keras.config.set_floatx), each saved with model.save("m.keras") and read from the file
+
+keras = pytest.importorskip("keras")
+L = keras.layers
+LOSS = keras.losses
+
+
+# KERAS_TOLERANCE: with floatx float64, Keras 3's torch backend still gives a Dense layer's output 7e-8 away
+# from the same float64 matmul and tanh in torch, and gradients that are float32 numbers (measured), so
+# Keras's gradients agree with derive's to 1e-6 (derive's own are float64: the torch tests hold them to 1e-12).
+
+
+@pytest.fixture
+def float64():
+    """Keras builds float64 weights and losses; its default (float32) and fresh layer names after."""
+    keras.backend.clear_session()
+    before = keras.config.floatx()
+    keras.config.set_floatx("float64")
+    yield
+    keras.config.set_floatx(before)
+    keras.backend.clear_session()
+
+
+def _skip(concat):
+    i = keras.Input(shape=(4,))
+    h = L.Dense(4, activation="relu")(i)
+    joined = L.Concatenate()([i, h]) if concat else L.Add()([i, h])
+    return keras.Model(inputs=i, outputs=L.Dense(2)(joined))
+
+
+def _branches():
+    i = keras.Input((4,))
+    a, b = L.Dense(3, activation="tanh")(i), L.Dense(2)(i)
+    return keras.Model(i, L.Dense(3)(L.Concatenate(axis=-1)([a, b])))
+
+
+def _functional_softmax():
+    inputs = keras.Input(shape=(4,))
+    x = L.Dense(5, activation="relu")(inputs)
+    return keras.Model(inputs, L.Dense(3, activation="softmax")(x))
+
+
+def _with_input(*layers):
+    return keras.Sequential([keras.Input((4,)), *layers])
+
+
+KERAS = {   # name: (model, loss as compiled (a factory: Keras's loss objects take floatx when made), targets,
+    #              inputs, derive's form)
+    "functional_softmax": (_functional_softmax, lambda: "categorical_crossentropy", ONE_HOT, X, "layered"),
+    "sparse_from_logits": (lambda: _with_input(L.Dense(5, activation="relu"), L.Dense(3)),
+                           lambda: LOSS.SparseCategoricalCrossentropy(from_logits=True), CLASSES, X, "layered"),
+    "input_shape_one_hot_logits": (lambda: keras.Sequential([L.Dense(5, activation="tanh", input_shape=(4,)),
+                                                             L.Dense(3)]),
+                                   lambda: LOSS.CategoricalCrossentropy(from_logits=True), ONE_HOT, X, "layered"),
+    "binary_from_logits": (lambda: _with_input(L.Dense(3, activation="relu"), L.Dense(1)),
+                           lambda: LOSS.BinaryCrossentropy(from_logits=True), BINARY, X, "layered"),
+    "batchnorm_activation_layer": (lambda: _with_input(L.Dense(5), L.BatchNormalization(), L.Activation("relu"),
+                                                       L.Dropout(0.0), L.Dense(2)),
+                                   lambda: "mse", VALUES, X, "tensor"),
+    "layernorm_gelu": (lambda: _with_input(L.Dense(5), L.LayerNormalization(), L.Activation("gelu"),
+                                           L.Dense(3, activation="softmax")),
+                       lambda: "sparse_categorical_crossentropy", CLASSES, X, "tensor"),
+    "flatten_images": (lambda: keras.Sequential([keras.Input((2, 2, 1)), L.Flatten(), L.Dense(3, activation="sigmoid"),
+                                                 L.Dense(1, activation="sigmoid")]),
+                       lambda: "binary_crossentropy", BINARY, IMAGES.transpose(0, 2, 3, 1), "layered"),
+    "add_skip": (lambda: _skip(False), lambda: LOSS.MeanSquaredError(), VALUES, X, "tensor"),
+    "concatenate_skip": (lambda: _skip(True), lambda: "mean_squared_error", VALUES, X, "tensor"),
+    "concatenate_branches": (_branches, lambda: LOSS.CategoricalCrossentropy(from_logits=True), ONE_HOT, X, "tensor"),
+    "relu_layer_loss_object": (lambda: _with_input(L.Dense(5), L.ReLU(), L.Dense(2)),
+                               lambda: LOSS.MeanSquaredError(), VALUES, X, "layered"),
+}
+AS_LOSS = {"mse": LOSS.MeanSquaredError, "mean_squared_error": LOSS.MeanSquaredError,
+           "binary_crossentropy": LOSS.BinaryCrossentropy, "categorical_crossentropy": LOSS.CategoricalCrossentropy,
+           "sparse_categorical_crossentropy": LOSS.SparseCategoricalCrossentropy}
+
+
+def _saved(tmp_path, name, build, loss, seed=1):
+    keras.utils.set_random_seed(seed)
+    model = build()
+    model.compile(optimizer="sgd", loss=loss)
+    path = tmp_path / f"{name}.keras"
+    model.save(path)
+    return model, path
+
+
+def _keras_autograd(model, loss, X, y, training=True) -> dict:
+    """Keras's own per-example loss (loss.call) in float64, its mean over the batch as compile's loss takes it
+    (Loss.__call__ rounds that mean to float32 whatever the dtype)."""
+    loss = AS_LOSS[loss]() if isinstance(loss, str) else loss
+    y = torch.tensor(y if y.ndim == 2 else y[:, None])
+    value = loss.call(y, model(torch.tensor(X), training=training)).mean()
+    assert value.dtype == torch.float64
+    grads = torch.autograd.grad(value, [w.value for w in model.trainable_weights])
+    return {"/".join(w.path.split("/")[-2:]): g.numpy() for w, g in zip(model.trainable_weights, grads)}
+
+
+@pytest.mark.parametrize("name", list(KERAS))
+def test_keras_file_read_with_autograds_gradients(tmp_path, float64, name):
+    build, loss, y, inputs, form = KERAS[name]
+    model, path = _saved(tmp_path, name, build, loss())
+    m = derive.from_keras(path)
+    assert m.form == form
+    ours, theirs = derive.gradients(str(path), inputs, y), _keras_autograd(model, loss(), inputs, y)
+    assert sorted(ours) == sorted(theirs)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)   # KERAS_TOLERANCE
+    assert derive.verify(m)["all_proven"]
+
+
+def test_sparse_and_one_hot_cross_entropy_are_one_gradient(tmp_path, float64):
+    sparse = derive.gradients(str(_saved(tmp_path, "s", _functional_softmax, "sparse_categorical_crossentropy")[1]),
+                              X, CLASSES)
+    keras.backend.clear_session()
+    one_hot = derive.gradients(str(_saved(tmp_path, "o", _functional_softmax, LOSS.CategoricalCrossentropy())[1]),
+                               X, ONE_HOT)
+    for k in sparse:
+        np.testing.assert_allclose(sparse[k], one_hot[k], atol=1e-15)
+
+
+def test_keras_dropout_is_read_as_predict_computes_it_and_fit_is_refused(tmp_path, float64):
+    model, path = _saved(tmp_path, "dropout", lambda: _with_input(L.Dense(5, activation="relu"), L.Dropout(0.5),
+                                                                  L.Dense(2)), "mse")
+    ours, theirs = derive.gradients(str(path), X, VALUES), _keras_autograd(model, "mse", X, VALUES, training=False)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], atol=1e-6)
+    r = _cli("train", path, "--data", _csv(tmp_path), "--epochs", "1")
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and "layer 'dropout' is a Dropout, random while fit" in r.stderr
+
+
+def _csv(tmp_path):
+    np.savetxt(tmp_path / "d.csv", np.hstack([X, VALUES]), delimiter=",", header="x1,x2,x3,x4,y1,y2", comments="")
+    return tmp_path / "d.csv"
+
+
+class Subclassed(keras.Model):
+    """The layers made in __init__ and joined in call(): the file holds no wiring."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.hidden, self.out = L.Dense(5, activation="relu"), L.Dense(2)
+
+    def call(self, x):
+        return self.out(self.hidden(x))
+
+
+def _subclassed():
+    model = Subclassed()
+    model(np.zeros((1, 4)))
+    return model
+
+
+KERAS_REFUSED = [   # (model, loss, the one line's words)
+    (_subclassed, "mse", "Subclassed is a subclassed keras.Model: its call() joins the layers in Python code"),
+    (lambda: _with_input(L.Dense(5), L.BatchNormalization(), L.Dropout(0.3), L.Dense(2)), "mse",
+     "layer 'dropout' is a Dropout with a rate above 0 beside a BatchNormalization ('batch_normalization')"),
+    (lambda: _with_input(L.Dense(5), L.GaussianNoise(0.1), L.Dense(2)), "mse",
+     "layer 'gaussian_noise' (GaussianNoise) is not supported"),
+    (lambda: _with_input(L.Dense(3, activation="softmax")), lambda: LOSS.CategoricalCrossentropy(label_smoothing=0.1),
+     "loss options label_smoothing and reduction are not supported"),
+    (lambda: _with_input(L.Dense(2)), "mean_absolute_error", "loss 'mean_absolute_error' is not supported"),
+]
+
+
+@pytest.mark.parametrize("build,loss,message", KERAS_REFUSED)
+def test_keras_files_derive_does_not_read_are_refused_in_one_line(tmp_path, float64, build, loss, message):
+    _, path = _saved(tmp_path, "refused", build, loss() if callable(loss) else loss)
+    with pytest.raises(DeriveError) as e:
+        derive.from_keras(path)
+    assert message in str(e.value) and "\n" not in str(e.value)
+    r = _cli("verify", path)
+    assert r.returncode == 2 and r.stderr.count("\n") == 1 and message in r.stderr and "Traceback" not in r.stderr
+
+
+def test_keras_concatenate_on_the_command_line(tmp_path, float64):
+    _, path = _saved(tmp_path, "branches", _branches, LOSS.CategoricalCrossentropy(from_logits=True))
+    r = _cli("verify", path)
+    assert r.returncode == 0 and "concatenate([a2, z3], axis=1)" in r.stdout, r.stdout + r.stderr
+    assert "gradient tensors proven" in r.stdout

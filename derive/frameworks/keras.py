@@ -4,14 +4,14 @@ the weights from ``model.weights.h5`` (h5py).  Keras is never imported and nothi
 Supported layers: InputLayer, Dense (bias or not, an activation derive has), Activation and the
 activation layers ReLU (plain, or max_value 6: relu6), LeakyReLU, ELU and Softmax (over the features),
 LayerNormalization, BatchNormalization (training mode, as ``fit`` computes the loss), Embedding (then
-Flatten), Dropout (the identity at derivation time) and Flatten; in a Sequential model or a Functional
-one that is a chain.  Anything else, and every layer that carries code (Lambda, custom objects), is
-refused in one line naming it.
+Flatten), Dropout (the identity, as predict computes it; a rate above 0 beside a BatchNormalization is
+refused) and Flatten; in a Sequential model or a Functional one whose layers are each called once, with
+Add and Concatenate (along the features) joining branches.  Anything else, a subclassed model (its call()
+is code) and every layer that carries code (Lambda, custom objects), is refused in one line naming it.
 """
 from __future__ import annotations
 
 import math
-import re
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +23,14 @@ from .forms import finish
 from .imported import Imported
 from .keras_compile import flag, loss_of, optimizer_of, real, refuse_set, whole
 from .keras_file import MAX_FILE, read_archive
+from .keras_layers import act, activation_layer, store_name, take
 
 MAX_LAYERS = 256
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
 LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
-          "Embedding", "Dropout", "Flatten", "Add")
+          "Embedding", "Dropout", "Flatten", "Add", "Concatenate")
+JOINS = ("Add", "Concatenate")      # layers called on a list of earlier layers' outputs
 
 
 def is_keras_path(x) -> bool:
@@ -51,23 +53,16 @@ def from_bytes(data: bytes, stem: str = "model", loss: str | None = None) -> Imp
                           f"({type(e).__name__}: {str(e)[:80]})") from None                         # wrong kind
 
 
-def _take(w: list, i: int, shape: tuple, where: str) -> np.ndarray:
-    """The layer's ``i``-th weight array, which must have ``shape`` and finite numbers."""
-    a = w[i] if i < len(w) else None
-    if a is None or a.shape != shape:
-        got = "missing" if a is None else "of shape " + (" x ".join(map(str, a.shape)) or "() (one number)")
-        raise DeriveError(f"{where}: weight {i} is {got}; the config needs {' x '.join(map(str, shape))}")
-    if not np.all(np.isfinite(a)):
-        raise DeriveError(f"{where}: weight {i} has NaN or infinite numbers; derive starts from finite weights")
-    return a
-
-
 def _layers(config: dict, stem: str) -> list:
     if not isinstance(config, dict):
         raise DeriveError(f"{stem}.keras: config.json is not a model config")
     kind = config.get("class_name")
     inner = config.get("config") if isinstance(config.get("config"), dict) else {}
     layers = inner.get("layers")
+    if kind not in ("Sequential", "Functional", "Model") and isinstance(config.get("registered_name"), str):
+        raise DeriveError(f"{stem}.keras: {str(kind)[:40]} is a subclassed keras.Model: its call() joins the layers "
+                          "in Python code, which the file does not hold; derive reads Sequential and Functional "
+                          "models (keras.Model(inputs, outputs)); nothing was run")
     if kind not in ("Sequential", "Functional", "Model"):
         raise DeriveError(f"{stem}.keras: a {str(kind)[:40]} model is not supported; "
                           "expected a Sequential or Functional model")
@@ -94,11 +89,11 @@ def _layers(config: dict, stem: str) -> list:
         name, cls = L["config"].get("name"), L["class_name"]
         if kind != "Sequential" and cls != "InputLayer":
             srcs = _inbounds(L)
-            if not srcs or any(src not in seen for src in srcs) or (len(srcs) > 1) != (cls == "Add"):
+            if not srcs or any(src not in seen for src in srcs) or (len(srcs) > 1) != (cls in JOINS):
                 raise DeriveError(f"{stem}.keras: layer {str(name)[:60]!r} takes inputs derive cannot follow "
-                                  "(a layer called once on earlier layers' outputs; Add on two or more)")
-        elif cls == "Add":
-            raise DeriveError(f"{stem}.keras: an Add layer inside a Sequential model")
+                                  "(a layer called once on earlier layers' outputs; Add and Concatenate on two or more)")
+        elif cls in JOINS:
+            raise DeriveError(f"{stem}.keras: an {cls} layer inside a Sequential model")
         seen.add(name)
     return layers
 
@@ -147,20 +142,16 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         cls, c = L["class_name"], L["config"]
         lname = str(c.get("name"))
         where = f"{stem}.keras: layer {lname!r}"
-        w = weights.get(_store_name(cls, used), [])
+        w = weights.get(store_name(cls, used), [])
         srcs = [prev] if sequential or cls == "InputLayer" else _inbounds(L)
         x, width, emb = values.get(srcs[0], ("X", n_in, False))      # this layer's input (value, width, ids)
         if cls == "Dropout" and real(c, "rate", where, 0.0, 0.0, 1.0) > 0:
             dropout.append(lname)
-        if cls == "Add":
-            parts = [values[src] for src in srcs]
-            if len({p[1] for p in parts}) != 1 or any(p[2] for p in parts):
-                raise DeriveError(f"{where}: Add of outputs of different widths")
-            for p in parts[1:]:
-                x = prog.add(x, p[0], where)
+        if cls in JOINS:
+            x, width = _join(prog, cls, c, [values[src] for src in srcs], where)
         if cls == "Flatten" and emb:
             x, emb = prog.reshape(x, width), False
-        if cls in ("InputLayer", "Dropout", "Flatten", "Add"):
+        if cls in ("InputLayer", "Dropout", "Flatten", *JOINS):
             values[lname], prev = (x, width, emb), lname
             continue
         if emb:
@@ -169,16 +160,16 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                        "kernel_constraint", "bias_constraint", "lora_rank")
             units, bias = whole(c, "units", where), flag(c, "use_bias", where, True)
-            kernel = _take(w, 0, (width, units), where)
+            kernel = take(w, 0, (width, units), where)
             x = prog.dense(x, f"{lname}/kernel", kernel, f"{lname}/bias" if bias else None,
-                           _take(w, 1, (units,), where) if bias else None)
-            x = prog.activation(x, _act(c.get("activation"), where), where)
+                           take(w, 1, (units,), where) if bias else None)
+            x = prog.activation(x, act(c.get("activation"), where), where)
             width = units
         elif cls == "Activation":
-            x = prog.activation(x, _act(c.get("activation"), where), where)
+            x = prog.activation(x, act(c.get("activation"), where), where)
         elif cls in ACTIVATION_LAYERS:
-            act, *parameter = _activation_layer(cls, c, where)
-            x = prog.activation(x, act, where, *parameter)
+            kind, *parameter = activation_layer(cls, c, where)
+            x = prog.activation(x, kind, where, *parameter)
         elif cls in ("LayerNormalization", "BatchNormalization"):
             refuse_set(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
                        "rms_scaling", "renorm", "synchronized")
@@ -186,8 +177,8 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             if axis not in (-1, 1, [-1], [1]):
                 raise DeriveError(f"{where}: axis {str(axis)[:40]} is not supported (features only)")
             scale, center = flag(c, "scale", where, True), flag(c, "center", where, True)
-            gamma = _take(w, 0, (width,), where) if scale else None
-            beta = _take(w, int(scale), (width,), where) if center else None
+            gamma = take(w, 0, (width,), where) if scale else None
+            beta = take(w, int(scale), (width,), where) if center else None
             names = (f"{lname}/gamma", f"{lname}/beta")
             eps = real(c, "epsilon", where, 1e-3, 0.0)
             x = (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names, where)
@@ -195,7 +186,7 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             refuse_set(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
             if x != "X":
                 raise DeriveError(f"{where}: an Embedding must be the first layer")
-            table = _take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
+            table = take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
             prog.inputs["X"] = ["N", n_in]
             x = prog.embedding("X", f"{lname}/embeddings", table, where)
             width, emb = n_in * table.shape[1], True
@@ -211,6 +202,12 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         x, width, emb = values[outs[0]]
     if emb:
         raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
+    normalised = next((L["config"].get("name") for L in layers if L["class_name"] == "BatchNormalization"), None)
+    if dropout and normalised:      # fit: random units and batch statistics; predict: neither. No call does both
+        raise DeriveError(f"{stem}.keras: layer {dropout[0][:60]!r} is a Dropout with a rate above 0 beside a "
+                          f"BatchNormalization ({str(normalised)[:60]!r}): derive reads BatchNormalization as fit does "
+                          "(the batch's statistics) and Dropout as predict does (the identity), which no Keras call "
+                          "computes together; set the rate to 0")
     compile_config = config.get("compile_config") or {}
     kind, targets, from_logits = loss_of(loss if loss is not None else compile_config.get("loss"), stem)
     policy = config["config"].get("dtype")
@@ -224,41 +221,21 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     return model
 
 
-def _store_name(cls: str, used: dict) -> str:
-    """The layer's group in model.weights.h5: its class in snake case, numbered from the second on
-    (keras/src/saving/saving_lib.py: layers are stored by class, not by their names)."""
-    name = re.sub("([a-z])([A-Z])", r"\1_\2", re.sub("(.)([A-Z][a-z]+)", r"\1_\2", cls)).lower()
-    if name in used:
-        used[name] += 1
-        return f"{name}_{used[name]}"
-    used[name] = 0
-    return name
-
-
-def _activation_layer(cls: str, c: dict, where: str) -> tuple:
-    """The activation (and its parameter) an activation layer computes, with Keras 3's defaults."""
-    if cls == "ReLU":
-        top = c.get("max_value")
-        if real(c, "negative_slope", where, 0.0) != 0 or real(c, "threshold", where, 0.0) != 0 or \
-                top not in (None, 6, 6.0):
-            raise DeriveError(f"{where}: ReLU with negative_slope, threshold or a max_value other than 6 "
-                              "is not supported")
-        return ("relu",) if top is None else ("relu6",)
-    if cls == "Softmax":
-        if c.get("axis", -1) not in (-1, 1, [-1], [1]):
-            raise DeriveError(f"{where}: Softmax over axis {str(c.get('axis'))[:40]}; expected the features (-1)")
-        return ("softmax",)
-    if cls == "LeakyReLU":
-        return "leaky_relu", real(c, "negative_slope", where, 0.3)
-    return "elu", real(c, "alpha", where, 1.0)
-
-
-def _act(a, where: str) -> str:
-    if a is None:
-        return "linear"
-    if not isinstance(a, str):
-        raise DeriveError(f"{where}: a custom activation is not supported (nothing was run)")
-    return a
+def _join(prog: Program, cls: str, c: dict, parts: list, where: str) -> tuple[str, int]:
+    """Add (outputs of one width, summed) or Concatenate (side by side along the features)."""
+    if any(p[2] for p in parts):
+        raise DeriveError(f"{where}: {cls} of an Embedding's output; expected Flatten first")
+    if cls == "Concatenate":
+        if c.get("axis", -1) not in (-1, 1):
+            raise DeriveError(f"{where}: Concatenate along axis {str(c.get('axis'))[:40]} is not supported; "
+                              "derive joins outputs along the features (axis=-1)")
+        return prog.concat([p[0] for p in parts], where), sum(p[1] for p in parts)
+    if len({p[1] for p in parts}) != 1:
+        raise DeriveError(f"{where}: Add of outputs of different widths")
+    x = parts[0][0]
+    for p in parts[1:]:
+        x = prog.add(x, p[0], where)
+    return x, parts[0][1]
 
 
 def from_model(model, loss: str | None = None) -> Imported:
