@@ -16,6 +16,8 @@ from .layers import LayerTable, layer_message
 
 LEARNING_RATE = symbol("learning_rate")
 _LR_NAMES = ("alpha", "eta", "lr")
+_ROLES = {"out": "out", "output": "out", "net": "net", "target": "target"}
+_LOSS_BASES = ("E", "J", "L", "C", "Error", "error", "Loss", "loss", "Cost", "cost")
 _LAYER_SUP = re.compile(r"\^\s*\{?\s*[(\[]\s*\d+\s*[)\]]")     # ^{(2)}, ^{[2]}: a layer, never part of an index
 
 
@@ -100,10 +102,39 @@ class SymbolTable:
             return LEARNING_RATE
         if hit is None and not (name.sub or name.sup):
             readings = self.layers.readings(name.base)   # y: the one target (or output) written y
-            return readings[0] if len(readings) == 1 else None
+            return readings[0] if len(readings) == 1 else self._role(name)
         if hit is None and name.sub and name.sup:        # \Theta^{(1)}_{12}: an entry of a layer's matrix
             return self.layers.entry(name)
-        return hit
+        return hit if hit is not None else self._role(name)
+
+    def _role(self, name: Name) -> sp.Symbol | None:
+        """A name that says a unit's role, as Mazur's step-by-step example and the posts that copy it write
+        them: ``out_{h1}`` (``output_{h1}``) unit h1's output, ``net_{h1}`` its weighted input, ``target_{o1}``
+        output o1's target, ``E_{total}`` the loss, ``i_1`` the first input (when no name here starts with
+        i).  The unit is any spelling of a unit's name this spec accepts (``h1``, ``h_1``, ``h_{1}``)."""
+        base, sub = name.base, name.sub
+        if name.sup or name.accent or name.time:
+            return None
+        if not sub and "_" in base:                  # plain text: out_h1, E_total
+            base, sub = base.split("_", 1)
+        if base in _LOSS_BASES and sub.lower() in ("total", "tot"):
+            return self.exact.get(self.net.loss)
+        inputs = self.net.spec.inputs
+        if base == "i" and sub.isdigit() and 1 <= int(sub) <= len(inputs) and \
+                not any(n[:1] == "i" for n in self.exact):
+            return self.exact.get(inputs[int(sub) - 1])
+        role = _ROLES.get(base)
+        unit = self.exact.get(sub) or self.loose.get(_loose(sub)) if role and sub else None
+        if unit is None or self.kinds.get(unit) != "act":
+            return None
+        node = self.net.nodes[unit.name]
+        if role == "out":
+            return unit
+        if role == "net":
+            pre = self.net.spec.layers[node.layer - 1].pres[node.index - 1] if node.layer else None
+            return self.exact.get(pre) if pre else None
+        outputs = self.net.spec.outputs                  # role == "target"
+        return self.exact.get(self.net.spec.targets[outputs.index(unit.name)]) if unit.name in outputs else None
 
     def _accented(self, name: Name) -> sp.Symbol | None:
         """``\\hat{y}`` (``\\hat{y}_k``): the network's output (output k), as textbooks write the prediction."""
