@@ -17,6 +17,11 @@ class FormulaError(DeriveError):
     """A formula (node expression or student answer) that cannot be read."""
 
 
+class NotRead(FormulaError):
+    """A construct the tensor evaluator does not read, though NumPy would compute it (a tensor exponent,
+    ``np.arange`` as a value, a string or a tuple as a tensor): a line needing it is refused, never judged."""
+
+
 class ProofError(DeriveError):
     """Chain rule and direct differentiation disagree: a bug in derive, never hidden."""
 

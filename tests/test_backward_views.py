@@ -100,3 +100,35 @@ def test_a_change_derive_cannot_follow_is_refused_in_one_line_with_the_fix(name,
     assert main(["check", "cs231n", "--backward", str(f)]) == 2
     err = capsys.readouterr().err.strip()
     assert "\n" not in err and fix in err
+
+
+# What derive's evaluator does not read is refused by its type (errors.NotRead), never by its message: a line
+# NumPy computes right is refused even when a small change of it would be right in derive's reading.
+REST = "db2 = dlogits.sum(axis=0)\ndh = dlogits @ W2.T\ndhpre = dh * (hpre > 0)\ndW1 = X.T @ dhpre\n" \
+       "db1 = dhpre.sum(axis=0)\n"
+NOT_READ = {
+    "a tensor exponent": ("dlogits = (probs - Y) / N\ndW2 = h.T @ dlogits ** np.ones_like(dlogits)\n" + REST,
+                          "line 2: dW2: an exponent must be a number"),
+    "np.arange as a value": ("dlogits = (probs - (np.arange(C) == Y.argmax(axis=1)[:, None])) / N\n"
+                             "dW2 = h.T @ dlogits\n" + REST, "line 1: dlogits: arange/range is only allowed as an index"),
+}
+
+
+@pytest.mark.parametrize("name", list(NOT_READ))
+def test_a_line_derive_does_not_read_is_refused_never_called_wrong(name, tmp_path, capsys):
+    text, message = NOT_READ[name]
+    for got, want in run_as_numpy(text.replace("C)", "Y.shape[1])")).values():    # right as NumPy runs it
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    f = tmp_path / "student.py"
+    f.write_text(text)
+    assert main(["check", "cs231n", "--backward", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_keepdims_as_a_number_is_read_as_numpy_reads_it():
+    text = "dlogits = (probs - Y) / N\ndW2 = h.T @ dlogits\ndb2 = dlogits.sum(axis=0, keepdims=0)\n" \
+           "dh = dlogits @ W2.T\ndhpre = dh * (hpre > 0)\ndW1 = X.T @ dhpre\ndb1 = dhpre.sum(axis=0, keepdims=False)\n"
+    for got, want in run_as_numpy(text).values():
+        np.testing.assert_allclose(got, want, atol=1e-12)
+    assert check_backward("cs231n", text).correct     # was WRONG: 'keepdims=True keeps an axis that must go'

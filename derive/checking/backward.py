@@ -12,7 +12,7 @@ import re
 
 import numpy as np
 
-from ..errors import DeriveError, FormulaError
+from ..errors import DeriveError, FormulaError, NotRead
 from ..tensor.backward import Backward, derive_backward
 from ..tensor.printer import to_code
 from ..tensor.shapes import fmt
@@ -130,9 +130,11 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
                 if f"'{target}'" in msg:
                     msg = f"uses {target} itself: a line must compute {target} from other values"
                 return LineVerdict(k, target, False, [{"kind": "name", "message": msg}])
-            return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape, k))
+            return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape, k,
+                                                               isinstance(e, NotRead)))
         except (ValueError, IndexError, TypeError) as e:
-            return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape, k))
+            return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape, k,
+                                                               isinstance(e, TypeError)))
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)
     line = next(x for x in bw.lines if x.target == target)
@@ -149,17 +151,13 @@ def _leading_ones(v, want) -> bool:
         and same(np.broadcast_to(v, want.shape), want)
 
 
-# what derive's evaluator does not read (NumPy would): a line failing with one of these is refused, not wrong
-NOT_READ = ("only allowed as an index", "only integer inputs may index", "an exponent must be a number",
-            "clip's bounds must be numbers", "cannot evaluate", "unexpected ", "is not a tensor")
-
-
-def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape, k: int = 0) -> list:
+def _uncomputable(reason: str, target: str, tree, bw, truths, helpers, shape, k: int = 0, not_read=False) -> list:
     """A line that cannot be computed, in one sentence: the fix that makes it right, if one does; a line
-    derive cannot evaluate at all is refused (exit 2), never called wrong."""
-    fixes = [d for d in diagnose(target, tree, None, bw, truths[0], helpers[0]) if d["kind"] not in ("shape", "value")]
-    if not fixes and any(m in reason for m in NOT_READ):
+    needing what derive's evaluator does not read (``NotRead``: NumPy would compute it) is refused (exit 2),
+    never called wrong."""
+    if not_read:                # not read as written: a change that makes it right does not make it wrong
         raise DeriveError(f"line {k}: {target}: {reason}; derive does not read this spelling, write it another way")
+    fixes = [d for d in diagnose(target, tree, None, bw, truths[0], helpers[0]) if d["kind"] not in ("shape", "value")]
     here = f"cannot be computed ({reason}); {target} must have {target[1:]}'s shape {fmt(shape)}"
     if not fixes:
         return [{"kind": "shape", "message": here}]

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import FormulaError
+from ..errors import FormulaError, NotRead
 from .tree import Bin, Call, Const, Name, Neg, Num, Tuple
 
 
@@ -23,7 +23,7 @@ def const_int(node, sizes: dict) -> int:
     if isinstance(node, Bin) and node.op in ("+", "-", "*", "//"):
         a, b = const_int(node.a, sizes), const_int(node.b, sizes)
         return a + b if node.op == "+" else a - b if node.op == "-" else a * b
-    raise FormulaError("expected a constant integer (a number or a size name)")
+    raise NotRead("expected a constant integer (a number or a size name)")
 
 
 def axis_of(node, ndim: int, sizes: dict, what: str = "axis", extra: int = 0) -> int:
@@ -115,7 +115,7 @@ def einsum_spec(node: Call, ndims: list) -> tuple:
     """(input subscripts, output subscripts) of einsum('ij,jk->ik', ...), checked against the operands."""
     text = node.args[0].value.replace(" ", "")
     if "..." in text or not all(ch.isalpha() or ch in ",->" for ch in text):
-        raise FormulaError("einsum: subscripts are letters, commas and '->' (no '...')")
+        raise NotRead("einsum: subscripts are letters, commas and '->' (no '...')")
     ins, arrow, out = text.partition("->")
     parts = ins.split(",")
     if len(parts) != len(ndims):

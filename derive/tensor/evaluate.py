@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 
-from ..errors import FormulaError
+from ..errors import FormulaError, NotRead
 from .axes import as_slice, pad_widths, permutation
 from .composite import Composite
 from .shapes import axes, const_int, dims, expand_ellipsis, keepdims
@@ -144,7 +144,7 @@ class _Eval(Composite):
             return B.scatter(self(node.g), shape, self.key(expand_ellipsis(node.items, len(shape))))
         if isinstance(node, Call):
             return self.call(node)
-        raise FormulaError(f"cannot evaluate {type(node).__name__}")
+        raise NotRead(f"cannot evaluate {type(node).__name__}")
 
     def key(self, items) -> tuple:
         out = []
@@ -173,7 +173,7 @@ class _Eval(Composite):
         except (TypeError, ValueError, AttributeError):
             v = np.asarray(0.5)
         if v.dtype == object or not np.all(np.isfinite(v.astype(float))) or np.any(v.astype(float) % 1):
-            raise FormulaError("expected a constant integer (a number or a size name) or integer positions")
+            raise NotRead("expected a constant integer (a number or a size name) or integer positions")
         return v.astype(np.int64)
 
     def call(self, node: Call):
@@ -239,7 +239,7 @@ class _Eval(Composite):
             return B.scatter(x, out, tuple(slice(a, a + n) for n, (a, _) in zip(shape, widths)))
         if fn == "clip":
             return self.clip(node, x)
-        raise FormulaError(f"cannot evaluate {fn}()")
+        raise NotRead(f"cannot evaluate {fn}()")
 
 
 def _foldable(node) -> bool:
@@ -263,7 +263,7 @@ def _fold(node, sizes: dict) -> Fraction:
         with np.errstate(all="ignore"):
             v = float(np.pi) if node == Call("pi", ()) else float(evaluate(node, {}, _FloatConstants(), sizes))
         if not np.isfinite(v):
-            raise FormulaError("a constant is not a finite number")
+            raise NotRead("a constant is not a finite number")
         _FOLDED[key] = Fraction(v)
     return _FOLDED[key]
 
@@ -280,4 +280,4 @@ def _exponent(node, sizes) -> Fraction:
     try:
         return Fraction(const_int(node, sizes))
     except FormulaError:
-        raise FormulaError("an exponent must be a number") from None
+        raise NotRead("an exponent must be a number") from None

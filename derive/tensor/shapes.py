@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from fractions import Fraction
 
-from ..errors import FormulaError
+from ..errors import FormulaError, NotRead
 from .axes import axis_of, const_int, ddof, einsum_spec, pad_widths, permutation, slice_range  # noqa: F401
 from .tree import Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
 
@@ -59,7 +59,9 @@ def keepdims(node: Call) -> bool:
         return False
     if isinstance(k, Const) and isinstance(k.value, bool):
         return k.value
-    raise FormulaError(f"{node.fn}: keepdims must be True or False")
+    if isinstance(k, Num) and k.value in (0, 1):      # NumPy reads keepdims=1 as True
+        return bool(k.value)
+    raise NotRead(f"{node.fn}: keepdims must be True or False")
 
 
 def reduced(shape: tuple, ax: tuple | None, keep: bool) -> tuple:
@@ -160,7 +162,7 @@ def index(x: Info, items: tuple, env: dict, sizes: dict) -> tuple:
             arrays.append((m,))
             where = len(out) if where is None else where
         elif isinstance(it, Name) and it.id in env:
-            raise FormulaError(f"{it.id} is not an integer input; only integer inputs may index")
+            raise NotRead(f"{it.id} is not an integer input; only integer inputs may index")
         else:
             k = const_int(it, sizes)
             if not -n <= k < n:
@@ -199,7 +201,7 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
         if node.op == "@":
             return Info(matmul(a, b))
         if node.op == "**" and b:
-            raise FormulaError("an exponent must be a number")
+            raise NotRead("an exponent must be a number")
         return Info(broadcast(a, b, node.op))
     if isinstance(node, Index):
         x = infer(node.x, env, sizes, limit)
@@ -207,14 +209,14 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
     if isinstance(node, Scatter):
         return Info(infer(node.x, env, sizes, limit).shape)
     if isinstance(node, Const) and isinstance(node.value, str):
-        raise FormulaError("a string is not a tensor (a string is read only as einsum's subscripts)")
+        raise NotRead("a string is not a tensor (a string is read only as einsum's subscripts)")
     if isinstance(node, (Tuple, Const, Slice)):
-        raise FormulaError("a tuple, True/False/None or a slice is not a tensor")
+        raise NotRead("a tuple, True/False/None or a slice is not a tensor")
     if not isinstance(node, Call):
-        raise FormulaError(f"unexpected {type(node).__name__}")
+        raise NotRead(f"unexpected {type(node).__name__}")
     fn = node.fn
     if fn == "arange":
-        raise FormulaError("arange/range is only allowed as an index")
+        raise NotRead("arange/range is only allowed as an index")
     if fn == "pi":
         return Info(())
     if fn in ("stack", "concatenate"):
@@ -250,13 +252,13 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
         for key in ("min", "max"):
             v = node.get(key)
             if v is not None and any(isinstance(n, Name) and n.id not in sizes for n in walk(v)):
-                raise FormulaError("clip's bounds must be numbers; for a tensor bound write maximum/minimum")
+                raise NotRead("clip's bounds must be numbers; for a tensor bound write maximum/minimum")
             if v is not None and not (isinstance(v, Const) and v.value is None):
                 broadcast(s, infer(v, env, sizes, limit).shape, "clip")
         return Info(s)
     if fn in ("softmax", "log_softmax"):
         if node.get("axis") is None and len(s) > 1:
-            raise FormulaError(f"{fn} of a {len(s)}-D tensor needs axis=")
+            raise NotRead(f"{fn} of a {len(s)}-D tensor needs axis=")
         axes(node, len(s), sizes)
         return Info(s)
     if fn == "transpose":
@@ -275,7 +277,7 @@ def _infer(node, env: dict, sizes: dict, limit: bool) -> Info:
         return Info(target)
     if fn == "one_hot":
         if not x.integer:
-            raise FormulaError("one_hot takes an integer input")
+            raise NotRead("one_hot takes an integer input")
         return Info(s + (size_of(node.args[1], env, sizes),))
     if fn == "argmax":
         return Info(reduced(s, axes(node, len(s), sizes), keepdims(node)), True)

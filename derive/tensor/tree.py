@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from fractions import Fraction
 
-from ..errors import FormulaError
+from ..errors import FormulaError, NotRead
 
 
 @dataclass(frozen=True)
@@ -129,8 +129,8 @@ def const_fraction(node, sizes: dict | None = None) -> Fraction:
             return a * b
         if node.op == "/":
             if b == 0:
-                raise FormulaError("division by zero in a constant")
+                raise NotRead("division by zero in a constant")
             return a / b
         if b.denominator == 1 and abs(b) <= 64 and (a != 0 or b >= 0):
             return a ** int(b)
-    raise FormulaError("an exponent must be a number (2, 0.5, 1/2, -3/2)")
+    raise NotRead("an exponent must be a number (2, 0.5, 1/2, -3/2)")
