@@ -193,6 +193,43 @@ def test_torch_module_read_with_autograds_gradients(name):
     assert derive.verify(m)["all_proven"]
 
 
+class Squeezed(nn.Module):
+    """A binary classifier whose forward returns one logit per example, (N,), for targets of shape (N,)."""
+
+    def __init__(self, how="squeeze"):
+        super().__init__()
+        self.fc, self.out, self.how = nn.Linear(4, 3), nn.Linear(3, 1), how
+
+    def forward(self, x):
+        z = self.out(torch.tanh(self.fc(x)))
+        return z.squeeze(1) if self.how == "squeeze" else z.view(-1)
+
+
+@pytest.mark.parametrize("how", ["squeeze", "view"])
+def test_one_logit_per_example_squeezed_to_a_vector(how):
+    torch.manual_seed(3)
+    module, y = Squeezed(how).double(), BINARY[:, 0]
+    params = dict(module.named_parameters())
+    theirs = torch.autograd.grad(nn.BCEWithLogitsLoss()(module(torch.tensor(X)), torch.tensor(y)),
+                                 list(params.values()))
+    ours = derive.gradients(module, X, y, loss=nn.BCEWithLogitsLoss())
+    for k, g in zip(params, theirs):
+        np.testing.assert_allclose(ours[k], g.numpy(), atol=1e-12)
+
+
+def test_a_float32_module_takes_numpy_rows():
+    """nn.Linear's default float32 weights, X as NumPy's float64: traced at float32, derived in float64
+    from the float32 weights (autograd on a float64 copy of the same weights agrees to 1e-12)."""
+    torch.manual_seed(5)
+    module = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+    ours = derive.gradients(module, X, CLASSES, loss="cross_entropy")
+    exact = module.double()
+    theirs = torch.autograd.grad(F.cross_entropy(exact(torch.tensor(X)), torch.tensor(CLASSES)),
+                                 list(exact.parameters()))
+    for (k, _), g in zip(exact.named_parameters(), theirs):
+        np.testing.assert_allclose(ours[k], g.numpy(), atol=1e-12)
+
+
 class DropoutFunction(nn.Module):
     def __init__(self, training):
         super().__init__()
@@ -212,6 +249,15 @@ class Stacked(nn.Module):
         return torch.cat([self.a(x), self.a(x)], dim=0)
 
 
+class Regrouped(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a, self.b = nn.Linear(4, 4), nn.Linear(2, 2)
+
+    def forward(self, x):
+        return self.b(self.a(x).view(-1, 2))
+
+
 class RowMean(nn.Module):
     def __init__(self):
         super().__init__()
@@ -226,6 +272,7 @@ REFUSED = [   # (module, loss, the one line's words)
      "call_module 3: Dropout(p=0.3) in training mode drops units at random; derive reads it in eval mode"),
     (lambda: DropoutFunction(None), "mse", "F.dropout with training=True drops units at random"),
     (Stacked, "mse", "torch.cat along dim 0 is not supported; derive joins (N, features) tensors along the features"),
+    (Regrouped, "mse", "a reshape of (7, 4) to (14, 2) is not supported; expected (N, features), each example"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
     (_mlp, nn.HuberLoss(), "loss 'HuberLoss' is not supported"),

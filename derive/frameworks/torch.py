@@ -26,7 +26,7 @@ from ..errors import DeriveError
 from .build import Program
 from .forms import finish
 from .imported import Imported
-from .torch_ops import LogSoftmax, arg, function, width_of
+from .torch_ops import LogSoftmax, Squeezed, arg, function, width_of
 
 LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
           "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True),
@@ -77,6 +77,9 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
         x0 = torch.as_tensor(example_input)
     except (TypeError, ValueError, RuntimeError) as e:
         raise DeriveError(f"example_input is not a tensor ({str(e).splitlines()[0][:120] if str(e) else ''})") from None
+    floats = {p.dtype for p in module.parameters() if torch.is_floating_point(p)}
+    if torch.is_floating_point(x0) and len(floats) == 1 and x0.dtype not in floats:
+        x0 = x0.to(floats.pop())    # NumPy's float64 rows for a float32 module: traced at the module's type
     if x0.ndim < 2 or (x0.ndim > 2 and not torch.is_floating_point(x0)):
         raise DeriveError(f"example_input must be a batch of shape (N, features), got {tuple(x0.shape)}")
     width_in = int(np.prod(tuple(x0.shape[1:])))      # (N, 1, 28, 28) images: X is read flattened, row-major
@@ -110,6 +113,8 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
             if not isinstance(res, fx.Node):
                 raise DeriveError(f"{where}: the module must return one tensor")
             out, width = names[res], int(res.meta["tensor_meta"].shape[-1])
+            if isinstance(out, Squeezed):        # (N, 1) -> (N,): one output, its targets a vector
+                out, width = str(out), 1
             if isinstance(out, LogSoftmax):      # log-probabilities: their logits, with cross_entropy
                 if loss not in ("nll", "cross_entropy"):
                     raise DeriveError(f"{where}: a last log_softmax with loss {loss}; expected NLLLoss (nll)")

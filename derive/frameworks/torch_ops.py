@@ -22,6 +22,10 @@ class LogSoftmax(str):
         return str(self)
 
 
+class Squeezed(str):
+    """A single output squeezed to (N,) (``z.squeeze(1)``, ``z.view(-1)``): read only as the module's output."""
+
+
 def arg(names, a, where):
     from torch import fx
     if isinstance(a, (list, tuple)):
@@ -31,6 +35,8 @@ def arg(names, a, where):
     if isinstance(names[a], LogSoftmax):
         raise DeriveError(f"{where}: log_softmax is read only as the module's last operation "
                           "(before NLLLoss or cross_entropy)")
+    if isinstance(names[a], Squeezed):
+        raise DeriveError(f"{where}: an output squeezed to (N,) is read only as the module's last operation")
     return names[a]
 
 
@@ -86,11 +92,16 @@ def function(prog: Program, node, names, where) -> str:
         if dim not in (1, -1):
             raise DeriveError(f"{where}: {name} over dim {dim}; expected the features (dim=1 or -1)")
         return LogSoftmax(x) if name == "log_softmax" else prog.activation(x, "softmax", where)
-    if name in ("view", "reshape", "flatten") or fn in (torch.flatten, torch.reshape):
+    if name in ("view", "reshape", "flatten", "squeeze") or fn in (torch.flatten, torch.reshape, torch.squeeze):
         shape = node.meta["tensor_meta"].shape
-        if len(shape) != 2:
-            raise DeriveError(f"{where}: a reshape to {tuple(shape)} is not supported; expected (N, features)")
         before = node.args[0].meta["tensor_meta"].shape
+        if len(shape) == 1 and tuple(before) == (shape[0], 1):      # one output per example, as a vector
+            return Squeezed(x)
+        if name == "squeeze":
+            raise DeriveError(f"{where}: squeeze of {tuple(before)} is not supported; expected (N, 1) -> (N,)")
+        if len(shape) != 2 or shape[0] != before[0]:      # (N, 4) -> (2N, 2) mixes examples
+            raise DeriveError(f"{where}: a reshape of {tuple(before)} to {tuple(shape)} is not supported; "
+                              "expected (N, features), each example its own row")
         return x if len(before) == 2 else prog.reshape(x, int(shape[1]))
     if fn is F.dropout or name == "dropout":          # F.dropout(x, p=0.5, training=True): PyTorch's defaults
         p = kw.get("p", args[1] if len(args) > 1 else 0.5)
