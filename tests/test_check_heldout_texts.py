@@ -142,10 +142,11 @@ def _steps(text):
 def test_a_texts_scratch_letters_are_read_in_its_own_terms_and_a_false_identity_is_wrong():
     text = "\n\n".join(["$$z = xy$$", r"$$\frac{\partial z}{\partial x} = y$$", r"$$\frac{\partial z}{\partial y} = y$$",
                         r"$$\sigma(u) = \frac{1}{1 + e^{-u}}$$", r"$$\frac{\partial}{\partial x} \exp(x) = \exp(x)$$",
-                        r"$$\frac{\partial}{\partial u} \exp(u) = \exp(u)$$"])
-    # u is the dummy of \sigma(u) on its own line only; after it, a letter no definition uses is not read
+                        r"$$\frac{\partial}{\partial u} \exp(u) = \exp(u)$$", r"$$\frac{\partial}{\partial v} v^2 = 2v$$"])
+    # u is a dummy where a function of it is the first side (\sigma(u), \exp(u)); v, in no function and no
+    # definition, is not read
     assert _steps(text) == [(1, "definition"), (3, "correct"), (5, "wrong"), (7, "correct"), (9, "correct"),
-                            (11, "unchecked")]
+                            (11, "correct"), (13, "unchecked")]
 
 
 def test_scratch_letters_never_judge_what_they_cannot_determine():
@@ -174,3 +175,14 @@ def test_ng_vectorised_notation_reads_one_column_per_example():
     assert [by_line[k] for k in (12, 16, 22)] == [["correct"], ["correct"], ["correct", "correct"]]
     # the batch's dW = 1/m dZ A^T sums over the examples: one column cannot say it, so it is unread, never judged
     assert all(by_line[k] == ["unchecked"] for k in (28, 30, 38, 40))
+
+
+def test_a_function_the_text_defines_of_a_dummy_letter_and_its_derivative():
+    text = "\n\n".join([r"$$f(x) = \frac{1}{1 + e^{-x}}$$", r"$$f'(x) = f(x)(1 - f(x))$$",
+                        r"$$\sigma'(u) = \sigma(u)(1 - \sigma(u))$$", r"$$\frac{d\sigma(u)}{du} = \sigma(u)(1 - \sigma(u))$$",
+                        r"$$f'(x) = f(x)(1 + f(x))$$", r"$$\phi'(u) = 1 - \phi(u)^2$$"])
+    # the last: \phi is never defined here, so nothing says what \phi' is: unread, not judged
+    assert _steps(text) == [(1, "definition"), (3, "correct"), (5, "correct"), (7, "correct"), (9, "wrong"),
+                            (11, "unchecked")]
+    h = _text("heldout_bishop")                    # Bishop's h(a) = tanh(a), h'(a) = 1 - h(a)^2, of a dummy a
+    assert "$h'(a) = 1 - h(a)^2$" in h

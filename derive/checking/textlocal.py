@@ -31,9 +31,12 @@ from .numbers import Literals, overlaps, show, value
 
 _LAYER_NOTATION = re.compile(r"\\mathbf|\\boldsymbol|\\bm\b|\\vec|\\top|\^\s*\{?\s*T\b|\\odot|\\circ|\\otimes|"
                              r"\^\s*\{\s*[\[(]|\\nabla|\\sum|\\prod|\\in\b")
-_UNREAD_HERE = ("unknown symbol", "unknown function '", "a value for ")
-_APPLIED = re.compile(r"(?<![A-Za-z\\])(?:[fghl]|\\phi|\\varphi|\\ell)\s*(?:'|\^\s*\{?\s*\\prime)*\s*\(")
-_DUMMY = re.compile(r"\s*\\(?:sigma|tanh|exp|log|ln)\s*\(\s*([A-Za-z])\s*\)\s*")   # a function's dummy argument
+_UNREAD_HERE = ("unknown symbol", "unknown function '", "a value for ", "a prime is only allowed on a function")
+_APPLIED = re.compile(r"(?<![A-Za-z\\])([fghl]|\\phi|\\varphi|\\ell)\s*(?:'|\^\s*\{?\s*\\prime\s*\}?)*\s*\(")
+# a function of one dummy letter on a chain's first side: \sigma(x), \tanh'(u), f(x), \frac{d\sigma(x)}{dx}
+_DUMMY = re.compile(r"(?:\\(?:sigma|tanh|exp|log|ln)|(?<![A-Za-z\\])[fgh]|\\phi|\\varphi)\s*"
+                    r"(?:'|\^\s*\{?\s*\\prime\s*\}?)*\s*\(\s*([A-Za-z])\s*\)")
+_FUNCTION_DEF = re.compile(r"\s*([fgh]|\\phi|\\varphi)\s*\(\s*([A-Za-z])\s*\)\s*")     # f(x) = ...: defines f
 _READINGS = 16                  # at most this many combinations of a redefined letter's definitions
 
 
@@ -53,13 +56,18 @@ class LocalScope:
     def __init__(self):
         self.defs: dict[str, list[tuple[int, sp.Expr]]] = {}
         self.values: dict[sp.Symbol, Fraction] = {}
+        self.funcs: dict[str, tuple] = {}          # f(x) = ...: the letter, its dummy and its body
+
+    def functions(self) -> dict:
+        own = {f: (lambda u, d=d, body=body: body.xreplace({d: u})) for f, (d, body) in self.funcs.items()}
+        return default_functions() | own
 
     @staticmethod
     def takes(parts: list[str], notes: list[str]) -> bool:
         """A chain the network's reader left unread only for names it does not have, in no layer form and with
         no letter applied as a function (``h(a)``, ``g'(z)``: an activation of a dummy argument)."""
         return bool(notes) and all(n.startswith(_UNREAD_HERE) for n in notes) and not any(
-            _LAYER_NOTATION.search(p) or _APPLIED.search(p) for p in parts)
+            _LAYER_NOTATION.search(p) for p in parts)
 
     def _read(self, text: str, reading: dict) -> Side:
         lits = Literals()
@@ -69,9 +77,12 @@ class LocalScope:
             return sp.Mul(*map(sp.Symbol, self._letters(_key(name.text or name.base))))
 
         def derivative(of, args, wrt):
-            if args:
-                raise DeriveError("a derivative with arguments is not read here")
             x, y = (sp.Symbol(_key(n.text or n.base)) for n in (of, wrt))
+            fn = self.functions().get(of.base) if args else None
+            if args:                              # \frac{d\sigma(x)}{dx}: the function at its argument
+                if fn is None or len(args) != 1:
+                    raise DeriveError("a derivative with arguments is not read here")
+                return sp.diff(fn(args[0]), y)
             if x == y:
                 return sp.S.One
             if x in reading:                   # its definition, with the letter differentiated by kept whole
@@ -82,7 +93,7 @@ class LocalScope:
             opaque.add(d)
             return d
         try:
-            e = parse(text, symbol, derivative=derivative, functions=default_functions(), numbers=lits,
+            e = parse(text, symbol, derivative=derivative, functions=self.functions(), numbers=lits,
                       mode="latex", free_names=True)
         except DeriveError as err:
             return Side(text, None, error=str(err))
@@ -115,7 +126,7 @@ class LocalScope:
         try:
             parse(text, lambda n: seen.update(self._letters(_key(n.text or n.base))) or sp.Symbol("_"),
                   derivative=lambda of, a, w: seen.update({_key(of.text or of.base), _key(w.text or w.base)}) or sp.S.One,
-                  functions=default_functions(), mode="latex", free_names=True)
+                  functions=self.functions(), mode="latex", free_names=True)
         except DeriveError:
             pass
         return seen
@@ -123,6 +134,12 @@ class LocalScope:
     def steps(self, lines: list[int], parts: list[str], make, known=lambda text: False) -> list | None:
         """One step per ``=`` of the chain (``make`` builds a ``derivation.Step``), or None when a side is unread
         or the chain would define a name the network has (``known(text)``: its J is not the text's L + s)."""
+        defining = _FUNCTION_DEF.fullmatch(parts[0])
+        if any(m.group(1) not in self.funcs and not (defining and m.group(1) == defining.group(1))
+               for p in parts for m in _APPLIED.finditer(p)):
+            return None                      # h(a), g'(z): an activation the text names but never defines here
+        if defining and len(parts) >= 2:
+            return self._function(lines, parts, defining, make)
         used = set().union(*(self._names(p) for p in parts))
         readings = self._readings(used)
         first = [self._read(p, readings[0]) for p in parts]
@@ -153,9 +170,24 @@ class LocalScope:
                     out.append(make(lines[0], parts[0], parts[1], "definition", note=note))
                     parts, lines = parts[1:], lines[1:]
                     readings = self._readings(used)
-        dummy = {sp.Symbol(m.group(1))} if (m := _DUMMY.fullmatch(parts[0])) else set()   # \\sigma(x) = ...
+        dummy = {sp.Symbol(m.group(1)) for m in _DUMMY.finditer(parts[0])}      # \\sigma'(x) = ...
         for i in range(1, len(parts)):
             out.append(self._step(lines[i - 1], parts[i - 1], parts[i], readings, make, dummy))
+        return out
+
+    def _function(self, lines, parts, defining, make) -> list | None:
+        """``f(x) = \\frac{1}{1 + e^{-x}}``: defines the function f of the dummy x; the chain's other sides are
+        checked as identities in x."""
+        f, x = defining.group(1), sp.Symbol(defining.group(2))
+        body = self._read(parts[1], {})
+        if not body.ok or body.literals.text or body.opaque or body.expr.free_symbols - {x}:
+            return None
+        again = f in self.funcs
+        self.funcs[f] = (x, body.expr)
+        out = [make(lines[0], parts[0], parts[1], "definition", note=f"defines the function {f} of the text's own" + (
+            " (again)" if again else ""))]
+        for i in range(2, len(parts)):
+            out.append(self._step(lines[i - 1], parts[i - 1], parts[i], [{}], make, {x}))
         return out
 
     def _letters_free(self) -> set:
