@@ -267,6 +267,15 @@ class RowMean(nn.Module):
         return self.a(x) - self.a(x).mean(dim=0)
 
 
+class ChannelMean(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 2)
+
+    def forward(self, x):         # (N, 1, 4) -> (N, 4): a float input's axis, not an Embedding's ids
+        return self.a(x.mean(dim=1))
+
+
 REFUSED = [   # (module, loss, the one line's words)
     (lambda: _mlp(nn.Dropout(0.3), nn.Linear(3, 2)), "mse",
      "call_module 3: Dropout(p=0.3) in training mode drops units at random; derive reads it in eval mode"),
@@ -275,14 +284,17 @@ REFUSED = [   # (module, loss, the one line's words)
     (Regrouped, "mse", "a reshape of (7, 4) to (14, 2) is not supported; expected (N, features), each example"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
+    (ChannelMean, "mse", "mean over dim 1 of a 3-dimensional tensor is not supported; expected a mean over dim 1 "
+                         "of an Embedding's (N, L, D)"),
     (_mlp, nn.HuberLoss(), "loss 'HuberLoss' is not supported"),
 ]
 
 
 @pytest.mark.parametrize("factory,loss,message", REFUSED)
 def test_torch_modules_derive_does_not_read_are_refused_in_one_line(factory, loss, message):
+    inputs = torch.tensor(X[:, None, :] if factory is ChannelMean else X)
     with pytest.raises(DeriveError) as e:
-        derive.from_torch(factory().double(), torch.tensor(X), loss=loss)
+        derive.from_torch(factory().double(), inputs, loss=loss)
     assert message in str(e.value) and "\n" not in str(e.value)
 
 

@@ -113,8 +113,9 @@ def function(prog: Program, node, names, where) -> str:
     if name in ("mean", "sum") and own:        # embeddings of L ids pooled: (N, L, D) -> (N, D)
         dim = kw.get("dim", args[1] if len(args) > 1 else None)
         before, after = node.args[0].meta["tensor_meta"].shape, node.meta["tensor_meta"].shape
-        if dim not in (1, -2) or len(before) != 3 or len(after) != 2 or kw.get("dtype") is not None:
+        if dim not in (1, -2) or len(before) != 3 or len(after) != 2 or kw.get("dtype") is not None or \
+                not prog.forward.get(x, "").endswith("[X]"):       # an Embedding's (N, L, D), not an input
             raise DeriveError(f"{where}: {name} over dim {dim} of a {len(before)}-dimensional tensor is not supported; "
-                              f"expected a {name} over dim 1 of (N, L, D), as of L embeddings")
+                              f"expected a {name} over dim 1 of an Embedding's (N, L, D)")
         return prog.pool(x, name, where)
     raise DeriveError(f"{where}: operation {name} is not supported")
