@@ -96,6 +96,33 @@ class Residual(nn.Module):
         return self.out(x)
 
 
+class ResNetStyle(nn.Module):
+    """identity = x; ...; out += identity, as torchvision's BasicBlock writes it."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc1, self.fc2, self.out = nn.Linear(4, 4), nn.Linear(4, 4), nn.Linear(4, 2)
+
+    def forward(self, x):
+        identity = x
+        out = self.fc2(F.relu(self.fc1(x)))
+        out += identity
+        return self.out(F.relu(out))
+
+
+class Gated(nn.Module):
+    """A gated unit, a(x) * sigmoid(g(x)), then a hand-written SiLU (h.mul(sigmoid(h))) and arithmetic
+    with numbers."""
+
+    def __init__(self):
+        super().__init__()
+        self.a, self.g, self.out = nn.Linear(4, 3), nn.Linear(4, 3), nn.Linear(3, 2)
+
+    def forward(self, x):
+        h = 0.5 * (self.a(x) * torch.sigmoid(self.g(x))) - 1
+        return -self.out(h.mul(torch.sigmoid(h))) / 2
+
+
 class TwoBranches(nn.Module):
     """Two branches joined with torch.cat along the features."""
 
@@ -160,6 +187,8 @@ TORCH = {   # name: (module factory, loss as given to derive and to autograd, ta
     "nn_flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)),
                    nn.MSELoss(), VALUES, IMAGES, "layered"),
     "residual": (Residual, nn.MSELoss(), VALUES, X, "tensor"),
+    "resnet_block_iadd": (ResNetStyle, nn.MSELoss(), VALUES, X, "tensor"),
+    "gated_arithmetic": (Gated, nn.MSELoss(), VALUES, X, "tensor"),
     "cat_branches": (TwoBranches, nn.CrossEntropyLoss(), CLASSES, X, "tensor"),
     "cat_input": (DenseSkip, nn.MSELoss(), VALUES, X, "tensor"),
     "dropout_eval": (lambda: _mlp(nn.Dropout(0.3), nn.Linear(3, 2)).eval(), nn.MSELoss(), VALUES, X, "layered"),
@@ -258,6 +287,15 @@ class Regrouped(nn.Module):
         return self.b(self.a(x).view(-1, 2))
 
 
+class Broadcast(nn.Module):
+    def __init__(self, alpha=False):
+        super().__init__()
+        self.a, self.b, self.alpha = nn.Linear(4, 2), nn.Linear(4, 1), alpha
+
+    def forward(self, x):
+        return torch.add(self.a(x), self.a(x), alpha=2) if self.alpha else self.a(x) * self.b(x)
+
+
 class RowMean(nn.Module):
     def __init__(self):
         super().__init__()
@@ -284,6 +322,8 @@ REFUSED = [   # (module, loss, the one line's words)
     (Regrouped, "mse", "a reshape of (7, 4) to (14, 2) is not supported; expected (N, features), each example"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
+    (Broadcast, "mse", "call_function mul: * of tensors of shapes (7, 2) and (7, 1) (broadcasting) is not supported"),
+    (lambda: Broadcast(alpha=True), "mse", "call_function add: + with alpha is not supported"),
     (ChannelMean, "mse", "mean over dim 1 of a 3-dimensional tensor is not supported; expected a mean over dim 1 "
                          "of an Embedding's (N, L, D)"),
     (_mlp, nn.HuberLoss(), "loss 'HuberLoss' is not supported"),

@@ -170,6 +170,11 @@ class Program:
         self.not_layered(f"{where}: a residual addition")
         return self.emit(f"{a} + {b}", "r")
 
+    def arithmetic(self, expr: str, where: str) -> str:
+        """``a * b``, ``x - 1.5``, ``-x``: elementwise arithmetic of names and numbers (PyTorch's forward)."""
+        self.not_layered(f"{where}: elementwise arithmetic")
+        return self.emit(expr, "r")
+
     # -- the loss -----------------------------------------------------------------------------
     def loss(self, out: str, kind: str, from_logits: bool, n_out: int, reduction: str = "mean",
              smoothing: float = 0.0) -> None:

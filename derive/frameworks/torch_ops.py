@@ -2,10 +2,12 @@
 read into derive's tensor program; ``torch.py`` reads the modules and the loss."""
 from __future__ import annotations
 
+import math
 import operator
 
 from ..errors import DeriveError
 from .build import Program
+from .imported import number
 
 FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
              "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
@@ -44,6 +46,32 @@ def width_of(node) -> int:
     return int(node.meta["tensor_meta"].shape[-1])
 
 
+ARITHMETIC = {operator.add: "+", operator.iadd: "+", operator.sub: "-", operator.isub: "-", operator.mul: "*",
+              operator.imul: "*", operator.truediv: "/", operator.itruediv: "/", operator.neg: "neg"}
+ARITHMETIC_NAMES = {"add": "+", "sub": "-", "subtract": "-", "mul": "*", "multiply": "*", "div": "/",
+                    "divide": "/", "true_divide": "/", "neg": "neg", "negative": "neg"}
+
+
+def _arithmetic(prog: Program, op: str, node, names, where) -> str:
+    """a + b, a - b, a * b, a / b of tensors of one shape, or of a tensor and a number; -a (``x += h`` too)."""
+    if set(node.kwargs) - {"out"} or node.kwargs.get("out") is not None or len(node.args) > (1 if op == "neg" else 2):
+        raise DeriveError(f"{where}: {op} with {', '.join(node.kwargs) or 'a third argument'} is not supported")
+    shapes = [tuple(a.meta["tensor_meta"].shape) for a in node.args if hasattr(getattr(a, "meta", {}).get(
+        "tensor_meta"), "shape")]
+    if len(set(shapes)) > 1:
+        raise DeriveError(f"{where}: {op} of tensors of shapes {shapes[0]} and {shapes[1]} (broadcasting) is not "
+                          "supported; expected one shape, or a tensor and a number")
+    terms = []
+    for a in node.args:
+        if isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a):
+            terms.append(f"({number(a)})")
+        else:
+            terms.append(arg(names, a, where))
+    if op == "neg":
+        return prog.arithmetic(f"-{terms[0]}", where)
+    return prog.arithmetic(f"{terms[0]} {op} {terms[1]}", where)
+
+
 def _cat(prog: Program, node, names, where) -> str:
     """torch.cat([a, b, ...], dim=1): (N, features) tensors side by side."""
     args, kw = node.args, node.kwargs
@@ -64,8 +92,10 @@ def function(prog: Program, node, names, where) -> str:
     name = fn if isinstance(fn, str) else getattr(fn, "__name__", str(fn))
     if name in ("getattr", "getitem", "size") and not hasattr(node.meta.get("tensor_meta"), "shape"):
         return None             # x.shape[0], x.size(0): a number for a reshape, not a tensor
-    if fn in (operator.add, torch.add) or name in ("add", "__add__"):
-        return prog.add(arg(names, args[0], where), arg(names, args[1], where), where)
+    op = ARITHMETIC.get(fn) or (ARITHMETIC_NAMES.get(name) if isinstance(fn, str) or fn in (
+        getattr(torch, name, None),) else None)
+    if op is not None:
+        return _arithmetic(prog, op, node, names, where)
     if fn in (torch.cat, getattr(torch, "concat", None)) or name in ("cat", "concat", "concatenate"):
         return _cat(prog, node, names, where)
     x = arg(names, args[0], where)
