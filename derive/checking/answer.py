@@ -55,13 +55,19 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     parts = split_equalities(text) if "=" in text or "≈" in text or "\\approx" in text else [text]
     if not parts:
         raise FormulaError("empty answer")
+    values, unread = c.net.spec.values, None
+    if values is not None and len(values.examples or ()) > 1:      # {x_1}^{(2)}: example 2, not a square
+        batch = _over_examples(c, param, text, parts, diagnose)
+        if isinstance(batch, Verdict):
+            return batch
+        unread = batch                          # why it does not read over the examples, if it does not
     reader = Reader(c)
     notes: list[str] = []
     sides = []
     for p in parts:
         s = reader.read(p, notes)
         if not s.ok:
-            raise FormulaError(s.error)
+            raise FormulaError(unread or s.error)
         sides.append(s)
     named = _lhs_param(c, sides[:-1]) if len(sides) > 1 else None
     if param is not None and param not in c.net.params:
@@ -111,6 +117,55 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         mistakes += run(c, param, form)
     return Verdict(param, text, ok and not mistakes, c.latex(form), c.net.latex(expected), method,
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
+
+
+def _over_examples(c: Checker, param: str | None, text: str, parts: list[str], diagnose: bool) -> Verdict | str | None:
+    """The verdict on an answer written over the spec's m examples (seed 003: ``\\frac{1}{m}\\sum_{i=1}^{m}
+    ({a^{(2)}_1}^{(i)} - {y_1}^{(i)}) {a^{(1)}_1}^{(i)}``), the gradient of the mean cost; None when the spec
+    has one example or the answer does not name an example: then it is read as about one example, as the
+    notes' symbolic steps are.  A text that does not read here at all gives why (a str), which is said if
+    it does not read as about one example either ({x_1}^{(3)} with two examples)."""
+    from .batch import BatchReader
+    reader = BatchReader(c)
+    if reader.copies.m == 1:
+        return None
+    notes: list[str] = []
+    sides = []
+    for p in parts:
+        s = reader.read(p, notes)
+        if not s.ok:
+            return s.error
+        sides.append(s)
+    given, copies = sides[-1], reader.copies
+    if given.batch is None or not copies.indexed(given.batch):
+        return None
+    named = _lhs_param(c, sides[:-1]) if len(sides) > 1 else None
+    if param is None and named is None:
+        raise DeriveError("give --param, or write the left side, like \\frac{\\partial J}{\\partial w} = ...")
+    param = named if param is None else param if param in c.net.params else resolve_param(c, param)
+    form = given.batch.xreplace({s: sp.Rational(t) for s, t in given.literals.text.items()})
+    plain = copies.plain(form)
+    if plain:
+        raise FormulaError(f"which example's {c.latex(plain[0])}? With {copies.m} examples write it, like "
+                           f"{{{c.latex(plain[0])}}}^{{(1)}}, or sum over the examples")
+    expected = c.derivation.gradient(param).delta_form
+    mistakes: list[Mistake] = []
+    if named is not None and named != param:
+        mistakes.append(Mistake("wrong_left_side", f"the left side is the derivative with respect to "
+                                                   f"${_tex(c, named)}$, but the parameter checked is ${_tex(c, param)}$",
+                                (named,)))
+    for i in range(1, len(sides) - 1):
+        if reader.judge(sides[i - 1], sides[i]).status == "wrong":
+            mistakes.append(Mistake("wrong_step", f"the step {_short(parts[i - 1])} = {_short(parts[i])} is wrong"))
+    mean = copies.mean(expected)
+    ok, method, cex = copies.compare(form, mean)
+    if not ok and diagnose and copies.compare(form, copies.m * mean)[0]:
+        mistakes.append(Mistake("dropped_mean", f"the sum over the {copies.m} examples is not divided by "
+                                                f"$m = {copies.m}$: the gradient of the mean cost is their mean"))
+    names = {**c.net.latex_names, **{s: copies.latex(s) for s in form.free_symbols if s in copies.origin}}
+    shown = f"\\frac{{1}}{{{copies.m}}} \\sum_{{i=1}}^{{{copies.m}}} \\left[{c.net.latex(expected)}\\right]^{{(i)}}"
+    return Verdict(param, text, ok and not mistakes, sp.latex(form, symbol_names=names), shown, method,
+                   tuple(mistakes), cex, tuple(notes + ["over the spec's %d examples" % copies.m]), _tex(c, param))
 
 
 def _which_side(c: Checker, param: str, parts, sides, expected, i: int) -> str:

@@ -118,7 +118,7 @@ class SumGrammar:
     def at_example(self, v, k: int, tok):
         if self.examples is None:
             raise self.err("a quantity of one example (^{(i)}) is read only in a derivation checked "
-                           "against a spec", tok)
+                           "against a spec, or in an answer when the spec has several examples", tok)
         if not 1 <= k <= self.examples.count:
             raise self.err(f"example {k}: there {_count(self.examples.count)}", tok)
         return self.guard(self.call(self.examples.at, v, k), tok)
@@ -289,7 +289,8 @@ class SumGrammar:
             raise self.err(f"{var} is used both as an example (^{{({var})}}) and as a unit index (_{var})", tok)
         if "example" in roles or (not roles and upper == "m"):
             if self.examples is None:
-                raise self.err("a sum over examples is read only in a derivation checked against a spec", tok)
+                raise self.err("a sum over examples is read only in a derivation checked against a spec, or in "
+                               "an answer when the spec has several examples", tok)
             hi = self.examples.count if upper is None or isinstance(upper, str) else upper
             if hi > self.examples.count:
                 raise self.err(f"the sum runs to example {hi}, but there {_count(self.examples.count)}", tok)
