@@ -167,14 +167,39 @@ def test_and_between_two_equations_makes_two_statements():
 
 
 def test_ng_vectorised_notation_reads_one_column_per_example():
-    # X and Y (the examples as columns), J(W^{[1]}, b^{[1]}, ...), \mathcal{L}(\hat{y}^{(i)}, y^{(i)}), a^{[2](i)}
+    # X and Y (the examples as columns), J(W^{[1]}, b^{[1]}, ...), \mathcal{L}(\hat{y}^{(i)}, y^{(i)}), a^{[2](i)},
+    # dZ^{[l]} = dJ/dZ^{[l]}, NumPy's * as the element-wise product, g^{[1]'}, A^{[1]2}, updates with dW, db
     report = _check("heldout2_ng_vectorised", _text("heldout2_ng_vectorised"))
     by_line = {}
     for s in report.steps:
         by_line.setdefault(s.line, []).append(s.status)
-    assert [by_line[k] for k in (12, 16, 22)] == [["correct"], ["correct"], ["correct", "correct"]]
-    # the batch's dW = 1/m dZ A^T sums over the examples: one column cannot say it, so it is unread, never judged
+    assert [by_line[k] for k in (12, 22, 26, 32, 36, 46, 52)] == [["correct"], ["correct", "correct"]] + [["correct"]] * 5
+    # with 2 examples, dW = 1/m dZ A^T sums over the examples' columns: one column cannot say it: unread, never judged
     assert all(by_line[k] == ["unchecked"] for k in (28, 30, 38, 40))
+    # with one example (m = 1) those lines are exact, and read: all but the prose g^{[1]} = \tanh are right
+    one = check_derivation_report(derive.load(str(DATA / "ng_dl_one.yaml")), _text("heldout2_ng_vectorised"), timeout=None)
+    assert [(s.line, s.status) for s in one.steps if s.status != "correct"] == [(34, "unchecked")]
+
+
+NG_SLIPS = [
+    (r"$$dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]T}$$", r"$$dW^{[2]} = \frac{1}{m} dZ^{[2]} A^{[1]}$$"),          # transpose
+    (r"np.sum(dZ^{[2]}, axis=1", r"np.sum(dZ^{[1]}, axis=1"),                                                 # layer
+    (r"$$dZ^{[1]} = W^{[2]T} dZ^{[2]} * g", r"$$dZ^{[1]} = W^{[2]} dZ^{[2]} * g"),                              # transpose
+    (r"* (1 - A^{[1]2})", r"* (1 + A^{[1]2})"),                                                              # sign
+    (r"$$dW^{[1]} = \frac{1}{m} dZ^{[1]} X^T$$", r"$$dW^{[1]} = \frac{1}{m} dZ^{[2]} X^T$$"),                  # layer
+    (r"$$dZ^{[2]} = A^{[2]} - Y$$", r"$$dZ^{[2]} = Y - A^{[2]}$$"),                                           # sign
+    (r"$$b^{[1]} = b^{[1]} - \alpha", r"$$b^{[1]} = b^{[1]} + \alpha"),                                        # sign
+]
+
+
+@pytest.mark.parametrize("right, slip", NG_SLIPS)
+def test_ng_batch_lines_with_one_example_find_each_slip_at_its_line(right, slip):
+    text = _text("heldout2_ng_vectorised")
+    assert text.count(right) == 1
+    line = text[:text.index(right)].count("\n") + 1
+    report = check_derivation_report(derive.load(str(DATA / "ng_dl_one.yaml")), text.replace(right, slip), timeout=None)
+    assert {s.line for s in report.steps if s.status == "wrong"} == {line}, slip
+
 
 
 def test_a_function_the_text_defines_of_a_dummy_letter_and_its_derivative():
@@ -186,3 +211,21 @@ def test_a_function_the_text_defines_of_a_dummy_letter_and_its_derivative():
                             (11, "unchecked")]
     h = _text("heldout_bishop")                    # Bishop's h(a) = tanh(a), h'(a) = 1 - h(a)^2, of a dummy a
     assert "$h'(a) = 1 - h(a)^2$" in h
+
+
+def test_ng_vectorised_formulas_are_autograd_over_a_batch():
+    """The text's batch lines are right for any m (so unread with 2 examples is a gap, not a doubt): autograd."""
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(1)
+    X, Y = torch.tensor([[0.5, 2.0], [-1.0, 0.25]], dtype=torch.float64), torch.tensor([[1.0, 0.0]], dtype=torch.float64)
+    W1, b1 = (torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in ((3, 2), (3, 1)))
+    W2, b2 = (torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True) for s in ((1, 3), (1, 1)))
+    m = X.shape[1]
+    A1 = torch.tanh(W1 @ X + b1)
+    A2 = torch.sigmoid(W2 @ A1 + b2)
+    (-(Y * torch.log(A2) + (1 - Y) * torch.log(1 - A2)).sum() / m).backward()
+    dZ2 = A2 - Y
+    dZ1 = (W2.T @ dZ2) * (1 - A1 ** 2)
+    for got, text in [(W2.grad, dZ2 @ A1.T / m), (b2.grad, dZ2.sum(axis=1, keepdims=True) / m),
+                      (W1.grad, dZ1 @ X.T / m), (b1.grad, dZ1.sum(axis=1, keepdims=True) / m)]:
+        assert torch.allclose(got, text)

@@ -48,7 +48,19 @@ class MatrixReader:
     def __init__(self, reader: Reader):
         self.reader, self.c = reader, reader.c
         self.layers = self.c.table.layers
-        self.functions = default_functions() | {"g": LayerActivation(self.c.net)}
+        self.functions = default_functions() | {"g": LayerActivation(self.c.net), "examplesum": self._examplesum}
+
+    def _one_example(self, what: str):
+        """Ng's batch matrices (one column per example) read as one column: right only when there is one example."""
+        copies = getattr(self.reader, "copies", None)
+        if copies is not None and copies.m > 1:
+            raise FormulaError(f"{what} sums over the {copies.m} examples' columns, and a layer symbol here is one "
+                               "example's column: check it with a spec of one example")
+
+    def _examplesum(self, x):
+        """np.sum(., axis=1, keepdims=True): the sum of the examples' columns, the column itself for one example."""
+        self._one_example("np.sum(..., axis=1)")
+        return x
 
     def _family(self, name: Name):
         if name.sub or name.time or name.key() in self.reader.defs:
@@ -60,6 +72,12 @@ class MatrixReader:
 
     def resolve(self, name: Name):
         fam, transposed = self._family(name)
+        if fam is None and name.base == "m" and not (name.sub or name.sup or name.accent):
+            try:
+                return self.reader.resolve(name)
+            except FormulaError:
+                self._one_example("1/m with the examples as columns")
+                return sp.Integer(1)                  # m, the number of examples: one
         if fam is None:
             return self.reader.resolve(name)
         if fam.scalar is not None:

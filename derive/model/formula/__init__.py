@@ -86,12 +86,17 @@ def _softmax(x):
     raise FormulaError("softmax of one number: softmax is read of a layer's vector, like softmax(z^{[2]})")
 
 
+def _examplesum(x):
+    """np.sum(., axis=1, keepdims=True) sums a batch's columns: read in the layer form (``checking.matrixread``)."""
+    raise FormulaError("np.sum(..., axis=1) sums the examples' columns: it is read of a layer's matrix, like dZ^{[2]}")
+
+
 def default_functions() -> dict[str, Callable]:
     """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
                   "step": rules.step, "id": _identity, "abs": sp.Abs, "sqnorm": _square,
-                  "softmax": _softmax})
+                  "softmax": _softmax, "examplesum": _examplesum})
     return table
 
 

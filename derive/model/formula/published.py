@@ -32,9 +32,29 @@ _ARG = r"\\?(?:Theta|theta|W|w|b|x|y)(?:\s*\^\s*\{\s*\[\s*(?:\d+|[lL])\s*\]\s*\}
 _COST_ARGS = re.compile(r"(?<![A-Za-z\\])([JCE])\s*\(\s*((?:" + _ARG + r"\s*[,;]\s*)*" + _ARG + r")\s*\)")
 _LAYER = r"\^\s*\{\s*\[\s*([lL]\s*(?:[+-]\s*\d+)?|\d+)\s*\]\s*\}"          # ^{[l]}, ^{[l-1]}, ^{[2]}
 _NG_LAYER = re.compile(r"(?<![A-Za-z\\])([AZWb]|\\mathbf\{[AZWb]\})\s*" + _LAYER)
-_NG_ACTIVATION = re.compile(r"(?:\\sigma|(?<![A-Za-z\\])g)\s*" + _LAYER + r"\s*(?=\()")
+_NG_LAYER_T = re.compile(r"(?<![A-Za-z\\])([AZWb]|\\mathbf\{[AZWb]\})\s*" + _LAYER.replace(r"\]\s*\}", r"\]\s*(?:T|\\top)\s*\}"))
+_NG_ACTIVATION = re.compile(r"(?:\\sigma|(?<![A-Za-z\\])g)\s*" + _LAYER + r"\s*(?=(?:'|\\prime)?\s*\()")  # g^{[1]'}(z)
 # Ng's X and Y (the examples and their labels as columns) beside A^{[l]}, Z^{[l]}: a column is what is checked
 _NG_DATA = re.compile(r"(?<![A-Za-z\\{])([XY])(?![A-Za-z_{}(])")
+# deeplearning.ai's code-like maths: dW^{[l]} is dJ/dW^{[l]}; np.sum(., axis=1, keepdims=True) sums the examples'
+# columns; * is NumPy's element-wise product
+_NG_PRIME = re.compile(r"(?<![A-Za-z\\])g\s*\^\s*\{\s*\[[^\[\]{}]*\]\s*(?:'|\\prime)\s*\}")    # g^{[1]'}: layer 1's g'
+_NG_SQUARE = re.compile(r"(?<![A-Za-z\\])([AZaz])\s*\^\s*\{\s*\[\s*([^\[\]{}]+?)\s*\]\s*2\s*\}")   # A^{[1]2}
+_NG_GRAD = re.compile(r"(?<![A-Za-z\\])d([WbZA])\s*(\^\s*\{\s*\[[^\[\]{}]*\]\s*\})")
+_NP_SUM = re.compile(r"(?:\\text\s*\{\s*np\.sum\s*\}|np\.sum)\s*\(\s*([^()]+?)\s*,\s*axis\s*=\s*1\s*,"
+                     r"\s*keepdims\s*=\s*True\s*\)")
+_NG_TIMES = re.compile(r"(?<![\^_{\s])\s*\*|(?<=\s)\*")
+
+
+def _ng_code(s: str) -> str:
+    s = _NG_PRIME.sub("g'", s)
+    s = _NG_SQUARE.sub(lambda m: "(" + m.group(1) + "^{[" + m.group(2) + "]})^{2}", s)
+    s = _NG_GRAD.sub(lambda m: "\\frac{\\partial J}{\\partial " + m.group(1) + m.group(2) + "}", s)
+    if "sum" in s:
+        s = _NP_SUM.sub(lambda m: "\\operatorname{examplesum}\\left(" + m.group(1) + "\\right)", s)
+    return _NG_TIMES.sub(lambda m: " \\odot ", s) if "*" in s else s
+
+
 _NG_EXAMPLE = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\[\s*([^\[\]{}]+?)\s*\]\s*\(\s*(\w)\s*\)\s*\}")  # a^{[2](i)}
 _LOSS_OF = re.compile(r"\\mathcal\s*\{\s*L\s*\}\s*\(\s*\\hat\s*\{\s*y\s*\}\s*(?:\^\s*\{\s*\((\w)\)\s*\})?\s*,"
                       r"\s*y\s*(?:\^\s*\{\s*\(\1\)\s*\})?\s*\)")
@@ -125,10 +145,12 @@ def published(s: str) -> str:
     if "(" in s:
         s = _COST_ARGS.sub(lambda m: m.group(1) if m.group(2).strip() not in ("theta", "\\theta") else m.group(0), s)
     if "[" in s and "^" in s:                  # Ng's layer brackets
+        s = _ng_code(s)
         s = _NG_EXAMPLE.sub(lambda m: "{" + m.group(1) + "^{[" + m.group(2) + "]}}^{(" + m.group(3) + ")}", s)
         s = _NG_DATA.sub(lambda m: "\\mathbf{" + m.group(1).lower() + "}", s)
         s = _NG_ACTIVATION.sub("g", s)
         s = _NG_LAYER.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")}", s)
+        s = _NG_LAYER_T.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")\\top}", s)   # A^{[1]T}
     if "\\mathcal" in s:                     # Ng's \mathcal{L}(\hat{y}^{(i)}, y^{(i)}): example i's loss
         s = _LOSS_OF.sub(lambda m: "{J}^{(" + m.group(1) + ")}" if m.group(1) else "J", s)
     if "\\underset" in s:
