@@ -207,8 +207,8 @@ def units(text: str):
     return out
 
 
-def take_values(net: TextNetwork, symbolic: str, numeric: str):
-    """Leaf values from ``symbolic = numeric`` when the two have the same shape, name for number."""
+def take_values(net, symbolic: str, numeric: str):
+    """(``net``: a ``textgraph.TextNetwork``, which imports this module) Leaf values from ``symbolic = numeric`` when the two have the same shape, name for number."""
     try:
         a, b = units(symbolic), units(numeric)
     except DeriveError:

@@ -20,7 +20,7 @@ def units_of(names) -> dict[str, set[int]]:
     return out
 
 
-def generalise(net: TextNetwork, everywhere: dict[str, Name]):
+def generalise(net, everywhere: dict[str, Name]):      # net: a textgraph.TextNetwork (which imports this)
     units = units_of(everywhere)
     layer_of: dict[str, str] = {}                 # a parameter leaf -> the unit prefix whose line uses it
     for key, e in net.nodes.items():
