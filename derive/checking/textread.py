@@ -208,7 +208,8 @@ def units(text: str):
 
 
 def take_values(net, symbolic: str, numeric: str):
-    """(``net``: a ``textgraph.TextNetwork``, which imports this module) Leaf values from ``symbolic = numeric`` when the two have the same shape, name for number."""
+    """Leaf values from ``symbolic = numeric`` when the two have the same shape, name for number (``net``: a
+    ``textgraph.TextNetwork``, which imports this module)."""
     try:
         a, b = units(symbolic), units(numeric)
     except DeriveError:
