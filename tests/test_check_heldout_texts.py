@@ -155,6 +155,9 @@ def test_scratch_letters_never_judge_what_they_cannot_determine():
                         "$$k = 2$$", r"$$\epsilon = 10^{-8}$$", r"$$\frac{\partial v}{\partial u} = 2u$$"])
     assert _steps(text) == [(1, "definition"), (3, "unchecked"), (5, "unchecked"), (7, "unchecked"), (9, "correct")]
     assert _steps("$$q_7 = r_2 + s_9$$\n\n$$r_2 + s_9 = q_7$$") == [(1, "unchecked"), (3, "unchecked")]
+    # a derivative by a letter no definition uses is not 0 by default: 0 = 2 * 0 would "prove" a tampered line
+    tampered = "$$L = (q - t)^2$$\n\n$$\\frac{\\partial L}{\\partial w} = 2\\frac{\\partial L}{\\partial q}\\frac{\\partial q}{\\partial w}$$"
+    assert _steps(tampered) == [(1, "definition"), (3, "unchecked")]
     # layer notation is never read as numbers: \mathbf{h}^\top \delta and \delta \mathbf{h}^\top are not one thing
     layered = "\n\n".join([r"$$\mathbf{q} = \mathbf{u} \mathbf{v}^\top$$", r"$$\mathbf{q} = \mathbf{v}^\top \mathbf{u}$$"])
     assert {st for _, st in _steps(layered)} == {"unchecked"}

@@ -57,6 +57,7 @@ class LocalScope:
         self.defs: dict[str, list[tuple[int, sp.Expr]]] = {}
         self.values: dict[sp.Symbol, Fraction] = {}
         self.funcs: dict[str, tuple] = {}          # f(x) = ...: the letter, its dummy and its body
+        self._dummy: set = set()                   # the chain's dummy letters (\\sigma(x) = ..., f(x) = ...)
 
     def functions(self) -> dict:
         own = {f: (lambda u, d=d, body=body: body.xreplace({d: u})) for f, (d, body) in self.funcs.items()}
@@ -85,10 +86,14 @@ class LocalScope:
                 return sp.diff(fn(args[0]), y)
             if x == y:
                 return sp.S.One
+            if not (self._letter(y) or y.name in self.defs):
+                raise DeriveError(f"{y.name} is no letter of the text's own definitions: d/d{y.name} is not determined")
             if x in reading:                   # its definition, with the letter differentiated by kept whole
                 return sp.diff(self._expanded(reading[x], {k: v for k, v in reading.items() if k != y}), y)
-            if x in self.values or any(x in d.free_symbols for ds in self.defs.values() for _, d in ds):
-                return sp.S.Zero               # a free letter of the definitions: independent of the others
+            if self._letter(x):                # two free letters of the definitions: independent of each other
+                if y.name in self.defs:
+                    raise DeriveError(f"d{x.name}/d{y.name}: {y.name} is defined, {x.name} free: not determined")
+                return sp.S.Zero
             d = sp.Symbol(f"\\partial {x.name}/\\partial {y.name}")
             opaque.add(d)
             return d
@@ -135,6 +140,7 @@ class LocalScope:
         """One step per ``=`` of the chain (``make`` builds a ``derivation.Step``), or None when a side is unread
         or the chain would define a name the network has (``known(text)``: its J is not the text's L + s)."""
         defining = _FUNCTION_DEF.fullmatch(parts[0])
+        self._dummy = {sp.Symbol(m.group(1)) for m in _DUMMY.finditer(parts[0])}      # \\sigma'(x) = ...
         if any(m.group(1) not in self.funcs and not (defining and m.group(1) == defining.group(1))
                for p in parts for m in _APPLIED.finditer(p)):
             return None                      # h(a), g'(z): an activation the text names but never defines here
@@ -170,9 +176,8 @@ class LocalScope:
                     out.append(make(lines[0], parts[0], parts[1], "definition", note=note))
                     parts, lines = parts[1:], lines[1:]
                     readings = self._readings(used)
-        dummy = {sp.Symbol(m.group(1)) for m in _DUMMY.finditer(parts[0])}      # \\sigma'(x) = ...
         for i in range(1, len(parts)):
-            out.append(self._step(lines[i - 1], parts[i - 1], parts[i], readings, make, dummy))
+            out.append(self._step(lines[i - 1], parts[i - 1], parts[i], readings, make, self._dummy))
         return out
 
     def _function(self, lines, parts, defining, make) -> list | None:
@@ -189,6 +194,10 @@ class LocalScope:
         for i in range(2, len(parts)):
             out.append(self._step(lines[i - 1], parts[i - 1], parts[i], [{}], make, {x}))
         return out
+
+    def _letter(self, x: sp.Symbol) -> bool:
+        """A letter the text's definitions use freely, or has a value, or is the dummy of the line's function."""
+        return x in self.values or x in self._dummy or x in self._letters_free()
 
     def _letters_free(self) -> set:
         return {x for ds in self.defs.values() for _, d in ds for x in d.free_symbols}
