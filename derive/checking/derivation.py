@@ -111,7 +111,7 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
         local = reader.__dict__.setdefault("scratch", LocalScope()).steps(
             lines, parts, Step, known=lambda text: reader.bare_new_name(text) is None)
         if local is not None and len(local) == len(steps):
-            return [b if a.status == "unchecked" != b.status and LocalScope.takes(parts, [a.note]) else a
+            return [b if a.status == "unchecked" and LocalScope.takes(parts, [a.note]) and LocalScope.said(b) else a
                     for a, b in zip(steps, local)]
     return steps
 

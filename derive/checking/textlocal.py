@@ -8,8 +8,8 @@ of a defined name is the derivative of its definition, a name given a number (``
 steps with numbers after it, and every other step must hold for every value of the letters left free.
 
 A letter defined again (a text reusing ``z`` for the next node) keeps each definition as a reading: a step is
-right under the latest, else under an earlier one (said in the note), and wrong only when no reading makes it
-hold.  A derivative of a name with no definition here (an upstream ``\\frac{\\partial L}{\\partial y}``) is one
+right under the latest, unread when only an earlier one makes it hold (a slip may equal what the letter meant
+before), and wrong only when no reading makes it hold.  A derivative of a name with no definition here (an upstream ``\\frac{\\partial L}{\\partial y}``) is one
 unknown number: a step is judged only when it is on both sides (carried along, as the chain rule carries it).
 Layer notation (bold letters, transposes, ``\\odot``, ``[l]`` and ``(l)`` superscripts) never reads here: its letters
 are vectors and matrices, and an identity of numbers says nothing about them.
@@ -69,6 +69,11 @@ class LocalScope:
         no letter applied as a function (``h(a)``, ``g'(z)``: an activation of a dummy argument)."""
         return bool(notes) and all(n.startswith(_UNREAD_HERE) for n in notes) and not any(
             _LAYER_NOTATION.search(p) for p in parts)
+
+    @staticmethod
+    def said(step) -> bool:
+        """A step this reader decided, or left unread for a reason of its own (a letter defined twice)."""
+        return step.status != "unchecked" or step.note.startswith("right only with")
 
     def _read(self, text: str, reading: dict) -> Side:
         lits = Literals()
@@ -218,9 +223,11 @@ class LocalScope:
                 return make(line, left, right, "unchecked",
                             note=f"${d}$ is not determined by the text's own definitions of its letters")
             j = self._judge(a, b)
-            if j.status == "correct":
-                note = j.note if k == 0 else f"with {_which(r, self.defs)}" + (f"; {j.note}" if j.note else "")
-                return make(line, left, right, "correct", note=note)
+            if j.status == "correct" and k == 0:
+                return make(line, left, right, "correct", note=j.note)
+            if j.status == "correct":          # a slip may equal what a letter meant before: not decided
+                return make(line, left, right, "unchecked", note=f"right only with {_which(r, self.defs)}, not with "
+                            "the latest definition: which one the text means here is not determined")
             verdicts.append(j)
         if any(j.status == "unchecked" for j in verdicts):
             return make(line, left, right, "unchecked", note=next(j.note for j in verdicts if j.status == "unchecked"))
