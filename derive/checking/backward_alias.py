@@ -213,11 +213,11 @@ class Views:
             self.aliases.bound((id(local) if local is not None else None, t), v, line, why)
 
     def source(self, st, tree, consts, local):
-        """The gradient a temporary view is made of (``first = dhpre[:, :3]``): read as the file computes it
-        so far, not complete there (changing the view goes on building it)."""
+        """The gradient a temporary view is made of (``first = dhpre[:, :3]``, not ``g = dh``): read as the file
+        computes it so far, not complete there (changing the view goes on building it)."""
         v = self.view(tree, consts, local) if st.op == "=" and len(st.targets) == 1 else None
-        if v is not None and v[0][0] is None and v[0][1] in self.gradients and st.targets[0] not in self.gradients \
-                and local is None and v[0][1] in self.cur:
+        if v is not None and v[1] and v[0][0] is None and v[0][1] in self.gradients \
+                and st.targets[0] not in self.gradients and local is None and v[0][1] in self.cur:
             return v[0][1]
         return None
 

@@ -62,6 +62,30 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     return [verdict]
 
 
+def shared(wrong: list, parsed, bw, truths, grads):
+    """Several gradients wrong through one statement every one of them ran (a helper's line, run for each
+    layer): (its line, one verdict there) when one change of it makes them all right; None otherwise."""
+    from .backward_truth import LineVerdict, same
+    if len(wrong) < 2:
+        return None
+    truth = truths[0]
+    common = set.intersection(*({i for i in j.stmts if isinstance(i, int) and i in parsed.stmts} for j in wrong))
+    for sid in sorted(common, key=lambda i: parsed.stmts[i].line, reverse=True):     # as place() does
+        st = parsed.stmts[sid]
+        for message, variant, extra in (v for rank in (0, 1) for v in _all_variants(st, bw, truth, rank)):
+            key = ("mask", sid) if message.startswith("the mask") else sid
+            try:
+                again = Runner(parsed, truth.sizes, set(grads), {key: variant}, truth.shapes).run()
+                trees = [next(x.tree for x in again if x.target == j.target and x.line == j.line) for j in wrong]
+                if all(same(truth.value(t, j.target, extra), truth.env[j.target]) for t, j in zip(trees, wrong)):
+                    names = ", ".join(dict.fromkeys(j.target for j in wrong))
+                    return st.line, LineVerdict(st.line, f"{st.targets[0]} (used by {names})", False,
+                                                [{"kind": "placed", "message": message}])
+            except (DeriveError, FormulaError, StopIteration, ValueError, IndexError, TypeError):
+                continue
+    return None
+
+
 def _all_variants(st, bw, truth, rank: int):
     yield from variants(st.tree, bw, truth, rank)
     if rank == 0 and st.op == "mask":

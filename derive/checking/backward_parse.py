@@ -20,6 +20,7 @@ _ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[
 _SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
 _IF = re.compile(r"(if|elif)\s+(.*?)\s*:\s*$")
 _ELSE = re.compile(r"else\s*:\s*$")
+BUILTINS = {"str", "dict"}   # str(l) in a dict's key, dict() / {} (backward_values)
 _OUT = re.compile(r"\s*,\s*out\s*=(?!=)\s*([A-Za-z_]\w*)\s*\)")
 _ADD_AT = re.compile(r"(?:np|numpy)\s*\.\s*add\s*\.\s*at\s*\((.*)\)$")
 
@@ -104,7 +105,7 @@ def parse_program(text: str) -> Program:
         lines += [(k0, ind, part.strip()) for part in _split_args(body.strip(), ";") if part.strip()]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
-    functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))}
+    functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))} | BUILTINS
     prog = Program([])
     pos = 0
 
@@ -140,7 +141,7 @@ def parse_program(text: str) -> Program:
                     raise DeriveError(f"line {k}: read as 'for t in range(T):', range(a, b) or range(a, b, step)")
                 start, stop = (args[0], args[1]) if len(args) >= 2 else (Num(Fraction(0)), args[0])
                 inner = _inner_level(k, level)
-                stmts, _ = block(inner, inside_def)
+                stmts, _ = nested(k, inner, inside_def)
                 out.append(Loop(k, m.group(1), start, stop, bool(m.group(2)), stmts, args[2] if len(args) == 3 else None))
                 continue
             m = _IF.match(body)
@@ -152,7 +153,8 @@ def parse_program(text: str) -> Program:
             if body.startswith("return"):
                 if not inside_def:
                     raise DeriveError(f"line {k}: 'return' outside a helper function")
-                result = (k, _parse(k, body[len("return"):], functions))
+                ret = body[len("return"):]
+                result = (k, _parse(k, f"({ret})" if len(_split_args(ret)) > 1 else ret, functions))
                 continue
             out.append(_statement(k, body, functions, prog))
         return out, result
@@ -160,9 +162,7 @@ def parse_program(text: str) -> Program:
     def conditional(k: int, level: int, test: str, inside_def: bool) -> Cond:
         """if / elif / else: run by ``Runner`` on the branch its loop steps and sizes choose."""
         nonlocal pos
-        if inside_def:
-            raise DeriveError(f"line {k}: an 'if' inside a helper function is not read")
-        body, _ = block(_inner_level(k, level), inside_def)
+        body, _ = nested(k, _inner_level(k, level), inside_def)
         cond = Cond(k, _parse(k, test, functions), body, [])
         if pos < len(lines) and lines[pos][1] == level:
             k2, _, nxt = lines[pos]
@@ -172,8 +172,15 @@ def parse_program(text: str) -> Program:
                 cond.orelse = [conditional(k2, level, m.group(2), inside_def)]
             elif _ELSE.match(nxt):
                 pos += 1
-                cond.orelse, _ = block(_inner_level(k2, level), inside_def)
+                cond.orelse, _ = nested(k2, _inner_level(k2, level), inside_def)
         return cond
+
+    def nested(k: int, inner: int, inside_def: bool):
+        out, result = block(inner, inside_def)
+        if result is not None:
+            raise DeriveError(f"line {result[0]}: a 'return' inside a loop or an 'if' is not read; "
+                              "return once, at the end of the function")
+        return out, None
 
     def _inner_level(k: int, level: int) -> int:
         if pos >= len(lines) or lines[pos][1] <= level:
@@ -219,7 +226,7 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         if index.startswith("(") and index.endswith(")") and len(_split_args(index[1:-1])) > 1:
             index = index[1:-1]        # np.add.at(d, (rows, cols), v): d[rows, cols]
         body = f"{args[0].strip()}[{index}] += {args[2].strip()}"
-    m = _ASSIGN.fullmatch(body)
+    m = _ASSIGN.fullmatch(re.sub(r"=\s*\{\s*\}$", "= dict()", body))    # grads = {}
     if not m:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
                           "d[mask] = value), a 'for t in range(T):' loop or a 'def'")

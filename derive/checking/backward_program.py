@@ -26,11 +26,12 @@ from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
 from .backward_alias import Aliases, Views
 from .backward_parse import Cond, Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
+from .backward_values import Dict, Dicts, builtin, fold, key_of, same_strings, top_level  # noqa: F401
 
 MAX_STEPS = 1000         # loop iterations over a whole file
 
 
-class Runner(Views):
+class Runner(Views, Dicts):
     """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
 
     def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None,
@@ -62,12 +63,12 @@ class Runner(Views):
             tree, ids = self.cur[n]       # kept: a later d += ... goes on from here (and is judged again)
             self.done.append(Judged(self.line.pop(n), n, tree, tuple(ids)))
 
-    def blocks(self, blocks: list, consts: dict):
+    def blocks(self, blocks: list, consts: dict, local: dict | None = None):
         for b in blocks:
             if isinstance(b, Loop):
-                lo = self.const(b.start, consts, b.line)
-                hi = self.const(b.stop, consts, b.line)
-                step = 1 if b.step is None else self.const(b.step, consts, b.line)
+                lo = self.const(b.start, consts, b.line, local)
+                hi = self.const(b.stop, consts, b.line, local)
+                step = 1 if b.step is None else self.const(b.step, consts, b.line, local)
                 if step == 0:
                     raise DeriveError(f"line {b.line}: a loop's range step must not be 0")
                 steps = list(range(lo, hi, step))
@@ -75,13 +76,13 @@ class Runner(Views):
                     self.steps += 1
                     if self.steps > MAX_STEPS:
                         raise DeriveError(f"line {b.line}: more than {MAX_STEPS} loop steps")
-                    self.blocks(b.body, {**consts, b.var: Num(Fraction(t))})
+                    self.blocks(b.body, {**consts, b.var: Num(Fraction(t))}, local)
             elif isinstance(b, Cond):
-                self.blocks(b.body if self.test(b, consts) else b.orelse, consts)
+                self.blocks(b.body if self.test(b, consts, local) else b.orelse, consts, local)
             else:
-                self.assign(b, consts)
+                self.assign(b, consts, local)
 
-    def const(self, tree, consts: dict, line: int) -> int:
+    def const(self, tree, consts: dict, line: int, local=None) -> int:
         from ..tensor.axes import const_int
         def fold(t):
             if isinstance(t, Index) and isinstance(t.x, Call) and t.x.fn == "shape" and isinstance(t.x.args[0], Name) \
@@ -89,21 +90,25 @@ class Runner(Views):
                 return Num(Fraction(self.shapes[t.x.args[0].id][const_int(t.items[0], self.sizes)]))
             return _map(t, fold)
         try:
-            return const_int(fold(self.subst(tree, consts, None, set())[0]), self.sizes)
+            return const_int(fold(self.subst(tree, consts, None, set(), local)[0]), self.sizes)
         except (FormulaError, IndexError):
             raise DeriveError(f"line {line}: a loop's range must be a size or a number") from None
 
-    def test(self, b: Cond, consts: dict) -> bool:
-        """An if's condition: a comparison of loop steps, sizes and numbers, known before anything runs."""
+    def test(self, b: Cond, consts: dict, local=None) -> bool:
+        """An if's condition: a comparison of loop steps, sizes, numbers or strings, known before anything runs."""
         from ..tensor.tree import COMPARISONS
+        strings = same_strings(self.subst(b.test, consts, None, set(), local)[0], b.line)
+        if strings is not None:
+            return strings
         if isinstance(b.test, Bin) and b.test.op in COMPARISONS:
             try:
-                lo, hi = (self.const(x, consts, b.line) for x in (b.test.a, b.test.b))
+                lo, hi = (self.const(x, consts, b.line, local) for x in (b.test.a, b.test.b))
             except DeriveError:
                 pass
             else:
                 return {">": lo > hi, "<": lo < hi, ">=": lo >= hi, "<=": lo <= hi, "==": lo == hi, "!=": lo != hi}[b.test.op]
-        raise DeriveError(f"line {b.line}: an if's condition must compare loop steps, sizes and numbers (if t > 0:)")
+        raise DeriveError(f"line {b.line}: an if's condition must compare loop steps, sizes, numbers or strings "
+                          "(if t > 0:, if activation == \"relu\":)")
 
     def assign(self, st: Stmt, consts: dict, local: dict | None = None):
         tree = self.override.get(st.id, st.tree)
@@ -127,6 +132,8 @@ class Runner(Views):
             if st.op == "mask":
                 mask, mused = self.subst(self.override.get(("mask", st.id), st.mask), consts, None, ids, local)
                 ids |= mused
+                if isinstance(prev, Dict):
+                    return self.entry(own, prev, key_of(mask, st.line), value, ids, st, local)
                 items = _positions(mask, self.sizes)
                 like = Name(own[1:]) if own in self.gradients else prev    # the shape only (never evaluated twice)
                 if items is None:          # d[h <= 0] = 0: a boolean mask
@@ -193,9 +200,13 @@ class Runner(Views):
                     used.update(self.cur[t.id][1])
                     return self.cur[t.id][0]
                 return t
+            if isinstance(t, Call) and t.fn == "call" and t.args[0].value not in self.prog.helpers:
+                return builtin(t.args[0].value, [go(a) for a in t.args[1:]], self.at)
             if isinstance(t, Call) and t.fn == "call":
                 return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used, t.args[1:], consts, local)
-            out = _map(t, go)
+            out = fold(_map(t, go))
+            if isinstance(out, Index) and isinstance(out.x, Dict):
+                return self.lookup(out.x, key_of(Tuple(out.items), self.at), own, used)
             if isinstance(out, Index) and isinstance(out.x, Call) and out.x.fn == "shape" and \
                     isinstance(out.x.args[0], Name) and out.x.args[0].id in self.shapes and len(out.items) == 1:
                 from ..tensor.axes import const_int      # n = X.shape[0]: the number at the checked sizes
@@ -223,14 +234,13 @@ class Runner(Views):
         for p, a in zip(h.params, raw):      # a parameter is the caller's array, not a copy
             self.aliases.bound((id(local), p), self.view(a, consts or {}, caller), at,
                                (f"passing {to_code(a)} to {name}()'s {p}", f"{name}({to_code(a)}.copy(), ...)"))
-        for st in h.body:
-            self.assign(st, {}, local)
+        self.blocks(h.body, {}, local)
         self.at = at
         tree = self.override.get(("return", name), h.result)
         out, u = self.subst(tree, {}, None, set(), local)
         items = h.result.items if isinstance(h.result, Tuple) else (h.result,)
         self.returns = [self.view(x, {}, local) for x in items]
-        used |= u | {st.id for st in h.body} | {("return", name)}
+        used |= u | set(top_level(h.body)) | {("return", name)}
         return out
 
 

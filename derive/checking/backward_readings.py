@@ -78,3 +78,14 @@ def reused(parsed, judged: list, right, truths: list, grads: dict):
             if read[0] and (n := wrong(again)) < best:
                 parsed, judged, best = trial, again, n
     return parsed, judged
+
+
+
+def loss_sizes(bw: Backward, truth) -> list:
+    """The sizes the output divides by (m in J = -np.sum(...) / m), at the checked sizes: deeplearning.ai's
+    gradients of values are those of the SUM of the m losses, m * dJ/dA (``dAL = -(Y / AL - ...)``), and each
+    dW applies the 1/m (``dW = 1/m * dZ @ A_prev.T``); ``Truth(bw, seed, n)`` is that reading."""
+    from ..tensor.tree import names
+    prog = bw.program
+    out = next((tree for name, tree, _ in prog.forward if name == prog.output), None)
+    return sorted({truth.sizes[s] for s in (names(out) if out is not None else ()) if truth.sizes.get(s, 0) > 1})

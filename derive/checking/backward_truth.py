@@ -27,6 +27,7 @@ class LineVerdict:
 @dataclass
 class BackwardReport:
     lines: list
+    wrong_values: int = 0      # values' gradients (not parameters') found wrong before placing
 
     @property
     def first_wrong(self):
@@ -58,7 +59,7 @@ class BackwardReport:
 class Truth:
     """Forward values and the true gradients at one random point (realistic sizes)."""
 
-    def __init__(self, bw: Backward, seed: int):
+    def __init__(self, bw: Backward, seed: int, per_loss: int = 1):
         from ..codegen.tensor import make_values
         prog = bw.program
         self.sizes = prog.realistic()
@@ -72,6 +73,9 @@ class Truth:
             for line in bw.lines:
                 env[line.target] = np.broadcast_to(np.asarray(evaluate(line.tree, env, ops, self.sizes), float),
                                                    self.forward[line.name].shape)
+        for line in bw.lines if per_loss != 1 else ():     # a value's gradient for the sum of per_loss losses
+            if line.kind != "param":
+                env[line.target] = env[line.target] * per_loss
         self.env = env
         self.integer = set(prog.integer_inputs)
         self.shapes = {k: np.shape(v) for k, v in env.items()}

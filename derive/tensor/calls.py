@@ -186,6 +186,8 @@ SUGAR = {
     "ravel": lambda args, kw, style: Call("reshape", (_n(args, kw, 1, "ravel")[0], Num(Fraction(-1)))),
     "unsqueeze": _unsqueeze, "expand_dims": _unsqueeze, "gelu": _gelu,
     "zeros": _filled(0), "ones": _filled(1),
+    "array": lambda args, kw, style: Call("float", _n(args, tuple((k, v) for k, v in kw if k != "copy"
+                                                               or v != Const(True)), 1, "array")),
     "mse_loss": lambda args, kw, style: Call("mean", (Bin("**", Bin("-", *_n(args, kw, 2, "mse_loss")), Num(Fraction(2))),)),
     "l1_loss": lambda args, kw, style: Call("mean", (Call("abs", (Bin("-", *_n(args, kw, 2, "l1_loss")),)),)),
 }
