@@ -13,7 +13,6 @@ import functools
 import re
 from dataclasses import asdict, dataclass, field, replace
 
-
 from .batch import BatchReader
 from .checker import Checker, Mistake, checker_for
 from .lookup import LEARNING_RATE
