@@ -417,6 +417,18 @@ def _branches():
     return keras.Model(i, L.Dense(3)(L.Concatenate(axis=-1)([a, b])))
 
 
+def _merged(kind):
+    """Two branches merged by a Keras merge layer (Multiply: a gate; Subtract; Average)."""
+    i = keras.Input((4,))
+    a, b = L.Dense(3, activation="tanh")(i), L.Dense(3, activation="sigmoid")(i)
+    return keras.Model(i, L.Dense(2)(getattr(L, kind)()([a, b])))
+
+
+def _two_inputs():
+    a, b = keras.Input((2,)), keras.Input((2,))
+    return keras.Model([a, b], L.Dense(1)(L.Add()([a, b])))
+
+
 def _functional_softmax():
     inputs = keras.Input(shape=(4,))
     x = L.Dense(5, activation="relu")(inputs)
@@ -449,6 +461,12 @@ KERAS = {   # name: (model, loss as compiled (a factory: Keras's loss objects ta
     "add_skip": (lambda: _skip(False), lambda: LOSS.MeanSquaredError(), VALUES, X, "tensor"),
     "concatenate_skip": (lambda: _skip(True), lambda: "mean_squared_error", VALUES, X, "tensor"),
     "concatenate_branches": (_branches, lambda: LOSS.CategoricalCrossentropy(from_logits=True), ONE_HOT, X, "tensor"),
+    "multiply_gate": (lambda: _merged("Multiply"), lambda: "mse", VALUES, X, "tensor"),
+    "subtract": (lambda: _merged("Subtract"), lambda: "mse", VALUES, X, "tensor"),
+    "average": (lambda: _merged("Average"), lambda: "mse", VALUES, X, "tensor"),
+    "embedding_bag": (lambda: keras.Sequential([keras.Input((4,), dtype="int32"), L.Embedding(10, 3),
+                                                L.GlobalAveragePooling1D(), L.Dense(3)]),
+                      lambda: LOSS.SparseCategoricalCrossentropy(from_logits=True), CLASSES, IDS, "tensor"),
     "relu_layer_loss_object": (lambda: _with_input(L.Dense(5), L.ReLU(), L.Dense(2)),
                                lambda: LOSS.MeanSquaredError(), VALUES, X, "layered"),
 }
@@ -533,6 +551,7 @@ def _subclassed():
 
 
 KERAS_REFUSED = [   # (model, loss, the one line's words)
+    (_two_inputs, "mse", "a model with several inputs is not supported"),     # was read as X + X
     (_subclassed, "mse", "Subclassed is a subclassed keras.Model: its call() joins the layers in Python code"),
     (lambda: _with_input(L.Dense(5), L.BatchNormalization(), L.Dropout(0.3), L.Dense(2)), "mse",
      "layer 'dropout' is a Dropout with a rate above 0 beside a BatchNormalization ('batch_normalization')"),

@@ -23,14 +23,14 @@ from .forms import finish
 from .imported import Imported
 from .keras_compile import flag, loss_of, optimizer_of, real, refuse_set, whole
 from .keras_file import MAX_FILE, read_archive
-from .keras_layers import act, activation_layer, store_name, take
+from .keras_layers import JOINS, act, activation_layer, join, store_name, take
 
 MAX_LAYERS = 256
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
 LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
-          "Embedding", "Dropout", "Flatten", "Add", "Concatenate")
-JOINS = ("Add", "Concatenate")      # layers called on a list of earlier layers' outputs
+          "Embedding", "GlobalAveragePooling1D", "Dropout", "Flatten", *JOINS)
+
 
 
 def is_keras_path(x) -> bool:
@@ -84,6 +84,8 @@ def _layers(config: dict, stem: str) -> list:
         if cls not in LAYERS:
             raise DeriveError(f"{stem}.keras: layer {name!r} ({cls}) is not supported; supported: "
                               + ", ".join(LAYERS))
+    if sum(L["class_name"] == "InputLayer" for L in layers) > 1:
+        raise DeriveError(f"{stem}.keras: a model with several inputs is not supported (one keras.Input)")
     seen = set()
     for L in layers:
         name, cls = L["config"].get("name"), L["class_name"]
@@ -148,14 +150,19 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
         if cls == "Dropout" and real(c, "rate", where, 0.0, 0.0, 1.0) > 0:
             dropout.append(lname)
         if cls in JOINS:
-            x, width = _join(prog, cls, c, [values[src] for src in srcs], where)
+            x, width = join(prog, cls, c, [values[src] for src in srcs], where)
         if cls == "Flatten" and emb:
             x, emb = prog.reshape(x, width), False
-        if cls in ("InputLayer", "Dropout", "Flatten", *JOINS):
+        if cls == "GlobalAveragePooling1D":     # the mean of the ids' embeddings (a bag of words)
+            if not emb or c.get("data_format", "channels_last") != "channels_last" or c.get("keepdims"):
+                raise DeriveError(f"{where}: GlobalAveragePooling1D is read only right after an Embedding "
+                                  "(channels_last, keepdims false)")
+            x, width, emb = prog.pool(x, "mean", where), width // n_in, False
+        if cls in ("InputLayer", "Dropout", "Flatten", "GlobalAveragePooling1D", *JOINS):
             values[lname], prev = (x, width, emb), lname
             continue
         if emb:
-            raise DeriveError(f"{where}: an Embedding must be followed by Flatten")
+            raise DeriveError(f"{where}: an Embedding must be followed by Flatten or GlobalAveragePooling1D")
         if cls == "Dense":
             refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                        "kernel_constraint", "bias_constraint", "lora_rank")
@@ -201,7 +208,7 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
             raise DeriveError(f"{stem}.keras: the output layer {str(outs[0])[:60]!r} is not among the layers")
         x, width, emb = values[outs[0]]
     if emb:
-        raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten")
+        raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten or GlobalAveragePooling1D")
     normalised = next((L["config"].get("name") for L in layers if L["class_name"] == "BatchNormalization"), None)
     if dropout and normalised:      # fit: random units and batch statistics; predict: neither. No call does both
         raise DeriveError(f"{stem}.keras: layer {dropout[0][:60]!r} is a Dropout with a rate above 0 beside a "
@@ -219,23 +226,6 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
                    optimizer=optimizer_of(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
     model.dropout = tuple(dropout)
     return model
-
-
-def _join(prog: Program, cls: str, c: dict, parts: list, where: str) -> tuple[str, int]:
-    """Add (outputs of one width, summed) or Concatenate (side by side along the features)."""
-    if any(p[2] for p in parts):
-        raise DeriveError(f"{where}: {cls} of an Embedding's output; expected Flatten first")
-    if cls == "Concatenate":
-        if c.get("axis", -1) not in (-1, 1):
-            raise DeriveError(f"{where}: Concatenate along axis {str(c.get('axis'))[:40]} is not supported; "
-                              "derive joins outputs along the features (axis=-1)")
-        return prog.concat([p[0] for p in parts], where), sum(p[1] for p in parts)
-    if len({p[1] for p in parts}) != 1:
-        raise DeriveError(f"{where}: Add of outputs of different widths")
-    x = parts[0][0]
-    for p in parts[1:]:
-        x = prog.add(x, p[0], where)
-    return x, parts[0][1]
 
 
 def from_model(model, loss: str | None = None) -> Imported:

@@ -9,6 +9,8 @@ import numpy as np
 from ..errors import DeriveError
 from .keras_compile import real
 
+JOINS = ("Add", "Subtract", "Multiply", "Average", "Concatenate")   # layers called on a list of outputs
+
 
 def take(w: list, i: int, shape: tuple, where: str) -> np.ndarray:
     """The layer's ``i``-th weight array, which must have ``shape`` and finite numbers."""
@@ -56,3 +58,26 @@ def act(a, where: str) -> str:
     if not isinstance(a, str):
         raise DeriveError(f"{where}: a custom activation is not supported (nothing was run)")
     return a
+
+
+def join(prog, cls: str, c: dict, parts: list, where: str) -> tuple[str, int]:
+    """Concatenate (side by side along the features), or Add, Subtract (two), Multiply and Average of
+    outputs of one width, elementwise: the value's name and its width."""
+    if any(p[2] for p in parts):
+        raise DeriveError(f"{where}: {cls} of an Embedding's output; expected Flatten first")
+    names = [p[0] for p in parts]
+    if cls == "Concatenate":
+        if c.get("axis", -1) not in (-1, 1):
+            raise DeriveError(f"{where}: Concatenate along axis {str(c.get('axis'))[:40]} is not supported; "
+                              "derive joins outputs along the features (axis=-1)")
+        return prog.concat(names, where), sum(p[1] for p in parts)
+    if len({p[1] for p in parts}) != 1 or (cls == "Subtract" and len(parts) != 2):
+        raise DeriveError(f"{where}: {cls} of outputs of different widths" if cls != "Subtract" or len(parts) == 2
+                          else f"{where}: Subtract of {len(parts)} outputs; it takes two")
+    if cls == "Add":
+        x = names[0]
+        for n in names[1:]:
+            x = prog.add(x, n, where)
+        return x, parts[0][1]
+    expr = {"Subtract": " - ", "Multiply": " * ", "Average": " + "}[cls].join(names)
+    return prog.arithmetic(f"({expr}) / {len(names)}" if cls == "Average" else expr, where), parts[0][1]
