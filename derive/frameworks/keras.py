@@ -4,9 +4,10 @@ the weights from ``model.weights.h5`` (h5py).  Keras is never imported and nothi
 Supported layers: InputLayer, Dense (bias or not, an activation derive has), Activation and the
 activation layers ReLU (plain, or max_value 6: relu6), LeakyReLU, ELU and Softmax (over the features),
 LayerNormalization, BatchNormalization (training mode, as ``fit`` computes the loss), Embedding (then
-Flatten), Dropout (the identity, as predict computes it; a rate above 0 beside a BatchNormalization is
-refused) and Flatten; in a Sequential model or a Functional one whose layers are each called once, with
-Add and Concatenate (along the features) joining branches.  Anything else, a subclassed model (its call()
+Flatten, or GlobalAveragePooling1D), Dropout (the identity, as predict computes it; a rate above 0 beside a BatchNormalization is
+refused) and Flatten; in a Sequential model or a Functional one of one input whose layers are each called
+once, with Add, Subtract, Multiply, Average and Concatenate (along the features) joining branches
+(``keras_layers.join``).  Anything else, a subclassed model (its call()
 is code) and every layer that carries code (Lambda, custom objects), is refused in one line naming it.
 """
 from __future__ import annotations
