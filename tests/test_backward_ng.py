@@ -2,7 +2,9 @@
 (X is features x m), ``linear_backward(dZ, cache)``, ``relu_backward``/``sigmoid_backward`` with caches,
 ``linear_activation_backward(dA, cache, activation)`` with an ``if`` on the activation's name, and
 ``L_model_backward(AL, Y, caches)`` keeping its gradients in ``grads["dW" + str(l + 1)]`` over a reversed
-loop on the layers, each helper returning several values and unpacking tuple caches.
+loop on the layers, each helper returning several values and unpacking tuple caches; and the one-hidden-layer
+``backward_propagation(parameters, cache, X, Y)`` reading dict literals, with a docstring, returning
+``{"dW1": dW1, ...}``.
 
 The oracle is independent of derive: each file is run as the NumPy program it is (here, in the test) on a
 forward pass written in PyTorch, and its ``grads`` compared with autograd's.  The course's ``dA`` are the
@@ -21,23 +23,30 @@ from derive.checking.backward import check_backward
 from derive.cli import main
 
 DATA = Path(__file__).parent / "data" / "backward"
-SIZES = {"D": 4, "H": 5, "K": 3, "m": 7}
+SIZES = {"D": 4, "H": 5, "K": 3, "m": 7}      # ng_planar.yaml: D, H and m
 
 
-def forward(seed: int = 0) -> dict:
-    """ng_deep.yaml's forward pass in PyTorch (float64), every value keeping its gradient."""
+def forward(name: str, seed: int = 0) -> dict:
+    """The forward pass of ng_deep.yaml (an ng_L_model file) or ng_planar.yaml in PyTorch (float64), every
+    value keeping its gradient."""
     rng = np.random.default_rng(seed)
     D, H, K, m = (SIZES[k] for k in "DHKm")
     r = lambda *s: torch.tensor(rng.standard_normal(s), requires_grad=True)  # noqa: E731
-    v = dict(X=r(D, m), Y=torch.tensor(rng.uniform(0.1, 0.9, (1, m))), W1=r(H, D), b1=r(H, 1), W2=r(K, H),
-             b2=r(K, 1), W3=r(1, K), b3=r(1, 1))
+    v = dict(X=r(D, m), Y=torch.tensor(rng.uniform(0.1, 0.9, (1, m))), W1=r(H, D), b1=r(H, 1))
     v["Z1"] = v["W1"] @ v["X"] + v["b1"]
-    v["A1"] = torch.relu(v["Z1"])
-    v["Z2"] = v["W2"] @ v["A1"] + v["b2"]
-    v["A2"] = torch.relu(v["Z2"])
-    v["Z3"] = v["W3"] @ v["A2"] + v["b3"]
-    v["A3"] = torch.sigmoid(v["Z3"])
-    v["J"] = -(v["Y"] * torch.log(v["A3"]) + (1 - v["Y"]) * torch.log(1 - v["A3"])).sum() / m
+    if name.startswith("ng_planar"):
+        v.update(W2=r(1, H), b2=r(1, 1))
+        v["A1"] = torch.tanh(v["Z1"])
+        v["Z2"] = v["W2"] @ v["A1"] + v["b2"]
+        out = v["A2"] = torch.sigmoid(v["Z2"])
+    else:
+        v.update(W2=r(K, H), b2=r(K, 1), W3=r(1, K), b3=r(1, 1))
+        v["A1"] = torch.relu(v["Z1"])
+        v["Z2"] = v["W2"] @ v["A1"] + v["b2"]
+        v["A2"] = torch.relu(v["Z2"])
+        v["Z3"] = v["W3"] @ v["A2"] + v["b3"]
+        out = v["A3"] = torch.sigmoid(v["Z3"])
+    v["J"] = -(v["Y"] * torch.log(out) + (1 - v["Y"]) * torch.log(1 - out)).sum() / m
     for t in v.values():
         if t.requires_grad and not t.is_leaf:
             t.retain_grad()
@@ -47,7 +56,7 @@ def forward(seed: int = 0) -> dict:
 
 def run_as_numpy(name: str) -> tuple[dict, dict]:
     """The file's grads, run by NumPy (in this test only), and what autograd says each should be."""
-    v = forward()
+    v = forward(name)
     scope = {k: t.detach().numpy() for k, t in v.items()}
     exec(compile((DATA / name).read_text(), name, "exec"), scope)        # our own fixture, never a user's file
     want = {k: v[k[1:]].grad.numpy() * (SIZES["m"] if k.startswith("dA") else 1) for k in scope["grads"]
@@ -60,29 +69,38 @@ def agrees(got, want) -> bool:
 
 
 SPEC = str(DATA / "ng_deep.yaml")
-RIGHT = ["ng_L_model.py"]
+
+
+def spec(name: str) -> str:
+    return str(DATA / "ng_planar.yaml") if name.startswith("ng_planar") else SPEC
+
+
+DEEP = {"dW1", "db1", "dW2", "db2", "dW3", "db3", "dA1", "dA2"}
+RIGHT = [("ng_L_model.py", DEEP), ("ng_planar.py", {"dW1", "db1", "dW2", "db2"})]   # and what it computes
 WRONG = [   # (file, the slip's line, what it makes wrong by autograd)
     ("ng_L_model_db_axis.py", 23, {"db1", "db2", "db3"}),        # np.sum(dZ, axis=0, ...) in linear_backward
     ("ng_L_model_no_mean.py", 22, {"dW1", "dW2", "dW3"}),        # dW = np.dot(dZ, A_prev.T), no 1/m
     ("ng_L_model_key.py", 54, {"dW1"}),                          # grads["dW" + str(l)]: one layer off
+    ("ng_planar_tanh.py", 22, {"dW1", "db1"}),                   # dZ1 = np.dot(W2.T, dZ2), no 1 - A1**2
+    ("ng_planar_transpose.py", 20, {"dW2"}),                     # np.dot(A1, dZ2.T)
 ]
 
 
-@pytest.mark.parametrize("name", RIGHT)
-def test_a_right_file_is_right_by_autograd_and_by_derive(name):
+@pytest.mark.parametrize("name, computed", RIGHT)
+def test_a_right_file_is_right_by_autograd_and_by_derive(name, computed):
     got, want = run_as_numpy(name)
-    assert {"dW1", "db1", "dW2", "db2", "dW3", "db3", "dA1", "dA2"} <= set(want)
+    assert computed <= set(want)
     assert all(agrees(got[k], want[k]) for k in want), [k for k in want if not agrees(got[k], want[k])]
-    report = check_backward(SPEC, (DATA / name).read_text())
+    report = check_backward(spec(name), (DATA / name).read_text())
     assert report.correct, str(report)
-    assert {x.name for x in report.lines} == {"dW1", "db1", "dW2", "db2", "dW3", "db3", "dA1", "dA2"}
+    assert {x.name for x in report.lines} == computed
 
 
 @pytest.mark.parametrize("name, line, wrong", WRONG)
 def test_a_slip_is_wrong_by_autograd_and_named_at_its_line(name, line, wrong):
     got, want = run_as_numpy(name)
     assert {k for k in want if k in got and not agrees(got[k], want[k])} == wrong
-    report = check_backward(SPEC, (DATA / name).read_text())
+    report = check_backward(spec(name), (DATA / name).read_text())
     assert [x.line for x in report.lines if not x.correct] == [line], str(report)
 
 

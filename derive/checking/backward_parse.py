@@ -88,7 +88,12 @@ def _indent(raw: str) -> int:
 def parse_program(text: str) -> Program:
     """Statements, loops and helper functions of a backward file (one clear error per bad line)."""
     lines, open_ = [], None      # open_: a statement still inside ( [ or after a trailing backslash
+    doc = None                   # the quotes a docstring still open ends with
     for k, raw in enumerate(text.splitlines(), 1):
+        if doc is not None or open_ is None and raw.strip()[:3] in ('"""', "'''"):
+            quote = doc or raw.strip()[:3]     # a docstring (a string alone on its lines): skipped
+            doc = None if raw.count(quote) - (doc is None) >= 1 else quote
+            continue
         body = raw.split("#", 1)[0].rstrip()
         if open_ is not None:
             k0, ind, before = open_
@@ -97,7 +102,7 @@ def parse_program(text: str) -> Program:
             continue
         else:
             k0, ind = k, _indent(body)
-        depth = sum({"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0) for ch in body)
+        depth = sum({"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0) for ch in body)
         if depth > 0 or body.endswith("\\"):
             open_ = (k0, ind, body.rstrip("\\").rstrip())
             continue
@@ -194,7 +199,7 @@ def parse_program(text: str) -> Program:
 def _split_args(text: str, sep: str = ",") -> list:
     depth, cur, out = 0, "", []
     for ch in text:
-        depth += {"(": 1, "[": 1, ")": -1, "]": -1}.get(ch, 0)
+        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
         if ch == sep and depth == 0:
             out.append(cur)
             cur = ""
@@ -231,6 +236,8 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
                           "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
     lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
+    if rhs.strip().startswith("{") and rhs.strip().endswith("}") and rhs.strip() != "{}":
+        rhs = _dict_literal(k, rhs.strip()[1:-1])
     if "," in lhs and "[" not in lhs and len(_split_args(rhs)) > 1:
         rhs = "(" + rhs + ")"          # a, b = x, y: a tuple on the right
     tree = _parse(k, rhs, functions)
@@ -251,3 +258,15 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
     return st
 
 
+
+
+def _dict_literal(k: int, inside: str) -> str:
+    """{"dW1": dW1, "db1": db1} as dict("dW1", dW1, "db1", db1) (keys must be strings as written)."""
+    parts = []
+    for pair in _split_args(inside):
+        key, sep, value = pair.partition(":")
+        key = key.strip()
+        if not sep or len(key) < 2 or key[0] not in "'\"" or key[-1] != key[0] or not value.strip():
+            raise DeriveError(f"line {k}: a dict is read with string keys as written: {{\"dW1\": dW1, ...}}")
+        parts += [key, value.strip()]
+    return "dict(" + ", ".join(parts) + ")"

@@ -145,6 +145,8 @@ class Runner(Views, Dicts):
                     value = Bin("+", Bin("*", prev, Bin("-", Num(Fraction(1)), hit)), Scatter(value, like, items))
             else:
                 value = Bin(st.op[0], prev, value)
+        if isinstance(value, Dict) and isinstance(tree, Call) and tree.fn == "call" and tree.args[0].value == "dict":
+            self.literal(value, ids, st.line)
         if len(st.targets) > 1:
             parts = self.unpack(value, len(st.targets), st.line)
             for t, v in zip(st.targets, parts):

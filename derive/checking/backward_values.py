@@ -31,8 +31,9 @@ class Dict:
 
 def builtin(name: str, args: list, line: int):
     """str(n) and dict() (``{}``) in a backward file."""
-    if name == "dict" and not args:
-        return Dict()
+    if name == "dict" and len(args) % 2 == 0 and all(isinstance(x, Const) and isinstance(x.value, str)
+                                                     for x in args[::2]):
+        return Dict({x.value: (v, set()) for x, v in zip(args[::2], args[1::2])})
     if name == "str" and len(args) == 1 and isinstance(args[0], Num) and args[0].value.denominator == 1:
         return Const(str(int(args[0].value)))
     if name == "str" and len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, str):
@@ -78,6 +79,13 @@ class Dicts:
         self.store(own, prev.set(key, value, ids), ids, st.line, local)
         if key in self.gradients:
             self.store(key, value, ids, st.line, None)
+
+    def literal(self, value, ids, line: int):
+        """grads = {"dW1": dW1, ...} in a helper: a key naming a gradient assigns it here (a name read as
+        itself, ``{"dW1": dW1}`` at the top level, is left as it is)."""
+        for key, (tree, _) in value.entries.items():
+            if key in self.gradients and tree != Name(key):
+                self.store(key, tree, ids, line, None)
 
     def lookup(self, d, key: str, own, used: set):
         if key not in d.entries:
