@@ -246,11 +246,28 @@ def test_one_logit_per_example_squeezed_to_a_vector(how):
         np.testing.assert_allclose(ours[k], g.numpy(), atol=1e-12)
 
 
-def test_a_float32_module_takes_numpy_rows():
+class Polynomial(nn.Module):
+    """Features made in forward: x.float(), x ** 2, torch.exp(-x.abs()), side by side."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc, self.single = nn.Linear(12, 3), True
+
+    def double(self):
+        self.single = False
+        return super().double()
+
+    def forward(self, x):
+        x = x.float() if self.single else x.to(torch.float64)
+        return self.fc(torch.cat([x, x ** 2, torch.exp(-x.abs())], dim=1))
+
+
+@pytest.mark.parametrize("factory", [lambda: nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3)), Polynomial])
+def test_a_float32_module_takes_numpy_rows(factory):
     """nn.Linear's default float32 weights, X as NumPy's float64: traced at float32, derived in float64
     from the float32 weights (autograd on a float64 copy of the same weights agrees to 1e-12)."""
     torch.manual_seed(5)
-    module = nn.Sequential(nn.Linear(4, 5), nn.ReLU(), nn.Linear(5, 3))
+    module = factory()
     ours = derive.gradients(module, X, CLASSES, loss="cross_entropy")
     exact = module.double()
     theirs = torch.autograd.grad(F.cross_entropy(exact(torch.tensor(X)), torch.tensor(CLASSES)),
@@ -296,6 +313,15 @@ class Broadcast(nn.Module):
         return torch.add(self.a(x), self.a(x), alpha=2) if self.alpha else self.a(x) * self.b(x)
 
 
+class Detached(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 2)
+
+    def forward(self, x):       # a stop-gradient: not the identity for the gradients
+        return self.a(x) + self.a(x).detach()
+
+
 class RowMean(nn.Module):
     def __init__(self):
         super().__init__()
@@ -320,6 +346,7 @@ REFUSED = [   # (module, loss, the one line's words)
     (lambda: DropoutFunction(None), "mse", "F.dropout with training=True drops units at random"),
     (Stacked, "mse", "torch.cat along dim 0 is not supported; derive joins (N, features) tensors along the features"),
     (Regrouped, "mse", "a reshape of (7, 4) to (14, 2) is not supported; expected (N, features), each example"),
+    (Detached, "mse", "call_method detach: operation detach is not supported"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
     (Broadcast, "mse", "call_function mul: * of tensors of shapes (7, 2) and (7, 1) (broadcasting) is not supported"),

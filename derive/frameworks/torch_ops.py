@@ -11,6 +11,8 @@ from .imported import number
 
 FUNCTIONS = {"relu": "relu", "sigmoid": "sigmoid", "tanh": "tanh", "silu": "silu", "softsign": "softsign",
              "mish": "mish", "selu": "selu", "relu6": "relu6", "hardsigmoid": "hard_sigmoid"}
+UNARY = ("exp", "log", "sqrt", "abs", "erf")     # elementwise functions, written as the grammar writes them
+SAME = ("float", "double", "contiguous", "clone")   # the same values and gradients (not detach: it stops them)
 PARAMETERISED = {   # F's name -> (activation, its parameters' names as F takes them, PyTorch's defaults)
     "leaky_relu": ("leaky_relu", ("negative_slope",), (0.01,)), "elu": ("elu", ("alpha",), (1.0,)),
     "softplus": ("softplus", ("beta",), (1,)), "hardtanh": ("hard_tanh", ("min_val", "max_val"), (-1.0, 1.0))}
@@ -100,6 +102,16 @@ def function(prog: Program, node, names, where) -> str:
         return _cat(prog, node, names, where)
     x = arg(names, args[0], where)
     own = isinstance(fn, str) or fn in (getattr(torch, name, None), getattr(F, name, None))   # torch's, not a
+    if name in UNARY and own and len(args) == 1 and not kw:
+        return prog.arithmetic(f"{name}({x})", where)
+    if (name in SAME and isinstance(fn, str) and len(args) == 1 and not kw) or (name == "to" and isinstance(fn, str)
+            and all(isinstance(a, (torch.dtype, torch.device, str)) for a in args[1:]) and set(kw) <= {"dtype", "device"}):
+        return x                # x.float(), x.to(torch.float64), x.to("cpu")
+    if name == "pow" and (fn is operator.pow or own) and len(args) == 2 and not kw:
+        e = args[1]
+        if isinstance(e, bool) or not isinstance(e, (int, float)) or not math.isfinite(e):
+            raise DeriveError(f"{where}: a power whose exponent is not a number is not supported")
+        return prog.arithmetic(f"{x} ** ({number(e)})", where)
     if name in FUNCTIONS and own:                                            # namesake (F.silu: no torch.silu)
         return prog.activation(x, FUNCTIONS[name], where)
     if name in PARAMETERISED and own:       # F.leaky_relu(x, 0.1), F.elu(x, alpha=...), F.softplus, F.hardtanh
