@@ -108,3 +108,42 @@ def test_the_command_line_says_it_in_its_exit_code(capsys):
     assert main(["check", SPEC, "--backward", str(DATA / "ng_L_model.py")]) == 0
     assert main(["check", SPEC, "--backward", str(DATA / "ng_L_model_db_axis.py")]) == 1
     assert "line 23" in capsys.readouterr().out
+
+
+# From-scratch MLPs on cs231n's net, rows as examples: a d2l.ai-style function taking params and state lists
+# and returning a list, and a blog-style class (self.W1, a forward and a backward method setting self.dW1).
+# The oracle: the file run as NumPy on test_backward_heldout's PyTorch forward pass, against autograd.
+SCRATCH_RIGHT = ["d2l_mlp.py", "blog_class.py"]
+SCRATCH_WRONG = [
+    ("d2l_mlp_axis.py", 15, "db2"),            # dO.sum(axis=1)
+    ("d2l_mlp_transpose.py", 14, "dW2"),       # np.matmul(dO.T, H)
+    ("blog_class_axis.py", 24, "db2"),         # self.db2 = np.sum(delta3, axis=1)
+    ("blog_class_transpose.py", 23, "dW2"),    # self.dW2 = np.dot(delta3.T, self.a1)
+]
+
+
+def run_scratch(name: str) -> tuple[dict, dict]:
+    """The file's gradients run by NumPy (in this test) on test_backward_heldout's cs231n forward pass in
+    PyTorch, and autograd's."""
+    from test_backward_heldout import SIZES as HELD, _forward
+    v = _forward("cs231n", np.random.default_rng(0))
+    scope = {"np": np, **HELD, **{k: t.detach().numpy() for k, t in v.items()}}
+    exec(compile((DATA / name).read_text(), name, "exec"), scope)        # our own fixture, never a user's file
+    return scope, {"d" + k: t.grad.numpy() for k, t in v.items() if t.grad is not None}
+
+
+@pytest.mark.parametrize("name", SCRATCH_RIGHT)
+def test_a_from_scratch_file_is_right_by_autograd_and_by_derive(name):
+    got, truth = run_scratch(name)
+    assert all(agrees(got[k], truth[k]) for k in ("dW1", "db1", "dW2", "db2"))
+    report = check_backward("cs231n", (DATA / name).read_text())
+    assert report.correct, str(report)
+    assert {x.name for x in report.lines} == {"dW1", "db1", "dW2", "db2"}
+
+
+@pytest.mark.parametrize("name, line, target", SCRATCH_WRONG)
+def test_a_from_scratch_slip_is_wrong_by_autograd_and_named_at_its_line(name, line, target):
+    got, truth = run_scratch(name)
+    assert [k for k in ("dW1", "db1", "dW2", "db2") if not agrees(got[k], truth[k])] == [target]
+    report = check_backward("cs231n", (DATA / name).read_text())
+    assert [(x.line, x.name) for x in report.lines if not x.correct] == [(line, target)], str(report)

@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
-from ..tensor.tree import Neg, Num, Tuple
+from ..tensor.tree import Name, Neg, Num, Tuple
 
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
@@ -87,6 +87,8 @@ def _indent(raw: str) -> int:
 
 def parse_program(text: str) -> Program:
     """Statements, loops and helper functions of a backward file (one clear error per bad line)."""
+    from .backward_classes import classes
+    text = classes(text)
     lines, open_ = [], None      # open_: a statement still inside ( [ or after a trailing backslash
     doc = None                   # the quotes a docstring still open ends with
     for k, raw in enumerate(text.splitlines(), 1):
@@ -131,6 +133,8 @@ def parse_program(text: str) -> Program:
                 inner = _inner_level(k, level)
                 params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
                 stmts, res = block(inner, True)
+                if res is None and m.group(1).endswith("____init__"):
+                    res = (k, Name("self"))     # a class's __init__ gives the object (backward_classes)
                 if res is None:
                     raise DeriveError(f"line {k}: helper {m.group(1)}() has no 'return expression'")
                 prog.helpers[m.group(1)] = Helper(m.group(1), params, stmts, res[1], res[0])
@@ -231,6 +235,9 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         if index.startswith("(") and index.endswith(")") and len(_split_args(index[1:-1])) > 1:
             index = index[1:-1]        # np.add.at(d, (rows, cols), v): d[rows, cols]
         body = f"{args[0].strip()}[{index}] += {args[2].strip()}"
+    call = re.fullmatch(r"([A-Za-z_]\w*)\s*\(.*\)", body)
+    if call and call.group(1) in functions - BUILTINS:
+        body = "_ = " + body              # net.forward(X): a helper called for what it changes
     m = _ASSIGN.fullmatch(re.sub(r"=\s*\{\s*\}$", "= dict()", body))    # grads = {}
     if not m:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "

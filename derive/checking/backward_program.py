@@ -169,6 +169,8 @@ class Runner(Views, Dicts):
         if local is not None:
             local[name] = (tree, set(ids))
             return
+        if tree == Name(name) and name in self.gradients and name in self.cur and name not in self.reused:
+            return                      # dW1, db1 = net.backward(X): a gradient given back as itself
         self.cur[name] = (tree, set(ids))
         if name in self.gradients and name not in self.reused:
             self.line[name] = line

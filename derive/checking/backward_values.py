@@ -77,6 +77,7 @@ class Dicts:
         if st.add:
             raise DeriveError(f"line {st.line}: {own}[...] += on a dict is not read; write {own}[key] = value")
         self.store(own, prev.set(key, value, ids), ids, st.line, local)
+        self.in_place(own, local, st.line, ids)      # a method's self is its caller's object
         if key in self.gradients:
             self.store(key, value, ids, st.line, None)
 

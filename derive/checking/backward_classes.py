@@ -1,0 +1,68 @@
+"""Classes in a backward file, read as helper functions over a dict of attributes (a rewrite of the text that
+keeps every line where it was; nothing is run).
+
+``class Net:`` with ``def backward(self, X, Y): ... self.dW2 = ...`` becomes the helper ``Net__backward(self,
+X, Y)``, its ``self`` a dict of the object's attributes: ``self.dW2 = v`` is ``self["dW2"] = v`` (a key naming
+a gradient assigns that gradient there, as a dict's does, ``backward_values``) and ``self.W1`` reads
+``self["W1"]``.  ``net = Net(W1, b1)`` calls ``Net____init__(dict(), W1, b1)``, which returns its self;
+``net.backward(X, Y)`` calls ``Net__backward(net, X, Y)`` and ``net.dW1`` reads ``net["dW1"]``.  A method's
+self is the caller's object (a parameter is bound to the caller's array, ``backward_alias``), so what a
+method sets is the object's after the call.  Read: classes at the top level, methods taking ``self``, one
+class per method name; anything else about a class (inheritance, class attributes) is refused.
+"""
+from __future__ import annotations
+
+import re
+
+from ..errors import DeriveError
+
+_CLASS = re.compile(r"class\s+([A-Za-z_]\w*)\s*(\(\s*(object)?\s*\))?\s*:\s*$")
+_METHOD = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(\s*self\s*[,)]")
+
+
+def _indent(raw: str) -> int:
+    return len(raw) - len(raw.lstrip(" \t"))
+
+
+def classes(text: str) -> str:
+    lines = text.splitlines()
+    if not any(raw.startswith("class") for raw in lines):
+        return text
+    out, owner = list(lines), {}          # method name -> its class
+    i = 0
+    while i < len(lines):
+        if not lines[i].startswith("class"):
+            i += 1
+            continue
+        m = _CLASS.match(lines[i].split("#", 1)[0].rstrip())
+        if not m:
+            raise DeriveError(f"line {i + 1}: a class is read as 'class Name:' (no base class)")
+        cls, out[i], inner = m.group(1), "", None
+        i += 1
+        while i < len(lines) and (not lines[i].strip() or _indent(lines[i]) > 0):
+            raw = lines[i]
+            if raw.strip():
+                inner = inner or _indent(raw)
+                row = raw[min(inner, _indent(raw)):]
+                d = _METHOD.match(row)
+                if _indent(raw) == inner and not row.startswith(("def ", "#", '"', "'")):
+                    raise DeriveError(f"line {i + 1}: only methods (def name(self, ...):) are read in a class")
+                if d and _indent(raw) == inner:
+                    if d.group(1) in owner and owner[d.group(1)] != cls:
+                        raise DeriveError(f"line {i + 1}: two classes define {d.group(1)}(); one is read")
+                    owner[d.group(1)] = cls
+                    row = row.replace(f"def {d.group(1)}", f"def {cls}__{d.group(1)}", 1)
+                out[i] = row
+            i += 1
+    made = {c for c in owner.values()}
+    objects = {"self"} | {m.group(1) for raw in out for c in made
+                          if (m := re.match(rf"\s*([A-Za-z_]\w*)\s*=\s*{c}\s*\(", raw))}
+    text = "\n".join(out)
+    for c in made:
+        text = re.sub(rf"\b{c}\s*\(\s*\)", f"{c}____init__(dict())", text)
+        text = re.sub(rf"(?<![\w.]){c}\s*\((?!\s*\))", f"{c}____init__(dict(), ", text)
+    obj = "|".join(sorted(objects))
+    for name, c in owner.items():
+        text = re.sub(rf"\b({obj})\.{name}\s*\(\s*\)", rf"{c}__{name}(\1)", text)
+        text = re.sub(rf"\b({obj})\.{name}\s*\(", rf"{c}__{name}(\1, ", text)
+    return re.sub(rf"\b({obj})\.([A-Za-z_]\w*)\b(?!\s*\()", r'\1["\2"]', text)
