@@ -6,7 +6,8 @@ Supported: ``nn.Linear``, ``nn.ReLU``/``Sigmoid``/``Tanh``/``Softmax``, ``nn.GEL
 the batch's statistics; eval mode: the running statistics, fixed inputs of the program), ``nn.Embedding``
 (then a flatten, or a mean or sum over the ids), ``nn.Flatten``, ``nn.Dropout`` in eval mode or with p=0 and
 ``nn.Identity`` (the identity), their functional and method forms (``torch.relu``, ``F.gelu(x)``,
-``x.tanh()``, ``x.view(n, -1)``), ``torch.cat`` along the features and residual additions ``a + b``
+``x.tanh()``, ``x.view(n, -1)``), ``torch.cat`` along the features, ``+ - * /`` of tensors of one shape or
+with a number (a residual ``a + b``, a gate), ``x ** 2``, ``torch.exp``/``log``/``sqrt``/``abs`` and ``x.float()``
 (``torch_ops.py``).  Anything else is named in one line.  The losses are PyTorch's, the
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
 indices; ``nn.CrossEntropyLoss(label_smoothing=e)`` too), ``bce`` (F.binary_cross_entropy on probabilities),
