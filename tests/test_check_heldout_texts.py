@@ -191,6 +191,7 @@ def test_ng_vectorised_notation_reads_one_column_per_example():
     # with one example (m = 1) those lines are exact, and read: all but the prose g^{[1]} = \tanh are right
     one = check_derivation_report(derive.load(str(DATA / "ng_dl_one.yaml")), _text("heldout2_ng_vectorised"), timeout=None)
     assert [(s.line, s.status) for s in one.steps if s.status != "correct"] == [(34, "unchecked")]
+    assert "names the activation function" in next(s for s in one.steps if s.status != "correct").note
 
 
 NG_SLIPS = [

@@ -23,7 +23,7 @@ from .spans import chains, equations, statements, equals_at, line_at
 _ASSIGN = re.compile(r"\\leftarrow\b|\\gets\b|\\coloneqq\b|:=|←")     # an update written as an assignment
 # prose set as maths: "for $k = 1, 2$" (a loop's range of an index), "$f = \\sigma$" (a function's name)
 _RANGE = re.compile(r"\s*([ijklmn])\s*=\s*[\w\s,+\-.{}\\]*?(?:,|\\dots|\\ldots|\.\.\.)[\w\s,+\-.{}\\]*")
-_FUNCTION_NAME = re.compile(r"\s*([fgh])\s*=\s*\\?(sigma|tanh|mathrm\{ReLU\}|operatorname\{ReLU\}|ReLU|relu)\s*")
+_FUNCTION_NAME = re.compile(r"\s*([fgh])\s*(?:\^\s*\{\s*[\[(][^\])]*[\])]\s*\})?\s*=\s*\\?(sigma|tanh|mathrm\{ReLU\}|operatorname\{ReLU\}|ReLU|relu)\s*")
 
 
 def _prose(parts: list[str]) -> str:
