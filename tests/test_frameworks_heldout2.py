@@ -75,6 +75,17 @@ class Viewed(nn.Module):
         return self.out(F.relu(self.fc(x)))
 
 
+class SizedView(nn.Module):
+    """x.view(-1, x.size(1) * x.size(2) * x.size(3)): arithmetic of sizes, numbers for the view."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc = nn.Linear(4, 2)
+
+    def forward(self, x):
+        return self.fc(x.view(-1, x.size(1) * x.size(2) * x.size(3)))
+
+
 class Flattened(nn.Module):
     def __init__(self):
         super().__init__()
@@ -183,6 +194,7 @@ TORCH = {   # name: (module factory, loss as given to derive and to autograd, ta
     "nested_sequential": (Nested, nn.CrossEntropyLoss(), CLASSES, X, "layered"),
     "module_dict": (Named, nn.MSELoss(), VALUES, X, "layered"),
     "view_size": (Viewed, nn.MSELoss(), VALUES, IMAGES, "layered"),
+    "view_sizes_multiplied": (SizedView, nn.MSELoss(), VALUES, IMAGES, "layered"),
     "torch_flatten": (Flattened, nn.MSELoss(), VALUES, IMAGES, "layered"),
     "nn_flatten": (lambda: nn.Sequential(nn.Flatten(), nn.Linear(4, 3), nn.ReLU(), nn.Linear(3, 2)),
                    nn.MSELoss(), VALUES, IMAGES, "layered"),

@@ -56,6 +56,8 @@ ARITHMETIC_NAMES = {"add": "+", "sub": "-", "subtract": "-", "mul": "*", "multip
 
 def _arithmetic(prog: Program, op: str, node, names, where) -> str:
     """a + b, a - b, a * b, a / b of tensors of one shape, or of a tensor and a number; -a (``x += h`` too)."""
+    if not hasattr(node.meta.get("tensor_meta"), "shape"):
+        return None             # x.size(1) * x.size(2): a number for a reshape, not a tensor
     if set(node.kwargs) - {"out"} or node.kwargs.get("out") is not None or len(node.args) > (1 if op == "neg" else 2):
         raise DeriveError(f"{where}: {op} with {', '.join(node.kwargs) or 'a third argument'} is not supported")
     shapes = [tuple(a.meta["tensor_meta"].shape) for a in node.args if hasattr(getattr(a, "meta", {}).get(
