@@ -91,12 +91,17 @@ def _examplesum(x):
     raise FormulaError("np.sum(..., axis=1) sums the examples' columns: it is read of a layer's matrix, like dZ^{[2]}")
 
 
+def _sech(x):
+    """sech(x) = 2 / (e^x + e^-x): written with exp, which every evaluator of derive's reads."""
+    return 2 / (sp.exp(x) + sp.exp(-x))
+
+
 def default_functions() -> dict[str, Callable]:
     """The functions an answer may use: the rules' own, and the usual spellings (``\\sigma``, ``ln``, ``id``)."""
     table = dict(rules.FUNCTIONS)
     table.update({"sigma": rules.sigmoid, "σ": rules.sigmoid, "\\sigma": rules.sigmoid, "ln": sp.log,
                   "step": rules.step, "id": _identity, "abs": sp.Abs, "sqnorm": _square,
-                  "softmax": _softmax, "examplesum": _examplesum})
+                  "softmax": _softmax, "examplesum": _examplesum, "sech": _sech})
     return table
 
 

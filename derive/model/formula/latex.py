@@ -165,6 +165,17 @@ class LatexParser(SumGrammar, Parser):
             return self.apply("exp", sp.exp, (self.group_arg(lenient=True),), op)
         return None
 
+    def function_power(self, fname: str, fn, tok: Tok):
+        """``\\tanh^2(z)``, ``\\operatorname{sech}^2(z)``: the power of the function's value; None (nothing
+        read) when no argument in parentheses follows (``\\sigma^2`` alone: a name squared)."""
+        start = self.i
+        op = self.next()
+        k = self.group_arg(lenient=True)
+        if not self.at("("):
+            self.i = start
+            return None
+        return self.pow(self.apply(fname, fn, self.call_args(), tok), k, op)
+
     # -- commands with arguments -----------------------------------------------------------------
     def split(self, n=1) -> Tok:
         """Take the first n characters of the current num/name token (LaTeX ``x^23``, ``\\frac12``)."""
@@ -185,6 +196,10 @@ class LatexParser(SumGrammar, Parser):
         fn = self.functions.get(tok.val)
         if fn is None:
             raise self.err(f"function \\{tok.val} is not allowed here", tok)
+        if self.at("^") and not (self.at("'", k=1) or self.at("{", k=1) and self.at("'", k=2)):
+            powered = self.function_power(tok.val, fn, tok)      # \tanh^2(z)
+            if powered is not None:
+                return powered
         if self.read_prime():             # \tanh'(z): the function's derivative
             if not self.at("("):
                 raise self.err(f"write \\{tok.val}'(...) with its argument in parentheses", tok)

@@ -17,6 +17,7 @@ from ...errors import FormulaError
 from .build import Builder
 from .tokens import D_NAME, OPENERS, Tok
 
+ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "sech", "softmax")   # also read capitalised: ReLU(z), Tanh(z)
 HYPOTHESIS = re.compile(r"h_?(w|W|theta|Theta|[wW]_?b|theta_?b|Theta_?b)")   # h_w(x), h_{W,b}(x): the output
 
 
@@ -224,6 +225,9 @@ class Parser(Builder):
         name = self.read_name()
         fname = name.base if not (name.sub or name.sup) else ""
         fn = self.functions.get(fname) if fname else None
+        if fn is None and fname.lower() in ACTIVATION_NAMES and (self.at("(") or self.at("'") or self.at("^")):
+            fname = fname.lower()                 # ReLU(z), \operatorname{ReLU}'(z), Sigmoid(z), Tanh(z)
+            fn = self.functions.get(fname)
         if self.read_prime():
             if fn is None or not self.at("("):
                 raise self.err(f"a prime is only allowed on a function applied to (...), "
@@ -232,6 +236,10 @@ class Parser(Builder):
             if len(args) != 1:
                 raise self.err(f"{fname}' takes one argument", tok)
             return self.derivative_of(fname, fn, args[0], tok)
+        if fn is not None and self.at("^"):
+            powered = self.function_power(fname, fn, tok)
+            if powered is not None:
+                return powered
         special = self.named_special(name, tok)
         if special is not None:
             return special
@@ -268,6 +276,10 @@ class Parser(Builder):
 
     def named_special(self, name: Name, tok: Tok):
         """A grammar's own reading of a name (LaTeX: ``e^{x}``); None to read it as usual."""
+        return None
+
+    def function_power(self, fname: str, fn, tok: Tok):
+        """A function's power written on its name (LaTeX: ``\\tanh^2(z)``); None to read it as usual."""
         return None
 
     def resolved(self, name: Name, tok):

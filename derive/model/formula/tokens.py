@@ -10,6 +10,7 @@ import unicodedata
 from typing import NamedTuple
 
 from ...errors import FormulaError
+from .indicators import has_comparison, indicators
 from .limits import Limits
 
 MODES = ("auto", "plain", "latex", "node")
@@ -49,20 +50,11 @@ class Tok(NamedTuple):
 
 
 
-# relu's derivative as the notes and textbooks write it: \mathbb{1}[z > 0], \mathbb{1}_{z>0} -> step(z)
-_INDICATOR = re.compile(r"\\(?:mathbb|mathbf)\s*(?:\{\s*[1I]\s*\}|[1I])\s*"
-                        r"(?:(?:\\left\s*)?\[([^>\]]{1,300}?)>\s*0\s*(?:\\right\s*)?\]|_\s*\{([^>]{1,300}?)>\s*0\s*\})")
-
-
-def _indicators(s: str) -> str:
-    return _INDICATOR.sub(lambda m: "\\operatorname{step}\\left(" + (m.group(1) or m.group(2)) + "\\right)", s)
-
-
 def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
     toks: list[Tok] = []
     latex = mode == "latex"
-    if latex and "\\math" in s:
-        s = _indicators(s)
+    if mode != "node" and has_comparison(s):     # relu's derivative: (z > 0), \mathbb{1}[z > 0] -> step(z)
+        s = indicators(s, latex)
     i, n, depth = 0, len(s), 0
     while i < n:
         c, start = s[i], i

@@ -63,6 +63,10 @@ def normalize(text: str, mode: str, notes: list | None = None) -> str:
                     notes.append(note)
             i = j
             continue
+        if c == "𝟙":       # the indicator derive prints for relu's derivative (𝟙[z > 0]): as typed in LaTeX
+            out.append("\\mathbb{1}" if latex else "1")
+            i += 1
+            continue
         if c == "ᵀ":       # a superscript T: the transpose (matrix formulas)
             out.append("^{\\top}")
             i += 1
