@@ -69,8 +69,10 @@ def _arithmetic(prog: Program, op: str, node, names, where) -> str:
     for a in node.args:
         if isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a):
             terms.append(f"({number(a)})")
+        elif (term := arg(names, a, where)) is None:
+            raise DeriveError(f"{where}: {op} of a tensor and a size (x.size(1), x.shape[0]) is not supported")
         else:
-            terms.append(arg(names, a, where))
+            terms.append(term)
     if op == "neg":
         return prog.arithmetic(f"-{terms[0]}", where)
     return prog.arithmetic(f"{terms[0]} {op} {terms[1]}", where)
