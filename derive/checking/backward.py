@@ -65,7 +65,7 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
     report = _judged(bw, parsed, truths, grads, verdicts)
-    for n in loss_sizes(bw, truths[0]) if not report.correct and _read_on(run(parsed, truths, grads), grads) else ():
+    for n in _scaled(run(parsed, truths, grads), grads, truths[0], loss_sizes(bw, truths[0])) if not report.correct else ():
         try:        # deeplearning.ai's dA = m * dJ/dA, the 1/m applied in each dW: read so when fewer lines are wrong
             other = _judged(bw, parsed, [Truth(bw, seed, n), Truth(bw, seed + 1, n)], grads, verdicts)
         except DeriveError:
@@ -75,12 +75,23 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     return report
 
 
-def _read_on(judged: list, grads: dict) -> bool:
-    """Every value's gradient the file computes is read by another of its gradients (a factor it carries is
-    then made up for, or not, where those are judged): the condition for reading dA as m * dJ/dA."""
+def _scaled(judged: list, grads: dict, truth: Truth, sizes: list) -> list:
+    """The sizes n to read the file's dA as n * dJ/dA with: some value's gradient is exactly that, and every
+    value's gradient the file computes is read by another of its gradients (a factor it carries is then made
+    up for, or not, where those are judged)."""
     from ..tensor.tree import names
     read = {n for j in judged for n in names(j.tree) if n != j.target}
-    return all(j.target in read for j in judged if grads[j.target].kind != "param")
+    values = [j for j in judged if grads[j.target].kind != "param"]
+    if not sizes or not all(j.target in read for j in values):
+        return []
+    out = set()
+    for j in values:
+        try:
+            got = truth.value(j.tree, j.target, {})
+        except (DeriveError, ValueError, IndexError, TypeError):
+            continue
+        out |= {n for n in sizes if same(got, n * truth.env[j.target])}
+    return sorted(out)
 
 
 def _wrong(report: BackwardReport) -> tuple:
