@@ -368,7 +368,7 @@ REFUSED = [   # (module, loss, the one line's words)
     (Stacked, "mse", "torch.cat along dim 0 is not supported; derive joins (N, features) tensors along the features"),
     (Regrouped, "mse", "a reshape of (7, 4) to (14, 2) is not supported; expected (N, features), each example"),
     (Detached, "mse", "call_method detach: operation detach is not supported"),
-    (SizeScaled, "mse", "call_function truediv: / of a tensor and a size (x.size(1), x.shape[0]) is not supported"),
+    (SizeScaled, "mse", "call_function truediv: a size (x.size(1), x.shape[0]) used as a tensor is not supported"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
     (Broadcast, "mse", "call_function mul: * of tensors of shapes (7, 2) and (7, 1) (broadcasting) is not supported"),

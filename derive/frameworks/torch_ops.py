@@ -39,6 +39,8 @@ def arg(names, a, where):
     if isinstance(names[a], LogSoftmax):
         raise DeriveError(f"{where}: log_softmax is read only as the module's last operation "
                           "(before NLLLoss or cross_entropy)")
+    if names[a] is None:
+        raise DeriveError(f"{where}: a size (x.size(1), x.shape[0]) used as a tensor is not supported")
     if isinstance(names[a], Squeezed):
         raise DeriveError(f"{where}: an output squeezed to (N,) is read only as the module's last operation")
     return names[a]
@@ -69,10 +71,8 @@ def _arithmetic(prog: Program, op: str, node, names, where) -> str:
     for a in node.args:
         if isinstance(a, (int, float)) and not isinstance(a, bool) and math.isfinite(a):
             terms.append(f"({number(a)})")
-        elif (term := arg(names, a, where)) is None:
-            raise DeriveError(f"{where}: {op} of a tensor and a size (x.size(1), x.shape[0]) is not supported")
         else:
-            terms.append(term)
+            terms.append(arg(names, a, where))
     if op == "neg":
         return prog.arithmetic(f"-{terms[0]}", where)
     return prog.arithmetic(f"{terms[0]} {op} {terms[1]}", where)
