@@ -147,3 +147,21 @@ def test_a_from_scratch_slip_is_wrong_by_autograd_and_named_at_its_line(name, li
     assert [k for k in ("dW1", "db1", "dW2", "db2") if not agrees(got[k], truth[k])] == [target]
     report = check_backward("cs231n", (DATA / name).read_text())
     assert [(x.line, x.name) for x in report.lines if not x.correct] == [(line, target)], str(report)
+
+
+@pytest.mark.parametrize("text, message", [
+    ("class Net(nn.Module):\n    def backward(self):\n        return 1\n", "line 1: a class is read as 'class Name:'"),
+    ("class Net:\n    scale = 2\n    def backward(self):\n        return 1\n", "line 2: only methods"),
+    ("def f(x):\n    for i in range(2):\n        return x\n    return x\n", "line 3: a 'return' inside a loop"),
+    ("grads = {}\ngrads[\"dW2\"] += h.T @ probs\n", "line 2: grads[...] += on a dict is not read"),
+])
+def test_what_the_class_and_dict_readers_do_not_read_is_refused_in_one_line(text, message, tmp_path, capsys):
+    f = tmp_path / "bad.py"
+    f.write_text(text)
+    assert main(["check", "cs231n", "--backward", str(f)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert message in err and "\n" not in err
+
+
+def test_a_name_starting_with_class_is_a_name():
+    assert check_backward("cs231n", "class_scale = N\ndlogits = (probs - Y) / class_scale\ndW2 = h.T @ dlogits\n").correct

@@ -17,6 +17,7 @@ import re
 from ..errors import DeriveError
 
 _CLASS = re.compile(r"class\s+([A-Za-z_]\w*)\s*(\(\s*(object)?\s*\))?\s*:\s*$")
+_STARTS = re.compile(r"class\s")       # not class_weights = ...
 _METHOD = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(\s*self\s*[,)]")
 
 
@@ -26,12 +27,12 @@ def _indent(raw: str) -> int:
 
 def classes(text: str) -> str:
     lines = text.splitlines()
-    if not any(raw.startswith("class") for raw in lines):
+    if not any(_STARTS.match(raw) for raw in lines):
         return text
     out, owner = list(lines), {}          # method name -> its class
     i = 0
     while i < len(lines):
-        if not lines[i].startswith("class"):
+        if not _STARTS.match(lines[i]):
             i += 1
             continue
         m = _CLASS.match(lines[i].split("#", 1)[0].rstrip())
