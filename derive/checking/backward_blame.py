@@ -33,7 +33,7 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     # first the edits of a statement's own text, then a factor missing from a whole statement (which
     # could stand in for a mistake made elsewhere: a masked entry -1 for 0 looks like a missing relu')
     for sid, (message, variant, extra) in [(i, v) for rank in (0, 1) for i in order
-                                           for v in _all_variants(parsed.stmts[i], bw, truth, rank)]:
+                                           for v in _all_variants(parsed.stmts[i], bw, truth, rank, parsed)]:
         st = parsed.stmts[sid]
         if st is not None:
             key = ("mask", sid) if message.startswith("the mask") else sid
@@ -72,7 +72,7 @@ def shared(wrong: list, parsed, bw, truths, grads):
     common = set.intersection(*({i for i in j.stmts if isinstance(i, int) and i in parsed.stmts} for j in wrong))
     for sid in sorted(common, key=lambda i: parsed.stmts[i].line, reverse=True):     # as place() does
         st = parsed.stmts[sid]
-        for message, variant, extra in (v for rank in (0, 1) for v in _all_variants(st, bw, truth, rank)):
+        for message, variant, extra in (v for rank in (0, 1) for v in _all_variants(st, bw, truth, rank, parsed)):
             key = ("mask", sid) if message.startswith("the mask") else sid
             try:
                 again = Runner(parsed, truth.sizes, set(grads), {key: variant}, truth.shapes).run()
@@ -86,10 +86,30 @@ def shared(wrong: list, parsed, bw, truths, grads):
     return None
 
 
-def _all_variants(st, bw, truth, rank: int):
+def _all_variants(st, bw, truth, rank: int, parsed=None):
     yield from variants(st.tree, bw, truth, rank)
     if rank == 0 and st.op == "mask":
         yield from mask_variants(st, truth)
+        yield from local_mask_variants(st, parsed)
+
+
+def local_mask_variants(st, parsed):
+    """In a helper: d[x <= 0] = 0 with the comparison on another of the helper's names (deeplearning.ai's
+    ``dZ[dA <= 0] = 0`` for ``dZ[Z <= 0] = 0``)."""
+    from ..tensor.tree import COMPARISONS
+    from .backward_values import top_level
+    m = st.mask
+    h = next((h for h in getattr(parsed, "helpers", {}).values() if st.id in set(top_level(h.body))), None)
+    if h is None or not (isinstance(m, Bin) and m.op in COMPARISONS):
+        return
+    ids = set(top_level(h.body))
+    names = list(dict.fromkeys([t for i in sorted(ids) for t in parsed.stmts[i].targets] + list(h.params)))
+    for side in ("a", "b"):
+        here = getattr(m, side)
+        for other in names if isinstance(here, Name) and here.id in names else ():
+            if other not in (here.id, st.targets[0]):
+                new = Bin(m.op, Name(other), m.b) if side == "a" else Bin(m.op, m.a, Name(other))
+                yield f"the mask compares {here.id}, not {other}: {to_code(new)} is right", new, {}
 
 
 def mask_variants(st, truth):
