@@ -21,6 +21,8 @@ FUNCTIONS = {"tanh", "sinh", "cosh", "sin", "cos", "log", "ln", "exp", "max", "m
 SPACES = {",", ";", ":", "!", " ", "quad", "qquad", "displaystyle", "left", "right", "big", "Big", "bigl",
           "bigr", "Bigl", "Bigr"}
 STYLES = {"mathrm", "mathbf", "mathit", "boldsymbol", "text", "mathsf", "mathcal", "operatorname", "textrm"}
+ACCENTS = {"hat": "\u0302", "widehat": "\u0302", "bar": "\u0304", "overline": "\u0304", "tilde": "\u0303",
+           "widetilde": "\u0303", "dot": "\u0307"}
 SUP = dict(zip("0123456789+-−()=nTi", "⁰¹²³⁴⁵⁶⁷⁸⁹⁺⁻⁻⁽⁾⁼ⁿᵀⁱ"))
 SUB = dict(zip("0123456789+-−()=", "₀₁₂₃₄₅₆₇₈₉₊₋₋₍₎₌"))
 OPS = {"+": " + ", "-": " − ", "=": " = ", "<": " < ", ">": " > ", ",": ", ", "/": "/", "|": "|",
@@ -79,6 +81,9 @@ class _Reader:
         if value == "mathbb":
             inner = self.group()
             return "𝟙" if inner == "1" else inner
+        if value in ACCENTS:            # \hat{y}: ŷ (a combining mark on the first letter)
+            inner = self.group()
+            return inner[:1] + ACCENTS[value] + inner[1:]
         return GREEK.get(value) or SYMBOLS.get(value) or value
 
     def raw(self) -> str:
