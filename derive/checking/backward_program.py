@@ -16,6 +16,10 @@ then ``dW2 = h.T @ dlogits / N``).
 For a statement in ``prog.reuse`` a complete gradient changed in place by a mask (``dh = dlogits @ W2.T`` then
 ``dh[h <= 0] = 0``, CS231n's spelling) is judged before the change, and the name then carries the next
 gradient back: later lines read its value as computed, and it is not judged as dJ/dh again.
+
+Names that share NumPy memory (``b = a``, slices, ``.T``, a helper's parameter) are followed by
+``backward_alias.Views``; dicts keyed by strings (``grads["dW" + str(l)]``) and ``str()`` by
+``backward_values``; a class is rewritten into helpers by ``backward_classes`` before parsing.
 """
 from __future__ import annotations
 
