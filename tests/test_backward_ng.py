@@ -76,12 +76,14 @@ def spec(name: str) -> str:
 
 
 DEEP = {"dW1", "db1", "dW2", "db2", "dW3", "db3", "dA1", "dA2"}
-RIGHT = [("ng_L_model.py", DEEP), ("ng_planar.py", {"dW1", "db1", "dW2", "db2"})]   # and what it computes
+RIGHT = [("ng_L_model.py", DEEP), ("ng_planar.py", {"dW1", "db1", "dW2", "db2"}),   # and what it computes
+         ("ng_L_model_loop.py", DEEP)]     # one loop over range(L, 0, -1), f"dW{l}", a tuple of dict targets
 WRONG = [   # (file, the slip's line, what it makes wrong by autograd)
     ("ng_L_model_db_axis.py", 23, {"db1", "db2", "db3"}),        # np.sum(dZ, axis=0, ...) in linear_backward
     ("ng_L_model_no_mean.py", 22, {"dW1", "dW2", "dW3"}),        # dW = np.dot(dZ, A_prev.T), no 1/m
     ("ng_L_model_key.py", 54, {"dW1"}),                          # grads["dW" + str(l)]: one layer off
     ("ng_L_model_mask.py", 15, {"dA1", "dW1", "db1", "dW2", "db2"}),   # dZ[dA <= 0] = 0 in relu_backward
+    ("ng_L_model_loop_axis.py", 14, {"db1", "db2", "db3"}),      # np.mean(dZ, axis=0, keepdims=True)
     ("ng_planar_tanh.py", 22, {"dW1", "db1"}),                   # dZ1 = np.dot(W2.T, dZ2), no 1 - A1**2
     ("ng_planar_transpose.py", 20, {"dW2"}),                     # np.dot(A1, dZ2.T)
 ]

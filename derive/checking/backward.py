@@ -77,12 +77,13 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
 
 def _scaled(judged: list, grads: dict, truth: Truth, sizes: list) -> list:
     """The sizes n to read the file's dA as n * dJ/dA with: some value's gradient is exactly that, and every
-    value's gradient the file computes is read by another of its gradients (a factor it carries is then made
-    up for, or not, where those are judged)."""
+    value's gradient the file computes goes on into another of its gradients, read by name or through the
+    same statements (a factor it carries is then made up for, or not, where those are judged)."""
     from ..tensor.tree import names
     read = {n for j in judged for n in names(j.tree) if n != j.target}
     values = [j for j in judged if grads[j.target].kind != "param"]
-    if not sizes or not all(j.target in read for j in values):
+    params = [set(j.stmts) for j in judged if grads[j.target].kind == "param"]
+    if not sizes or not all(j.target in read or any(p & set(j.stmts) for p in params) for j in values):
         return []
     out = set()
     for j in values:

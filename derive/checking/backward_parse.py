@@ -109,7 +109,8 @@ def parse_program(text: str) -> Program:
             open_ = (k0, ind, body.rstrip("\\").rstrip())
             continue
         open_ = None
-        lines += [(k0, ind, part.strip()) for part in _split_args(body.strip(), ";") if part.strip()]
+        lines += [(k0, ind, one) for part in _split_args(body.strip(), ";") if part.strip()
+                  for one in _unpacked(k0, _fstrings(part.strip()))]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))} | BUILTINS
@@ -277,3 +278,32 @@ def _dict_literal(k: int, inside: str) -> str:
             raise DeriveError(f"line {k}: a dict is read with string keys as written: {{\"dW1\": dW1, ...}}")
         parts += [key, value.strip()]
     return "dict(" + ", ".join(parts) + ")"
+
+
+_FSTRING = re.compile(r"""\bf(["'])([^"'\\]*)\1""")
+
+
+def _fstrings(body: str) -> str:
+    """f"dW{l + 1}" as ("dW" + str(l + 1)): a dict's key built from a loop's step."""
+    def one(m):
+        parts = re.split(r"\{([^{}:!]+)\}", m.group(2))
+        if "{" in "".join(parts[::2]) or "}" in "".join(parts[::2]):
+            return m.group(0)             # a format spec or a brace left: the grammar refuses it
+        order = [x for pair in zip(parts[::2], parts[1::2] + [""]) for x in pair]
+        out = [repr(x) if i % 2 == 0 else f"str({x.strip()})" for i, x in enumerate(order) if x]
+        return "(" + " + ".join(out or ["''"]) + ")"
+    return _FSTRING.sub(one, body) if "f" in body else body
+
+
+def _unpacked(k: int, body: str) -> list:
+    """dA, grads["dW1"], grads["db1"] = f(...) as a tuple put in a temporary, then one assignment per target."""
+    m = re.fullmatch(r"([^=]+?)\s*=(?!=)(.*)$", body)
+    if not m or "," not in m.group(1) or "[" not in m.group(1) or m.group(1).strip().startswith(("for ", "if ", "def ")):
+        return [body]
+    targets = _split_args(m.group(1))
+    if len(targets) < 2 or any(not re.fullmatch(r"\s*[A-Za-z_]\w*\s*(\[.*\])?\s*", t) for t in targets):
+        return [body]
+    tmp = f"_unpacked_{k}"
+    rhs = m.group(2).strip()
+    rhs = f"({rhs})" if len(_split_args(rhs)) > 1 else rhs
+    return [f"{tmp} = {rhs}"] + [f"{t.strip()} = {tmp}[{i}]" for i, t in enumerate(targets)]
