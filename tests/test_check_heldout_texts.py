@@ -242,3 +242,9 @@ def test_ng_vectorised_formulas_are_autograd_over_a_batch():
     for got, text in [(W2.grad, dZ2 @ A1.T / m), (b2.grad, dZ2.sum(axis=1, keepdims=True) / m),
                       (W1.grad, dZ1 @ X.T / m), (b1.grad, dZ1.sum(axis=1, keepdims=True) / m)]:
         assert torch.allclose(got, text)
+
+
+def test_without_a_spec_a_forward_pass_that_ends_in_no_named_loss_is_refused_in_one_line():
+    # deeplearning.ai's forward pass ends in A^{[2]}; its J is written only with sums, so nothing names the loss
+    with pytest.raises(derive.DeriveError, match=r"ends in a\^\{\(2\)\}, which no line names as the loss.*give a spec"):
+        check_text(_text("heldout2_ng_vectorised"))

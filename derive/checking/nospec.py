@@ -22,6 +22,7 @@ from .derivation import DerivationReport, check_lines
 from .numbers import half_unit, iv, walk
 from .textgraph import TextNetwork
 from .textnet import read_network
+from .textread import _LOSS_BASES
 
 MAX_UNKNOWNS = 12
 
@@ -191,6 +192,9 @@ def check_text(text: str) -> DerivationReport:
     # \hat{y1}: a quantity of the text's own (its output unit 1), named y1hat in the network read from it
     text = _HATTED.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     tn = read_network(text)
+    if tn.output.split("_")[0] not in _LOSS_BASES:   # Ng's A^{[2]} ends the forward pass; his J is only sums
+        raise DeriveError(f"the text's forward pass ends in {tn.names.get(tn.output, tn.output)}, which no line "
+                          "names as the loss (E, L, J, C ...): give a spec")
     _solve(tn, text)
     c = Checker(_network(tn))
     c.printed = _own_names(c, tn)
