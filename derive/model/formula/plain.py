@@ -17,6 +17,7 @@ from ...errors import FormulaError
 from .build import Builder
 from .tokens import D_NAME, OPENERS, Tok
 
+TYPED_D = re.compile(r"d[A-Za-z][A-Za-z0-9_]*")     # dE, dJ, derror, dtheta2_11: d and a name, typed together
 ACTIVATION_NAMES = ("relu", "sigmoid", "tanh", "sech", "softmax")   # also read capitalised: ReLU(z), Tanh(z)
 HYPOTHESIS = re.compile(r"h_?(w|W|theta|Theta|[wW]_?b|theta_?b|Theta_?b)")   # h_w(x), h_{W,b}(x): the output
 
@@ -151,11 +152,49 @@ class Parser(Builder):
             v = self.expr()
             self.expect(OPENERS[t.val])
             return v
+        if t.kind == "name" and self.mode == "plain" and self.derivative is not None:
+            quotient = self.typed_quotient()
+            if quotient is not None:
+                return quotient
         if t.kind in ("name", "greek", "wrap", "accent"):
             return self.named()
         if self.at("∂"):
             return self.partial_quotient()
         return self.primary_other(t)
+
+    def typed_quotient(self):
+        """``dE/dw11``, ``dJ/dtheta2_11``, ``d error / d w11``: a Leibniz quotient typed in plain text, when
+        the tokens are one (the lower name is one this formula may use, and ``dE`` is not a name itself);
+        else None, nothing read."""
+        tok, start = self.peek(), self.i
+        upper, i = self._d_part(self.i)
+        if upper is None or not (self.toks[i].kind == "op" and self.toks[i].val == "/"):
+            return None
+        lower, j = self._d_part(i + 1)
+        if lower is None or not self._names(lower):
+            return None
+        self.i = j
+        made = lambda k, v: Name(v, text=self.src[self.toks[k].pos:self.toks[k].end])    # noqa: E731
+        return self.leibniz(made(start, upper), (), made(i + 1, lower), tok)
+
+    def _d_part(self, k: int) -> tuple[str | None, int]:
+        """(the name differentiated, the token after it) for ``dE`` or ``d E`` at token k; (None, k) if not."""
+        t = self.toks[k]
+        if t.kind != "name":
+            return None, k
+        if t.val == "d" and self.toks[k + 1].kind in ("name", "greek"):
+            return self.toks[k + 1].val, k + 2
+        if TYPED_D.fullmatch(t.val) and not self._names(t.val):
+            return t.val[1:], k + 1
+        return None, k
+
+    def _names(self, text: str) -> bool:
+        """``text`` is a name this formula may use (the resolver finds it)."""
+        try:
+            self.resolve(Name(text, text=text))
+        except Exception:              # noqa: BLE001  (an unknown name, in whatever words the resolver has)
+            return False
+        return True
 
     def primary_other(self, t: Tok):
         raise self.unexpected(t)
