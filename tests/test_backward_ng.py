@@ -116,7 +116,7 @@ def test_the_command_line_says_it_in_its_exit_code(capsys):
 # From-scratch MLPs on cs231n's net, rows as examples: a d2l.ai-style function taking params and state lists
 # and returning a list, and a blog-style class (self.W1, a forward and a backward method setting self.dW1).
 # The oracle: the file run as NumPy on test_backward_heldout's PyTorch forward pass, against autograd.
-SCRATCH_RIGHT = ["d2l_mlp.py", "blog_class.py"]
+SCRATCH_RIGHT = ["d2l_mlp.py", "blog_class.py", "blog_class_update.py"]     # the last updates W1, W2 after
 SCRATCH_WRONG = [
     ("d2l_mlp_axis.py", 15, "db2"),            # dO.sum(axis=1)
     ("d2l_mlp_transpose.py", 14, "dW2"),       # np.matmul(dO.T, H)
@@ -132,6 +132,8 @@ def run_scratch(name: str) -> tuple[dict, dict]:
     v = _forward("cs231n", np.random.default_rng(0))
     scope = {"np": np, **HELD, **{k: t.detach().numpy() for k, t in v.items()}}
     exec(compile((DATA / name).read_text(), name, "exec"), scope)        # our own fixture, never a user's file
+    for obj in [x for x in scope.values() if "dW1" in getattr(x, "__dict__", {})]:
+        scope.update(vars(obj))                # a class's gradients are its attributes (nn.dW1)
     return scope, {"d" + k: t.grad.numpy() for k, t in v.items() if t.grad is not None}
 
 
@@ -156,7 +158,7 @@ def test_a_from_scratch_slip_is_wrong_by_autograd_and_named_at_its_line(name, li
     ("class Net(nn.Module):\n    def backward(self):\n        return 1\n", "line 1: a class is read as 'class Name:'"),
     ("class Net:\n    scale = 2\n    def backward(self):\n        return 1\n", "line 2: only methods"),
     ("def f(x):\n    for i in range(2):\n        return x\n    return x\n", "line 3: a 'return' inside a loop"),
-    ("grads = {}\ngrads[\"dW2\"] += h.T @ probs\n", "line 2: grads[...] += on a dict is not read"),
+    ("grads = {}\ngrads[\"dW2\"] += h.T @ probs\n", "line 2: grads['dW2'] is updated before it is set"),
 ])
 def test_what_the_class_and_dict_readers_do_not_read_is_refused_in_one_line(text, message, tmp_path, capsys):
     f = tmp_path / "bad.py"
@@ -168,3 +170,12 @@ def test_what_the_class_and_dict_readers_do_not_read_is_refused_in_one_line(text
 
 def test_a_name_starting_with_class_is_a_name():
     assert check_backward("cs231n", "class_scale = N\ndlogits = (probs - Y) / class_scale\ndW2 = h.T @ dlogits\n").correct
+
+
+def test_a_weight_updated_before_the_backward_pass_reads_it_is_wrong_where_autograd_says():
+    """self.W2 -= self.lr * self.dW2 before d_hidden = d_scores @ self.W2.T: NumPy's dW1 and db1 use the new
+    W2, so they are wrong (autograd), and derive, reading the attribute as changed, says so."""
+    got, truth = run_scratch("blog_class_update_early.py")
+    assert [k for k in ("dW1", "db1", "dW2", "db2") if not agrees(got[k], truth[k])] == ["dW1", "db1"]
+    report = check_backward("cs231n", (DATA / "blog_class_update_early.py").read_text())
+    assert [(x.line, x.name) for x in report.lines if not x.correct] == [(27, "dW1"), (28, "db1")], str(report)

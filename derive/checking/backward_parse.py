@@ -12,7 +12,7 @@ from fractions import Fraction
 
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
-from ..tensor.tree import Name, Neg, Num, Tuple
+from ..tensor.tree import Const, Name, Neg, Num, Tuple
 
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
@@ -62,6 +62,7 @@ class Helper:
     body: list              # Stmt
     result: object          # the returned tree
     line: int
+    defaults: dict = field(default_factory=dict)     # parameter -> its default's tree
 
 
 @dataclass
@@ -132,13 +133,15 @@ def parse_program(text: str) -> Program:
                 if inside_def:
                     raise DeriveError(f"line {k}: a helper function inside another is not read")
                 inner = _inner_level(k, level)
-                params = tuple(p.strip() for p in m.group(2).split(",") if p.strip())
+                params = tuple(p.split("=")[0].strip() for p in _split_args(m.group(2)) if p.strip())
+                defaults = {p.split("=")[0].strip(): _parse(k, p.split("=", 1)[1], functions)
+                            for p in _split_args(m.group(2)) if "=" in p}
                 stmts, res = block(inner, True)
                 if res is None and m.group(1).endswith("____init__"):
                     res = (k, Name("self"))     # a class's __init__ gives the object (backward_classes)
-                if res is None:
-                    raise DeriveError(f"line {k}: helper {m.group(1)}() has no 'return expression'")
-                prog.helpers[m.group(1)] = Helper(m.group(1), params, stmts, res[1], res[0])
+                if res is None:                 # called for what it changes (net.backward(X, Y)): None
+                    res = (k, Const(None))
+                prog.helpers[m.group(1)] = Helper(m.group(1), params, stmts, res[1], res[0], defaults)
                 prog.stmts[("return", m.group(1))] = Stmt(("return", m.group(1)), res[0], (m.group(1) + "()",), "=", res[1])
                 continue
             m = _FOR.match(body)

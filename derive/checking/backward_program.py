@@ -234,6 +234,7 @@ class Runner(Views, Dicts):
     def call(self, name: str, args: list, used: set, raw=(), consts=None, caller=None):
         from ..tensor.printer import to_code
         h = self.prog.helpers[name]
+        args = list(args) + [h.defaults[p] for p in h.params[len(args):] if p in h.defaults]
         if len(args) != len(h.params):
             raise DeriveError(f"line {h.line}: {name}() takes {len(h.params)} argument(s), got {len(args)}")
         local = {p: (a, set()) for p, a in zip(h.params, args)}

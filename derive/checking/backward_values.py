@@ -74,8 +74,10 @@ class Dicts:
 
     def entry(self, own, prev, key: str, value, ids, st, local):
         """d[key] = value on a dict: a key naming a gradient assigns it here (``grads["dW" + str(l)] = dW``)."""
-        if st.add:
-            raise DeriveError(f"line {st.line}: {own}[...] += on a dict is not read; write {own}[key] = value")
+        if st.add and key not in prev.entries:
+            raise DeriveError(f"line {st.line}: {own}[{key!r}] is updated before it is set")
+        if st.add:                          # self.W1 -= lr * dW1: the entry as it was, plus the value
+            value, ids = Bin("+", prev.entries[key][0], value), set(ids) | prev.entries[key][1]
         self.store(own, prev.set(key, value, ids), ids, st.line, local)
         self.in_place(own, local, st.line, ids)      # a method's self is its caller's object
         if key in self.gradients:
