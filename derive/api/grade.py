@@ -10,10 +10,20 @@ from pathlib import Path
 from .load import derive, is_tensor, loaded
 
 
-def read_answers(path):
-    """The rows of a CSV with columns id, param, answer."""
+def read_answers(path, model=None, *, columns=None, encoding: str | None = None):
+    """The rows {id, param, answer} of a class's answers file (derive's CSV or an LMS/form export); with
+    ``model`` (a network) a column per parameter is recognised by its header.  ``columns``: a
+    ``checking.answercols.Columns`` naming the id, parameter and answer columns."""
     from ..checking.grade import read_answers as read
-    return read(path)
+    return read(path, params=answer_params(model), columns=columns, encoding=encoding)
+
+
+def answer_params(model) -> list[str] | None:
+    """The names a column header may give for a parameter: a network's parameters (None otherwise)."""
+    nodes = getattr(model, "nodes", None)
+    if not isinstance(nodes, dict):
+        return None
+    return [name for name, n in nodes.items() if getattr(n, "kind", None) == "param"]
 
 
 def grade_report(model, rows: list[dict], *, workers: int | None = None, timeout: float = 5.0,

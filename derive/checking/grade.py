@@ -16,10 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 from .. import safeio, sandbox
+from . import answerfile
+from .answercols import Columns, Layout
 from .checker import Checker, checker_for
 from .distinct import Recipe, grade_rows, local_runner, normalise_formula
 from .store import canonical_hash
-from ..errors import DeriveError
 
 MAX_CSV = 50_000_000
 STATUSES = ("correct", "incorrect", "unusable", "timeout", "error")
@@ -46,38 +47,27 @@ class Graded:
     seconds: float = 0.0
 
 
-def read_answers(path: str | Path) -> list[dict]:
-    """Rows of a CSV with columns id, param, answer (header names case-insensitive).
+def read_answers(path: str | Path, *, params=None, columns: Columns | None = None,
+                 encoding: str | None = None) -> list[dict]:
+    """Rows {id, param, answer} of a class's answers file: derive's CSV (id, param, answer) or an LMS, form or
+    spreadsheet export (see ``answerfile`` for encodings and delimiters, ``answercols`` for columns).
 
-    Ids are kept byte for byte (answers and parameters lose surrounding blanks); a row with more
-    fields than the header is refused with its line number."""
-    return read_answers_text(safeio.read_text(path, MAX_CSV, str(path)), str(path))
+    ``params``: the network's parameter names, so that a column per parameter is recognised by its header;
+    ``columns``: columns named by the user.  Ids are kept byte for byte (answers and parameters lose
+    surrounding blanks); a row with more fields than the header is refused with its line number."""
+    raw = safeio.read_bytes(path, MAX_CSV, str(path))
+    text, _ = answerfile.decode(raw, str(path), encoding)
+    return read_answers_text(text, str(path), params=params, columns=columns)
 
 
-def read_answers_text(text: str, source: str = "the CSV") -> list[dict]:
-    """``read_answers`` of CSV text (the web page's upload)."""
-    reader = csv.DictReader(io.StringIO(text, newline=""))     # any line ending, quoted newlines
-    try:
-        fields = reader.fieldnames or ()
-    except csv.Error as e:
-        raise DeriveError(f"{source}: bad CSV ({e})") from None
-    header = {(h or "").strip().lower(): h for h in fields}
-    missing = [c for c in ("id", "param", "answer") if c not in header]
-    if missing:
-        raise DeriveError(f"{source}: missing column(s) {', '.join(missing)}; expected a header id,param,answer")
-    rows, line, same = [], reader.line_num, {}
-    try:
-        for row in reader:
-            if None in row:              # DictReader's restkey: fields past the header's
-                raise DeriveError(f"{source}: line {line + 1} has {len(fields) + len(row[None])} fields, the header "
-                                  f"{len(fields)}; put an answer with a comma in double quotes")
-            param, answer = (row.get(header["param"]) or "").strip(), (row.get(header["answer"]) or "").strip()
-            rows.append({"id": row.get(header["id"]) or "", "param": same.setdefault(param, param),
-                         "answer": same.setdefault(answer, answer)})      # a class repeats its answers: one copy
-            line = reader.line_num
-    except csv.Error as e:
-        raise DeriveError(f"{source}: line {reader.line_num}: bad CSV ({e})") from None
-    return rows
+def read_answers_text(text: str, source: str = "the CSV", *, params=None, columns: Columns | None = None) -> list[dict]:
+    """``read_answers`` of decoded text (the web page's upload)."""
+    delim = answerfile.delimiter(text)
+    recs = answerfile.records(text, delim, source)
+    first = next(recs, None)
+    header = first[1] if first else []
+    layout = Layout(header, source, params, columns)
+    return layout.rows(recs, decimal_comma=delim != ",")
 
 
 def _check(c: Checker, param: str, answer: str) -> tuple:
@@ -237,5 +227,5 @@ def grade_recipe(recipe: Recipe, name: str, rows: list[dict], *, workers: int | 
                        tally.distinct, tally.graded, tally.from_store)
 
 
-__all__ = ["GradeReport", "Graded", "Recipe", "grade", "grade_recipe", "network_recipe", "read_answers",
+__all__ = ["Columns", "GradeReport", "Graded", "Recipe", "grade", "grade_recipe", "network_recipe", "read_answers",
            "read_answers_text"]

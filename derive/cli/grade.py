@@ -15,7 +15,17 @@ def add_parser(sub):
                                      "program, param names a gradient tensor such as dW2)")
     p.add_argument("spec", nargs="?", default="seed002",
                    help="spec file (YAML/JSON) or bundled example name (default: seed002)")
-    p.add_argument("answers", help="CSV file with columns id, param, answer")
+    p.add_argument("answers", help="CSV file with columns id, param, answer, or an LMS/form export (Moodle, "
+                                   "Canvas, Google Forms, Excel): see the README, 'Grading a large class'")
+    p.add_argument("--id-column", metavar="COLUMN", help="the column naming the student (default: id, Student ID, "
+                                                         "Email address, ... else the name columns)")
+    p.add_argument("--param-column", metavar="COLUMN", help="the column naming the parameter (default: param, "
+                                                            "Parameter, ...)")
+    p.add_argument("--answer-column", metavar="COLUMN[=PARAM]", action="append", default=[],
+                   help="a column of answers, for PARAM if given (repeat for several; default: answer, Response, "
+                        "... or each column whose header names one parameter, like 'Give dE/dw11')")
+    p.add_argument("--encoding", help="the file's encoding (default: found: UTF-8, UTF-16, Windows-1252, CP949, "
+                                      "Shift_JIS)")
     p.add_argument("--out", help="write the report as CSV here (and as JSON next to it, .json)")
     p.add_argument("--json-out", help="write the JSON report here")
     p.add_argument("--json", action="store_true", help="print the JSON report instead of the summary")
@@ -68,8 +78,11 @@ def run(args) -> int:
     else:
         store = open_default(lambda m: print(f"derive: warning: {m}", file=sys.stderr))
     try:
-        rows = api.read_answers(args.answers)
-        report = api.grade_report(api.load(args.spec), rows, workers=args.workers, timeout=args.timeout,
+        from ..checking.answercols import Columns
+        model = api.load(args.spec)
+        columns = Columns(args.id_column, args.param_column, tuple(Columns.parse_answer(a) for a in args.answer_column))
+        rows = api.read_answers(args.answers, model, columns=columns, encoding=args.encoding)
+        report = api.grade_report(model, rows, workers=args.workers, timeout=args.timeout,
                                   progress=False if args.no_progress else None, store=store,
                                   scheduler=args.scheduler)
     finally:
