@@ -9,25 +9,27 @@ steps with numbers after it, and every other step must hold for every value of t
 
 A letter defined again (a text reusing ``z`` for the next node) keeps each definition as a reading: a step is
 right under the latest, unread when only an earlier one makes it hold (a slip may equal what the letter meant
-before), and wrong only when no reading makes it hold.  A derivative of a name with no definition here (an upstream ``\\frac{\\partial L}{\\partial y}``) is one
-unknown number: a step is judged only when it is on both sides (carried along, as the chain rule carries it).
-Layer notation (bold letters, transposes, ``\\odot``, ``[l]`` and ``(l)`` superscripts) never reads here: its letters
-are vectors and matrices, and an identity of numbers says nothing about them.
+before), and wrong only when no reading makes it hold.  ``f(x) = ...`` defines a function of a dummy letter
+(then ``f'(x) = ...``); ``\\sigma'(x)``, ``\\tanh'(u)`` of a dummy are identities of the known functions.  A
+derivative is taken only by a letter the definitions use (or the line's dummy); one of a name with no definition
+here (an upstream ``\\frac{\\partial L}{\\partial y}``) is one unknown number: a step is judged only when it is on
+both sides (carried along, as the chain rule carries it).  Layer notation (bold letters, transposes,
+``\\odot``, ``[l]`` and ``(l)`` superscripts) never reads here: its letters are vectors and matrices, and an
+identity of numbers says nothing about them.
 """
 from __future__ import annotations
 
 import itertools
-import random
 import re
 from fractions import Fraction
 
 import sympy as sp
 
 from ..errors import DeriveError
-from ..model import rules
 from ..model.formula import default_functions, parse
-from .judging import Judgement, Side, at_example
-from .numbers import Literals, overlaps, show, value
+from .judging import Side
+from .numbers import Literals, value
+from .textlocal_judge import judge_step, which_definition
 
 _LAYER_NOTATION = re.compile(r"\\mathbf|\\boldsymbol|\\bm\b|\\vec|\\top|\^\s*\{?\s*T\b|\\odot|\\circ|\\otimes|"
                              r"\^\s*\{\s*[\[(]|\\nabla|\\sum|\\prod|\\in\b")
@@ -38,16 +40,6 @@ _DUMMY = re.compile(r"(?:\\(?:sigma|tanh|exp|log|ln)|(?<![A-Za-z\\])[fgh]|\\phi|
                     r"(?:'|\^\s*\{?\s*\\prime\s*\}?)*\s*\(\s*([A-Za-z])\s*\)")
 _FUNCTION_DEF = re.compile(r"\s*([fgh]|\\phi|\\varphi)\s*\(\s*([A-Za-z])\s*\)\s*")     # f(x) = ...: defines f
 _READINGS = 16                  # at most this many combinations of a redefined letter's definitions
-
-
-class _Values:
-    """The letters' stated values, as ``judging.at_example`` asks a worked example for them."""
-
-    def __init__(self, env: dict):
-        self.env, self.given = env, {}
-
-    def missing(self, e: sp.Expr) -> list[str]:
-        return []                      # asked before: a step with a letter of no value is not judged here
 
 
 class LocalScope:
@@ -65,8 +57,8 @@ class LocalScope:
 
     @staticmethod
     def takes(parts: list[str], notes: list[str]) -> bool:
-        """A chain the network's reader left unread only for names it does not have, in no layer form and with
-        no letter applied as a function (``h(a)``, ``g'(z)``: an activation of a dummy argument)."""
+        """A chain the network's reader left unread only for names it does not have, in no layer form (a letter
+        applied as a function the text never defines, ``h(a)``, is refused later, in ``steps``)."""
         return bool(notes) and all(n.startswith(_UNREAD_HERE) for n in notes) and not any(
             _LAYER_NOTATION.search(p) for p in parts)
 
@@ -132,11 +124,15 @@ class LocalScope:
         return out or [{}]
 
     def _names(self, text: str) -> set:
+        """The letters a side names (a derivative's two included)."""
         seen: set = set()
+
+        def named(of, args, wrt):
+            seen.update({_key(of.text or of.base), _key(wrt.text or wrt.base)})
+            return sp.S.One
         try:
             parse(text, lambda n: seen.update(self._letters(_key(n.text or n.base))) or sp.Symbol("_"),
-                  derivative=lambda of, a, w: seen.update({_key(of.text or of.base), _key(w.text or w.base)}) or sp.S.One,
-                  functions=self.functions(), mode="latex", free_names=True)
+                  derivative=named, functions=self.functions(), mode="latex", free_names=True)
         except DeriveError:
             pass
         return seen
@@ -172,8 +168,9 @@ class LocalScope:
                     return [make(lines[0], parts[0], parts[1], "given", note=f"{head}: a value of the text's letter")]
             elif not numbers_only and sp.Symbol(head) not in rhs.free_symbols:
                 again = bool(self.defs.get(head))
-                holds = again and any(self._judge(self._read(parts[0], r), self._read(parts[1], r)).status == "correct"
-                                      for r in self._readings(used))
+                holds = again and any(
+                    judge_step(self.values, self._read(parts[0], r), self._read(parts[1], r)).status == "correct"
+                    for r in self._readings(used))
                 if not holds:
                     self.defs.setdefault(head, []).append((lines[0], rhs))
                     note = f"defines {head}, a letter of the text's own" + (
@@ -222,42 +219,17 @@ class LocalScope:
                 d = sorted(str(s) for s in a.opaque ^ b.opaque)[0]
                 return make(line, left, right, "unchecked",
                             note=f"${d}$ is not determined by the text's own definitions of its letters")
-            j = self._judge(a, b)
+            j = judge_step(self.values, a, b)
             if j.status == "correct" and k == 0:
                 return make(line, left, right, "correct", note=j.note)
             if j.status == "correct":          # a slip may equal what a letter meant before: not decided
-                return make(line, left, right, "unchecked", note=f"right only with {_which(r, self.defs)}, not with "
-                            "the latest definition: which one the text means here is not determined")
+                return make(line, left, right, "unchecked", note=f"right only with {which_definition(r, self.defs)}, "
+                            "not with the latest definition: which one the text means here is not determined")
             verdicts.append(j)
         if any(j.status == "unchecked" for j in verdicts):
             return make(line, left, right, "unchecked", note=next(j.note for j in verdicts if j.status == "unchecked"))
         note = verdicts[0].note + (" (under every definition of its letters)" if len(readings) > 1 else "")
         return make(line, left, right, "wrong", note=note)
-
-    def _judge(self, a: Side, b: Side) -> Judgement:
-        if a.literals.text or b.literals.text or not (a.expr.free_symbols | b.expr.free_symbols):
-            known = _Values(self.values)
-            lits = {*a.literals.text, *b.literals.text}
-            missing = sorted({s.name for s in a.expr.free_symbols | b.expr.free_symbols
-                              if s not in self.values and s not in lits})
-            if missing:
-                return Judgement("unchecked", f"no value for ${', '.join(missing)}$ in the text")
-            return at_example(known, a, b)
-        d = (a.expr - b.expr).replace(rules.sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
-        if sp.simplify(d) == 0:
-            return Judgement("correct")
-        rng = random.Random(0)
-        free = sorted(d.free_symbols, key=str)
-        for _ in range(6):
-            pt = {s: Fraction(rng.randint(-40, 40), 17) for s in free}
-            try:
-                va, vb = value(a.expr, pt), value(b.expr, pt)
-            except (ArithmeticError, ValueError, DeriveError, KeyError, TypeError):
-                continue
-            if not overlaps(va, vb):
-                where = ", ".join(f"{s} = {show(v, 4)}" for s, v in pt.items())
-                return Judgement("wrong", f"at {where} the left side is {show(va, 6)} and the right side {show(vb, 6)}")
-        return Judgement("unchecked", "not decided: no point separates the sides and sympy cannot simplify them")
 
 
 def _bare(text: str) -> str | None:
@@ -272,12 +244,3 @@ def _key(text: str) -> str:
 
 def _decimal(side: Side) -> bool:
     return len(side.literals.text) == 1 and side.expr in side.literals.text
-
-
-def _which(reading: dict, defs: dict) -> str:
-    said = []
-    for s, d in reading.items():
-        at = [line for line, e in defs[s.name] if e == d]
-        if at and d != defs[s.name][-1][1]:
-            said.append(f"{s.name} as defined at line {at[0]}")
-    return ", ".join(said) or "an earlier definition"
