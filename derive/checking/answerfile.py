@@ -5,7 +5,8 @@ Exports from an LMS, a form tool or a spreadsheet come as UTF-8 (with or without
 European locale, CP949 (EUC-KR) for a Korean sheet, Shift_JIS (CP932) for a Japanese one.  A legacy code
 page is taken only when the bytes decode under it without error and, for the Korean and Japanese ones, when
 they read as words of that script (two syllables or kana/kanji in a row); anything else is refused in one line.  The delimiter (comma, semicolon, tab or bar)
-is the one that splits the header into most fields and the first rows into as many.
+is the one that splits the header into most fields and the first rows into as many (or the one an Excel
+``sep=;`` first line names).
 """
 from __future__ import annotations
 
@@ -76,6 +77,12 @@ def _text(text: str, source: str) -> str:
     return text
 
 
+def separator_line(text: str) -> tuple[str | None, str]:
+    """Excel's ``sep=;`` first line: (its delimiter, the text after it); (None, text) without one."""
+    m = re.match(r"sep=([^\r\n])(\r\n|\r|\n)", text)
+    return (m.group(1), text[m.end():]) if m else (None, text)
+
+
 def delimiter(text: str) -> str:
     """The delimiter that splits the header into most fields with the first rows split alike."""
     best, score = ",", None
@@ -95,17 +102,17 @@ def delimiter(text: str) -> str:
     return best
 
 
-def records(text: str, delim: str, source: str):
+def records(text: str, delim: str, source: str, first_line: int = 1):
     """(line number, cells) of each record that has a non-blank cell; a quoted cell may span lines."""
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delim)
-    line = 1
+    line = first_line
     try:
         for cells in reader:
             if any(c.strip() for c in cells):
                 yield line, cells
-            line = reader.line_num + 1
+            line = reader.line_num + first_line
     except csv.Error as e:
-        raise DeriveError(f"{source}: line {reader.line_num}: bad CSV ({e})") from None
+        raise DeriveError(f"{source}: line {reader.line_num + first_line - 1}: bad CSV ({e})") from None
 
 
-__all__ = ["decode", "delimiter", "records"]
+__all__ = ["decode", "delimiter", "records", "separator_line"]

@@ -62,8 +62,10 @@ def read_answers(path: str | Path, *, params=None, columns: Columns | None = Non
 
 def read_answers_text(text: str, source: str = "the CSV", *, params=None, columns: Columns | None = None) -> list[dict]:
     """``read_answers`` of decoded text (the web page's upload)."""
-    delim = answerfile.delimiter(text)
-    recs = answerfile.records(text, delim, source)
+    delim, text = answerfile.separator_line(text)
+    skipped = 1 if delim else 0
+    delim = delim or answerfile.delimiter(text)
+    recs = answerfile.records(text, delim, source, 1 + skipped)
     first = next(recs, None)
     header = first[1] if first else []
     layout = Layout(header, source, params, columns)
