@@ -179,3 +179,12 @@ def test_a_weight_updated_before_the_backward_pass_reads_it_is_wrong_where_autog
     assert [k for k in ("dW1", "db1", "dW2", "db2") if not agrees(got[k], truth[k])] == ["dW1", "db1"]
     report = check_backward("cs231n", (DATA / "blog_class_update_early.py").read_text())
     assert [(x.line, x.name) for x in report.lines if not x.correct] == [(27, "dW1"), (28, "db1")], str(report)
+
+
+def test_a_class_without_init_starts_empty_and_an_unclosed_docstring_is_refused(tmp_path, capsys):
+    text = "class Net:\n    def grad(self):\n        return (probs - Y) / N\n\n\nnet = Net()\ndlogits = net.grad()\n"
+    assert check_backward("cs231n", text).correct
+    f = tmp_path / "bad.py"
+    f.write_text('dW2 = h.T @ (probs - Y) / N\n"""\nnever closed\n')
+    assert main(["check", "cs231n", "--backward", str(f)]) == 2
+    assert "line 2: a \"\"\" string is never closed" in capsys.readouterr().err

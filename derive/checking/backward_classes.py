@@ -60,6 +60,9 @@ def classes(text: str) -> str:
                           if (m := re.match(rf"\s*([A-Za-z_]\w*)\s*=\s*{c}\s*\(", raw))}
     text = "\n".join(out)
     for c in made:
+        if owner.get("__init__") != c:      # no __init__: the object starts empty
+            text = re.sub(rf"(?<![\w.]){c}\s*\(\s*\)", "dict()", text)
+            continue
         text = re.sub(rf"\b{c}\s*\(\s*\)", f"{c}____init__(dict())", text)
         text = re.sub(rf"(?<![\w.]){c}\s*\((?!\s*\))", f"{c}____init__(dict(), ", text)
     obj = "|".join(sorted(objects))

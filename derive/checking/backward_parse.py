@@ -91,10 +91,11 @@ def parse_program(text: str) -> Program:
     from .backward_classes import classes
     text = classes(text)
     lines, open_ = [], None      # open_: a statement still inside ( [ or after a trailing backslash
-    doc = None                   # the quotes a docstring still open ends with
+    doc, opened = None, 0        # the quotes a docstring still open ends with, and its line
     for k, raw in enumerate(text.splitlines(), 1):
         if doc is not None or open_ is None and raw.strip()[:3] in ('"""', "'''"):
             quote = doc or raw.strip()[:3]     # a docstring (a string alone on its lines): skipped
+            opened = k if doc is None else opened
             doc = None if raw.count(quote) - (doc is None) >= 1 else quote
             continue
         body = raw.split("#", 1)[0].rstrip()
@@ -114,6 +115,8 @@ def parse_program(text: str) -> Program:
                   for one in _unpacked(k0, _fstrings(part.strip()))]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
+    if doc is not None:
+        raise DeriveError(f"line {opened}: a {doc} string is never closed")
     functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))} | BUILTINS
     prog = Program([])
     pos = 0
