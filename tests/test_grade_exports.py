@@ -187,6 +187,14 @@ def test_headers_naming_two_parameters_are_not_guessed():
         read_answers_text("id,Compare w31 and w41\n1,x1\n", params=PARAMS)
 
 
+@pytest.mark.parametrize("header, param", [
+    ("dE/dw11", "w11"), ("∂E/∂w_{11}", "w11"), ("What is ∂E/∂w₃₁?", "w31"), ("Q2 (w22)", "w22"),
+    ("dE/dW31, in terms of w31's inputs", "w31"), ("\\frac{\\partial E}{\\partial w_{12}}", "w12"),
+    ("Give dE/dW42", "w42")])
+def test_a_header_names_its_parameter(header, param):
+    assert read_answers_text(f'id,"{header}"\n1,x1\n', params=PARAMS)[0]["param"] == param
+
+
 def test_old_files_read_as_before():
     assert read_answers(DATA / "class_seed002.csv", params=PARAMS) == read_answers(DATA / "class_seed002.csv")
     assert len(read_answers(DATA / "class_seed002.csv")) == 20

@@ -57,11 +57,18 @@ def params_named(header: str, params) -> list[str]:
     h = header.translate(SUBSCRIPTS).replace("\\partial", "∂")
     h = re.sub(r"_\{?(\d+)\}?", r"\1", re.sub(r"\{(\d+)\}", r"\1", h))
     tokens = re.findall(r"[A-Za-z∂][A-Za-z0-9]*", h)
-    names = set(params)
-    plain = [t for t in tokens if t in names]
-    as_derivative = [t[1:] for t in tokens if t[:1] in ("d", "∂") and t[1:] in names]
-    if "∂" in h:
-        as_derivative += [t for i, t in enumerate(tokens) if t in names and i and tokens[i - 1] == "∂"]
+    found = _named(tokens, {p: p for p in params})
+    if not found:                         # dE/dW11 for w11: only when no two parameters differ by case alone
+        folded = {p.casefold(): p for p in params}
+        if len(folded) == len(set(params)):
+            found = _named([t.casefold() for t in tokens], folded)
+    return found
+
+
+def _named(tokens: list[str], names: dict) -> list[str]:
+    plain = [names[t] for t in tokens if t in names]
+    as_derivative = [names[t[1:]] for t in tokens if t[:1] in ("d", "∂") and t[1:] in names]
+    as_derivative += [names[t] for i, t in enumerate(tokens) if t in names and i and tokens[i - 1] == "∂"]
     return list(dict.fromkeys(as_derivative or plain))
 
 
