@@ -48,3 +48,10 @@ def test_theta_names_and_a_chain_of_typed_quotients():
 def test_a_d_that_is_no_quotient_stays_a_name(capsys):
     assert main(["check", "seed002", "--param", "w11", "--answer", "delta_z1/dw11"]) == 2
     assert "unknown symbol dw11" in capsys.readouterr().err
+
+
+def test_a_gradient_written_with_nabla_is_its_leibniz_quotient():
+    v = api.check("seed002", None, r"\nabla_{w_{11}} E = \delta_{z_1} x_1")
+    assert (v["param"], v["correct"]) == ("w11", True), v
+    assert api.check("seed000", None, r"\nabla_{\theta^{(2)}_{12}} J = \delta^{(3)}_1 a^{(2)}_2")["correct"]
+    assert not api.check("seed002", "w11", r"\nabla_{w_{11}} E = \delta_{z_1} x_2")["correct"]

@@ -199,7 +199,7 @@ def test_equalities():
     ("x + ", "unexpected end"),
     ("w13 + x", "unknown symbol w13"),
     ("foo(x)", "unknown function 'foo'"),
-    (r"\nabla x", r"unknown LaTeX command \\nabla"),
+    (r"\nabla x", r"write the gradient with what it is taken with respect to, like \\nabla_\{w\} J"),
     ("1/0", "division by zero"),
     (r"x'", "prime"),
 ])

@@ -40,6 +40,8 @@ class LatexParser(SumGrammar, Parser):
             return self.fn_command()
         if t.kind == "frac":
             return self.frac()
+        if t.kind == "nabla":
+            return self.nabla()
         if t.kind == "sqrt":
             self.next()
             root = sp.Integer(2)
@@ -309,6 +311,22 @@ class LatexParser(SumGrammar, Parser):
             if inner != 0:
                 parts.append(inner * self.guard(self.call(self.derivative, named[v], (), y), tok))
         return self.add(parts, tok) if parts else sp.S.Zero
+
+    def nabla(self):
+        """``\\nabla_{w} J`` (``\\nabla_{\\theta^{(2)}_{11}} J``, ``\\nabla_{W^{(2)}} J``): the gradient of J with
+        respect to w, read as ``\\frac{\\partial J}{\\partial w}``."""
+        tok = self.next()
+        if not self.at("_"):
+            raise self.err("write the gradient with what it is taken with respect to, like \\nabla_{w} J", tok)
+        self.next()
+        braced = self.at("{")
+        if braced:
+            self.next()
+        y = self.read_name()
+        if braced:
+            self.expect("}")
+        x, args = self.derivand()
+        return self.leibniz(x, args, y, tok)
 
     def frac(self):
         tok = self.next()

@@ -114,6 +114,8 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
                 toks.append(Tok("sqrt", cmd, start, i))
             elif cmd == "sum":
                 toks.append(Tok("sum", cmd, start, i))
+            elif cmd == "nabla":
+                toks.append(Tok("nabla", cmd, start, i))
             else:
                 shown = "\\" + cmd if cmd.isalpha() or cmd.isprintable() and not cmd.isspace() else repr("\\" + cmd)
                 raise FormulaError(f"unknown LaTeX command {shown} at column {start + 1}")
