@@ -118,7 +118,7 @@ class Layout:
         missing = [r for r in ("id", "param", "answer") if r not in self.keys]
         hint = "" if params is None else " or one column per parameter naming it (dE/dw11)"
         raise DeriveError(f"{self.source}: missing column(s) {', '.join(missing) or 'answer'}; expected a header "
-                          f"id,param,answer{hint}, or name the columns with --answer-column COLUMN[=PARAM]")
+                          f"id,param,answer{hint}, or name the columns (derive grade --answer-column COLUMN[=PARAM])")
 
     def guess_id(self) -> list[int]:
         i = self.first(ID_NAMES)
