@@ -76,6 +76,10 @@ SLIPS = [
     ("heldout2_cs229", r"W^{[2]}_{ji} \delta^{[2]}_j", r"W^{[2]}_{ij} \delta^{[2]}_j"),                            # indices
     ("heldout2_cs229", r"W^{[l]} := W^{[l]} - \alpha", r"W^{[l]} := W^{[l]} + \alpha"),                          # sign
     ("heldout2_cs229", r"\mathrm{softmax}(z^{[2]})", r"\mathrm{softmax}(z^{[1]})"),                           # layer
+    ("heldout2_cs229", r"= -\sum_{i=1}^{k} y_i \frac{\partial \log", r"= \sum_{i=1}^{k} y_i \frac{\partial \log"),  # sign
+    ("heldout2_cs229", r"= \hat{y}_j - y_j$$", r"= y_j - \hat{y}_j$$"),                                           # sign
+    ("heldout2_cs229", r"y_i \frac{\partial \log \hat{y}_i}{\partial z^{[2]}_j} = \hat",
+     r"y_i \frac{\partial \hat{y}_i}{\partial z^{[2]}_j} = \hat"),                                                 # log dropped
     ("heldout2_ng_vectorised", r"= -\frac{1}{m} \sum_{i=1}^{m} \left(", r"= \frac{1}{m} \sum_{i=1}^{m} \left("),    # sign
     ("heldout2_ng_vectorised", r"$$Z^{[1]} = W^{[1]} X + b^{[1]}$$", r"$$Z^{[1]} = W^{[1]T} X + b^{[1]}$$"),     # transpose
     ("heldout2_ng_vectorised", r"Z^{[2]} = W^{[2]} A^{[1]} + b^{[2]}", r"Z^{[2]} = W^{[2]} A^{[1]} + b^{[1]}"),   # index

@@ -86,7 +86,7 @@ def test_no_right_step_is_called_wrong_and_unread_lines_are_few():
                 assert why.startswith(("the text's error", "a copying slip", "another source's convention")), (name, why)
     total = sum(counts.values())
     assert counts["unchecked"] / total <= 0.10          # measured 7.2% (README; 9.5% of the 13 published texts)
-    assert later["wrong"] == 0 and later["unchecked"] / sum(later.values()) <= 0.20     # measured 34 of 211 (16.1%; 59 before)
+    assert later["wrong"] == 0 and later["unchecked"] / sum(later.values()) <= 0.20     # measured 32 of 211 (15.2%; 59 before)
 
 
 def test_mazur_without_a_spec_at_his_own_numbers_and_pytorch():

@@ -56,6 +56,9 @@ def _ng_code(s: str) -> str:
 
 
 _NG_EXAMPLE = re.compile(r"(?<![A-Za-z\\])([A-Za-z])\s*\^\s*\{\s*\[\s*([^\[\]{}]+?)\s*\]\s*\(\s*(\w)\s*\)\s*\}")  # a^{[2](i)}
+_NAME = r"(?:\\hat\s*\{\s*[A-Za-z]\s*\}|[A-Za-z])(?:_\{?[A-Za-z0-9]+\}?)?(?:\^\s*\{[^{}]*\})?(?:_\{?[A-Za-z0-9]+\}?)?"
+# \frac{\partial \log u}{\partial z}: the derivative of a name's log, (1/u) du/dz (the chain rule, exact)
+_D_LOG = re.compile(r"\\frac\s*\{\s*\\partial\s*\\(?:log|ln)\s*(" + _NAME + r")\s*\}\s*\{")
 _LOSS_OF = re.compile(r"\\mathcal\s*\{\s*L\s*\}\s*\(\s*\\hat\s*\{\s*y\s*\}\s*(?:\^\s*\{\s*\((\w)\)\s*\})?\s*,"
                       r"\s*y\s*(?:\^\s*\{\s*\(\1\)\s*\})?\s*\)")
 _UNDERSET = re.compile(r"\\underset\s*\{[^{}]*(?:\{[^{}]*\}[^{}]*)*\}\s*")
@@ -151,6 +154,8 @@ def published(s: str) -> str:
         s = _NG_ACTIVATION.sub("g", s)
         s = _NG_LAYER.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")}", s)
         s = _NG_LAYER_T.sub(lambda m: _ng_name(m.group(1)) + "^{(" + m.group(2).replace(" ", "") + ")\\top}", s)   # A^{[1]T}
+    if "\\partial" in s and ("\\log" in s or "\\ln" in s):
+        s = _D_LOG.sub(lambda m: "\\frac{1}{" + m.group(1) + "}\\frac{\\partial " + m.group(1) + "}{", s)
     if "\\mathcal" in s:                     # Ng's \mathcal{L}(\hat{y}^{(i)}, y^{(i)}): example i's loss
         s = _LOSS_OF.sub(lambda m: "{J}^{(" + m.group(1) + ")}" if m.group(1) else "J", s)
     if "\\underset" in s:
