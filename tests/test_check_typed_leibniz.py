@@ -55,3 +55,12 @@ def test_a_gradient_written_with_nabla_is_its_leibniz_quotient():
     assert (v["param"], v["correct"]) == ("w11", True), v
     assert api.check("seed000", None, r"\nabla_{\theta^{(2)}_{12}} J = \delta^{(3)}_1 a^{(2)}_2")["correct"]
     assert not api.check("seed002", "w11", r"\nabla_{w_{11}} E = \delta_{z_1} x_2")["correct"]
+
+
+def test_a_number_that_is_the_weight_after_one_step_is_said_to_be_that():
+    # seed 001: L = (Q - C)^2 / 2, Q = W3 (W1 A + W2 B) = 8 at A, B = 1, 2 and W = 2, 1, 2; C = 5; alpha = 1/10
+    gradient = (8 - 5) * 2 * 1                      # dL/dW1 = (Q - C) W3 A = 6
+    assert 2 - gradient / 10 == 1.4                 # W1 after one step
+    v = api.check("seed001", "W1", "W_1 - 0.1 \\cdot 6 = 1.4")
+    assert [m["kind"] for m in v["diagnosis"]] == ["update_not_gradient"]
+    assert [m["kind"] for m in api.check("seed001", "W1", "1.5")["diagnosis"]] == ["wrong_number"]

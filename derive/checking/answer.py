@@ -101,7 +101,7 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
             mistakes.append(Mistake("number_not_form", "right number at the spec's values"
                                     + (f" ({j.note})" if j.note else "") + "; the symbolic form was asked"))
         elif not ok:
-            mistakes.append(Mistake("wrong_number", j.note))
+            mistakes.append(_after_one_step(c, reader, param, expected, given) or Mistake("wrong_number", j.note))
         return Verdict(param, text, ok and not mistakes, given.text.strip(),
                        c.net.latex(expected), "at the example's values", tuple(mistakes), None, tuple(notes),
                        _tex(c, param))
@@ -117,6 +117,18 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
         mistakes += run(c, param, form)
     return Verdict(param, text, ok and not mistakes, c.latex(form), c.net.latex(expected), method,
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
+
+
+def _after_one_step(c: Checker, reader, param: str, expected, given: Side) -> Mistake | None:
+    """A number that is the parameter after one gradient step (seed 001: W1 - 0.1 * 6 = 1.4), not its
+    gradient: said as such; None when it is not that (or there is no learning rate to tell)."""
+    from .lookup import LEARNING_RATE
+    step = c.net.nodes[param].symbol - LEARNING_RATE * expected
+    if at_example(reader.example, Side("step", step), given).status != "correct":
+        return None
+    d = r"\frac{\partial %s}{\partial %s}" % (_tex(c, c.net.loss), _tex(c, param))
+    return Mistake("update_not_gradient", f"this is ${_tex(c, param)}$ after one gradient step "
+                                          f"(${_tex(c, param)} - \\alpha {d}$), not the gradient ${d}$")
 
 
 def _over_examples(c: Checker, param: str | None, text: str, parts: list[str], diagnose: bool) -> Verdict | str | None:
