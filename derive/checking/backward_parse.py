@@ -13,6 +13,7 @@ from fractions import Fraction
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
 from ..tensor.tree import Const, Name, Neg, Num, Tuple
+from .backward_text import dict_literal, fstrings, split_args, unpacked
 
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
@@ -111,8 +112,8 @@ def parse_program(text: str) -> Program:
             open_ = (k0, ind, body.rstrip("\\").rstrip())
             continue
         open_ = None
-        lines += [(k0, ind, one) for part in _split_args(body.strip(), ";") if part.strip()
-                  for one in _unpacked(k0, _fstrings(part.strip()))]
+        lines += [(k0, ind, one) for part in split_args(body.strip(), ";") if part.strip()
+                  for one in unpacked(k0, fstrings(part.strip()))]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     if doc is not None:
@@ -136,9 +137,9 @@ def parse_program(text: str) -> Program:
                 if inside_def:
                     raise DeriveError(f"line {k}: a helper function inside another is not read")
                 inner = _inner_level(k, level)
-                params = tuple(p.split("=")[0].strip() for p in _split_args(m.group(2)) if p.strip())
+                params = tuple(p.split("=")[0].strip() for p in split_args(m.group(2)) if p.strip())
                 defaults = {p.split("=")[0].strip(): _parse(k, p.split("=", 1)[1], functions)
-                            for p in _split_args(m.group(2)) if "=" in p}
+                            for p in split_args(m.group(2)) if "=" in p}
                 stmts, res = block(inner, True)
                 if res is None and m.group(1).endswith("____init__"):
                     res = (k, Name("self"))     # a class's __init__ gives the object (backward_classes)
@@ -152,7 +153,7 @@ def parse_program(text: str) -> Program:
                 inside = m.group(3).rstrip()
                 if m.group(2) and not m.group(4) and inside.endswith(")"):
                     inside = inside[:-1]          # reversed(range(T)): the last ')' closes reversed
-                args = [_parse(k, a, functions) for a in _split_args(inside)]
+                args = [_parse(k, a, functions) for a in split_args(inside)]
                 if not 1 <= len(args) <= 3:
                     raise DeriveError(f"line {k}: read as 'for t in range(T):', range(a, b) or range(a, b, step)")
                 start, stop = (args[0], args[1]) if len(args) >= 2 else (Num(Fraction(0)), args[0])
@@ -170,7 +171,7 @@ def parse_program(text: str) -> Program:
                 if not inside_def:
                     raise DeriveError(f"line {k}: 'return' outside a helper function")
                 ret = body[len("return"):]
-                result = (k, _parse(k, f"({ret})" if len(_split_args(ret)) > 1 else ret, functions))
+                result = (k, _parse(k, f"({ret})" if len(split_args(ret)) > 1 else ret, functions))
                 continue
             out.append(_statement(k, body, functions, prog))
         return out, result
@@ -207,18 +208,6 @@ def parse_program(text: str) -> Program:
     return prog
 
 
-def _split_args(text: str, sep: str = ",") -> list:
-    depth, cur, out = 0, "", []
-    for ch in text:
-        depth += {"(": 1, "[": 1, "{": 1, ")": -1, "]": -1, "}": -1}.get(ch, 0)
-        if ch == sep and depth == 0:
-            out.append(cur)
-            cur = ""
-        else:
-            cur += ch
-    return out + [cur] if cur.strip() else out
-
-
 def _parse(k: int, text: str, functions):
     try:
         return grammar.parse(text.strip(), functions)
@@ -235,11 +224,11 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
                           f"write {out.group(1)} = {call}")
     add_at = _ADD_AT.fullmatch(body)
     if add_at:                  # np.add.at(d, idx, v) is d[idx] += v, repeated indices added
-        args = _split_args(add_at.group(1))
+        args = split_args(add_at.group(1))
         if len(args) != 3:
             raise DeriveError(f"line {k}: read as np.add.at(dNAME, indices, values)")
         index = args[1].strip()
-        if index.startswith("(") and index.endswith(")") and len(_split_args(index[1:-1])) > 1:
+        if index.startswith("(") and index.endswith(")") and len(split_args(index[1:-1])) > 1:
             index = index[1:-1]        # np.add.at(d, (rows, cols), v): d[rows, cols]
         body = f"{args[0].strip()}[{index}] += {args[2].strip()}"
     call = re.fullmatch(r"([A-Za-z_]\w*)\s*\(.*\)", body)
@@ -251,8 +240,8 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
                           "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
     lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
     if rhs.strip().startswith("{") and rhs.strip().endswith("}") and rhs.strip() != "{}":
-        rhs = _dict_literal(k, rhs.strip()[1:-1])
-    if "," in lhs and "[" not in lhs and len(_split_args(rhs)) > 1:
+        rhs = dict_literal(k, rhs.strip()[1:-1])
+    if "," in lhs and "[" not in lhs and len(split_args(rhs)) > 1:
         rhs = "(" + rhs + ")"          # a, b = x, y: a tuple on the right
     tree = _parse(k, rhs, functions)
     sid = len(prog.stmts)
@@ -270,46 +259,3 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         st = Stmt(sid, k, targets, op, tree)
     prog.stmts[sid] = st
     return st
-
-
-
-
-def _dict_literal(k: int, inside: str) -> str:
-    """{"dW1": dW1, "db1": db1} as dict("dW1", dW1, "db1", db1) (keys must be strings as written)."""
-    parts = []
-    for pair in _split_args(inside):
-        key, sep, value = pair.partition(":")
-        key = key.strip()
-        if not sep or len(key) < 2 or key[0] not in "'\"" or key[-1] != key[0] or not value.strip():
-            raise DeriveError(f"line {k}: a dict is read with string keys as written: {{\"dW1\": dW1, ...}}")
-        parts += [key, value.strip()]
-    return "dict(" + ", ".join(parts) + ")"
-
-
-_FSTRING = re.compile(r"""\bf(["'])([^"'\\]*)\1""")
-
-
-def _fstrings(body: str) -> str:
-    """f"dW{l + 1}" as ("dW" + str(l + 1)): a dict's key built from a loop's step."""
-    def one(m):
-        parts = re.split(r"\{([^{}:!]+)\}", m.group(2))
-        if "{" in "".join(parts[::2]) or "}" in "".join(parts[::2]):
-            return m.group(0)             # a format spec or a brace left: the grammar refuses it
-        order = [x for pair in zip(parts[::2], parts[1::2] + [""]) for x in pair]
-        out = [repr(x) if i % 2 == 0 else f"str({x.strip()})" for i, x in enumerate(order) if x]
-        return "(" + " + ".join(out or ["''"]) + ")"
-    return _FSTRING.sub(one, body) if "f" in body else body
-
-
-def _unpacked(k: int, body: str) -> list:
-    """dA, grads["dW1"], grads["db1"] = f(...) as a tuple put in a temporary, then one assignment per target."""
-    m = re.fullmatch(r"([^=]+?)\s*=(?!=)(.*)$", body)
-    if not m or "," not in m.group(1) or "[" not in m.group(1) or m.group(1).strip().startswith(("for ", "if ", "def ")):
-        return [body]
-    targets = _split_args(m.group(1))
-    if len(targets) < 2 or any(not re.fullmatch(r"\s*[A-Za-z_]\w*\s*(\[.*\])?\s*", t) for t in targets):
-        return [body]
-    tmp = f"_unpacked_{k}"
-    rhs = m.group(2).strip()
-    rhs = f"({rhs})" if len(_split_args(rhs)) > 1 else rhs
-    return [f"{tmp} = {rhs}"] + [f"{t.strip()} = {tmp}[{i}]" for i, t in enumerate(targets)]
