@@ -138,7 +138,7 @@ class Aliases:
                 if p == a and c not in new and path[0] in EXACT:
                     new[c] = _apply(path, new[a])
                     todo.append(c)
-        new = {a: v for a, v in new.items() if _small(v, [MAX_NODES])}     # a row view in a loop: refused
+        new = {a: v for a, v in new.items() if small_tree(v, [MAX_NODES])}     # a row view in a loop: refused
         return [(k, new.get(arr)) for k, arr in self.array.items() if k != key and arr in group]
 
     def went_stale(self, key, changed_key, line: int) -> str:
@@ -181,14 +181,15 @@ class Aliases:
         return None
 
 
-def _small(tree, budget: list) -> bool:
-    """At most budget[0] nodes, a shared subtree counted each time it is read (as evaluating reads it)."""
+def small_tree(tree, budget: list) -> bool:
+    """``tree`` has at most budget[0] nodes, a shared subtree counted each time it is read (as evaluating
+    reads it)."""
     budget[0] -= 1
     if budget[0] < 0:
         return False
     kids = [getattr(tree, f) for f in ("a", "b", "x", "g") if hasattr(tree, f)]
     kids += list(getattr(tree, "args", ())) + list(getattr(tree, "items", ())) + [v for _, v in getattr(tree, "kw", ())]
-    return all(_small(k, budget) for k in kids if k is not None and not isinstance(k, (str, int)))
+    return all(small_tree(k, budget) for k in kids if k is not None and not isinstance(k, (str, int)))
 
 
 class Views:

@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from ..errors import DeriveError, FormulaError
 from ..tensor.backward import Backward, derive_backward
+from .backward_alias import small_tree
 from .backward_program import Runner
 
 MAX_NODES = 2000         # a line read with the gradients it reads put in, as the file computed them
@@ -47,16 +48,7 @@ def as_computed(parsed, truths: list, grads: dict) -> dict:
         judged = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes, inline=True).run()
     except (DeriveError, FormulaError):
         return {}
-    return {(j.line, j.target): j.tree for j in judged if _small(j.tree, [MAX_NODES])}
-
-
-def _small(tree, budget: list) -> bool:
-    budget[0] -= 1
-    if budget[0] < 0:
-        return False
-    kids = [getattr(tree, f) for f in ("a", "b", "x", "g") if hasattr(tree, f)]
-    kids += list(getattr(tree, "args", ())) + list(getattr(tree, "items", ())) + [v for _, v in getattr(tree, "kw", ())]
-    return all(_small(k, budget) for k in kids if k is not None and not isinstance(k, (str, int)))
+    return {(j.line, j.target): j.tree for j in judged if small_tree(j.tree, [MAX_NODES])}
 
 
 def reused(parsed, judged: list, right, truths: list, grads: dict):
