@@ -25,7 +25,7 @@ EXPECTED = {
     "s05": ("incorrect", ["activation_derivative_as_value"]),
     "s06": ("incorrect", ["sign_flipped"]),
     "s07": ("incorrect", ["other_parameter"]),
-    "s08": ("unusable", []), "s09": ("unusable", []), "s10": ("unusable", []),
+    "s08": ("unusable", []), "s09": ("unusable", []), "s10": ("unanswered", []),
     "s11": ("correct", []), "s12": ("correct", []),
     "s13": ("incorrect", ["activation_derivative_dropped"]),
     "s14": ("incorrect", ["extra_path"]),
@@ -52,18 +52,18 @@ def test_every_row_has_its_expected_grade(report):
 def test_unusable_rows_say_why(report):
     rows = {r.id: r for r in report.rows}
     assert "unknown symbol w13" in rows["s08"].error
-    assert "empty formula" in rows["s10"].error
+    assert rows["s10"].error == "" and rows["s10"].answer == ""       # left blank: unanswered, not unusable
     assert "w13 is not a parameter" in rows["s16"].error
     assert "nested too deeply" in rows["s20"].error
 
 
 def test_summary(report):
     s = report.summary()
-    assert (s["answers"], s["correct"], s["incorrect"], s["unusable"], s["timeout"]) == (20, 5, 10, 5, 0)
+    assert (s["answers"], s["correct"], s["incorrect"], s["unanswered"], s["unusable"], s["timeout"]) == (20, 5, 10, 1, 4, 0)
     assert s["common_diagnoses"][0] == ("the term for the path through $y_{2}$ is missing", 2)
     assert s["by_param"]["w31"] == {"answers": 5, "correct": 2}
     text = report.summary_text()
-    assert "graded 20 answers" in text and "most common diagnoses" in text
+    assert "graded 20 answers" in text and "most common diagnoses" in text and "unanswered      1" in text
 
 
 def test_a_slow_answer_times_out_and_the_batch_goes_on():

@@ -97,7 +97,7 @@ def test_answers_as_lines_left_sides_and_unusable_rows(tmp_path, capsys):
     assert got["syntax"]["status"] == "unusable" and got["syntax"]["error"].count("\n") == 0
     assert got["tensor"]["status"] == "unusable" and "not a gradient tensor" in got["tensor"]["error"]
     assert got["hostile"]["status"] in ("unusable", "incorrect") and not marker.exists()
-    assert got["empty"]["status"] == "unusable"
+    assert got["empty"]["status"] == "unanswered"
     assert "unusable" in capsys.readouterr().out
 
 

@@ -137,8 +137,9 @@ class Layout:
 
     def rows(self, records, decimal_comma: bool = False) -> list[dict]:
         """One {id, param, answer} per answer cell, record by record; a record with more fields than the
-        header is refused with its line.  ``decimal_comma``: 0,0722 is read as 0.0722 (a number alone in
-        its cell) unless an answer cell of the file writes a decimal point."""
+        header is refused with its line.  ``decimal_comma``: 0,0722 is graded as 0.0722 (a number alone in
+        its cell) unless an answer cell of the file writes a decimal point; such a row keeps the cell as
+        typed under "typed" (the report shows it)."""
         out, same, width = [], {}, len(self.header)
         for line, cells in records:
             if len(cells) > width:
@@ -154,7 +155,7 @@ class Layout:
         if decimal_comma and not any(DECIMAL_POINT.fullmatch(r["answer"]) for r in out):
             for r in out:
                 if DECIMAL_COMMA.fullmatch(r["answer"]):
-                    r["answer"] = r["answer"].replace(",", ".")
+                    r["typed"], r["answer"] = r["answer"], r["answer"].replace(",", ".")
         return out
 
 

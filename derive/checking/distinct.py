@@ -5,7 +5,8 @@ normalised answer); each group is checked once, in a sandboxed worker on this ma
 cluster (``cluster.py``), and its verdict is copied to every row of the group.  The normalised text
 is what is checked, so a group's verdict is exactly the verdict every member would get alone; an
 unusable answer whose text was changed by the normalisation is checked again as typed, so the
-error's column numbers point into the student's own text.  Verdicts are kept in the store
+error's column numbers point into the student's own text.  A cell that says no answer was given (empty,
+Moodle's "-", "(no answer)") is "unanswered", never checked.  Verdicts are kept in the store
 (``store.py``) as they arrive: a regrade reads them back, a killed run resumes.
 """
 from __future__ import annotations
@@ -19,6 +20,9 @@ from .. import sandbox
 _SPACE_RUN = re.compile(r"(?<!\\)\s+")              # whitespace not escaped by a backslash (``\ `` is a command)
 _VERBATIM = ("\\math", "color")                     # regexes with bounded lengths read these (tokens.py)
 MAX_NORMALISED = 1000                               # longer answers: only exact duplicates share a verdict
+# what an export writes for a question left blank (Moodle "-", others "(no answer)", a dash): never checked
+NO_ANSWER = frozenset({"", "-", "\u2013", "\u2014", "no answer", "(no answer)", "[no answer]", "no response",
+                       "(no response)", "not answered", "(not answered)"})
 _UNESCAPED = r"(?<!\\)((?:\\\\)*)\\"                # a command's backslash, not the second half of ``\\``
 _DELIM = re.compile(_UNESCAPED + r"(?:left|right)\s*(?=[()\[\]])")
 _SAME_AS = [(re.compile(_UNESCAPED + r"[dt]frac(?![A-Za-z])"), r"\1\\frac"),           # the tokenizer reads
@@ -70,6 +74,11 @@ def normalise_formula(text: str) -> str:
         if out == before:
             break
     return out
+
+
+def unanswered(text: str) -> bool:
+    """Whether an answer cell says the student gave no answer (empty, Moodle's "-", "(no answer)", a dash)."""
+    return " ".join(text.split()).casefold() in NO_ANSWER
 
 
 def normalise_lines(text: str) -> str:
@@ -143,14 +152,23 @@ def grade_rows(rows: list[dict], recipe: Recipe, runner, *, timeout: float, stor
     ``runner(tasks)`` yields (task index, outcome, seconds); ``on_verdict(row indices, verdict)`` is
     called as verdicts arrive (a progress bar, a web page's counter)."""
     exact: dict[tuple[str, str], list[int]] = {}
+    blank: list[int] = []
     for i, r in enumerate(rows):                    # exact duplicates first: cheap
-        exact.setdefault((r["param"], r["answer"]), []).append(i)
+        if unanswered(r["answer"]):
+            blank.append(i)
+        else:
+            exact.setdefault((r["param"], r["answer"]), []).append(i)
     groups: dict[tuple[str, str], list[int]] = {}
     for (param, answer), idx in exact.items():      # then each distinct text normalised once
         groups.setdefault((param, recipe.normalise(answer)), []).extend(idx)
     tally = Tally(distinct=len(groups))
     out: list[dict | None] = [None] * len(rows)
     retyped: dict[tuple[str, str], list[int]] = {}
+    if blank:                                       # no answer given: nothing to check, never "incorrect"
+        v = {"status": "unanswered", "diagnosis": [], "kinds": [], "parsed": "", "error": "", "seconds": 0.0}
+        for i in blank:
+            out[i] = v
+        on_verdict(blank, v)
 
     def settle(key: tuple[str, str], v: dict, idx: list[int]):
         if v["status"] == "unusable":     # its message may quote columns: rows typed otherwise get their own
@@ -187,7 +205,7 @@ def _from_store(groups: dict, recipe: Recipe, store, timeout: float, tally: Tall
 
 def distinct_count(rows: Iterable[dict], normalise: Callable[[str], str] = normalise_formula) -> int:
     """How many answers grading will check (for a job's time limit)."""
-    return len({(p, normalise(a)) for p, a in {(r["param"], r["answer"]) for r in rows}})
+    return len({(p, normalise(a)) for p, a in {(r["param"], r["answer"]) for r in rows} if not unanswered(a)})
 
 
 def part_of(rows: list[dict], k: int, n: int) -> list[dict]:

@@ -23,7 +23,7 @@ from .distinct import Recipe, grade_rows, local_runner, normalise_formula
 from .store import canonical_hash
 
 MAX_CSV = 50_000_000
-STATUSES = ("correct", "incorrect", "unusable", "timeout", "error")
+STATUSES = ("correct", "incorrect", "unanswered", "unusable", "timeout", "error")
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")     # OWASP: what makes a spreadsheet read a formula
 
 
@@ -39,7 +39,7 @@ class Graded:
     id: str
     param: str
     answer: str
-    status: str                 # correct | incorrect | unusable | timeout | error
+    status: str                 # correct | incorrect | unanswered | unusable | timeout | error
     diagnosis: tuple[str, ...] = ()
     kinds: tuple[str, ...] = ()
     parsed: str = ""
@@ -180,7 +180,8 @@ class GradeReport:
 def grade(network, rows: list[dict], *, workers: int | None = None, timeout: float = sandbox.DEFAULT_TIMEOUT,
           progress: bool | None = None, on_row: Callable[[Graded], None] | None = None, store=None,
           scheduler: str | None = None) -> GradeReport:
-    """Check every row ({id, param, answer}), each distinct answer once; the report keeps the rows' order.
+    """Check every row ({id, param, answer}), each distinct answer once; the report keeps the rows' order
+    and shows a row's "typed" text (0,0722) where it has one, its "answer" (0.0722) being what is graded.
 
     ``store``: a ``store.Store`` or a path (None: no store); ``scheduler``: a Dask scheduler's address
     (None: sandboxed workers on this machine).  ``on_row`` is called with each graded row as it
@@ -214,7 +215,8 @@ def grade_recipe(recipe: Recipe, name: str, rows: list[dict], *, workers: int | 
             def arrived(idx: list[int], v: dict):
                 for i in idx:
                     r = rows[i]
-                    results[i] = Graded(id=r["id"], param=r["param"], answer=r["answer"], status=v["status"],
+                    results[i] = Graded(id=r["id"], param=r["param"], answer=r.get("typed", r["answer"]),
+                                        status=v["status"],
                                         diagnosis=tuple(v["diagnosis"]), kinds=tuple(v["kinds"]), parsed=v["parsed"],
                                         error=v["error"], seconds=v["seconds"])
                     if on_row is not None:

@@ -167,8 +167,8 @@ def _maybe_mathml(latex: str) -> str:
 def grade_html(r) -> str:
     """The summary of a graded class and its first rows."""
     s = r.summary()
-    counts = "".join(f"<tr><td>{k}</td><td>{s[k]}</td></tr>" for k in ("correct", "incorrect", "unusable",
-                                                                        "timeout", "error"))
+    counts = "".join(f"<tr><td>{k}</td><td>{s[k]}</td></tr>" for k in ("correct", "incorrect", "unanswered",
+                                                                        "unusable", "timeout", "error"))
     common = "".join(f"<li>{prose(m)} ({n})</li>" for m, n in s["common_diagnoses"])
     rows = "".join(f"<tr><td>{escape(x.id)}</td><td>{escape(x.param)}</td><td><code>{escape(x.answer)}</code></td>"
                    f"<td>{x.status}</td><td>{prose('; '.join(x.diagnosis)) if x.diagnosis else escape(x.error)}</td></tr>"

@@ -68,7 +68,8 @@ class Settings:
 
 
 WORK = {"verify": "verify", "notes": "notes", "grade": "grading", "check": "check", "check_derivation": "derivation check",
-        "check_backward": "backward check", "spec_info": "reading the spec", "preview": "preview", "mathml": "maths"}
+        "check_backward": "backward check", "spec_info": "reading the spec",
+        "answer_params": "reading the spec", "preview": "preview", "mathml": "maths"}
 
 
 class Server:

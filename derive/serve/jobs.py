@@ -39,15 +39,17 @@ class Job:
 CHUNK_LIMIT = 900.0                  # seconds one grading child may run; a bigger class runs in chunks
 
 
-def _grade_plan(srv, csv_text: str) -> tuple[float, int]:
+def _grade_plan(srv, csv_text: str, params: list[str] | None = None) -> tuple[float, int]:
     """(time limit per run, number of chunks): the limit scales with the distinct answers (each checked
-    once), capped at CHUNK_LIMIT without refusing; over the cap, the distinct answers are split in chunks."""
+    once), capped at CHUNK_LIMIT without refusing; over the cap, the distinct answers are split in chunks.
+    ``params``: the network's parameters, so a file with a column per parameter is read as the child reads it."""
+    from ..checking.distinct import distinct_count
     from ..checking.grade import read_answers_text
     try:
-        rows = read_answers_text(csv_text)
+        rows = read_answers_text(csv_text, params=params)
     except DeriveError:
         return srv.settings.work_timeout, 1                # the grading child says what is wrong with it
-    distinct = len({(r["param"], r["answer"]) for r in rows})
+    distinct = distinct_count(rows, lambda a: a)
     cores = max(1, os.cpu_count() or 1)
     need = srv.settings.work_timeout + srv.settings.timeout * distinct / cores
     if need <= CHUNK_LIMIT:
@@ -76,8 +78,9 @@ async def _grade(srv, job: Job, spec_text: str, csv_text: str):
     (job.folder / "answers.csv").write_text(csv_text, encoding="utf-8")
     fn = functools.partial(work.grade, progress=job.progress)
     args = (spec_text, str(job.folder / "answers.csv"), str(job.folder), srv.settings.timeout)
-    limit, chunks = _grade_plan(srv, csv_text)
     try:
+        params = await srv.run(work.answer_params, spec_text, timeout=srv.settings.work_timeout)
+        limit, chunks = _grade_plan(srv, csv_text, params)
         for k in range(chunks if chunks > 1 else 0):      # each chunk's verdicts kept in the store
             await srv.run(functools.partial(work.grade, progress=job.progress, part=(k, chunks)), *args, timeout=limit)
         job.result = await srv.run(fn, *args, timeout=limit)

@@ -17,6 +17,12 @@ def spec_info(spec: str, notation: str | None = None) -> dict:
     return api.info(api.from_text(spec, notation))
 
 
+def answer_params(spec: str) -> list[str] | None:
+    """The names a class file's column header may give for a parameter (None: a tensor program's file has none)."""
+    from ..api.grade import answer_params as named
+    return named(api.from_text(spec))
+
+
 def verify(spec: str) -> dict:
     """The ``derive verify --json`` object."""
     return api.verify(api.from_text(spec))
@@ -65,7 +71,8 @@ def mathml(latex: list[str]) -> dict:
 
 
 def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None, part=None) -> dict:
-    """The ``derive grade --json`` object for a CSV (id,param,answer); the report written to out_dir.
+    """The ``derive grade --json`` object for a class's answers file (derive's CSV, or an LMS/form export
+    with a column per parameter of the spec); the report written to out_dir.
 
     Verdicts go through the verdict store the command line uses (``checking.store.default_path``).
     ``part`` = (k, n): only the k-th of n slices of the distinct answers, into the store, no report (a big
@@ -80,7 +87,8 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None,
     # grade() checks every answer in its own sandboxed worker; this sandbox child may start them
     # (multiprocessing refuses children of a daemon): they exit on EOF if this child is killed.
     multiprocessing.current_process().daemon = False
-    rows = api.read_answers(csv_path)
+    model = api.from_text(spec)
+    rows = api.read_answers(csv_path, model)         # a column per parameter recognised, as derive grade does
     if not rows:
         raise DeriveError("the CSV has no answers (expected a header id,param,answer and one row per answer)")
     base = progress[0] if progress is not None and part is not None else 0
@@ -92,7 +100,6 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None,
         done[0] += 1
         if progress is not None:
             progress[0] = max(progress[0], base + done[0])
-    model = api.from_text(spec)
     store = open_default()           # the command line's store; unusable: graded without one
     try:
         if part is not None:

@@ -7,7 +7,7 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 function summaryTable(s, said) {
   const n = Math.max(s.answers, 1), table = el("table", {id: "summary-table"});
   table.append(el("tr", {}, el("th", {}, "status"), el("th", {}, "answers"), el("th", {}, "share")));
-  for (const k of ["correct", "incorrect", "unusable", "timeout", "error"]) {
+  for (const k of ["correct", "incorrect", "unanswered", "unusable", "timeout", "error"]) {
     if (!s[k] && !["correct", "incorrect"].includes(k)) continue;
     table.append(el("tr", {}, el("td", {class: `status ${k}`}, k), el("td", {class: "num"}, s[k]),
                     el("td", {class: "num"}, `${(100 * s[k] / n).toFixed(1)}%`)));
