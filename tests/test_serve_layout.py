@@ -146,7 +146,7 @@ def test_the_answers_table_shows_every_column(page, server, tmp_path):
 
 def test_a_bad_csv_header_shows_no_server_path_and_stops_the_progress(page, server, tmp_path):
     bad = tmp_path / "answers.csv"
-    bad.write_text("student,param,answer\n1,w11,delta_z1*x1\n")
+    bad.write_text("who,param,answer\n1,w11,delta_z1*x1\n")             # no student column
     page.goto(server.url + "/lecturer")
     page.wait_for_selector("#spec-name:has-text('trainable parameters')")
     page.set_input_files("#csv-file", str(bad))

@@ -24,7 +24,8 @@ from ..errors import DeriveError
 
 MAX_BODY = 2_000_000                 # bytes of one request body
 LIMITS = {"spec": 1_000_000, "answer": 100_000, "param": 200, "derivation": 1_000_000, "backward": 1_000_000, "csv": 1_900_000,
-          "lang": 8, "format": 8, "notation": 16, "preset": 16}
+          "lang": 8, "format": 8, "notation": 16, "preset": 16, "id_column": 200, "param_column": 200,
+          "answer_column": 10_000}
 DRAIN = 8 * MAX_BODY                 # bytes read and dropped past the limit, so a client sees the 413
 MAX_WAITING = 400                    # requests queued for a sandbox before the server says it is busy
 HEADERS = {"X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer",

@@ -39,14 +39,15 @@ class Job:
 CHUNK_LIMIT = 900.0                  # seconds one grading child may run; a bigger class runs in chunks
 
 
-def _grade_plan(srv, csv_text: str, params: list[str] | None = None) -> tuple[float, int]:
+def _grade_plan(srv, csv_text: str, params: list[str] | None = None, columns=None) -> tuple[float, int]:
     """(time limit per run, number of chunks): the limit scales with the distinct answers (each checked
     once), capped at CHUNK_LIMIT without refusing; over the cap, the distinct answers are split in chunks.
-    ``params``: the network's parameters, so a file with a column per parameter is read as the child reads it."""
+    ``params``, ``columns``: the network's parameters and the columns named, so the file is read as the child
+    reads it."""
     from ..checking.distinct import distinct_count
     from ..checking.grade import read_answers_text
     try:
-        rows = read_answers_text(csv_text, params=params)
+        rows = read_answers_text(csv_text, params=params, columns=columns)
     except DeriveError:
         return srv.settings.work_timeout, 1                # the grading child says what is wrong with it
     distinct = distinct_count(rows, lambda a: a)
@@ -74,15 +75,27 @@ def _new_job(srv) -> Job:
     return job
 
 
-async def _grade(srv, job: Job, spec_text: str, csv_text: str):
+def _columns(data: dict):
+    """The columns the page names, as ``derive grade``'s --id-column, --param-column and --answer-column
+    (``answer_column``: one COLUMN[=PARAM] a line); None when it names none."""
+    from ..checking.answercols import Columns
+    id_col, param_col = text(data, "id_column", "").strip(), text(data, "param_column", "").strip()
+    answers = tuple(Columns.parse_answer(a) for a in text(data, "answer_column", "").splitlines() if a.strip())
+    if not (id_col or param_col or answers):
+        return None
+    return Columns(id_col or None, param_col or None, answers)
+
+
+async def _grade(srv, job: Job, spec_text: str, csv_text: str, columns=None):
     (job.folder / "answers.csv").write_text(csv_text, encoding="utf-8")
-    fn = functools.partial(work.grade, progress=job.progress)
+    fn = functools.partial(work.grade, progress=job.progress, columns=columns)
     args = (spec_text, str(job.folder / "answers.csv"), str(job.folder), srv.settings.timeout)
     try:
         params = await srv.run(work.answer_params, spec_text, timeout=srv.settings.work_timeout)
-        limit, chunks = _grade_plan(srv, csv_text, params)
+        limit, chunks = _grade_plan(srv, csv_text, params, columns)
         for k in range(chunks if chunks > 1 else 0):      # each chunk's verdicts kept in the store
-            await srv.run(functools.partial(work.grade, progress=job.progress, part=(k, chunks)), *args, timeout=limit)
+            await srv.run(functools.partial(work.grade, progress=job.progress, part=(k, chunks), columns=columns),
+                          *args, timeout=limit)
         job.result = await srv.run(fn, *args, timeout=limit)
         job.status = "done"
     except (Bad, DeriveError, RuntimeError) as e:
@@ -92,17 +105,17 @@ async def _grade(srv, job: Job, spec_text: str, csv_text: str):
 
 async def grade(request, srv):
     data = await body(request)
-    spec_text, csv_text = text(data, "spec"), text(data, "csv")
+    spec_text, csv_text, columns = text(data, "spec"), text(data, "csv"), _columns(data)
     job = _new_job(srv)
-    await _grade(srv, job, spec_text, csv_text)
+    await _grade(srv, job, spec_text, csv_text, columns)
     return JSONResponse(job.result)
 
 
 async def grade_start(request, srv):
     data = await body(request)
-    spec_text, csv_text = text(data, "spec"), text(data, "csv")
+    spec_text, csv_text, columns = text(data, "spec"), text(data, "csv"), _columns(data)
     job = _new_job(srv)
-    task = asyncio.get_running_loop().create_task(_grade(srv, job, spec_text, csv_text))
+    task = asyncio.get_running_loop().create_task(_grade(srv, job, spec_text, csv_text, columns))
     task.add_done_callback(lambda t: t.cancelled() or t.exception())   # outcome kept in the job
     return JSONResponse({"id": job.id, "status": job.status}, status_code=202)
 

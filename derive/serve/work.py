@@ -70,9 +70,10 @@ def mathml(latex: list[str]) -> dict:
     return {"mathml": out}
 
 
-def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None, part=None) -> dict:
+def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None, part=None, columns=None) -> dict:
     """The ``derive grade --json`` object for a class's answers file (derive's CSV, or an LMS/form export
-    with a column per parameter of the spec); the report written to out_dir.
+    with a column per parameter of the spec; ``columns``: an ``answercols.Columns`` naming them); the report
+    written to out_dir.
 
     Verdicts go through the verdict store the command line uses (``checking.store.default_path``).
     ``part`` = (k, n): only the k-th of n slices of the distinct answers, into the store, no report (a big
@@ -88,7 +89,7 @@ def grade(spec: str, csv_path: str, out_dir: str, timeout: float, progress=None,
     # (multiprocessing refuses children of a daemon): they exit on EOF if this child is killed.
     multiprocessing.current_process().daemon = False
     model = api.from_text(spec)
-    rows = api.read_answers(csv_path, model)         # a column per parameter recognised, as derive grade does
+    rows = api.read_answers(csv_path, model, columns=columns)   # read as derive grade reads it
     if not rows:
         raise DeriveError("the CSV has no answers (expected a header id,param,answer and one row per answer)")
     base = progress[0] if progress is not None and part is not None else 0

@@ -50,7 +50,9 @@ async function grade() {
   button.disabled = true; progress.removeAttribute("value"); label.textContent = "starting…";
   let finished = false;
   try {
-    const start = await api("/api/grade/jobs", {spec: Spec.value(), csv});
+    const start = await api("/api/grade/jobs", {spec: Spec.value(), csv, id_column: $("id-column").value,
+                                                param_column: $("param-column").value,
+                                                answer_column: $("answer-column").value});
     if (!start.ok) { $("csv-error").textContent = start.data.error; return; }
     const id = start.data.id;
     for (let polls = 0; polls < 36000; polls++) {           // at most an hour of polling
