@@ -35,9 +35,11 @@ An answer a = b = c claims every side is the derivative: each side is checked, a
 Exit 0 correct, 1 incorrect, 2 unusable input.""",
     "grade": """\
 examples:
-  derive grade seed002 answers.csv              one row per answer: correct, incorrect, unusable
+  derive grade seed002 answers.csv              one row per answer: correct, incorrect, unanswered, unusable
   derive grade seed002 answers.csv --json       the report as JSON (--out report.csv: CSV and JSON files)
-The CSV has a header id,param,answer; param as the notes print it (w11, w_{11}).""",
+  derive grade seed002 quiz.csv --answer-column "Response 1=w11"   an LMS export's column named
+The CSV has a header id,param,answer; param as the notes print it (w11, w_{11}). An empty cell, "-" or
+"(no answer)" is unanswered.""",
     "train": """\
 examples:
   derive train seed002 --steps 100                          on the spec's own values
