@@ -147,13 +147,14 @@ def test_a_value_never_defines_a_name():
     assert "a value is not a definition" in report.steps[0].note
 
 
-def test_nielsen_in_his_own_notation_and_the_hint_that_names_it():
+def test_nielsen_in_his_own_notation_is_read_as_his_without_being_told():
     c = derive.load(str(DATA / "nielsen_net.yaml"))
     text = (DATA / "nielsen_2015_chap2.md").read_text(encoding="utf-8")
-    plain = check_derivation(c, text, timeout=None)
-    assert "reads like nielsen's notation; check it with --preset nielsen" in plain.read
     read = check_derivation(c, text, timeout=None, preset="nielsen")
     assert read.correct and len(read.steps) == 24
+    plain = check_derivation(c, text, timeout=None)          # no preset: his marks name it, and it is applied
+    assert plain.read.startswith("read with --preset nielsen: the text reads like nielsen's notation (without it, ")
+    assert (plain.applied, plain.suggested) == ("nielsen", "") and plain.steps == read.steps
     # a planted slip in BP2 (no transpose) and in BP4 (a^l for a^{l-1}) are wrong, not unread
     bad = text.replace(r"((w^{l+1})^T \delta^{l+1})", r"(w^{l+1} \delta^{l+1})").replace(
         r"= a^{l-1}_k \delta^l_j \tag{BP4}", r"= a^{l}_k \delta^l_j \tag{BP4}")

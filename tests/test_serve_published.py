@@ -81,11 +81,11 @@ def test_a_preset_reads_the_text_and_its_symbols_are_listed(server):
     assert all(b["kind"] == "nielsen's notation" for b in body["bindings"])
 
 
-def test_most_symbols_unknown_names_the_preset(server):
+def test_a_text_in_a_famous_notation_is_read_as_that_notation_and_says_so(server):
     status, body, _ = server.post("/api/check", {"spec": NIELSEN_NET, "derivation": NIELSEN, "preset": "auto"})
-    assert status == 422 and body["error"] == "no equation could be checked"       # and the steps, each unread
-    assert body["suggested_preset"] == "nielsen" and body["read"].startswith("most symbols here are unknown")
-    assert sum(s["status"] == "unchecked" for s in body["steps"]) * 2 > len(body["steps"])
+    assert status == 200 and body["correct"], body                  # unread without it: read as Nielsen's
+    assert body["applied_preset"] == "nielsen" and "suggested_preset" not in body
+    assert body["read"].startswith("read with --preset nielsen: the text reads like nielsen's notation")
 
 
 def test_a_texts_own_names_bound_to_a_spec(server):
@@ -162,9 +162,8 @@ def test_nielsen_read_in_its_preset(page, server, tmp_path):
     page.wait_for_selector("#spec-name:has-text('Nielsen-style')")
     page.fill("#derivation", NIELSEN)
     page.click("#check-derivation")
-    page.wait_for_selector("#derivation-suggest")                                 # auto: most symbols unknown
-    assert "reads like nielsen's notation" in page.inner_text("#derivation-suggest")
-    page.click("#use-suggested")                                                  # read it as nielsen
+    page.wait_for_selector("#derivation-applied")          # auto: most unread without a notation, read as his
+    assert "Read as nielsen's notation" in page.inner_text("#derivation-applied")
     page.wait_for_selector("#derivation-summary:has-text('nielsen')")
     assert page.input_value("#text-notation") == "nielsen"
     assert page.locator("#steps-table tr.step.correct").count() == 24

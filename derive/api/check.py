@@ -93,12 +93,14 @@ def check_derivation(model, text: str, *, timeout: float | None = DERIVATION_TIM
                      memory: int | None = None, preset: str | None = None) -> dict:
     """The ``derive check --derivation --json`` object; ``"error"`` says when no equation could be checked.
     ``preset`` (nielsen, ufldl, ng, mazur, goodfellow, bishop; None or "": as written): the notation the text is read in; with a spec,
-    ``"bindings"`` then starts with each of the text's symbols the preset read as derive's own."""
+    ``"bindings"`` then starts with each of the text's symbols the preset read as derive's own (also for a
+    preset applied because the text carries its marks: ``"applied_preset"``)."""
     from ..checking.presets import PRESETS
     if preset and preset not in PRESETS:
         raise DeriveError(f"unknown preset {preset!r}: expected one of {', '.join(PRESETS)}")
     report = check_derivation_report(model, text, timeout=timeout, memory=memory, preset=preset or None)
     out = report.to_dict()
+    preset = preset or report.applied          # no preset given: the one its marks named, if it was applied
     if preset:
         out["preset"] = preset
         if model is not None:

@@ -53,6 +53,7 @@ class DerivationReport:
     steps: tuple[Step, ...]
     read: str = ""                    # without a spec: what was read from the text's forward pass
     suggested: str = ""               # most of the text unread: the preset that would read it
+    applied: str = ""                 # no preset given, most unread: the preset it was then read with
     network: dict | None = field(default=None, compare=False)    # without a spec: readout.network_read
     bound: tuple = field(default=(), compare=False)   # textbind: {"name", "latex", "kind", "line"} per bound name
 
@@ -76,6 +77,7 @@ class DerivationReport:
         from .readout import bindings
         return out | ({"read": self.read} if self.read else {}) | {"bindings": [*self.bound, *bindings(self.steps)]} | (
             {"suggested_preset": self.suggested} if self.suggested else {}) | (
+            {"applied_preset": self.applied} if self.applied else {}) | (
             {"network": self.network} if self.network else {})
 
     def __str__(self) -> str:
@@ -249,18 +251,33 @@ def check_derivation(network, text: str, timeout: float | None = 60.0, memory: i
                      preset: str | None = None) -> DerivationReport:
     """Check every equality of a derivation document about ``network`` (a Network, Derivation,
     Checker or spec name) in a child process: ``timeout`` seconds and ``memory`` bytes for the
-    whole document, however many equations it has (``timeout=None``: in this process, no limit).
+    whole document, however many equations it has (``timeout=None``: in this process, no limit).  A text
+    mostly unread that carries a famous notation's marks (``presets.suggest``) is read again with that
+    preset (a second run, with its own time limit), and kept so when that checks more of it.
     With no spec, ``nospec.check_text`` reads the network from the text (``api.check_derivation_report``)."""
     c = network if isinstance(network, Checker) else checker_for(network)
+    report = _hinted(_checked(c, text, timeout, memory, preset), text, preset)
+    if preset or report.suggested in ("", "mazur"):
+        return report
+    again = _checked(c, text, timeout, memory, report.suggested)   # most of it unread: read it as its notation
+    if again.checked <= report.checked:
+        return report
+    unread = sum(st.status == "unchecked" for st in report.steps)
+    return replace(again, read=f"read with --preset {report.suggested}: the text reads like {report.suggested}'s "
+                               f"notation (without it, {unread} of {len(report.steps)} equalities were not checked)",
+                   suggested="", applied=report.suggested)
+
+
+def _checked(c: Checker, text: str, timeout: float | None, memory: int | None, preset: str | None) -> DerivationReport:
     if preset:                               # nielsen, ufldl: the text in derive's own layer notation
         from .presets import read_as
         text = read_as(preset, text, layers=len(c.net.spec.layers) if c.net.spec.layered else None)
     if timeout is None:
-        return _hinted(check_lines(c, text), text, preset)
+        return check_lines(c, text)
     from .. import sandbox
     c._env                                   # built here once, inherited by the child
-    return _hinted(sandbox.call(functools.partial(check_lines, c), text, timeout=timeout,
-                                memory=memory or sandbox.MEMORY, what="derivation check"), text, preset)
+    return sandbox.call(functools.partial(check_lines, c), text, timeout=timeout, memory=memory or sandbox.MEMORY,
+                        what="derivation check")
 
 
 def _hinted(report: DerivationReport, text: str, preset: str | None) -> DerivationReport:

@@ -30,6 +30,7 @@ async function checkDerivation(noSpec = false) {
     const parts = [];
     if (r.data.network) parts.push(await readLine(r.data.network));
     if (r.data.suggested_preset) parts.push(suggestion(r.data.suggested_preset));
+    if (r.data.applied_preset) parts.push(applied(r.data.applied_preset, body));
     const rows = bindingRows(r.data);
     if (rows.length) parts.push(await bindingsTable(rows));
     parts.push(...await stepsTable(r.data, body));
@@ -59,6 +60,14 @@ async function readLine(net) {
   if (net.learning_rate !== null) p.append("; ", el("span", {class: "muted"}, "learning rate "), number(net.learning_rate));
   p.append(".");
   return p;
+}
+
+function applied(preset, body) {
+  // No notation chosen, most of the text unread without one: it was read as the notation its marks name.
+  if (!body.preset || body.preset === "auto") $("text-notation").value = preset;
+  return el("div", {id: "derivation-applied", class: "notice"},
+    el("p", {}, "Read as ", el("strong", {}, preset), "'s notation: the text carries its marks, and without it most " +
+       "of its equalities could not be checked. It is now chosen under Text notation; choose another to read the text otherwise."));
 }
 
 function suggestion(preset) {
@@ -147,7 +156,7 @@ async function stepsTable(data, body) {
   });
   const first = data.first_wrong;
   const how = !body.spec.trim() ? " (no spec: the network read from the text)"
-    : data.preset ? ` (read in ${data.preset}'s notation)` : "";
+    : data.preset || data.applied_preset ? ` (read in ${data.preset || data.applied_preset}'s notation)` : "";
   return [el("p", {id: "derivation-summary"}, `${data.checked} steps checked${how}; ` +
     (first === null ? "no wrong step." : `first wrong step on line ${steps[first].line}.`)), table];
 }
