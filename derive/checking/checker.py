@@ -228,11 +228,18 @@ class Checker:
         exact = self.exact_equal(given, expected)
         if exact:
             return True, "exact", None
+        partial = _partial_domain(given) or _partial_domain(expected)
+        both = 0
         for pt in self.points(24):   # exact said no (or could not tell): look harder
             g, e = self.value(given, pt), self.value(expected, pt)
+            if math.isnan(g) != math.isnan(e) and partial:
+                continue             # log(ab) = log a + log b where a < 0: one side has no real value, no evidence
             if math.isnan(g) != math.isnan(e) or (not math.isnan(g) and self.differs(g, e)
                                                    and self.confirmed(given, expected, pt)):
                 return False, "counterexample", self._counterexample(pt, e, g, (given, expected))
+            both += not math.isnan(g)
+        if partial and not both and exact is False:
+            return False, "counterexample", None          # never both real: exact's no stands
         return True, "numeric", None
 
     def leaves_of(self, *exprs) -> list[str]:
@@ -303,6 +310,12 @@ def _mp_number(e):
     if e.is_Rational:
         return mpmath.mpf(e.p) / e.q
     raise ValueError(f"cannot evaluate the float {e}")
+
+
+def _partial_domain(e: sp.Expr) -> bool:
+    """``e`` has a part with no real value somewhere (a log, a root, a fractional power): sympy's exact
+    equality then reasons over the complex numbers, where log(ab) = log a + log b fails."""
+    return any(isinstance(x, sp.log) or (isinstance(x, sp.Pow) and not x.exp.is_integer) for x in sp.preorder_traversal(e))
 
 
 _CHECKERS: WeakKeyDictionary = WeakKeyDictionary()
