@@ -312,3 +312,13 @@ def test_3blue1brown_style_names_read_without_a_spec_and_its_numbers_agree_with_
         assert abs(got[k].item() - v) < 5e-7, k
         line = max(s.line for s in report.steps if k in s.left)               # the chain that ends in the number
         assert [s.status for s in report.steps if s.line == line and str(v) in s.right] == ["correct"], k
+
+
+def test_a_notation_read_without_being_asked_only_when_it_reads_the_text_as_right_more_than_wrong():
+    c = derive.load(str(DATA / "nielsen_net.yaml"))
+    slips = "\n\n".join([r"$$\delta^L_j = (y_j - a^L_j) \sigma'(z^L_j)$$",          # both signs flipped:
+                         r"$$\delta^L = (y - a^L) \odot \sigma'(z^L)$$"])         # wrong as Nielsen means them
+    told = check_derivation(c, slips, timeout=None, preset="nielsen")
+    assert [s.status for s in told.steps] == ["wrong", "wrong"]
+    plain = check_derivation(c, slips, timeout=None)                  # not applied: named, and left to the user
+    assert plain.applied == "" and plain.suggested == "nielsen" and "check it with --preset nielsen" in plain.read

@@ -253,15 +253,17 @@ def check_derivation(network, text: str, timeout: float | None = 60.0, memory: i
     Checker or spec name) in a child process: ``timeout`` seconds and ``memory`` bytes for the
     whole document, however many equations it has (``timeout=None``: in this process, no limit).  A text
     mostly unread that carries a famous notation's marks (``presets.suggest``) is read again with that
-    preset (a second run, with its own time limit), and kept so when that checks more of it.
+    preset (a second run, with its own time limit), and kept so when that finds more of it right and no more
+    of it wrong than right (a misapplied notation shows as lines called wrong).
     With no spec, ``nospec.check_text`` reads the network from the text (``api.check_derivation_report``)."""
     c = network if isinstance(network, Checker) else checker_for(network)
     report = _hinted(_checked(c, text, timeout, memory, preset), text, preset)
     if preset or report.suggested in ("", "mazur"):
         return report
     again = _checked(c, text, timeout, memory, report.suggested)   # most of it unread: read it as its notation
-    if again.checked <= report.checked:
-        return report
+    right, wrong = (sum(st.status == k for st in again.steps) for k in ("correct", "wrong"))
+    if right <= sum(st.status == "correct" for st in report.steps) or wrong > right:
+        return report                       # kept only when it reads the text as written: more right, few wrong
     unread = sum(st.status == "unchecked" for st in report.steps)
     return replace(again, read=f"read with --preset {report.suggested}: the text reads like {report.suggested}'s "
                                f"notation (without it, {unread} of {len(report.steps)} equalities were not checked)",
