@@ -24,7 +24,7 @@ from ..derivation.direct import ToSymEngine
 from ..errors import DeriveError, FormulaError, ProofError
 from ..model.formula import Name, parse, split_equalities
 from ..model.graph import Network
-from .lookup import LEARNING_RATE, SymbolTable
+from .lookup import HAT, LEARNING_RATE, SymbolTable, hat_convention
 from ..derivation.proof import Rationalize, evaluate, forward_values, random_point
 from ..model.rules import relu, sigmoid, step
 from .numbers import walk
@@ -33,7 +33,6 @@ from .verdict import Mistake, Verdict
 LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
 MAX_SHOWN = 12          # a counterexample shows at most this many leaves
-_HAT = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])")       # \hat{y}, \hat y, \widehat{y}: the letter
 _LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)(\}?\s*\^\s*(?:\{\s*\(\s*[a-z]\s*\)\s*\}|\(\s*[a-z]\s*\)))?"
                           r"\s*\(\s*(?:\\theta|θ|theta|\\mathbf\{w\}|W|w)\s*\)")   # J(θ), J^{(i)}(θ)
 
@@ -102,24 +101,10 @@ class Checker:
             text = _LOSS_OF_ALL.sub(lambda m: m.group(1) + (m.group(2) or "")
                                     if m.group(1) in LOSS_ALIASES + (self.net.loss,) else m.group(0), text)
         resolve = resolve or self.table
-        hats = set(_HAT.findall(text)) if isinstance(text, str) and "hat" in text[:100_000] else set()
+        hats = set(HAT.findall(text)) if isinstance(text, str) and "hat" in text[:100_000] else set()
         if hats and self.net.spec.targets:
-            resolve = self._hat_convention(resolve, hats)
+            resolve = hat_convention(self.net, resolve, hats)
         return parse(text, resolve, derivative=derivative or self.leibniz, **options)
-
-    def _hat_convention(self, resolve, hats: set[str]):
-        """In a formula that writes the output with a hat (``\\hat{y}_1``), the same letter without it is the
-        target, as every text with that convention means (``(\\hat{y}_1 - y_1)``), also where the network's
-        outputs are named y1, y2 (seed 002): never the output twice, which would make the factor 0."""
-        outputs, targets = list(self.net.spec.outputs), list(self.net.spec.targets)
-
-        def unhatted(name):
-            sym = resolve(name)
-            if not name.accent and name.base in hats and isinstance(sym, sp.Symbol) and sym.name in outputs \
-                    and len(targets) == len(outputs):
-                return self.net.nodes[targets[outputs.index(sym.name)]].symbol
-            return sym
-        return unhatted
 
     def parse_answer(self, text: str) -> sp.Expr:
         """An answer, of which only the last side counts if it is written ``dE/dw = ... = answer``."""

@@ -16,6 +16,7 @@ from .layers import LayerTable, layer_message
 
 LEARNING_RATE = symbol("learning_rate")
 _LR_NAMES = ("alpha", "eta", "lr")
+HAT = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])")        # \hat{y}, \hat y, \widehat{y}: the letter
 _ROLES = {"out": "out", "output": "out", "net": "net", "target": "target"}
 _LOSS_BASES = ("E", "J", "L", "C", "Error", "error", "Loss", "loss", "Cost", "cost")
 _LAYER_SUP = re.compile(r"\^\s*\{?\s*[(\[]\s*\d+\s*[)\]]")     # ^{(2)}, ^{[2]}: a layer, never part of an index
@@ -196,3 +197,18 @@ class SymbolTable:
 
     def names_of(self, kind: str) -> list[str]:
         return [s.name for s, k in self.kinds.items() if k == kind]
+
+
+def hat_convention(net: Network, resolve, hats: set[str]):
+    """``resolve`` for a formula that writes the output with a hat (``\\hat{y}_1``): the same letter without it is
+    the target, as every text with that convention means (``(\\hat{y}_1 - y_1)``), also where the network's
+    outputs are named y1, y2 (seed 002): never the output twice, which would make the factor 0."""
+    outputs, targets = list(net.spec.outputs), list(net.spec.targets)
+
+    def unhatted(name):
+        sym = resolve(name)
+        if not name.accent and name.base in hats and isinstance(sym, sp.Symbol) and sym.name in outputs \
+                and len(targets) == len(outputs):
+            return net.nodes[targets[outputs.index(sym.name)]].symbol
+        return sym
+    return unhatted
