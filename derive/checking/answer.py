@@ -80,9 +80,7 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     expected = grad.delta_form
     mistakes: list[Mistake] = []
     if named is not None and named != param:
-        mistakes.append(Mistake("wrong_left_side", f"the left side is the derivative with respect to "
-                                                   f"${_tex(c, named)}$, but the parameter checked is ${_tex(c, param)}$",
-                                (named,)))
+        mistakes.append(_wrong_left_side(c, named, param))
     for i in range(1, len(sides) - 1):        # the steps before the answer; the answer itself below
         a, b = sides[i - 1], sides[i]
         j = judge(c, reader, a, b)
@@ -119,6 +117,11 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
 
 
+def _wrong_left_side(c: Checker, named: str, param: str) -> Mistake:
+    return Mistake("wrong_left_side", f"the left side is the derivative with respect to ${_tex(c, named)}$, but "
+                                      f"the parameter checked is ${_tex(c, param)}$", (named,))
+
+
 def _after_one_step(c: Checker, reader, param: str, expected, given: Side) -> Mistake | None:
     """A number that is the parameter after one gradient step (seed 001: W1 - 0.1 * 6 = 1.4), not its
     gradient: said as such; None when it is not that (or there is no learning rate to tell)."""
@@ -133,14 +136,12 @@ def _after_one_step(c: Checker, reader, param: str, expected, given: Side) -> Mi
 
 def _over_examples(c: Checker, param: str | None, text: str, parts: list[str], diagnose: bool) -> Verdict | str | None:
     """The verdict on an answer written over the spec's m examples (seed 003: ``\\frac{1}{m}\\sum_{i=1}^{m}
-    ({a^{(2)}_1}^{(i)} - {y_1}^{(i)}) {a^{(1)}_1}^{(i)}``), the gradient of the mean cost; None when the spec
-    has one example or the answer does not name an example: then it is read as about one example, as the
+    ({a^{(2)}_1}^{(i)} - {y_1}^{(i)}) {a^{(1)}_1}^{(i)}``), the gradient of the mean cost (asked only of a spec
+    with several examples); None when the answer names no example: then it is read as about one example, as the
     notes' symbolic steps are.  A text that does not read here at all gives why (a str), which is said if
     it does not read as about one example either ({x_1}^{(3)} with two examples)."""
     from .batch import BatchReader
     reader = BatchReader(c)
-    if reader.copies.m == 1:
-        return None
     notes: list[str] = []
     sides = []
     for p in parts:
@@ -163,9 +164,7 @@ def _over_examples(c: Checker, param: str | None, text: str, parts: list[str], d
     expected = c.derivation.gradient(param).delta_form
     mistakes: list[Mistake] = []
     if named is not None and named != param:
-        mistakes.append(Mistake("wrong_left_side", f"the left side is the derivative with respect to "
-                                                   f"${_tex(c, named)}$, but the parameter checked is ${_tex(c, param)}$",
-                                (named,)))
+        mistakes.append(_wrong_left_side(c, named, param))
     for i in range(1, len(sides) - 1):
         if reader.judge(sides[i - 1], sides[i]).status == "wrong":
             mistakes.append(Mistake("wrong_step", f"the step {_short(parts[i - 1])} = {_short(parts[i])} is wrong"))

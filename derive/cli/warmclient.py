@@ -7,7 +7,7 @@ asks it.  ``handed`` returns None, silently, whenever no warm checker of THIS de
 the command (none running, ``DERIVE_WARM=off``, a folder that is not private, any failure before the
 server said it started the command): the caller then runs the command itself, as without a server, and
 when none was running (and ``DERIVE_WARM`` is unset) starts one in the background for the next command,
-as Gradle starts its daemon (``warm.start_in_background``).
+as Gradle starts its daemon (``warmstart.after_cold_check``).
 
 Where: one socket per derive, ``$XDG_RUNTIME_DIR/derive/`` (else ``/tmp/derive-UID/``), a folder owned by
 this user with mode 0700, named with a prefix of ``fastcache.code_version()`` (derive's source and the
