@@ -24,13 +24,12 @@ from ..derivation.direct import ToSymEngine
 from ..errors import DeriveError, FormulaError, ProofError
 from ..model.formula import Name, parse, split_equalities
 from ..model.graph import Network
-from .lookup import HAT, LEARNING_RATE, SymbolTable, hat_convention
+from .lookup import HAT, LEARNING_RATE, LOSS_ALIASES, SymbolTable, hat_convention
 from ..derivation.proof import Rationalize, evaluate, forward_values, random_point
 from ..model.rules import relu, sigmoid, step
 from .numbers import walk
 from .verdict import Mistake, Verdict
 
-LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")
 TOLERANCE = 1e-7
 MAX_SHOWN = 12          # a counterexample shows at most this many leaves
 _LOSS_OF_ALL = re.compile(r"(?<![A-Za-z\\])([A-Za-z]+)(\}?\s*\^\s*(?:\{\s*\(\s*[a-z]\s*\)\s*\}|\(\s*[a-z]\s*\)))?"

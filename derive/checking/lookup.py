@@ -18,7 +18,7 @@ LEARNING_RATE = symbol("learning_rate")
 _LR_NAMES = ("alpha", "eta", "lr")
 HAT = re.compile(r"\\(?:hat|widehat)\s*\{?\s*([A-Za-z])")        # \hat{y}, \hat y, \widehat{y}: the letter
 _ROLES = {"out": "out", "output": "out", "net": "net", "target": "target"}
-_LOSS_BASES = ("E", "J", "L", "C", "Error", "error", "Loss", "loss", "Cost", "cost")
+LOSS_ALIASES = ("E", "J", "L", "C", "error", "Error", "loss", "Loss", "cost", "Cost")   # the loss, by any name
 _LAYER_SUP = re.compile(r"\^\s*\{?\s*[(\[]\s*\d+\s*[)\]]")     # ^{(2)}, ^{[2]}: a layer, never part of an index
 
 
@@ -118,7 +118,7 @@ class SymbolTable:
             return None
         if not sub and "_" in base:                  # plain text: out_h1, E_total
             base, sub = base.split("_", 1)
-        if base in _LOSS_BASES and sub.lower() in ("total", "tot"):
+        if base in LOSS_ALIASES and sub.lower() in ("total", "tot"):
             return self.exact.get(self.net.loss)
         inputs = self.net.spec.inputs
         if base == "i" and sub.isdigit() and 1 <= int(sub) <= len(inputs) and \
