@@ -18,7 +18,7 @@ MAX_COMPARISONS = 100
 _CMP = re.compile(r">=|<=|\\g(?:eq?|t)(?![A-Za-z])|\\l(?:eq?|t)(?![A-Za-z])|[><≥≤]")
 _GREATER = (">", ">=", "≥", "\\gt", "\\ge", "\\geq")
 _CLOSE = {"(": ")", "[": "]", "{": "}", "\\{": "\\}"}
-# what texts put before the bracket: \mathbb{1}, \mathbf 1, \mathds{1}, \mathbb{I}, 𝟙 (NFKC: 1), NumPy-free I
+# what texts put before the bracket: \mathbb{1}, \mathbf 1, \mathds{1}, \mathbb{I}, 𝟙 (NFKC: 1), a bare 1 or I
 _PREFIX = re.compile(r"(?:\\(?:mathbb|mathbf|mathds|boldsymbol|mathrm)\s*(?:\{\s*[1I]\s*\}|[1I])"
                      r"|(?<![A-Za-z0-9_}\\])[1I])\s*(?:_\s*)?$")
 _LEFT = re.compile(r"\\(?:left|bigl?|Bigl?|biggl?|Biggl?)\s*$")
@@ -44,7 +44,8 @@ def indicators(s: str, latex: bool) -> str:
         a, b = (left, right) if m.group(0) in _GREATER else (right, left)
         if not a.strip() or not b.strip():
             raise FormulaError(f"a comparison needs two sides at column {m.start() + 1}, like (z > 0)")
-        begin = start - len(_LEFT.search(s[:start]).group(0)) if _LEFT.search(s[:start]) else start
+        left_cmd = _LEFT.search(s[:start])                     # \left[ ... \right]
+        begin = left_cmd.start() if left_cmd else start
         prefix = _PREFIX.search(s[:begin])
         if prefix:
             begin = prefix.start()
