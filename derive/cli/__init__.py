@@ -117,8 +117,9 @@ def _budgeted(args) -> tuple[int, str]:
     return code, err
 
 
-def _warm(argv: list[str], args) -> tuple[int, str] | None:
-    """The command run by this user's warm checker (``derive warm``), if one of this derive is running."""
+def _warm(argv: list[str], args) -> tuple[tuple[int, str] | None, bool]:
+    """The command run by this user's warm checker (``derive warm``), if one of this derive is running:
+    ((code, last line), False), or (None, whether none of this derive is running)."""
     from .warmclient import handed
     return handed(argv, args)
 
@@ -160,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
     trusted, frameworks.TRUST_USER_CODE = frameworks.TRUST_USER_CODE, args.command != "serve"   # line only,
     # never the web server's process; restored on return, so a later library call in this process runs no file
     budget = getattr(args, "_budget", False) and not os.environ.get("DERIVE_DEBUG")
-    warm = None
+    warm, none_running = None, False
     try:
         if budget and args._in_parent:
             code, err = _guarded(args, args._in_parent)
@@ -168,7 +169,8 @@ def main(argv: list[str] | None = None) -> int:
                 if err:
                     print(err, file=sys.stderr)
                 return code
-        warm = _warm(argv, args) if budget and command_line and args.command == "check" else None
+        asked = budget and command_line and args.command == "check"
+        warm, none_running = _warm(argv, args) if asked else (None, False)
         code, err = warm if warm is not None else _budgeted(args) if budget else _guarded(args)
     except BrokenPipeError:
         sys.stderr.close()
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
             signal.signal(signal.SIGTERM, before)
     if err:
         print(err, file=sys.stderr)
-    if warm is None and budget and command_line and args.command == "check" and code != 130:
+    if warm is None and none_running and code != 130:
         _start_warm()
     return code
 
@@ -191,6 +193,6 @@ def _start_warm() -> None:
     check within minutes starts one in the background for the next (``DERIVE_WARM`` unset; ``manual``:
     only ``derive warm`` starts one)."""
     from . import warmclient
-    if warmclient.NONE_RUNNING and warmclient.policy() == "auto":
+    if warmclient.policy() == "auto":
         from .warmstart import after_cold_check
         after_cold_check()

@@ -29,7 +29,6 @@ START_SECONDS = 10.0           # how long a server may take to say it started th
 MIN_MEMORY_MB = 512            # a smaller --max-memory runs cold: the budget counts from what a process holds,
                                # and a worker holds sympy already (a cold check of seed002 needs 96-128 MB)
 SERVING = False                # True in the warm checker's own processes: a worker never hands its command on
-NONE_RUNNING = False           # set by ``handed``: no warm checker of this derive was there to take the command
 RLIMITS = ("RLIMIT_AS", "RLIMIT_CORE", "RLIMIT_CPU", "RLIMIT_DATA", "RLIMIT_FSIZE", "RLIMIT_NOFILE", "RLIMIT_STACK")
 _HEAD = struct.Struct("!I")
 _CRED = struct.Struct("3i")    # struct ucred: pid, uid, gid
@@ -162,44 +161,45 @@ def policy() -> str:
     return "off" if said in _OFF else "manual" if said in _MANUAL else "auto"
 
 
-def handed(argv: list[str], args) -> tuple[int, str] | None:
+def handed(argv: list[str], args) -> tuple[tuple[int, str] | None, bool]:
     """Run ``derive ARGV`` (``args``: what ``in_parent`` left) in this user's warm checker of this derive:
-    (exit code, a last line for stderr or ""), or None when no warm checker took it (``NONE_RUNNING`` then
-    says whether that was because none of this derive is running)."""
-    global NONE_RUNNING
-    NONE_RUNNING = False
+    ((exit code, a last line for stderr or ""), False), or (None, none_running) when no warm checker took
+    it, none_running saying whether that was because none of this derive is running."""
     if SERVING or policy() == "off":
-        return None
+        return None, False
     if not isinstance(getattr(args, "max_memory", None), int) or args.max_memory < MIN_MEMORY_MB:
-        return None
+        return None, False
+    return _ask(argv, args)
+
+
+def _ask(argv: list[str], args) -> tuple[tuple[int, str] | None, bool]:
+    """``handed``'s work once a warm checker may take the command."""
     stdin = None
     try:
         path = socket_path()
         if not os.path.exists(path):
-            NONE_RUNNING = True
-            return None
+            return None, True
         request = check_request(argv)
         sys.stdout.flush()
         sys.stderr.flush()
         stdin = _stdin(args)
         sock, _ = connect(path, START_SECONDS)
     except (ConnectionRefusedError, FileNotFoundError):     # a socket left by a server that died
-        NONE_RUNNING = True
         if stdin is not None:
             os.close(stdin)
-        return None
+        return None, True
     except (OSError, ValueError, AttributeError, UnicodeError, RuntimeError):
         if stdin is not None:
             os.close(stdin)
-        return None
+        return None, False
     with sock:
         try:
             send(sock, request, [0 if stdin is None else stdin, 1, 2])
             reply, _ = receive(sock)
             if not reply or reply.get("started") is not True:
-                return None
+                return None, False
         except (OSError, ValueError):
-            return None
+            return None, False
         finally:
             if stdin is not None:
                 os.close(stdin)
@@ -210,5 +210,5 @@ def handed(argv: list[str], args) -> tuple[int, str] | None:
             reply = None
     code = reply.get("code") if reply else None
     if type(code) is not int or not 0 <= code <= 255:
-        return 3, "derive: internal error: the warm checker stopped before the command finished"
-    return code, ""
+        return (3, "derive: internal error: the warm checker stopped before the command finished"), False
+    return (code, ""), False
