@@ -1,6 +1,6 @@
 """relu's and tanh's derivatives as people type them: an indicator in any of its spellings (``(z > 0)``,
 ``[z > 0]``, ``\\mathbb{1}[z > 0]``, ``\\mathbf{1}(z > 0)``, ``\\mathbb{I}\\{z > 0\\}``, 𝟙 as derive prints it),
-``\\operatorname{ReLU}'(z)``, ``\\tanh^2(z)``, ``\\operatorname{sech}^2(z)``.  The oracle is PyTorch autograd:
+``\\operatorname{ReLU}'(z)``, ``\\tanh^2(z)``, ``\\tanh^2 z``, ``\\operatorname{sech}^2(z)``.  The oracle is PyTorch autograd:
 each spelling comes with the same formula in Python, evaluated at a random point and compared with it."""
 from __future__ import annotations
 
@@ -66,6 +66,12 @@ TANH_FORMS = [
     ("(y1 - t1)*w5*Tanh'(z1_1)*x1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 - torch.tanh(v["z1"]) ** 2) * v["x1"], True),
     (r"(y_1 - t_1) w_5 \operatorname{sech}(z^{(1)}_1) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] / torch.cosh(v["z1"]) * v["x1"], False),
     (r"(y_1 - t_1) w_5 (1 + \tanh^2(z^{(1)}_1)) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 + torch.tanh(v["z1"]) ** 2) * v["x1"], False),
+    # without parentheses, as textbooks print it: the command's power is its value's, the argument the next operand
+    (r"(y_1 - t_1) w_5 (1 - \tanh^2 z^{(1)}_1) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 - torch.tanh(v["z1"]) ** 2) * v["x1"], True),
+    (r"(y_1 - t_1) w_5 \operatorname{sech}^2 z^{(1)}_1 \, x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] / torch.cosh(v["z1"]) ** 2 * v["x1"], True),
+    (r"(y_1 - t_1) w_5 (1 - \tanh^{2} z^{(1)}_1) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 - torch.tanh(v["z1"]) ** 2) * v["x1"], True),
+    (r"(y_1 - t_1) w_5 (1 - \tanh z^{(1)}_1) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 - torch.tanh(v["z1"])) * v["x1"], False),
+    (r"(y_1 - t_1) w_5 (1 + \tanh^2 z^{(1)}_1) x_1", lambda v: (v["y1"] - v["t1"]) * v["w5"] * (1 + torch.tanh(v["z1"]) ** 2) * v["x1"], False),
 ]
 
 

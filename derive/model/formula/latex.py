@@ -15,12 +15,13 @@ import re
 import sympy as sp
 
 from ...errors import FormulaError
+from .derivatives import DerivativeGrammar
 from .plain import Name, Parser
 from .sums import SumGrammar
 from .tokens import OPENERS, Tok
 
 
-class LatexParser(SumGrammar, Parser):
+class LatexParser(DerivativeGrammar, SumGrammar, Parser):
     openers = "([{"
 
     def starts_operand(self) -> bool:
@@ -168,15 +169,18 @@ class LatexParser(SumGrammar, Parser):
         return None
 
     def function_power(self, fname: str, fn, tok: Tok):
-        """``\\tanh^2(z)``, ``\\operatorname{sech}^2(z)``: the power of the function's value; None (nothing
-        read) when no argument in parentheses follows (``\\sigma^2`` alone: a name squared)."""
+        """``\\tanh^2(z)``, ``\\operatorname{sech}^2(z)``: the power of the function's value.  A command
+        (``\\tanh``, ``\\operatorname{sech}``, ``\\mathrm{sech}``) is never a name, so ``\\tanh^2 z`` is read so too; after any other
+        name, None (nothing read) when no argument in parentheses follows (``\\sigma^2`` alone: a name squared)."""
         start = self.i
         op = self.next()
         k = self.group_arg(lenient=True)
-        if not self.at("("):
-            self.i = start
-            return None
-        return self.pow(self.apply(fname, fn, self.call_args(), tok), k, op)
+        if self.at("("):
+            return self.pow(self.apply(fname, fn, self.call_args(), tok), k, op)
+        if tok.kind == "fn" or (tok.kind == "wrap" and tok.val in ("operatorname", "mathrm") and len(fname) > 1):
+            return self.pow(self.apply(fname, fn, (self.nested(self.unary),), tok), k, op)
+        self.i = start
+        return None
 
     # -- commands with arguments -----------------------------------------------------------------
     def split(self, n=1) -> Tok:
@@ -199,9 +203,7 @@ class LatexParser(SumGrammar, Parser):
         if fn is None:
             raise self.err(f"function \\{tok.val} is not allowed here", tok)
         if self.at("^") and not (self.at("'", k=1) or self.at("{", k=1) and self.at("'", k=2)):
-            powered = self.function_power(tok.val, fn, tok)      # \tanh^2(z)
-            if powered is not None:
-                return powered
+            return self.function_power(tok.val, fn, tok)      # \tanh^2(z), \tanh^2 z
         if self.read_prime():             # \tanh'(z): the function's derivative
             if not self.at("("):
                 raise self.err(f"write \\{tok.val}'(...) with its argument in parentheses", tok)
@@ -232,123 +234,10 @@ class LatexParser(SumGrammar, Parser):
             return self.resolved(Name(t.val, text=self.src[t.pos:t.end]), t)
         raise self.err("expected {...} after \\frac or \\sqrt", t)
 
-    def is_leibniz(self) -> bool:
-        if not self.at("{"):
-            return False
-        first = self.d_mark(1)
-        if first and self.at("∂", k=1):
-            return True
-        if not first:
-            return False
-        j, depth = self.i, 0
-        while j < len(self.toks) - 1:
-            t = self.toks[j]
-            depth += t.kind == "op" and t.val == "{"
-            depth -= t.kind == "op" and t.val == "}"
-            if depth == 0:
-                return self.at("{", k=j + 1 - self.i) and self.d_mark(j + 2 - self.i) != 0
-            j += 1
-        return False
-
-    def names_one_operand(self) -> bool:
-        """After ``\\frac{\\partial}{\\partial y}``: one name (``J(W,b)``, ``(x)``) is the operand, not an expression."""
-        start, toks = self.i, list(self.toks)
-        try:
-            if self.at("("):
-                self.next()
-                name = self.derivand()[0]
-                self.expect(")")
-            else:
-                name = self.derivand()[0]
-            if name.base in (self.functions or {}):        # \operatorname{sqnorm}(...): a function, not a name
-                return False
-            t = self.peek()
-            return t.kind == "end" or (t.kind == "op" and t.val in ("=", "+", "-", ")", "]", "}", ","))
-        except FormulaError:
-            return False
-        finally:
-            self.i, self.toks = start, toks
-
-    def operator_derivative(self, y: Name, tok):
-        """``\\frac{\\partial}{\\partial y} \\frac12 \\|t - h\\|^2``: the operator applied to the product after it,
-        by the chain rule: the sum over the symbols it reads of (d expr / d symbol) (d symbol / d y), each
-        d symbol / d y the derivative the caller defines for names (a vector's entries are asked for by
-        their symbol's name).  Every symbol of the operand must come from a name or a number literal."""
-        if self.derivative is None:
-            raise self.err("derivative notation is not allowed here", tok)
-        named: dict = {}
-        literals: set = set()
-        resolve, literal = self.resolve, self.literal
-
-        def noting(name):
-            v = resolve(name)
-            for x in ([x for row in v.rows for x in row] if hasattr(v, "rows") else [v]):
-                if isinstance(x, sp.Symbol):
-                    named.setdefault(x, name if x is v else Name(x.name, text=x.name))
-                elif x.free_symbols:
-                    raise self.err(f"cannot differentiate through {name.text or name.base}: it stands for an "
-                                   "expression", tok)
-            return v
-
-        def counting(text):
-            v = literal(text)
-            literals.update(v.free_symbols)
-            return v
-        self.resolve = noting
-        if literal is not None:
-            self.literal = counting
-        try:
-            e = self.term()
-        finally:
-            self.resolve, self.literal = resolve, literal
-        if not isinstance(e, sp.Expr):
-            raise self.err("\\frac{\\partial}{\\partial ...} of a vector or matrix is not read", tok)
-        if e.free_symbols - set(named) - literals:
-            raise self.err("\\frac{\\partial}{\\partial ...} is read before names and numbers only", tok)
-        parts = []
-        for v in sorted(e.free_symbols & set(named), key=str):
-            inner = sp.diff(e, v)
-            if inner != 0:
-                parts.append(inner * self.guard(self.call(self.derivative, named[v], (), y), tok))
-        return self.add(parts, tok) if parts else sp.S.Zero
-
-    def nabla(self):
-        """``\\nabla_{w} J`` (``\\nabla_{\\theta^{(2)}_{11}} J``, ``\\nabla_{W^{(2)}} J``): the gradient of J with
-        respect to w, read as ``\\frac{\\partial J}{\\partial w}``."""
-        tok = self.next()
-        if not self.at("_"):
-            raise self.err("write the gradient with what it is taken with respect to, like \\nabla_{w} J", tok)
-        self.next()
-        braced = self.at("{")
-        if braced:
-            self.next()
-        y = self.read_name()
-        if braced:
-            self.expect("}")
-        x, args = self.derivand()
-        return self.leibniz(x, args, y, tok)
-
     def frac(self):
         tok = self.next()
         if self.is_leibniz():
-            self.expect("{")
-            self.take_d_mark()
-            x, args = (None, ()) if self.at("}") else self.derivand()
-            self.expect("}")
-            self.expect("{")
-            self.take_d_mark()
-            y = self.read_name()
-            self.expect("}")
-            if x is None:     # \frac{\partial}{\partial y} x
-                if not self.names_one_operand():
-                    return self.operator_derivative(y, tok)
-                if self.at("("):
-                    self.next()
-                    x, args = self.derivand()
-                    self.expect(")")
-                else:
-                    x, args = self.derivand()
-            return self.leibniz(x, args, y, tok)
+            return self.leibniz_frac(tok)
         num = self.group_arg()
         den = self.group_arg()
         return self.mul([num, self.reciprocal(den, tok)], tok)
