@@ -24,5 +24,13 @@ def test_a_log_identity_is_judged_where_both_sides_are_real(line, same, right):
     if same is not None:
         held = all(abs(same(a, b)) < 1e-12 for a, b in [(0.3, 2.0), (5.0, 0.7), (1.5, 1.5)])
         assert held == right                                   # the oracle, at positive values
-    report = api.check_derivation("seed001", f"$${line}$$\n")     # a and b read as seed 001's inputs A and B
+    report = api.check_derivation("seed001", f"$${line}$$\n")     # a, b: the rule's own letters, not the spec's A, B
     assert [s["status"] for s in report["steps"]] == ["correct" if right else "wrong"], report
+    assert "A" not in str(report["steps"][0]["note"]) + str(report["steps"][0]["diagnosis"])
+
+
+def test_a_letter_is_never_a_spec_name_of_another_case():
+    # seed 001's inputs are A and B: a lower-case a in a line about the network is unknown, said so, not A
+    report = api.check_derivation("seed001", "$$P = W_1 a + W_2 B$$\n\n$$Q = W_3 P$$\n")
+    assert [s["status"] for s in report["steps"]] == ["unchecked", "correct"]
+    assert report["steps"][0]["note"].startswith("unknown symbol a;")

@@ -8,6 +8,7 @@ is the answer.  A plain number is judged at the worked example's values.
 """
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 import sympy as sp
@@ -64,11 +65,13 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     reader = Reader(c)
     notes: list[str] = []
     sides = []
+    own = _noting(reader)
     for p in parts:
         s = reader.read(p, notes)
         if not s.ok:
             raise FormulaError(unread or s.error)
         sides.append(s)
+    del reader.resolve                         # the class's own again
     named = _lhs_param(c, sides[:-1]) if len(sides) > 1 else None
     if param is not None and param not in c.net.params:
         param = resolve_param(c, param)       # as the notes print it (a class CSV, the web page)
@@ -113,8 +116,52 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
     if not ok and diagnose:
         from .diagnose import diagnose as run
         mistakes += run(c, param, form)
-    return Verdict(param, text, ok and not mistakes, c.latex(form), c.net.latex(expected), method,
+    return Verdict(param, text, ok and not mistakes, _echo(c, form, own), c.net.latex(expected), method,
                    tuple(mistakes), cex, tuple(notes), _tex(c, param))
+
+
+def _noting(reader: Reader) -> dict:
+    """Record, while ``reader`` reads, how the answer spells each symbol: symbol -> its spellings, a spelling
+    None where it is the notation's own name (``w_{11}``, ``delta_y1``), else as written (``out_{h1}`` for h1)."""
+    own: dict = {}
+    resolve, table = reader.resolve, reader.c.table
+
+    def noting(name):
+        v = resolve(name)
+        if isinstance(v, sp.Symbol) and not (name.time or name.example or name.index):
+            notation = table.exact.get(name.base + (("_" + name.sub) if name.sub else "")) == v or \
+                table.loose.get(name.key()) == v
+            own.setdefault(v, set()).add(None if notation else _as_latex(name))
+        return v
+    reader.resolve = noting
+    return own
+
+
+def _as_latex(name) -> str:
+    """The name as the answer wrote it, in LaTeX that prints so: a word is upright (``out_h1``, ``out_{h1}``:
+    ``\\mathrm{out}_{h1}``), anything else as typed."""
+    text = (name.text or name.base + name.sub).strip()
+    word = re.fullmatch(r"([A-Za-z]{2,})_\{?([A-Za-z0-9]+)\}?", text)
+    if word:
+        return f"\\mathrm{{{word.group(1)}}}_{{{word.group(2)}}}"
+    if "\\" in text or "{" in text or "_" not in text:
+        return text
+    base, sub = text.split("_", 1)                     # plain text y_1: y_{1}
+    return f"{base}_{{{sub}}}"
+
+
+def _echo(c: Checker, form: sp.Expr, own: dict) -> str:
+    """What was understood, in the answer's own symbols where it names a symbol by another name than the
+    notation's (Mazur's ``out_{h1}``, ``target_{o1}``, a hatted output): each symbol spelled one way, and no
+    two symbols spelled alike; else in the notation's."""
+    names = {}
+    for sym, spellings in own.items():
+        mine = next(iter(spellings)) if len(spellings) == 1 else None
+        if mine:
+            names[sym] = mine
+    clash = {t for t in names.values() if list(names.values()).count(t) > 1}
+    names = {s: t for s, t in names.items() if t not in clash}
+    return sp.latex(form, symbol_names={**c.net.latex_names, **c.printed, **names})
 
 
 def _wrong_left_side(c: Checker, named: str, param: str) -> Mistake:

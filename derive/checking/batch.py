@@ -220,7 +220,7 @@ class BatchReader(Reader):
         if name.sub or name.sup or name.accent or name.time or len(name.base) != 1:
             return None
         hits = [s for s, k in self.c.table.kinds.items() if k in ("input", "target", "param")
-                and s.name[0].lower() == name.base.lower()]
+                and s.name[0] == name.base]
         return hits[0] if len(hits) == 1 else None
 
     def at_example(self, expr: sp.Expr, k: int) -> sp.Expr:

@@ -38,6 +38,10 @@ _APPLIED = re.compile(r"(?<![A-Za-z\\])([fghl]|\\phi|\\varphi|\\ell)\s*(?:'|\^\s
 # a function of one dummy letter on a chain's first side: \sigma(x), \tanh'(u), f(x), \frac{d\sigma(x)}{dx}
 _DUMMY = re.compile(r"(?:\\(?:sigma|tanh|exp|log|ln)|(?<![A-Za-z\\])[fgh]|\\phi|\\varphi)\s*"
                     r"(?:'|\^\s*\{?\s*\\prime\s*\}?)*\s*\(\s*([A-Za-z])\s*\)")
+# a rule of a known function on a chain's first side: \log(ab) = \log a + \log b, \exp(a + b), \sqrt{a^2}: the
+# letters of its argument are dummies (the rule is claimed for every value of them)
+_RULE = re.compile(r"\s*\\(?:log|ln|exp|sqrt|tanh|sigma)\s*(?:\(([a-z\s+\-*/^0-9{}]|\\cdot|\\frac)+\)|"
+                   r"\{([a-z\s+\-*/^0-9{}]|\\cdot|\\frac)+\})")
 _FUNCTION_DEF = re.compile(r"\s*([fgh]|\\phi|\\varphi)\s*\(\s*([A-Za-z])\s*\)\s*")     # f(x) = ...: defines f
 _READINGS = 16                  # at most this many combinations of a redefined letter's definitions
 
@@ -142,6 +146,9 @@ class LocalScope:
         or the chain would define a name the network has (``known(text)``: its J is not the text's L + s)."""
         defining = _FUNCTION_DEF.fullmatch(parts[0])
         self._dummy = {sp.Symbol(m.group(1)) for m in _DUMMY.finditer(parts[0])}      # \\sigma'(x) = ...
+        if (rule := _RULE.match(parts[0])) is not None:                                # \log(ab) = ...
+            self._dummy |= {sp.Symbol(c) for c in re.sub(r"\\[a-z]+", "", rule.group(0)) if c.isalpha()} - set(
+                map(sp.Symbol, self.defs)) - set(self.values)
         if any(m.group(1) not in self.funcs and not (defining and m.group(1) == defining.group(1))
                for p in parts for m in _APPLIED.finditer(p)):
             return None                      # h(a), g'(z): an activation the text names but never defines here

@@ -1,6 +1,7 @@
 """How ``textlocal`` judges one step in a text's own letters, and how it names a letter's earlier definition."""
 from __future__ import annotations
 
+import itertools
 import random
 from fractions import Fraction
 
@@ -36,8 +37,11 @@ def judge_step(values: dict, a: Side, b: Side) -> Judgement:
     d = (a.expr - b.expr).replace(rules.sigmoid, lambda u: 1 / (1 + sp.exp(-u)))
     rng = random.Random(0)               # a separating point first (cheap, and certain: interval arithmetic)
     free = sorted(d.free_symbols, key=str)
-    for _ in range(6):
+    signs = list(itertools.islice(itertools.product((1, -1), repeat=len(free)), 16))   # every sign pattern too
+    for k in range(6 + len(signs)):
         pt = {s: Fraction(rng.randint(-40, 40), 17) for s in free}
+        if k >= 6:
+            pt = {s: abs(v or 1) * sign for (s, v), sign in zip(pt.items(), signs[k - 6])}
         try:
             va, vb = value(a.expr, pt), value(b.expr, pt)
         except (ArithmeticError, ValueError, DeriveError, KeyError, TypeError):
@@ -47,6 +51,11 @@ def judge_step(values: dict, a: Side, b: Side) -> Judgement:
             return Judgement("wrong", f"at {where} the left side is {show(va, 6)} and the right side {show(vb, 6)}")
     if sp.simplify(d) == 0:
         return Judgement("correct")
+    positive = {x: sp.Symbol(x.name, positive=True) for x in free}
+    if any(isinstance(x, (sp.log, sp.Pow)) for x in sp.preorder_traversal(d)) and \
+            sp.simplify(sp.expand_log(d.xreplace(positive), force=True)) == 0:
+        # \log(ab) = \log a + \log b: holds wherever both sides are real (no point above separated them)
+        return Judgement("correct", "wherever both sides are real")
     return Judgement("unchecked", "not decided: no point separates the sides and sympy cannot simplify them")
 
 
