@@ -193,7 +193,7 @@ def load_module(source: str, name_hint: str, directory: Path | None = None):
     return module, path
 
 
-def compile(net: Network, check: bool = True) -> Compiled:
+def compile(net: Network, check: bool = True, fused: bool = True) -> Compiled:
     """Compile a network's proven derivation into vectorised NumPy functions.
 
     Args:
@@ -213,7 +213,7 @@ def compile(net: Network, check: bool = True) -> Compiled:
         if check and not d.all_proven:
             bad = [p for p in d.params if not d.proof(p).proven]
             raise ProofError(f"compile: gradients not proven for {', '.join(bad)}")
-    source = codegen.source(net, chain)
+    source = codegen.source(net, chain, fused)
     module, path = load_module(source, net.spec.slug)
     compiled = Compiled(net, source, path, module)
     if check and net.spec.layered and len(net.params) <= CHECK_MAX_PARAMS:

@@ -13,7 +13,7 @@ from ..model.graph import Network
 
 def module_source(net: Network, seed: int = 0) -> str:
     """The generated module (imports only numpy) plus START, the starting parameter values."""
-    c = compile(net)
+    c = compile(net, fused=False)          # plain NumPy: no C kernels in an exported module
     start = c.start(seed)
     lines = ["", "", "",
              "# Starting values: the spec's values, a seeded random start (seed %d) for the rest." % seed,
