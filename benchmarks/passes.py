@@ -11,7 +11,8 @@ round of every cell rather than every round of one.  Two parts:
    (into a second array: repeated in place, exp overflows to inf and float64 exp then runs 3x slower),
    a broadcast bias added in place (``Z += b``), derive's tiled bias (``np.subtract(NBf, Zw, Zw)``, Z seen
    with k examples a row), and in place ``add``, ``multiply`` (by +-1, so values never drift to denormals)
-   and ``divide`` (``np.divide(1, Z, Z)``: derive's 1/x).
+   and ``divide`` (``np.divide(1, Z, Z)``: derive's 1/x); and derive's own C exp and sigmoid
+   (``derive.codegen.cmath``, the kernels' functions) over the same array.
 2. For each benchmark network (2-layer sigmoid, biases, 1/2 SSE, as ``benchmarks.throughput``) at batch
    4096: derive's generated ``gradients`` run once with its arrays traced (``__array_ufunc__`` on every
    array it gets or makes), so every ufunc it calls, in place or through an operator (``D2 /= n``), and
@@ -32,7 +33,7 @@ from pathlib import Path
 BATCH = 4096
 WIDTHS = (2, 16, 32, 128)
 DTYPES = ("float64", "float32")
-OPS = ("exp", "tanh", "bias add", "bias, tiled", "add", "multiply", "divide")
+OPS = ("exp", "tanh", "bias add", "bias, tiled", "add", "multiply", "divide", "C exp", "C sigmoid")
 RESULTS = Path(__file__).parent / "results"
 
 
@@ -64,9 +65,13 @@ def pass_fns(dtype: str, width: int, rng) -> dict:
     one = np.ones((), dtype)
     k = min(BATCH & -BATCH, 1 << max(0, (512 // width).bit_length() - 1))     # derive's tile (codegen _tile)
     NBf, Zw = np.tile(b, k), Zt.reshape(BATCH // k, k * width)
+    from derive.codegen import cbuild, cmath
+    c = cbuild.load_kernels(cmath.MATH_MODULE)                  # derive's own exp and sigmoid (None: no compiler)
+    none = lambda: None                                           # noqa: E731
     return {"exp": lambda: np.exp(Z, O), "tanh": lambda: np.tanh(Z, O), "bias add": lambda: np.add(Zb, b, Zb),
             "bias, tiled": lambda: np.subtract(NBf, Zw, Zw), "add": lambda: np.add(Za, B, Za),
-            "multiply": lambda: np.multiply(Zm, S, Zm), "divide": lambda: np.divide(one, Zd, Zd)}
+            "multiply": lambda: np.multiply(Zm, S, Zm), "divide": lambda: np.divide(one, Zd, Zd),
+            "C exp": (lambda: c.apply(0, Z, O)) if c else none, "C sigmoid": (lambda: c.apply(2, Z, O)) if c else none}
 
 
 def interleaved(fns: dict, rounds: int = 3, target: float = 0.004) -> dict:
@@ -150,8 +155,9 @@ def replay(call, rng):
     return lambda: ufunc(*ins, dest, **kw)
 
 
-def network_bound(net: str, dtype: str, module, rng) -> dict:
-    """Passes of derive's gradients for ``net`` at BATCH, their cost, the floor and the bound."""
+def network_bound(net: str, dtype: str, module, rng, fused=None) -> dict:
+    """Passes of derive's gradients for ``net`` at BATCH (``module``: its NumPy code), their cost, the floor
+    and the bound; ``fused``: the same network's module with C kernels, timed alongside."""
     import numpy as np
     from . import hand
     from .peers import _data
@@ -165,7 +171,8 @@ def network_bound(net: str, dtype: str, module, rng) -> dict:
     floor_fn, inplace = hand.Floor(), hand.InPlace()
     args = (P["W1"], P["b1"], P["W2"], P["b2"], X, T)
     whole = interleaved({"floor": lambda: floor_fn(*args), "derive": lambda: module.gradients(P, X, T),
-                         "inplace": lambda: inplace(*args)}, 5, 0.01)
+                         "inplace": lambda: inplace(*args),
+                         "kernels": (lambda: fused.gradients(P, X, T)) if fused else (lambda: None)}, 5, 0.01)
     fns = {id(c): replay(c, rng) for c in batch + small + sums + products}
     exps = [c for c in batch if c[1] in ("exp", "tanh")]  # one per sigmoid layer: its one transcendental pass
     fns.update({("alt", id(c)): replay(("ufunc", "tanh" if c[1] == "exp" else "exp") + c[2:], rng) for c in exps})
@@ -178,7 +185,7 @@ def network_bound(net: str, dtype: str, module, rng) -> dict:
         by_ufunc[c[1]] = by_ufunc.get(c[1], 0) + 1
     return {"net": net, "dtype": dtype, "batch_passes": len(batch), "small_passes": len(small),
             "by_ufunc": by_ufunc, "bias_sums": len(sums), "floor": floor, "passes": passes, "sums": summed,
-            "derive": derive_t, "inplace": whole["inplace"],
+            "derive": derive_t, "inplace": whole["inplace"], "kernels": whole["kernels"] if fused else None,
             "mean_pass": statistics.mean(cost[id(c)] for c in batch),
             "sigmoids": sum(min(cost[id(c)], cost[("alt", id(c))]) for c in exps),
             "products": [(_shapes(c), cost[id(c)]) for c in products]}
@@ -201,8 +208,8 @@ def bound_table(rows: list[dict]) -> str:
     lines = ["| network | dtype | elementwise passes (batch-sized + small) | by ufunc | bias sums | floor µs "
              "| passes µs | bias sums µs | bound µs | bound / floor | derive µs | derive / floor "
              "| numpy_inplace / floor | passes that fit in 0.2x floor | one exp or tanh pass per layer, nothing else "
-             "/ floor |",
-             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+             "/ floor | derive, C kernels µs | kernels / floor | kernels / numpy_inplace |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         bound = r["floor"] + r["passes"] + r["sums"]
         ufuncs = ", ".join(f"{k} {v}" for k, v in sorted(r["by_ufunc"].items()))
@@ -211,7 +218,9 @@ def bound_table(rows: list[dict]) -> str:
             f"| {r['floor'] * 1e6:.1f} | {r['passes'] * 1e6:.1f} | {r['sums'] * 1e6:.1f} | {bound * 1e6:.1f} "
             f"| **{bound / r['floor']:.2f}x** | {r['derive'] * 1e6:.1f} | {r['derive'] / r['floor']:.2f}x "
             f"| {r['inplace'] / r['floor']:.2f}x | {0.2 * r['floor'] / r['mean_pass']:.1f} "
-            f"| {1 + r['sigmoids'] / r['floor']:.2f}x |")
+            f"| {1 + r['sigmoids'] / r['floor']:.2f}x "
+            + (f"| {r['kernels'] * 1e6:.1f} | **{r['kernels'] / r['floor']:.2f}x** | {r['kernels'] / r['inplace']:.2f}x |"
+               if r["kernels"] else "| - | - | - |"))
     return "\n".join(lines)
 
 
@@ -240,8 +249,10 @@ def main() -> int:
     cells = {(dt, w): pass_fns(dt, w, rng) for dt in DTYPES for w in WIDTHS}
     flat = interleaved({(cell, op): fn for cell, fns in cells.items() for op, fn in fns.items()})
     costs = {cell: {op: flat[(cell, op)] for op in OPS} for cell in cells}
-    modules = {net: derive.compile(derive_net(tuple(int(s) for s in net.split("-")))).module for net in NETWORKS}
-    rows = [network_bound(net, dt, modules[net], rng) for dt in DTYPES for net in NETWORKS]
+    nets = {net: derive_net(tuple(int(s) for s in net.split("-"))) for net in NETWORKS}
+    modules = {net: derive.compile(n, fused=False).module for net, n in nets.items()}
+    fused = {net: derive.compile(n).module for net, n in nets.items()}
+    rows = [network_bound(net, dt, modules[net], rng, fused[net]) for dt in DTYPES for net in NETWORKS]
     seconds = time.perf_counter() - start
     text = "\n".join([
         "# NumPy passes and the floor", "", f"{when}; {machine()}; one thread (one core, BLAS limited to 1).", "",
@@ -250,7 +261,10 @@ def main() -> int:
         "bound = floor + passes + bias sums, each pass timed alone; the target is 1.2x the floor. \"passes that fit\": "
         "0.2x the floor over the mean cost of this network's batch-sized passes. The last column is the least any "
         "NumPy code can add: each sigmoid layer needs at least one transcendental pass over its z (exp, or tanh for "
-        "sigmoid(z) = 0.5 tanh(z/2) + 0.5, whichever is cheaper at that shape), and nothing else is counted.", "",
+        "sigmoid(z) = 0.5 tanh(z/2) + 0.5, whichever is cheaper at that shape), and nothing else is counted. "
+        "The passes are those of derive's NumPy code (``derive.compile(net, fused=False)``, what ``derive export`` "
+        "writes); the last three columns time the same network's default ``derive.compile`` module, whose "
+        "elementwise steps are one C kernel call each (``derive.codegen.kernels``).", "",
         bound_table(rows), "", product_table(rows), "", f"This run took {seconds:.0f} s.", ""])
     RESULTS.mkdir(exist_ok=True)
     tmp = RESULTS / "passes.md.tmp"
