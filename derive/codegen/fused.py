@@ -4,17 +4,23 @@
 kernels (``kernels.c_source``) as ``KERNEL_C``; the first call with at least ``KERNEL_ROWS`` examples
 builds or loads it (``cbuild``: once per user and machine, cached).  When it cannot (no compiler,
 ``DERIVE_KERNELS=off``, ...) or an array does not suit it (not C-contiguous: a BufferError before
-anything is returned), the NumPy lines below the branch run, as they always did.
+anything is returned), the NumPy lines below the branch run, as they always did.  A tiny network (every
+width at most 8, ``knet``) makes the whole call one kernel, products included.
 """
 from __future__ import annotations
 
 from ..model.graph import Network
-from . import kernels
+from . import kernels, knet
 from .layers import bias_kind, matrix_names
 
 # Batches from this size use the kernels.  Measured (2026-12-03, one core): the kernel path is faster
 # from batch 1 (0.3-0.8x the NumPy path's time at 1, 2, 4, 8, 16 ... 4096 rows), so no crossover.
 KERNEL_ROWS = 1
+
+
+def c_text(net: Network, plan) -> str:
+    """The C text of ``net``'s kernels: per step, and for a tiny network (``knet``) the whole call too."""
+    return kernels.c_source(plan, knet.c_function(net, plan) if knet.eligible(net, plan) else "")
 
 
 def module_lines(c_text: str) -> list[str]:
@@ -37,6 +43,12 @@ def module_lines(c_text: str) -> list[str]:
 
 def branch(net: Network, plan, loss: bool, done: list[str], ret: str) -> list[str]:
     """Lines of the fused branch of ``gradients`` (``loss``: also J, for ``loss_gradients``)."""
+    head = ["if n >= KERNEL_ROWS and (_KERNELS or (_KERNELS is None and _load_kernels())):",
+            "    try:"]
+    tail = ["    except BufferError:".ljust(48) + "# an array the kernels cannot take (not C-contiguous):",
+            "        pass".ljust(48) + "# the NumPy lines below"]
+    if knet.eligible(net, plan):
+        return head + ["        " + line for line in knet.branch(net, plan, loss, done, ret)] + tail
     spec = net.spec
     Ln = len(spec.layers)
     distinct = kernels.unique(plan)
@@ -81,8 +93,4 @@ def branch(net: Network, plan, loss: bool, done: list[str], ret: str) -> list[st
         Z = below["Z"] if c["z"] else "None"
         body.append(f"_KERNELS.k{k[(li - 1, 'bwd')]}({len(L.units)}, {below['D']}, {A}, {Z}, "
                     f"{below['db'] if vector else 'None'})".ljust(44) + "#   and its bias sum, one pass")
-    head = ["if n >= KERNEL_ROWS and (_KERNELS or (_KERNELS is None and _load_kernels())):",
-            "    try:"]
-    tail = ["    except BufferError:".ljust(48) + "# an array the kernels cannot take (not C-contiguous):",
-            "        pass".ljust(48) + "# the NumPy lines below"]
     return head + ["        " + line for line in body + done + [ret]] + tail

@@ -229,13 +229,17 @@ def unique(kernels) -> list:
     return out
 
 
-def c_source(kernels) -> str:
-    """The module's C text after the prelude: the kernels, their Python wrappers, the module table."""
+def c_source(kernels, whole: str = "") -> str:
+    """The module's C text after the prelude: the kernels, their Python wrappers, the module table;
+    ``whole``: a whole-network kernel's C text (``knet``), whose wrapper ``py_net`` becomes "net"."""
     parts = ["#define PY_SSIZE_T_CLEAN", "#include <Python.h>", "#include <stdlib.h>", "@PRELUDE@", TAKE]
     table = []
     for k, (kind, c) in enumerate(unique(kernels)):
         parts += [_typed(k, kind, c, "double", "d"), _typed(k, kind, c, "float", "f"), _wrapper(k, kind)]
         table.append(f'    {{"k{k}", (PyCFunction)(void (*)(void))py_k{k}, METH_FASTCALL, NULL}},')
+    if whole:
+        parts.append(whole)
+        table.append('    {"net", (PyCFunction)(void (*)(void))py_net, METH_FASTCALL, NULL},')
     parts += ["static PyMethodDef methods[] = {", *table, "    {NULL, NULL, 0, NULL}", "};",
               'static struct PyModuleDef mod = {PyModuleDef_HEAD_INIT, "@NAME@", NULL, -1, methods};',
               "PyMODINIT_FUNC PyInit_@NAME@(void) { return PyModule_Create(&mod); }", ""]

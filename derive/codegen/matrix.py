@@ -155,7 +155,7 @@ def layered_source(net: Network, fused: bool = True) -> str:
             f"PARAMS = {tuple(names)!r}",
             f"INPUTS = {spec.inputs!r}", f"OUTPUTS = {spec.outputs!r}", f"TARGETS = {spec.targets!r}",
             f"LAYOUT = {arrays!r}", "", ""]
-    body = doc + work_source(work) + (fuse.module_lines(kernels.c_source(plan)) if plan else [])
+    body = doc + work_source(work) + (fuse.module_lines(fuse.c_text(net, plan)) if plan else [])
     done = ["if n <= KEEP_ROWS and len(_SPARE) < 4:", "    _SPARE[(n, dtype)] = work",
             "else:", "    _spare(n, dtype, work)"]
     body += ["def forward(params, X):", '    """Outputs Y[n, k] for a batch of inputs X[n, i] (a new array)."""',
