@@ -214,6 +214,7 @@ TORCH = {   # name: (module factory, loss as given to derive and to autograd, ta
     "label_smoothing": (_mlp, nn.CrossEntropyLoss(label_smoothing=0.1), CLASSES, X, "tensor"),
     "label_smoothing_sum": (_mlp, nn.CrossEntropyLoss(label_smoothing=0.2, reduction="sum"), CLASSES, X, "tensor"),
     "bce_with_logits": (lambda: _mlp(width=1), nn.BCEWithLogitsLoss(), BINARY, X, "layered"),
+    "broadcast_column": (lambda: Broadcast(), nn.MSELoss(), VALUES, X, "tensor"),    # (N, 2) * (N, 1): refused before heldout3
 }
 
 
@@ -371,7 +372,6 @@ REFUSED = [   # (module, loss, the one line's words)
     (SizeScaled, "mse", "call_function truediv: a size (x.size(1), x.shape[0]) used as a tensor is not supported"),
     (RowMean, "mse", "call_method mean: mean over dim 0 of a 2-dimensional tensor is not supported"),
     (_mlp, nn.CrossEntropyLoss(weight=torch.ones(3)), "CrossEntropyLoss with class weights"),
-    (Broadcast, "mse", "call_function mul: * of tensors of shapes (7, 2) and (7, 1) (broadcasting) is not supported"),
     (lambda: Broadcast(alpha=True), "mse", "call_function add: + with alpha is not supported"),
     (ChannelMean, "mse", "mean over dim 1 of a 3-dimensional tensor is not supported; expected a mean over dim 1 "
                          "of an Embedding's (N, L, D)"),

@@ -40,6 +40,8 @@ def imported(source, example_input=None, loss: str | None = None):
         m = FACTORY.fullmatch(text)
         if m:
             module, example_input, *rest = user_factory(m["path"], m["name"])
+            if is_keras_object(module):         # a Keras model: its compiled loss, unless one is given
+                return from_keras(module, loss or (rest[0] if rest else None))
             return from_torch(module, example_input, loss or (rest[0] if rest else "mse"))
         suffix = Path(text).suffix.lower()
         if suffix == ".keras":

@@ -26,6 +26,7 @@ TENSOR_ACTIVATIONS = {
     "leaky_relu": "where({x} > 0, {x}, {a} * {x})", "elu": "where({x} > 0, {x}, {a} * (exp({x}) - 1))",
     "selu": "1.0507009873554805 * where({x} > 0, {x}, 1.6732632423543772 * (exp({x}) - 1))",
     "relu6": "clip({x}, 0, 6)", "hard_sigmoid": "clip({x} / 6 + 0.5, 0, 1)", "hard_tanh": "clip({x}, -1, 1)",
+    "hard_silu": "{x} * clip({x} / 6 + 0.5, 0, 1)", "hard_swish": "{x} * clip({x} / 6 + 0.5, 0, 1)",
 }
 ACTIVATION_PARAMETER = {"leaky_relu": 0.2, "elu": 1.0}     # Keras's defaults (negative_slope, alpha)
 SQRT_2_OVER_PI = 0.7978845608028654
@@ -51,9 +52,14 @@ class Program:
 
     # -- names --------------------------------------------------------------------------------
     def param(self, fw_name: str, value) -> str:
+        """The tensor name of the framework parameter ``fw_name``; a layer used twice (tied weights) reads
+        the same name again, so its gradient is the sum over its uses (never a second copy)."""
         value = np.asarray(value, dtype=float)
         if not np.all(np.isfinite(value)):
             raise DeriveError(f"{fw_name[:80]}: NaN or infinite numbers; derive starts from finite weights")
+        if fw_name in self.values:
+            self.not_layered(f"{fw_name[:60]} is used twice (shared weights)")
+            return next(t for t, fw in self.arrays.items() if fw == fw_name)
         t = identifier(fw_name, self.taken)
         self.params[t] = list(value.shape)
         self.arrays[t] = fw_name

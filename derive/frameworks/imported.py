@@ -111,9 +111,9 @@ class Imported:
 
     def framework_arrays(self, layered: dict | None = None, tensor: dict | None = None) -> dict:
         """Framework name -> array, from layered scalars or tensor arrays (e.g. gradients)."""
-        if tensor is not None:
-            return {fw: np.asarray(tensor[a], dtype=float).reshape(self.params[fw].shape)
-                    for a, fw in self.arrays.items()}
+        if tensor is not None:      # in the framework's order (self.params), whatever order forward used them in
+            name = {fw: a for a, fw in self.arrays.items()}
+            return {fw: np.asarray(tensor[name[fw]], dtype=float).reshape(v.shape) for fw, v in self.params.items()}
         out = {fw: np.zeros_like(v) for fw, v in self.params.items()}
         for p, (fw, idx) in self.entries.items():
             out[fw][idx] = layered[p]

@@ -22,16 +22,19 @@ from ..errors import DeriveError
 from .build import Program
 from .forms import finish
 from .imported import Imported
-from .keras_compile import flag, loss_of, optimizer_of, real, refuse_set, whole
+from .keras_compile import loss_of, optimizer_of, real
 from .keras_file import MAX_FILE, read_archive
-from .keras_layers import JOINS, act, activation_layer, join, store_name, take
+from .keras_layers import ELEMENTWISE, JOINS, LAYERS, apply, store_name
 
 MAX_LAYERS = 256
+OPERATIONS = {   # what a Functional model records for x + y, keras.ops.relu(x), ...: (module, class) -> reading
+    ("keras.src.ops.numpy", "Add"): "Add", ("keras.src.ops.numpy", "Subtract"): "Subtract",
+    ("keras.src.ops.numpy", "Multiply"): "Multiply", ("keras.src.activations.activations", "ReLU"): "ReLU",
+    ("keras.src.ops.numpy", "Tanh"): "tanh", ("keras.src.ops.nn", "Relu"): "relu", ("keras.src.ops.nn", "Sigmoid"): "sigmoid",
+    ("keras.src.ops.nn", "Gelu"): "gelu", ("keras.src.ops.nn", "Silu"): "silu", ("keras.src.ops.nn", "Softplus"): "softplus",
+    ("keras.src.ops.nn", "Softsign"): "softsign", ("keras.src.ops.nn", "Relu6"): "relu6",
+    ("keras.src.ops.nn", "HardSigmoid"): "hard_sigmoid", ("keras.src.ops.nn", "HardSilu"): "hard_silu"}
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
-ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
-LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
-          "Embedding", "GlobalAveragePooling1D", "Dropout", "Flatten", *JOINS)
-
 
 
 def is_keras_path(x) -> bool:
@@ -67,11 +70,23 @@ def _layers(config: dict, stem: str) -> list:
     if kind not in ("Sequential", "Functional", "Model"):
         raise DeriveError(f"{stem}.keras: a {str(kind)[:40]} model is not supported; "
                           "expected a Sequential or Functional model")
-    if not isinstance(layers, list) or len(layers) > MAX_LAYERS:
-        raise DeriveError(f"{stem}.keras: config.json's model needs a list of at most {MAX_LAYERS} layers")
+    if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
+        raise DeriveError(f"{stem}.keras: config.json's model needs a list of 1 to {MAX_LAYERS} layers")
     for k, L in enumerate(layers):
         if not isinstance(L, dict) or not isinstance(L.get("config"), dict):
             raise DeriveError(f"{stem}.keras: layer {k} is not a layer config")
+        reading = OPERATIONS.get((L.get("module"), L.get("class_name")))
+        if reading and kind != "Sequential" and L.get("registered_name") == L.get("class_name"):
+            c = dict(L["config"])
+            if reading.islower():       # an activation: read as an Activation layer
+                extra = set(c) - {"name", "approximate"} or c.get("approximate", False) not in (True, False)
+                if extra:
+                    raise DeriveError(f"{stem}.keras: operation {str(c.get('name'))[:60]!r} ({L['class_name']}) with "
+                                      "options derive does not read")
+                c["activation"] = "gelu_tanh" if reading == "gelu" and c.get("approximate") else reading
+            L = {**L, "module": "keras.layers", "registered_name": None, "operation": True, "config": c,
+                 "class_name": "Activation" if reading.islower() else reading}
+            layers[k] = L
         cls = str(L.get("class_name"))[:40]
         name = str(L["config"].get("name", k))[:60]
         if not isinstance(L["config"].get("name", ""), str):
@@ -87,30 +102,59 @@ def _layers(config: dict, stem: str) -> list:
                               + ", ".join(LAYERS))
     if sum(L["class_name"] == "InputLayer" for L in layers) > 1:
         raise DeriveError(f"{stem}.keras: a model with several inputs is not supported (one keras.Input)")
-    seen = set()
+    names = [L["config"].get("name") for L in layers]
     for L in layers:
         name, cls = L["config"].get("name"), L["class_name"]
         if kind != "Sequential" and cls != "InputLayer":
-            srcs = _inbounds(L)
-            if not srcs or any(src not in seen for src in srcs) or (len(srcs) > 1) != (cls in JOINS):
+            calls = _calls(L)
+            if not calls or any(not srcs or any(s not in names for s, _ in srcs) or (len(srcs) > 1) != (cls in JOINS)
+                                for srcs in calls):
                 raise DeriveError(f"{stem}.keras: layer {str(name)[:60]!r} takes inputs derive cannot follow "
-                                  "(a layer called once on earlier layers' outputs; Add and Concatenate on two or more)")
+                                  "(a layer called on earlier layers' outputs; Add and Concatenate on two or more)")
         elif cls in JOINS:
             raise DeriveError(f"{stem}.keras: an {cls} layer inside a Sequential model")
-        seen.add(name)
     return layers
 
 
-def _inbounds(L: dict) -> list | None:
-    """The names of the layers whose outputs a Functional model's layer takes (None: not one call)."""
+def _calls(L: dict) -> list | None:
+    """Each call of a Functional model's layer (a shared layer is called more than once): the
+    ``(layer name, call)`` pairs whose outputs it takes (None when the config says otherwise)."""
     try:
-        nodes = L["inbound_nodes"]
-        if len(nodes) != 1 or len(nodes[0]["args"]) != 1:
-            return None
-        args = nodes[0]["args"][0]
-        return [a["config"]["keras_history"][0] for a in (args if isinstance(args, list) else [args])]
-    except (KeyError, IndexError, TypeError):
+        out = []
+        for node in L["inbound_nodes"]:
+            args = node["args"] if L.get("operation") and len(node["args"]) > 1 else node["args"][0]
+            if len(node["args"]) != 1 and not L.get("operation"):
+                return None
+            history = [a["config"]["keras_history"] for a in (args if isinstance(args, list) else [args])]
+            if any(type(k) is not int or k < 0 or t != 0 for _, k, t in history):
+                return None
+            out.append([(name, k) for name, k, _ in history])
+        return out
+    except (KeyError, IndexError, TypeError, ValueError):
         return None
+
+
+def _order(layers: list, sequential: bool, stem: str) -> list:
+    """``(layer, call, sources)`` in an order that computes every source first (a Sequential: one after
+    another; a Functional model: its calls sorted by what they take)."""
+    if sequential:
+        names = [L["config"]["name"] for L in layers]
+        return [(L, 0, [(names[i - 1], 0)] if i else []) for i, L in enumerate(layers)]
+    pending = [(L, k, srcs) for L in layers for k, srcs in enumerate(
+        [[]] if L["class_name"] == "InputLayer" else _calls(L))]
+    if len(pending) > 4 * MAX_LAYERS:
+        raise DeriveError(f"{stem}.keras: more than {4 * MAX_LAYERS} layer calls")
+    done, order = set(), []
+    while pending:
+        ready = [p for p in pending if all(s in done for s in p[2])]
+        if not ready:
+            raise DeriveError(f"{stem}.keras: layer {str(pending[0][0]['config']['name'])[:60]!r} takes inputs "
+                              "derive cannot follow (a cycle, or a call of a layer that is not in the model)")
+        for p in ready:
+            done.add((p[0]["config"]["name"], p[1]))
+        order += ready
+        pending = [p for p in pending if p not in ready]
+    return order
 
 
 def _input_shape(config: dict, layers: list) -> list:
@@ -131,83 +175,38 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     name = str(config["config"].get("name") or stem)[:60]
     prog = Program(f"Keras model {stem if stem != 'model' else name}", "keras")
     integer = any(L["class_name"] == "Embedding" for L in layers)
-    first = next((L["class_name"] for L in layers if L["class_name"] not in ("InputLayer", "Dropout")), None)
+    first = next((L["class_name"] for L in layers if L["class_name"] not in ("InputLayer", "Dropout", *ELEMENTWISE)),
+                 None)       # a Flatten after Rescaling flattens the same numbers
     if len(shape) > 1 and first == "Flatten" and not integer:   # e.g. 28 x 28 images: read flattened, row-major
         shape = [math.prod(shape)] if all(type(d) is int and d > 0 for d in shape) else shape
     if len(shape) != 1 or type(shape[0]) is not int or not 1 <= shape[0] <= 4096:
         raise DeriveError(f"{stem}.keras: input shape {str(shape)[:60]} is not supported; expected (features,), "
                           "or a shape the first layer flattens, at most 4096 numbers")
-    n_in, width, x = shape[0], shape[0], "X"
+    n_in = shape[0]
     prog.inputs["X"] = ["N", n_in]
-    emb, used, dropout, values, prev = False, {}, [], {}, None
     sequential = config["class_name"] == "Sequential"
-    for L in layers:
+    used, dropout, values, stores = {}, [], {}, {}
+    for L in layers:         # weights are stored by class, numbered in the order of the layers
+        stores[L["config"]["name"]] = store_name(L["class_name"], used)
+    for L, k, srcs in _order(layers, sequential, stem):
         cls, c = L["class_name"], L["config"]
         lname = str(c.get("name"))
-        where = f"{stem}.keras: layer {lname!r}"
-        w = weights.get(store_name(cls, used), [])
-        srcs = [prev] if sequential or cls == "InputLayer" else _inbounds(L)
-        x, width, emb = values.get(srcs[0], ("X", n_in, False))      # this layer's input (value, width, ids)
+        where = f"{stem}.keras: layer {lname!r}" + (f" (call {k + 1})" if k else "")
+        parts = [values[s] for s in srcs] or [("X", n_in, False)]     # the inputs' (value, width, ids)
         if cls == "Dropout" and real(c, "rate", where, 0.0, 0.0, 1.0) > 0:
             dropout.append(lname)
-        if cls in JOINS:
-            x, width = join(prog, cls, c, [values[src] for src in srcs], where)
-        if cls == "Flatten" and emb:
-            x, emb = prog.reshape(x, width), False
-        if cls == "GlobalAveragePooling1D":     # the mean of the ids' embeddings (a bag of words)
-            if not emb or c.get("data_format", "channels_last") != "channels_last" or c.get("keepdims"):
-                raise DeriveError(f"{where}: GlobalAveragePooling1D is read only right after an Embedding "
-                                  "(channels_last, keepdims false)")
-            x, width, emb = prog.pool(x, "mean", where), width // n_in, False
-        if cls in ("InputLayer", "Dropout", "Flatten", "GlobalAveragePooling1D", *JOINS):
-            values[lname], prev = (x, width, emb), lname
-            continue
-        if emb:
-            raise DeriveError(f"{where}: an Embedding must be followed by Flatten or GlobalAveragePooling1D")
-        if cls == "Dense":
-            refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
-                       "kernel_constraint", "bias_constraint", "lora_rank")
-            units, bias = whole(c, "units", where), flag(c, "use_bias", where, True)
-            kernel = take(w, 0, (width, units), where)
-            x = prog.dense(x, f"{lname}/kernel", kernel, f"{lname}/bias" if bias else None,
-                           take(w, 1, (units,), where) if bias else None)
-            x = prog.activation(x, act(c.get("activation"), where), where)
-            width = units
-        elif cls == "Activation":
-            x = prog.activation(x, act(c.get("activation"), where), where)
-        elif cls in ACTIVATION_LAYERS:
-            kind, *parameter = activation_layer(cls, c, where)
-            x = prog.activation(x, kind, where, *parameter)
-        elif cls in ("LayerNormalization", "BatchNormalization"):
-            refuse_set(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
-                       "rms_scaling", "renorm", "synchronized")
-            axis = c.get("axis", -1)
-            if axis not in (-1, 1, [-1], [1]):
-                raise DeriveError(f"{where}: axis {str(axis)[:40]} is not supported (features only)")
-            scale, center = flag(c, "scale", where, True), flag(c, "center", where, True)
-            gamma = take(w, 0, (width,), where) if scale else None
-            beta = take(w, int(scale), (width,), where) if center else None
-            names = (f"{lname}/gamma", f"{lname}/beta")
-            eps = real(c, "epsilon", where, 1e-3, 0.0)
-            x = (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names, where)
-        elif cls == "Embedding":
-            refuse_set(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
-            if x != "X":
-                raise DeriveError(f"{where}: an Embedding must be the first layer")
-            table = take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
-            prog.inputs["X"] = ["N", n_in]
-            x = prog.embedding("X", f"{lname}/embeddings", table, where)
-            width, emb = n_in * table.shape[1], True
-        values[lname], prev = (x, width, emb), lname
+        values[(lname, k)] = apply(prog, L, weights.get(stores[lname], []), parts, n_in, where)
+    x, width, emb = values[(lname, k)]
     if not sequential:      # output_layers: [name, 0, 0] for one output, [[name, 0, 0], ...] for several
-        outs = config["config"].get("output_layers") or [prev]
+        outs = config["config"].get("output_layers") or [lname, k, 0]
         if isinstance(outs[0], list):
             if len(outs) > 1:
                 raise DeriveError(f"{stem}.keras: a model with several outputs is not supported")
             outs = outs[0]
-        if outs[0] not in values:
+        key = (outs[0], outs[1] if len(outs) > 1 else 0)
+        if not isinstance(key[0], str) or key not in values:
             raise DeriveError(f"{stem}.keras: the output layer {str(outs[0])[:60]!r} is not among the layers")
-        x, width, emb = values[outs[0]]
+        x, width, emb = values[key]
     if emb:
         raise DeriveError(f"{stem}.keras: an Embedding must be followed by Flatten or GlobalAveragePooling1D")
     normalised = next((L["config"].get("name") for L in layers if L["class_name"] == "BatchNormalization"), None)
@@ -230,7 +229,9 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
 
 
 def from_model(model, loss: str | None = None) -> Imported:
-    """A Keras model object: saved to a temporary ``.keras`` file by Keras itself, then read as data."""
+    """A Keras model object: saved to a temporary ``.keras`` file by Keras itself, then read as data.  A
+    subclassed model (the user's own object, so trusted code, as a torch module traced with torch.fx) is
+    first made Functional by calling its ``call()`` on a ``keras.Input`` (Keras's own symbolic tracing)."""
     import tempfile
     save = getattr(model, "save", None)
     if save is None:
@@ -238,4 +239,28 @@ def from_model(model, loss: str | None = None) -> Imported:
     with tempfile.TemporaryDirectory() as d:
         p = Path(d) / "model.keras"
         save(str(p))
-        return from_bytes(p.read_bytes(), str(getattr(model, "name", "model")), loss)
+        data = p.read_bytes()
+        config = read_archive(data, "model")[0]
+        if isinstance(config, dict) and config.get("class_name") not in ("Sequential", "Functional", "Model"):
+            model = _functional(model, config)
+            model.save(str(p))
+            data = p.read_bytes()
+        return from_bytes(data, str(getattr(model, "name", "model")), loss)
+
+
+def _functional(model, config: dict):
+    """The subclassed ``model`` as a Functional model of the same layers (and weights), compiled alike."""
+    import keras
+    shape = (config.get("build_config") or {}).get("input_shape")
+    if not isinstance(shape, list) or len(shape) < 2:
+        raise DeriveError(f"{type(model).__name__} is a subclassed keras.Model that was never built; build it "
+                          "(model.build((None, features))) or call it once first")
+    try:
+        inputs = keras.Input(shape=tuple(shape[1:]))
+        functional = keras.Model(inputs, model.call(inputs), name=model.name)
+    except Exception as e:       # the user's call() does what a symbolic input cannot (Python branches on values)
+        raise DeriveError(f"{type(model).__name__}.call() cannot be traced on a keras.Input: "
+                          f"{type(e).__name__}: {' '.join(str(e).split())[:160]}") from None
+    if getattr(model, "compiled", False):
+        functional.compile(optimizer=model.optimizer, loss=model.loss)
+    return functional

@@ -1,5 +1,6 @@
-"""One Keras layer's pieces as ``keras.py`` reads them: its weights in model.weights.h5 (by class, in order,
-each of the shape the config implies) and the activation an activation string or layer computes."""
+"""One call of a Keras layer as ``keras.py`` reads it (:func:`apply`): its weights in model.weights.h5 (by
+class, in order, each of the shape the config implies), the activation an activation string or layer
+computes, and the joins of branches."""
 from __future__ import annotations
 
 import re
@@ -7,9 +8,14 @@ import re
 import numpy as np
 
 from ..errors import DeriveError
-from .keras_compile import real
+from .imported import number
+from .keras_compile import flag, real, refuse_set, whole
 
 JOINS = ("Add", "Subtract", "Multiply", "Average", "Concatenate")   # layers called on a list of outputs
+ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
+ELEMENTWISE = ("Rescaling", "Identity")                          # x * scale + offset; x
+LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
+          "Embedding", "GlobalAveragePooling1D", "Dropout", "Flatten", *ELEMENTWISE, *JOINS)
 
 
 def take(w: list, i: int, shape: tuple, where: str) -> np.ndarray:
@@ -81,3 +87,60 @@ def join(prog, cls: str, c: dict, parts: list, where: str) -> tuple[str, int]:
         return x, parts[0][1]
     expr = {"Subtract": " - ", "Multiply": " * ", "Average": " + "}[cls].join(names)
     return prog.arithmetic(f"({expr}) / {len(names)}" if cls == "Average" else expr, where), parts[0][1]
+
+
+def apply(prog, L: dict, w: list, parts: list, n_in: int, where: str) -> tuple:
+    """One call of layer ``L`` (weights ``w``) on ``parts``, the ``(value, width, ids)`` of its inputs
+    (``ids``: an Embedding's output, to be flattened or pooled): the output's ``(value, width, ids)``."""
+    cls, c = L["class_name"], L["config"]
+    lname = str(c.get("name"))
+    x, width, emb = parts[0]
+    if cls in JOINS:
+        return (*join(prog, cls, c, parts, where), False)
+    if cls == "Flatten" and emb:
+        return prog.reshape(x, width), width, False
+    if cls == "GlobalAveragePooling1D":     # the mean of the ids' embeddings (a bag of words)
+        if not emb or c.get("data_format", "channels_last") != "channels_last" or c.get("keepdims"):
+            raise DeriveError(f"{where}: GlobalAveragePooling1D is read only right after an Embedding "
+                              "(channels_last, keepdims false)")
+        return prog.pool(x, "mean", where), width // n_in, False
+    if cls in ("InputLayer", "Dropout", "Flatten", "Identity"):
+        return x, width, emb
+    if emb:
+        raise DeriveError(f"{where}: an Embedding must be followed by Flatten or GlobalAveragePooling1D")
+    if cls == "Rescaling":           # keras.layers.Rescaling: inputs * scale + offset, numbers only
+        scale, offset = real(c, "scale", where, 1.0), real(c, "offset", where, 0.0)
+        return prog.arithmetic(f"{x} * {number(scale)} + ({number(offset)})", where), width, False
+    if cls == "Dense":
+        refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
+                   "kernel_constraint", "bias_constraint", "lora_rank")
+        units, bias = whole(c, "units", where), flag(c, "use_bias", where, True)
+        kernel = take(w, 0, (width, units), where)
+        x = prog.dense(x, f"{lname}/kernel", kernel, f"{lname}/bias" if bias else None,
+                       take(w, 1, (units,), where) if bias else None)
+        return prog.activation(x, act(c.get("activation"), where), where), units, False
+    if cls == "Activation":
+        return prog.activation(x, act(c.get("activation"), where), where), width, False
+    if cls in ACTIVATION_LAYERS:
+        kind, *parameter = activation_layer(cls, c, where)
+        return prog.activation(x, kind, where, *parameter), width, False
+    if cls in ("LayerNormalization", "BatchNormalization"):
+        refuse_set(c, where, "beta_regularizer", "gamma_regularizer", "beta_constraint", "gamma_constraint",
+                   "rms_scaling", "renorm", "synchronized")
+        axis = c.get("axis", -1)
+        if axis not in (-1, 1, [-1], [1]):
+            raise DeriveError(f"{where}: axis {str(axis)[:40]} is not supported (features only)")
+        scale, center = flag(c, "scale", where, True), flag(c, "center", where, True)
+        gamma = take(w, 0, (width,), where) if scale else None
+        beta = take(w, int(scale), (width,), where) if center else None
+        names = (f"{lname}/gamma", f"{lname}/beta")
+        eps = real(c, "epsilon", where, 1e-3, 0.0)
+        return (prog.layernorm if cls == "LayerNormalization" else prog.batchnorm)(x, gamma, beta, eps, names,
+                                                                                   where), width, False
+    if cls == "Embedding":
+        refuse_set(c, where, "embeddings_regularizer", "embeddings_constraint", "mask_zero", "lora_rank")
+        if x != "X":
+            raise DeriveError(f"{where}: an Embedding must be the first layer")
+        table = take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
+        return prog.embedding("X", f"{lname}/embeddings", table, where), n_in * table.shape[1], True
+    raise DeriveError(f"{where}: layer {cls} is not supported")

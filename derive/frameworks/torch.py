@@ -33,7 +33,8 @@ LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", Tr
           "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True),
           "nll": ("ce", "indices", True)}      # only after a last log_softmax (see from_module)
 ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear", "SiLU": "silu",
-               "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid"}
+               "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid",
+               "Hardswish": "hard_silu"}
 
 
 def _loss_name(loss) -> tuple[str, str, float]:
@@ -103,6 +104,9 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
     names: dict = {}
     out = None
     dropout = []
+    for node in gm.graph.nodes:         # which values hold examples (the rest are parameters and numbers)
+        node.meta["batched"] = node.op == "placeholder" or any(
+            getattr(a, "meta", {}).get("batched") for a in node.all_input_nodes)
     for node in gm.graph.nodes:
         where = f"{type(module).__name__}: {node.op} {node.target if isinstance(node.target, str) else getattr(node.target, '__name__', node.target)}"
         if node.op == "placeholder":
@@ -127,17 +131,36 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
             names[node] = _module(prog, modules[node.target], node, names, where, dropout)
         elif node.op in ("call_function", "call_method"):
             names[node] = function(prog, node, names, where)
+        elif node.op == "get_attr":         # self.W1 = nn.Parameter(...), read in forward (x @ self.W1 + self.b1)
+            names[node] = _attribute(prog, gm, node, where)
         else:
-            raise DeriveError(f"{where}: {node.op} is not supported (read parameters through modules)")
+            raise DeriveError(f"{where}: {node.op} is not supported")
     m = finish(prog, out=out, n_in=width_in, n_out=width, loss=kind, from_logits=from_logits,
                targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer, reduction=reduction,
                smoothing=smoothing)
     m.dropout = tuple(dropout)
+    order = [n for n, _ in module.named_parameters() if n in m.params]     # named_parameters()'s order
+    m.params = {n: m.params[n] for n in order + [n for n in m.params if n not in order]}
     trained = {n for n, p in module.named_parameters() if p.requires_grad}
     missing = trained - set(m.params)
     if missing:
         raise DeriveError(f"parameter {sorted(missing)[0]!r} is not used by a supported operation")
     return m
+
+
+def _attribute(prog: Program, gm, node, where) -> str:
+    """A parameter read in forward (``self.W1``, ``self.fc.weight``): the parameter, named as
+    ``named_parameters()`` names it; a buffer (a tensor that is not trained) is a fixed input."""
+    import torch
+    value = gm
+    for part in str(node.target).split("."):
+        value = getattr(value, part)
+    if not isinstance(value, torch.Tensor) or not torch.is_floating_point(value):
+        raise DeriveError(f"{where}: an attribute that is not a floating-point tensor is not supported")
+    prog.not_layered(f"{where}: a parameter read in forward")
+    if isinstance(value, torch.nn.Parameter) and value.requires_grad:
+        return prog.param(str(node.target), _array(value))
+    return prog.constant(str(node.target), _array(value))
 
 
 def _module(prog: Program, mod, node, names, where, dropout) -> str:
