@@ -219,3 +219,10 @@ def test_no_user_text_reaches_the_c_source():
     text = kernels.c_source(kernels.plan(net))
     assert "evil" not in text and "system" not in text
     assert name in derive.compile(net).source                    # the Python module names it, as a repr
+
+
+def test_export_writes_plain_numpy_without_kernels():
+    from derive.codegen.export import module_source
+    text = module_source(derive.mlp([2, 2, 2], bias="per-unit"))
+    assert "KERNEL_C" not in text and "_KERNELS" not in text and "import derive" not in text
+    assert "from derive" not in text and "def gradients" in text
