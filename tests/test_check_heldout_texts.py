@@ -156,10 +156,12 @@ def test_a_texts_scratch_letters_are_read_in_its_own_terms_and_a_false_identity_
     text = "\n\n".join(["$$z = xy$$", r"$$\frac{\partial z}{\partial x} = y$$", r"$$\frac{\partial z}{\partial y} = y$$",
                         r"$$\sigma(u) = \frac{1}{1 + e^{-u}}$$", r"$$\frac{\partial}{\partial x} \exp(x) = \exp(x)$$",
                         r"$$\frac{\partial}{\partial u} \exp(u) = \exp(u)$$", r"$$\frac{\partial}{\partial v} v^2 = 2v$$"])
-    # u is a dummy where a function of it is the first side (\sigma(u), \exp(u)); v, in no function and no
-    # definition, is not read
+    # u is a dummy where a function of it is the first side (\sigma(u), \exp(u)); v, where the operator d/dv applied to
+    # an expression of letters is the first side, is the rule's own letter: d/dv v^2 = 2v holds for every v
     assert _steps(text) == [(1, "definition"), (3, "correct"), (5, "wrong"), (7, "correct"), (9, "correct"),
-                            (11, "correct"), (13, "unchecked")]
+                            (11, "correct"), (13, "correct")]
+    wrong = text.replace("= 2v$$", "= v$$")
+    assert _steps(wrong)[-1] == (13, "wrong")
 
 
 def test_scratch_letters_never_judge_what_they_cannot_determine():

@@ -17,24 +17,11 @@ from .batch import BatchReader
 from .checker import Checker, Mistake, checker_for
 from .lookup import LEARNING_RATE
 from .steps import Reader, Side
-from ..model.formula import split_equalities
+from ..model.formula import Name, split_equalities
+from .prose import prose as _prose
 from .spans import chains, equations, statements, equals_at, line_at
 
 _ASSIGN = re.compile(r"\\leftarrow\b|\\gets\b|\\coloneqq\b|:=|←")     # an update written as an assignment
-# prose set as maths: "for $k = 1, 2$" (a loop's range of an index), "$f = \\sigma$" (a function's name)
-_RANGE = re.compile(r"\s*([ijklmn])\s*=\s*[\w\s,+\-.{}\\]*?(?:,|\\dots|\\ldots|\.\.\.)[\w\s,+\-.{}\\]*")
-_FUNCTION_NAME = re.compile(r"\s*([fgh])\s*(?:\^\s*\{\s*[\[(][^\])]*[\])]\s*\})?\s*=\s*\\?(sigma|tanh|mathrm\{ReLU\}|operatorname\{ReLU\}|ReLU|relu)\s*")
-
-
-def _prose(parts: list[str]) -> str:
-    """Why an equality is prose set as maths, or ""."""
-    whole = " = ".join(parts)
-    if (m := _RANGE.fullmatch(whole)) and len(parts) == 2:
-        return f"{m.group(1)} = ... is the range of an index (a loop over units or layers), not an equation to check"
-    if (m := _FUNCTION_NAME.fullmatch(whole)):
-        return f"{m.group(1)} = ... names the activation function, not a quantity: read with its argument, {m.group(1)}(z)"
-    return ""
-
 
 @dataclass(frozen=True)
 class Step:
@@ -109,7 +96,8 @@ def check_chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], 
     from .textlocal import LocalScope                        # z = xy, then dz/dx = y: the text's scratch letters
     if LocalScope.takes(parts, [s.note for s in steps if s.status == "unchecked"]):
         local = reader.__dict__.setdefault("scratch", LocalScope()).steps(
-            lines, parts, Step, known=lambda text: reader.bare_new_name(text) is None)
+            lines, parts, Step, known=lambda text: reader.bare_new_name(text) is None,
+            vector=lambda letter: c.table.layers.find(Name(letter, text=letter))[0] is not None)
         if local is not None and len(local) == len(steps):
             return [b if a.status == "unchecked" and LocalScope.takes(parts, [a.note]) and LocalScope.said(b) else a
                     for a, b in zip(steps, local)]

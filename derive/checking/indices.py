@@ -39,7 +39,8 @@ def _indexes(left: str, var: str) -> bool:
     if re.search(r"\\sum_\{?\s*" + var + r"(?![A-Za-z])", left):
         return False
     subs = "".join("".join(m) for m in re.findall(r"_\{([^{}]*)\}|_([A-Za-z])", left))
-    return var in subs
+    layers = re.findall(r"\^\{\(\s*([a-z])\s*(?:[+-]\s*\d+)?\s*\)\}", left)      # \partial z^{(l)}_i / \partial b^{(l)}_i
+    return var in subs or var in layers
 
 
 def _width(c) -> int:

@@ -20,7 +20,7 @@ class LayerActivation:
         self.strict = strict          # only of a unit's weighted sum (a step's g(x) may be the text's own g)
 
     def _fn(self, arg):
-        node = self.net.nodes.get(arg.name) if isinstance(arg, sp.Symbol) else None
+        node = self.net.nodes.get(arg.name) if isinstance(arg, sp.Symbol) else self._weighted_sum(arg)
         acts = sorted({layer.activation for layer in self.net.spec.layers})
         if node is not None and node.kind == "pre":
             act = self.net.spec.layers[node.layer - 1].activation
@@ -32,6 +32,12 @@ class LayerActivation:
         if act not in _ACTIVATIONS:
             raise FormulaError(f"g'(...) of the {act} layer is not element-wise")
         return _ACTIVATIONS[act]
+
+    def _weighted_sum(self, arg):
+        """The unit whose weighted sum ``arg`` is written out (Hagan's f^{m+1}(W^{m+1} a^m + b^{m+1})), or None."""
+        if self.strict or not isinstance(arg, sp.Expr):
+            return None
+        return next((n for n in self.net.nodes.values() if n.kind == "pre" and sp.expand(n.expr - arg) == 0), None)
 
     def __call__(self, arg):
         return self._fn(arg)(arg)

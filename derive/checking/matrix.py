@@ -144,13 +144,18 @@ def matrix_steps(c, reader: Reader, lines: list[int], parts: list[str], scalar: 
     if any(has_layer_index(p) for p in parts):
         return _every_layer(c, reader, mr, lines, parts, Step)
     sides = [mr.read(p) for p in parts]
-    if not any(isinstance(s.value, Mat) or s.shape_error for s in sides) and not all(s.ok for s in sides):
-        return None
+    if not any(isinstance(s.value, Mat) or s.shape_error or s.ok and s.written_as_matrix and not _number(s)
+               for s in sides) and not all(s.ok for s in sides):
+        return None                       # (a 1×1 product of layer vectors, (t - a)^T (t - a), is a layer-form side)
     for s, old in zip(sides, scalar):
         if not s.ok and not s.shape_error and not _MARKS.search(s.text):
             s.error = old.error
     canon = Canon(c)
     return [_step(c, reader, canon, lines[i - 1], sides[i - 1], sides[i], Step) for i in range(1, len(sides))]
+
+
+def _number(side) -> bool:
+    return not isinstance(side.value, Mat) and not (side.value.free_symbols - set(side.literals.text))
 
 
 def _every_layer(c, reader: Reader, mr: MatrixReader, lines: list[int], parts: list[str], Step) -> list | None:

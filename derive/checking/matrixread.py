@@ -22,8 +22,8 @@ from .numbers import Literals
 if TYPE_CHECKING:
     from .steps import Reader
 
-MARKS = re.compile(r"\\(mathbf|boldsymbol|bm|top|intercal|odot|circ)(?![A-Za-z])"
-                   r"|\^\s*\{?\s*T(?![A-Za-z])|[⊙⊤ᵀ∘]")    # written as a matrix
+MARKS = re.compile(r"\\(mathbf|boldsymbol|bm|top|intercal|odot|circ)(?![A-Za-z])|\\begin\{[pbB]?matrix\}"
+                   r"|\^\s*\{?\s*T(?![A-Za-z])|[⊙⊤ᵀ∘]")    # written as a matrix (bmatrix: its entries written out)
 
 
 @dataclass

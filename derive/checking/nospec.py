@@ -192,7 +192,8 @@ def check_text(text: str) -> DerivationReport:
     # \hat{y1}: a quantity of the text's own (its output unit 1), named y1hat in the network read from it
     text = _HATTED.sub(lambda m: f"{m.group(2)}{m.group(1)}", text)
     tn = read_network(text)
-    if tn.output.split("_")[0] not in _LOSS_BASES:   # Ng's A^{[2]} ends the forward pass; his J is only sums
+    if tn.output.split("_")[0] not in _LOSS_BASES and tn.output not in tn.of:
+        # Ng's A^{[2]} ends the forward pass, and his J is only sums; colah's e, which the text differentiates, is read
         raise DeriveError(f"the text's forward pass ends in {tn.names.get(tn.output, tn.output)}, which no line "
                           "names as the loss (E, L, J, C ...): give a spec")
     _solve(tn, text)

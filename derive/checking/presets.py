@@ -13,6 +13,8 @@
               g \\leftarrow ... (Deep Learning, ch. 6.5; ``goodfellow.py``): their a is derive's z, their h its a.
     bishop    a_j, z_j = h(a_j), y_k, t_k, \\delta_j, \\delta_k, w_{ji}, w_{kj}, E_n (PRML §5.3; ``bishop.py``): in a
               two-layer network the index letter is the layer (i input, j hidden, k output).
+    hagan     W^m, b^m, n^m, a^m (a^0 = p), s^m the sensitivity, \\hat{F}, \\dot{F}^m(n^m), W^m(k+1) (Neural Network
+              Design, ch. 11; ``hagan.py``): his n is derive's z, his s its \\delta, layers numbered as derive's.
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
 """
@@ -20,7 +22,7 @@ from __future__ import annotations
 
 import re
 
-PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop")
+PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan")
 _LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
@@ -112,6 +114,9 @@ def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
     elif preset == "bishop":
         from .bishop import bishop
         text = bishop(text, layers)
+    elif preset == "hagan":
+        from .hagan import hagan
+        text = hagan(text, layers)
     else:
         raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     if layers:
@@ -125,6 +130,7 @@ _MARKS = {
     "ufldl": re.compile(r"J\s*\(\s*W\s*,\s*b|(?<![A-Za-z\\])f'\s*\(\s*z\^\{\("),
     "mazur": re.compile(r"(?:net|out)_\{?[a-z]\d|E_\{total\}|target_\{?o"),
     "bishop": re.compile(r"(?<![A-Za-z\\])E_\{?n\b|(?<![A-Za-z\\])h'\s*\(\s*a_|(?<![A-Za-z\\])w_\{\s*(?:ji|kj)\s*\}"),
+    "hagan": re.compile(r"\\dot\s*\{\s*(?:\\mathbf\s*\{\s*)?[Ff]|(?<![A-Za-z\\])s\^\{?[mM]|\\hat\s*\{\s*F\s*\}"),
     "goodfellow": re.compile(r"\\nabla_\{?\s*(?:a|h)\^\{\(|(?<![A-Za-z\\])h\^\{\((?:k|\d)|\bg\s*\\leftarrow"),
 }
 

@@ -166,6 +166,7 @@ def chains(text: str) -> list[tuple[int, str, tuple]]:
 def _cells(row: str) -> list[str]:
     """An aligned row split at its top-level ``&`` (not ``\\&``)."""
     cells, depth, cur = [], 0, []
+    row = _GRID.sub(lambda m: m.group(0).replace("&", "\0"), row)     # a matrix's own columns are no cells
     for i, ch in enumerate(row):
         depth += ch in "{"
         depth -= ch in "}"
@@ -175,7 +176,7 @@ def _cells(row: str) -> list[str]:
         else:
             cur.append(ch)
     cells.append("".join(cur))
-    return cells
+    return [c.replace("\0", "&") for c in cells]
 
 
 def equations(text: str) -> list[tuple[int, str]]:

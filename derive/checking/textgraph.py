@@ -25,6 +25,7 @@ class TextNetwork:
     values: dict[str, Fraction] = field(default_factory=dict)
     rate: Fraction | None = None
     wrt: set = field(default_factory=set)
+    of: set = field(default_factory=set)           # the names the text differentiates (dE/dw: E)
     updated: set = field(default_factory=set)
     stated: list = field(default_factory=list)                    # (line, ident, Fraction, text): X = number
     generalised: list = field(default_factory=list)               # (node, from node)

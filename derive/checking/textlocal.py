@@ -41,7 +41,9 @@ _DUMMY = re.compile(r"(?:\\(?:sigma|tanh|exp|log|ln)|(?<![A-Za-z\\])[fgh]|\\phi|
 # a rule of a known function on a chain's first side: \log(ab) = \log a + \log b, \exp(a + b), \sqrt{a^2}: the
 # letters of its argument are dummies (the rule is claimed for every value of them)
 _RULE = re.compile(r"\s*\\(?:log|ln|exp|sqrt|tanh|sigma)\s*(?:\(([a-z\s+\-*/^0-9{}]|\\cdot|\\frac)+\)|"
-                   r"\{([a-z\s+\-*/^0-9{}]|\\cdot|\\frac)+\})")
+                   r"\{([a-z\s+\-*/^0-9{}]|\\cdot|\\frac)+\})"
+                   r"|\s*\\frac\s*\{\s*(?:\\partial|d)\s*\}\s*\{\s*(?:\\partial|d)\s*[a-z]\s*\}\s*\(?[a-z\s+\-*/^0-9]+\)?\s*$")
+# (and a rule of differentiation, colah's \frac{\partial}{\partial u}uv: its letters are independent dummies)
 _FUNCTION_DEF = re.compile(r"\s*([fgh]|\\phi|\\varphi)\s*\(\s*([A-Za-z])\s*\)\s*")     # f(x) = ...: defines f
 _READINGS = 16                  # at most this many combinations of a redefined letter's definitions
 
@@ -89,6 +91,10 @@ class LocalScope:
                 return sp.S.One
             if not (self._letter(y) or y.name in self.defs):
                 raise DeriveError(f"{y.name} is no letter of the text's own definitions: d/d{y.name} is not determined")
+            product = self._letters(x.name)
+            if len(product) > 1 and all(self._letter(sp.Symbol(k)) or k in self.defs for k in product):
+                x = sp.Mul(*map(sp.Symbol, product))          # \frac{\partial}{\partial u}uv: of the product u v
+                return sp.diff(self._expanded(x, {k: v for k, v in reading.items() if k != y}), y)
             if x in reading:                   # its definition, with the letter differentiated by kept whole
                 return sp.diff(self._expanded(reading[x], {k: v for k, v in reading.items() if k != y}), y)
             if self._letter(x):                # two free letters of the definitions: independent of each other
@@ -141,13 +147,17 @@ class LocalScope:
             pass
         return seen
 
-    def steps(self, lines: list[int], parts: list[str], make, known=lambda text: False) -> list | None:
+    def steps(self, lines: list[int], parts: list[str], make, known=lambda text: False,
+              vector=lambda letter: False) -> list | None:
         """One step per ``=`` of the chain (``make`` builds a ``derivation.Step``), or None when a side is unread
-        or the chain would define a name the network has (``known(text)``: its J is not the text's L + s)."""
+        or the chain would define a name the network has (``known(text)``: its J is not the text's L + s).
+        ``vector(letter)``: the letter may be a layer's vector here (seed 003's x), so no identity in it is read."""
+        self._vector = vector
         defining = _FUNCTION_DEF.fullmatch(parts[0])
         self._dummy = {sp.Symbol(m.group(1)) for m in _DUMMY.finditer(parts[0])}      # \\sigma'(x) = ...
         if (rule := _RULE.match(parts[0])) is not None:                                # \log(ab) = ...
-            self._dummy |= {sp.Symbol(c) for c in re.sub(r"\\[a-z]+", "", rule.group(0)) if c.isalpha()} - set(
+            self._dummy |= {sp.Symbol(c) for c in re.sub(r"\\[a-z]+|\{d\}|d(?=[a-z]\s*\})", "", rule.group(0))
+                            if c.isalpha() and not vector(c)} - set(
                 map(sp.Symbol, self.defs)) - set(self.values)
         if any(m.group(1) not in self.funcs and not (defining and m.group(1) == defining.group(1))
                for p in parts for m in _APPLIED.finditer(p)):
@@ -220,8 +230,13 @@ class LocalScope:
             foreign = (a.expr.free_symbols | b.expr.free_symbols) - self._letters_free() - set(self.values) - set(
                 a.literals.text) - set(b.literals.text) - a.opaque - b.opaque - dummy
             if foreign:             # q_7 = r_2 + s_9: names no definition of the text's letters explains
-                return make(line, left, right, "unchecked", note="not read as the text's own letters: " + ", ".join(
-                    sorted(str(x) for x in foreign)) + " neither defined nor used by a definition")
+                letters = ", ".join(sorted(str(x) for x in foreign))
+                if len(readings) == 1 and not (a.literals.text or b.literals.text or a.opaque or b.opaque) and \
+                        not any(getattr(self, "_vector", lambda _: False)(x.name.lstrip("\\")) for x in foreign) and \
+                        judge_step({}, a, b).status == "correct":     # colah's paths, factored: true whatever they are
+                    return make(line, left, right, "correct", note=f"an identity in ${letters}$: it holds for every value")
+                return make(line, left, right, "unchecked", note="not read as the text's own letters: " + letters
+                            + " neither defined nor used by a definition")
             if a.opaque ^ b.opaque:
                 d = sorted(str(s) for s in a.opaque ^ b.opaque)[0]
                 return make(line, left, right, "unchecked",

@@ -38,6 +38,7 @@ def read_network(text: str) -> TextNetwork:
     for line, parts, reads in rows:
         for r in reads:
             net.wrt |= r.wrt
+            net.of |= r.of
             net.updated |= r.updated
             for k, n in r.names.items():
                 if not n.index:
@@ -57,8 +58,8 @@ def read_network(text: str) -> TextNetwork:
                     part = next(p for p in parts[1:] if bare_sum(p, everywhere) is not None)
                     pending.setdefault(key, (line, summed, bare_terms(part, everywhere)))
             backward = any(r.leibniz for r in reads[1:])      # \delta_{o1} = dE/dout * ...: not forward
-            if body is not None and not backward and key not in net.nodes and key not in _RATES \
-                    and key not in body.expr.free_symbols and _acyclic(net, key, body.expr):
+            if body is not None and not backward and key not in _RATES and key not in body.expr.free_symbols \
+                    and _acyclic(net, key, body.expr) and (key not in net.nodes or _through_nodes(net, key, body.expr)):
                 net.nodes[key], net.lines[key] = body.expr, line
                 net.texts[key] = parts[reads.index(body)] if body in reads else ""
             if net.texts.get(key) and reads[1].kind in ("number", "mixed"):     # net_{h1} = 0.15 * 0.05 + ...
@@ -105,6 +106,24 @@ def _acyclic(net: TextNetwork, key: str, expr: sp.Expr) -> bool:
     return True
 
 
+def _through_nodes(net: TextNetwork, key: str, expr: sp.Expr) -> bool:
+    """``e = c * d`` after ``e = (a + b)(b + 1)``, ``c = a + b``, ``d = b + 1``: a node restated through other
+    nodes, equal to its first definition once they are written out, is the graph's edges (colah's e = c*d)."""
+    if not any(x.name in net.nodes and x.name != key for x in expr.free_symbols):
+        return False
+    first = _inlined(net, net.nodes[key])
+    return first is not None and (again := _inlined(net, expr)) is not None and sp.expand(first - again) == 0
+
+
+def _inlined(net: TextNetwork, expr: sp.Expr) -> sp.Expr | None:
+    for _ in range(20):
+        new = expr.xreplace({x: net.nodes[x.name] for x in expr.free_symbols if x.name in net.nodes})
+        if new == expr:
+            return expr
+        expr = new
+    return None
+
+
 def _objective(net: TextNetwork) -> str:
     """The loss: the one unused quantity (or the loss-named one computed from the most of the network)."""
     if not net.nodes:
@@ -124,7 +143,7 @@ def _objective(net: TextNetwork) -> str:
         raise DeriveError("the text's forward pass does not say which quantity is the loss ("
                           + ", ".join(net.names.get(n, n) for n in chosen) + "): give a spec")
     out = chosen[0]
-    if best < 3:
+    if best < 3 and (out not in net.of or out.split("_")[0] in _LOSS_BASES):     # f = qz, differentiated: a graph
         raise DeriveError(f"the loss {net.names.get(out, out)} is not written in terms of the network's "
                           "outputs (no line like E = 1/2 (t - out)^2): give a spec")
     return out

@@ -39,6 +39,7 @@ class _Reading:
     def __init__(self, text: str):
         self.names: dict[str, Name] = {}
         self.wrt: set[str] = set()
+        self.of: set[str] = set()
         self.updated: set[str] = set()
         self.leibniz = False
         self.decimals = False
@@ -60,6 +61,7 @@ class _Reading:
     def _derivative(self, of, args, wrt):
         self.leibniz = True
         self.wrt.add(ident(wrt))
+        self.of.add(ident(of))
         return sp.Symbol("_derivative")
 
     def _number(self, text: str):

@@ -55,10 +55,17 @@ def _strip_delimiters(s: str) -> str:
 _APPROX = re.compile(r"\\approx(?![A-Za-z])|≈|\\simeq(?![A-Za-z])|\\equiv(?![A-Za-z])|≡|\\triangleq(?![A-Za-z])")
 
 
+_QUALIFIER = re.compile(r"(?:\\q?quad|\\[,;]|\s)*\\(?:text|textrm|mbox|mathrm)\s*\{\s*(?:for|for all|where|with)\b.*$",
+                        re.S)
+_GRID = re.compile(r"\\begin\{([pbB]?matrix)\}.*?\\end\{\1\}", re.S)
+
+
 def split_equalities(text: str) -> list[str]:
     """Split a chain ``a = b = c`` (delimiters stripped, ``&`` dropped) on top-level ``=`` (or ``\\approx``, or the
     defining ``\\equiv`` of Nielsen's ``\\delta^l_j \\equiv \\partial C / \\partial z^l_j``)."""
     s = _APPROX.sub("=", _strip_delimiters(text))
+    s = _QUALIFIER.sub("", s)                  # \quad \text{for } m = 0, 1, ...: where it holds, said in words
+    s = _GRID.sub(lambda m: m.group(0).replace("&", "\0"), s)     # a written-out matrix keeps its columns
     parts, depth, cur = [], 0, []
     for c in s:
         depth += c in "([{"
@@ -69,7 +76,10 @@ def split_equalities(text: str) -> list[str]:
         elif c != "&":
             cur.append(c)
     parts.append("".join(cur))
-    return [p.strip() for p in parts if p.strip()]
+    parts = [p.replace("\0", "&").strip() for p in parts if p.strip()]
+    if parts and parts[-1][-1:] in ",.;" and not parts[-1].endswith(("\\,", "\\;")):
+        parts[-1] = parts[-1].rstrip(",.; ")            # the sentence's punctuation after the maths: = 0.732,
+    return [p for p in parts if p]
 
 
 def _identity(x):

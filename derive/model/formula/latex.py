@@ -25,6 +25,9 @@ class LatexParser(DerivativeGrammar, SumGrammar, Parser):
     openers = "([{"
 
     def starts_operand(self) -> bool:
+        t = self.peek()
+        if t.kind == "grid":                 # a matrix written out starts one; its & and \\ end one
+            return t.val == "begin"
         return super().starts_operand() or self.at("{")
 
     def power(self):
@@ -43,6 +46,8 @@ class LatexParser(DerivativeGrammar, SumGrammar, Parser):
             return self.frac()
         if t.kind == "nabla":
             return self.nabla()
+        if t.kind == "grid" and t.val == "begin":
+            return self.grid()
         if t.kind == "sqrt":
             self.next()
             root = sp.Integer(2)
@@ -52,6 +57,29 @@ class LatexParser(DerivativeGrammar, SumGrammar, Parser):
                 self.expect("]")
             return self.pow(self.group_arg(), self.reciprocal(root, t), t)
         return super().primary_other(t)
+
+    def grid(self):
+        """``\\begin{bmatrix} a & b \\\\ c & d \\end{bmatrix}`` (pmatrix, matrix): its entries, row by row."""
+        tok, rows, row = self.next(), [], []
+        while True:
+            row.append(self.expr())
+            t = self.next()
+            if t.kind != "grid" or t.val == "begin":
+                raise self.err("a matrix's entries are separated by & and \\\\, and it ends with \\end{bmatrix}", t)
+            if t.val in ("row", "end") and not (t.val == "end" and not row):
+                rows.append(row)
+                row = []
+            if t.val == "end":
+                break
+        if len({len(r) for r in rows}) != 1:
+            raise self.err("the rows of a matrix written out have different lengths", tok)
+        return self.literal_matrix(rows, tok)
+
+    def literal_matrix(self, rows, tok):
+        """A matrix written out: a number when it has one entry; more are read only as a matrix (``matrix.py``)."""
+        if len(rows) == 1 and len(rows[0]) == 1:
+            return rows[0][0]
+        raise self.err(f"a {len(rows)}×{len(rows[0])} matrix written out is read only in a layer-form line", tok)
 
     # -- names with sub- and superscripts ------------------------------------------------------
     def read_base(self, t: Tok) -> str:

@@ -54,6 +54,9 @@ class MatrixParser(LatexParser):
             return r
         return super().guard(r, tok)
 
+    def literal_matrix(self, rows, tok):
+        return self.guard(scalar_or_mat(rows), tok)
+
     def shape_err(self, msg: str, tok=None) -> ShapeError:
         return ShapeError(str(self.err(msg, tok)))
 

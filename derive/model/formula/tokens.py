@@ -39,6 +39,7 @@ OPENERS = {"(": ")", "[": "]", "{": "}"}
 D_NAME = re.compile(r"d[A-Za-z][0-9]*")
 _NUMBER = re.compile(r"[0-9]*(\.[0-9]*)?")
 _COMMAND = re.compile(r"\\([A-Za-z]+|.?)", re.S)
+_GRID = re.compile(r"\s*\{\s*([pbB]?matrix)\s*\}")      # \begin{bmatrix} ... \end{bmatrix}: a matrix written out
 
 
 
@@ -55,9 +56,13 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
     latex = mode == "latex"
     if mode != "node" and has_comparison(s):     # relu's derivative: (z > 0), \mathbb{1}[z > 0] -> step(z)
         s = indicators(s, latex)
-    i, n, depth = 0, len(s), 0
+    i, n, depth, grids = 0, len(s), 0, 0
     while i < n:
         c, start = s[i], i
+        if latex and grids and (c == "&" or s.startswith("\\\\", i)):   # a written-out matrix's columns and rows
+            toks.append(Tok("grid", "&" if c == "&" else "row", i, i + (1 if c == "&" else 2)))
+            i += 1 if c == "&" else 2
+            continue
         if c.isspace() or (latex and c == "&"):
             i += 1
             continue
@@ -84,6 +89,11 @@ def tokenize(s: str, mode: str, limits: Limits) -> list[Tok]:
         elif c == "\\" and latex:
             m = _COMMAND.match(s, i)
             cmd, i = m.group(1), m.end()
+            if cmd in ("begin", "end") and (g := _GRID.match(s, i)):
+                grids += 1 if cmd == "begin" else -1
+                toks.append(Tok("grid", cmd, start, g.end()))
+                i = g.end()
+                continue
             if cmd in _SKIP_CMDS:
                 if cmd.startswith(("left", "right", "big", "Big")):
                     j = i
