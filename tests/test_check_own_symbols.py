@@ -42,3 +42,23 @@ def test_two_spellings_of_one_symbol_fall_back_to_the_notation():
     # out_{o1} and o_1 are the same unit: the student used both, so neither spelling is "theirs"
     v = api.check("classic", "w5", r"-(target_{o1} - out_{o1}) o_1 (1 - out_{o1}) out_{h1}")
     assert v["correct"] and "o1" in unicode(v["parsed"]) and "out_{o1}" not in unicode(v["parsed"])
+
+
+@pytest.mark.parametrize("answer, right", [
+    (r"f'(net_{o1}) (out_{o1} - target_{o1}) out_{h1}", True),        # f' of the unit's weighted input, as typed
+    (r"(o_1 - t_1) \phi'(net_{o1}) h_1", True),                        # Haykin's \varphi'(v_j)
+    ("(out_o1 - target_o1)*f'(net_o1)*out_h1", True),
+    (r"f'(net_{h1}) (o_1 - t_1) h_1", False),                          # the hidden unit's derivative: another number
+])
+def test_f_prime_of_a_units_weighted_input_is_that_units_activation_derivative(answer, right):
+    h1 = _sigmoid(0.15 * 0.05 + 0.2 * 0.1 + 0.35)
+    o1 = _sigmoid(0.4 * h1 + 0.45 * _sigmoid(0.25 * 0.05 + 0.3 * 0.1 + 0.35) + 0.6)
+    typed = (o1 - 0.01) * (o1 if right else h1) * (1 - (o1 if right else h1)) * h1     # the answer, in Python
+    assert (abs(typed - 0.082167041) < 5e-10) == right                                  # against Mazur's number
+    assert api.check("classic", "w5", answer)["correct"] == right
+
+
+def test_f_of_what_is_no_weighted_input_is_one_line():
+    from derive.errors import DeriveError
+    with pytest.raises(DeriveError, match="weighted sums"):
+        api.check("classic", "w5", "f'(o_1) (o_1 - t_1) h_1")

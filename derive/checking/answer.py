@@ -63,6 +63,8 @@ def check_answer(c: Checker, param: str | None, text: str, diagnose: bool = True
             return batch
         unread = batch                          # why it does not read over the examples, if it does not
     reader = Reader(c)
+    unit = reader.functions["g"]            # f'(net_{o1}), \phi'(v_j): an answer's f or \phi is the unit's activation
+    reader.__dict__["functions"] = reader.functions | {"f": unit, "phi": unit, "varphi": unit}
     notes: list[str] = []
     sides = []
     own = _noting(reader)
