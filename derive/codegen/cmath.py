@@ -8,7 +8,8 @@ normal and the least subnormal round once, as subnormals.  Every branch is a sel
 clamped to [-746, 710] first (exp is 0 or inf outside) and a NaN is returned as it came.
 tanh(x): for |x| < 0.625 Cephes' odd rational (float64) or polynomial (float32) in x^2, else
 1 - 2/(exp(2|x|) + 1), with x's sign; sigmoid(x) = 1/(1 + exp(-x)) as 1/(1 + e) or e/(1 + e) with
-e = exp(-|x|): 1 at the right end, the correct tiny values (then 0) at the left, NaN kept.
+e = exp(-|x|): 1 at the right end, the correct tiny values (then 0) at the left, NaN kept.  log(x):
+2 atanh of (m - 1)/(m + 1) for the mantissa m, plus the exponent times ln 2 (the losses' terms).
 Measured accuracy (tests/test_fused_kernels.py sweeps it against math.exp/np.exp) is stated there and
 in the README.  Nothing here depends on the network: the text is constant.
 """
@@ -106,6 +107,49 @@ static inline float sigmoid_f(float x)
     float e = exp_f(x < 0 ? x : -x), s = 1.0f / (1.0f + e);
     return x < 0 ? e * s : s;
 }
+/* log(x) = k ln2 + log(m), m in [sqrt(1/2), sqrt(2)), log(m) = 2 atanh(s) with s = (m - 1)/(m + 1),
+   |s| <= 0.1716, as its odd series (to s^23 in float64, s^11 in float32); subnormals scaled first;
+   log(0) = -inf, log(x < 0) = NaN, log(inf) = inf, NaN kept */
+static inline double log_d(double x)
+{
+    int sub = x < 2.2250738585072014e-308;
+    uint64_t u = d_bits(sub ? x * 18014398509481984.0 : x);              /* 2^54 */
+    int64_t e = (int64_t)((u >> 52) & 0x7ff) - 1023 - (sub ? 54 : 0);
+    double m = d_from_bits((u & 0x000fffffffffffffULL) | 0x3ff0000000000000ULL);
+    int big = m > 1.4142135623730951;
+    m = big ? m * 0.5 : m;
+    double k = (double)(e + big);
+    double s = (m - 1.0) / (m + 1.0), s2 = s * s;
+    double p = 1.0 / 23;
+    p = p * s2 + 1.0 / 21; p = p * s2 + 1.0 / 19; p = p * s2 + 1.0 / 17; p = p * s2 + 1.0 / 15;
+    p = p * s2 + 1.0 / 13; p = p * s2 + 1.0 / 11; p = p * s2 + 1.0 / 9; p = p * s2 + 1.0 / 7;
+    p = p * s2 + 1.0 / 5; p = p * s2 + 1.0 / 3;
+    double r = k * 6.93147180369123816490e-01 + (2.0 * s + 2.0 * s * s2 * p + k * 1.90821492927058770002e-10);
+    r = x == 0 ? -1.0 / 0.0 : r;
+    r = x < 0 ? 0.0 / 0.0 : r;
+    r = x == 1.0 / 0.0 ? x : r;
+    return x != x ? x : r;
+}
+
+static inline float log_f(float x)
+{
+    int sub = x < 1.17549435e-38f;
+    uint32_t u = f_bits(sub ? x * 16777216.0f : x);                      /* 2^24 */
+    int32_t e = (int32_t)((u >> 23) & 0xff) - 127 - (sub ? 24 : 0);
+    float m = f_from_bits((u & 0x007fffffU) | 0x3f800000U);
+    int big = m > 1.41421356f;
+    m = big ? m * 0.5f : m;
+    float k = (float)(e + big);
+    float s = (m - 1.0f) / (m + 1.0f), s2 = s * s;
+    float p = 1.0f / 11;
+    p = p * s2 + 1.0f / 9; p = p * s2 + 1.0f / 7; p = p * s2 + 1.0f / 5; p = p * s2 + 1.0f / 3;
+    float r = k * 0.693359375f + (2.0f * s + 2.0f * s * s2 * p + k * -2.12194440e-4f);
+    r = x == 0 ? -1.0f / 0.0f : r;
+    r = x < 0 ? 0.0f / 0.0f : r;
+    r = x == 1.0f / 0.0f ? x : r;
+    return x != x ? x : r;
+}
+
 static inline double relu_d(double x) { return x < 0 ? 0.0 : x; }          /* NaN stays NaN */
 static inline float relu_f(float x) { return x < 0 ? 0.0f : x; }
 static inline double step_d(double x) { return x > 0 ? 1.0 : (x != x ? x : 0.0); }
@@ -135,7 +179,7 @@ static int take(PyObject *o, Py_buffer *v, int *got, int writable, int optional,
 """
 
 # A module of the functions alone, applied over an array (tests and benchmarks measure them so):
-# f(name_index, x, y) writes y = exp, tanh or sigmoid (0, 1, 2) of x, float64 or float32.
+# apply(which, x, y) writes y = exp, tanh, sigmoid or log (0, 1, 2, 3) of x, float64 or float32.
 MATH_MODULE = """#define PY_SSIZE_T_CLEAN
 #include <Python.h>
 @PRELUDE@
@@ -145,7 +189,7 @@ static PyObject *apply(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
     Py_buffer x, y; int gx = 0, gy = 0, size = 0; PyObject *res = NULL;
     if (nargs != 3) { PyErr_SetString(PyExc_TypeError, "apply(which, x, y)"); return NULL; }
     long which = PyLong_AsLong(args[0]);
-    if (which < 0 || which > 2) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "which"); return NULL; }
+    if (which < 0 || which > 3) { if (!PyErr_Occurred()) PyErr_SetString(PyExc_ValueError, "which"); return NULL; }
     if (take(args[1], &x, &gx, 0, 0, &size) < 0 || take(args[2], &y, &gy, 1, 0, &size) < 0) goto done;
     if (x.len != y.len) { PyErr_SetString(PyExc_ValueError, "sizes differ"); goto done; }
     Py_ssize_t n = x.len / size;
@@ -153,11 +197,13 @@ static PyObject *apply(PyObject *self, PyObject *const *args, Py_ssize_t nargs)
         const double *a = x.buf; double *b = y.buf;
         if (which == 0) for (Py_ssize_t i = 0; i < n; i++) b[i] = exp_d(a[i]);
         else if (which == 1) for (Py_ssize_t i = 0; i < n; i++) b[i] = tanh_d(a[i]);
+        else if (which == 3) for (Py_ssize_t i = 0; i < n; i++) b[i] = log_d(a[i]);
         else for (Py_ssize_t i = 0; i < n; i++) b[i] = sigmoid_d(a[i]);
     } else {
         const float *a = x.buf; float *b = y.buf;
         if (which == 0) for (Py_ssize_t i = 0; i < n; i++) b[i] = exp_f(a[i]);
         else if (which == 1) for (Py_ssize_t i = 0; i < n; i++) b[i] = tanh_f(a[i]);
+        else if (which == 3) for (Py_ssize_t i = 0; i < n; i++) b[i] = log_f(a[i]);
         else for (Py_ssize_t i = 0; i < n; i++) b[i] = sigmoid_f(a[i]);
     }
     Py_INCREF(Py_None); res = Py_None;

@@ -27,7 +27,8 @@ from .forward import keeps_z
 from .cmath import TAKE
 from .layers import bias_kind, matrix_names
 
-_FUNCS = {sp.exp: "exp", sp.tanh: "tanh", rules.sigmoid: "sigmoid", rules.relu: "relu", rules.step: "step"}
+_FUNCS = {sp.exp: "exp", sp.tanh: "tanh", sp.log: "log", rules.sigmoid: "sigmoid", rules.relu: "relu",
+          rules.step: "step"}
 TILE = 512              # about this many elements of a tiled bias per loop
 
 
