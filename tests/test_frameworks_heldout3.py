@@ -156,12 +156,12 @@ KERAS = {   # file: (derive's form, read from "file" or the model "object"); bef
     "functional_operators": ("tensor", "file"),       # X  ops.tanh(h) * gate + inputs, keras.activations.gelu(...)
     "subclassed_call": ("layered", "object"),         # X  a subclassed keras.Model, read as the object
     "subclassed_residual": ("tensor", "object"),      # X  h + self.block(h) in call()
+    "nested_sequential": ("layered", "file"),         # X  a Sequential encoder used as a layer
 }
 KERAS_REFUSED = {   # file: the one line's words (each refused before too)
     "huber_regression": "loss 'Huber' is not supported",
     "log_softmax_output": "activation 'log_softmax' is not supported",
     "two_outputs": "a model with several outputs is not supported",
-    "nested_sequential": "layer 'encoder' is a custom object (Sequential)",
 }
 AS_LOSS = {"mse": "MeanSquaredError", "mean_squared_error": "MeanSquaredError",
            "binary_crossentropy": "BinaryCrossentropy", "categorical_crossentropy": "CategoricalCrossentropy",
@@ -242,6 +242,17 @@ def test_keras_models_derive_does_not_read_are_refused_in_one_line(saved, name):
         with pytest.raises(DeriveError) as e:
             derive.from_keras(source)
         assert KERAS_REFUSED[name] in str(e.value) and "\n" not in str(e.value)
+
+
+def test_a_keras_model_from_a_factory_with_keras_autograds_gradients(saved):
+    """factory_model.py's make() returns a Keras model (read on the command line below)."""
+    keras.backend.clear_session()
+    model, x = _load("keras", "factory_model").make()
+    y = _keras_targets("mse", 2)
+    ours, theirs = derive.gradients(model, x, y), _keras_autograd(model, x, y)
+    assert sorted(ours) == sorted(theirs)
+    for k in theirs:
+        np.testing.assert_allclose(ours[k], theirs[k], rtol=0, atol=1e-6 * max(1.0, np.abs(theirs[k]).max()))
 
 
 def test_keras_files_on_the_command_line(saved):

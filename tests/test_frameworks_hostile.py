@@ -399,3 +399,52 @@ def test_nothing_in_a_hostile_file_is_run_imported_or_written(tmp_path):
     lines = r.stdout.strip().splitlines()
     assert len(lines) == 5 and sum(x.startswith("refused") for x in lines) == 4, lines
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(f"{n}.keras" for n in files)
+
+
+# -- a Functional model's graph (shared layers, operations, nested Sequential models) -----------------
+
+def _node(*history):
+    return {"args": [{"class_name": "__keras_tensor__", "config": {"keras_history": list(h)}} for h in history],
+            "kwargs": {}}
+
+
+def _functional(*layers, outputs=("out", 0, 0)):
+    """A Functional config: an input 'x', ``layers`` (class, name, [inbound nodes], extra), an output Dense."""
+    made = [{"class_name": "InputLayer", "module": "keras.layers", "config": {"name": "x", "batch_shape": [None, 2]},
+             "inbound_nodes": []}]
+    for cls, name, nodes, *extra in layers:
+        module = extra[0] if extra else "keras.layers"
+        made.append({"class_name": cls, "module": module, "registered_name": (
+            cls if module.startswith("keras.src") else None), "config": {"name": name, "units": 2, **(extra[1] if len(extra) > 1 else {})},
+            "inbound_nodes": nodes})
+    return _keras({"class_name": "Functional", "config": {"name": "f", "layers": made, "output_layers": list(outputs)},
+                   "compile_config": {"loss": "mse"}})
+
+
+GRAPHS = {   # each: the config and a word its one-line refusal must have
+    "a cycle": (_functional(("Dense", "a", [_node(("out", 0, 0))]), ("Dense", "out", [_node(("a", 0, 0))])), "cycle"),
+    "a ghost layer": (_functional(("Dense", "out", [_node(("ghost", 0, 0))])), "cannot follow"),
+    "a call never made": (_functional(("Dense", "a", [_node(("x", 0, 0))]), ("Dense", "out", [_node(("a", 5, 0))])),
+                          "cannot follow"),
+    "a call index that is text": (_functional(("Dense", "out", [_node(("x", "0", 0))])), "cannot follow"),
+    "2000 calls": (_functional(("Dense", "out", [_node(("x", 0, 0))] * 2000)), "layer calls"),
+    "an operation with options": (_functional(("Gelu", "g", [_node(("x", 0, 0))], "keras.src.ops.nn", {"eval": 1}),
+                                              ("Dense", "out", [_node(("g", 0, 0))])), "options"),
+    "an operation derive does not read": (_functional(("Exp", "e", [_node(("x", 0, 0))], "keras.src.ops.numpy"),
+                                                      ("Dense", "out", [_node(("e", 0, 0))])), "operation Exp"),
+    "a nested Sequential called twice": (_functional(("Sequential", "s", [_node(("x", 0, 0))] * 2, "keras", {
+        "layers": [{"class_name": "Dense", "config": {"name": "d", "units": 2}}]}),
+        ("Dense", "out", [_node(("s", 0, 0))])), "called once"),
+    "a nested name clash": (_functional(("Sequential", "s", [_node(("x", 0, 0))], "keras", {
+        "layers": [{"class_name": "Dense", "config": {"name": "out", "units": 2}}]}),
+        ("Dense", "out", [_node(("s", 0, 0))])), "clash"),
+    "a Sequential in a nested Sequential": (_functional(("Sequential", "s", [_node(("x", 0, 0))], "keras", {
+        "layers": [{"class_name": "Sequential", "config": {"name": "t", "layers": []}}]}),
+        ("Dense", "out", [_node(("s", 0, 0))])), "nested Sequential"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(GRAPHS))
+def test_a_functional_graph_derive_cannot_follow_is_one_line(case):
+    data, word = GRAPHS[case]
+    _refused(data, word)

@@ -5,10 +5,12 @@ Supported layers: InputLayer, Dense (bias or not, an activation derive has), Act
 activation layers ReLU (plain, or max_value 6: relu6), LeakyReLU, ELU and Softmax (over the features),
 LayerNormalization, BatchNormalization (training mode, as ``fit`` computes the loss), Embedding (then
 Flatten, or GlobalAveragePooling1D), Dropout (the identity, as predict computes it; a rate above 0 beside a BatchNormalization is
-refused) and Flatten; in a Sequential model or a Functional one of one input whose layers are each called
-once, with Add, Subtract, Multiply, Average and Concatenate (along the features) joining branches
-(``keras_layers.join``).  Anything else, a subclassed model (its call()
-is code) and every layer that carries code (Lambda, custom objects), is refused in one line naming it.
+refused), Flatten, Rescaling and Identity; in a Sequential model or a Functional one of one input, with Add,
+Subtract, Multiply, Average and Concatenate (along the features) joining branches (``keras_layers.join``), and
+its graph read by ``keras_graph`` (shared layers, ``x + y`` and keras.ops activations, nested Sequential models).
+Anything else, a subclassed model's file (its call() is code) and every layer that carries code (Lambda,
+custom objects), is refused in one line naming it; a subclassed model *object* is the user's own code, made
+Functional by calling it on a ``keras.Input`` (:func:`from_model`).
 """
 from __future__ import annotations
 
@@ -24,16 +26,9 @@ from .forms import finish
 from .imported import Imported
 from .keras_compile import loss_of, optimizer_of, real
 from .keras_file import MAX_FILE, read_archive
+from .keras_graph import MAX_LAYERS, OPERATIONS_READ, calls_of, flatten, order, renamed_outputs
 from .keras_layers import ELEMENTWISE, JOINS, LAYERS, apply, store_name
 
-MAX_LAYERS = 256
-OPERATIONS = {   # what a Functional model records for x + y, keras.ops.relu(x), ...: (module, class) -> reading
-    ("keras.src.ops.numpy", "Add"): "Add", ("keras.src.ops.numpy", "Subtract"): "Subtract",
-    ("keras.src.ops.numpy", "Multiply"): "Multiply", ("keras.src.activations.activations", "ReLU"): "ReLU",
-    ("keras.src.ops.numpy", "Tanh"): "tanh", ("keras.src.ops.nn", "Relu"): "relu", ("keras.src.ops.nn", "Sigmoid"): "sigmoid",
-    ("keras.src.ops.nn", "Gelu"): "gelu", ("keras.src.ops.nn", "Silu"): "silu", ("keras.src.ops.nn", "Softplus"): "softplus",
-    ("keras.src.ops.nn", "Softsign"): "softsign", ("keras.src.ops.nn", "Relu6"): "relu6",
-    ("keras.src.ops.nn", "HardSigmoid"): "hard_sigmoid", ("keras.src.ops.nn", "HardSilu"): "hard_silu"}
 EPSILON = 1e-7              # keras.config.epsilon(): the clip of probabilities in the cross-entropies
 
 
@@ -72,21 +67,14 @@ def _layers(config: dict, stem: str) -> list:
                           "expected a Sequential or Functional model")
     if not isinstance(layers, list) or not layers or len(layers) > MAX_LAYERS:
         raise DeriveError(f"{stem}.keras: config.json's model needs a list of 1 to {MAX_LAYERS} layers")
+    if kind != "Sequential":        # x + y, ops.relu(x) read as layers; a nested Sequential's layers in its place
+        layers[:], renamed = flatten(layers, stem)
+        inner["output_layers"] = renamed_outputs(inner.get("output_layers"), renamed)
+        if len(layers) > MAX_LAYERS:
+            raise DeriveError(f"{stem}.keras: more than {MAX_LAYERS} layers with the nested models' own")
     for k, L in enumerate(layers):
         if not isinstance(L, dict) or not isinstance(L.get("config"), dict):
             raise DeriveError(f"{stem}.keras: layer {k} is not a layer config")
-        reading = OPERATIONS.get((L.get("module"), L.get("class_name")))
-        if reading and kind != "Sequential" and L.get("registered_name") == L.get("class_name"):
-            c = dict(L["config"])
-            if reading.islower():       # an activation: read as an Activation layer
-                extra = set(c) - {"name", "approximate"} or c.get("approximate", False) not in (True, False)
-                if extra:
-                    raise DeriveError(f"{stem}.keras: operation {str(c.get('name'))[:60]!r} ({L['class_name']}) with "
-                                      "options derive does not read")
-                c["activation"] = "gelu_tanh" if reading == "gelu" and c.get("approximate") else reading
-            L = {**L, "module": "keras.layers", "registered_name": None, "operation": True, "config": c,
-                 "class_name": "Activation" if reading.islower() else reading}
-            layers[k] = L
         cls = str(L.get("class_name"))[:40]
         name = str(L["config"].get("name", k))[:60]
         if not isinstance(L["config"].get("name", ""), str):
@@ -94,6 +82,9 @@ def _layers(config: dict, stem: str) -> list:
         if cls == "Lambda":
             raise DeriveError(f"{stem}.keras: layer {name!r} is a Lambda layer, which carries code; "
                               "derive refuses it (nothing was run)")
+        if str(L.get("module")).startswith(("keras.src.ops", "keras.src.activations")):
+            raise DeriveError(f"{stem}.keras: layer {name!r} is the operation {cls} (keras.ops on a tensor), which "
+                              "derive does not read; it reads +, - and * of tensors and " + ", ".join(OPERATIONS_READ))
         if L.get("registered_name") not in (None, cls) or L.get("module") not in ("keras.layers", None):
             raise DeriveError(f"{stem}.keras: layer {name!r} is a custom object ({cls}); derive reads only "
                               "Keras's own layers (nothing was run)")
@@ -106,7 +97,7 @@ def _layers(config: dict, stem: str) -> list:
     for L in layers:
         name, cls = L["config"].get("name"), L["class_name"]
         if kind != "Sequential" and cls != "InputLayer":
-            calls = _calls(L)
+            calls = calls_of(L)
             if not calls or any(not srcs or any(s not in names for s, _ in srcs) or (len(srcs) > 1) != (cls in JOINS)
                                 for srcs in calls):
                 raise DeriveError(f"{stem}.keras: layer {str(name)[:60]!r} takes inputs derive cannot follow "
@@ -114,47 +105,6 @@ def _layers(config: dict, stem: str) -> list:
         elif cls in JOINS:
             raise DeriveError(f"{stem}.keras: an {cls} layer inside a Sequential model")
     return layers
-
-
-def _calls(L: dict) -> list | None:
-    """Each call of a Functional model's layer (a shared layer is called more than once): the
-    ``(layer name, call)`` pairs whose outputs it takes (None when the config says otherwise)."""
-    try:
-        out = []
-        for node in L["inbound_nodes"]:
-            args = node["args"] if L.get("operation") and len(node["args"]) > 1 else node["args"][0]
-            if len(node["args"]) != 1 and not L.get("operation"):
-                return None
-            history = [a["config"]["keras_history"] for a in (args if isinstance(args, list) else [args])]
-            if any(type(k) is not int or k < 0 or t != 0 for _, k, t in history):
-                return None
-            out.append([(name, k) for name, k, _ in history])
-        return out
-    except (KeyError, IndexError, TypeError, ValueError):
-        return None
-
-
-def _order(layers: list, sequential: bool, stem: str) -> list:
-    """``(layer, call, sources)`` in an order that computes every source first (a Sequential: one after
-    another; a Functional model: its calls sorted by what they take)."""
-    if sequential:
-        names = [L["config"]["name"] for L in layers]
-        return [(L, 0, [(names[i - 1], 0)] if i else []) for i, L in enumerate(layers)]
-    pending = [(L, k, srcs) for L in layers for k, srcs in enumerate(
-        [[]] if L["class_name"] == "InputLayer" else _calls(L))]
-    if len(pending) > 4 * MAX_LAYERS:
-        raise DeriveError(f"{stem}.keras: more than {4 * MAX_LAYERS} layer calls")
-    done, order = set(), []
-    while pending:
-        ready = [p for p in pending if all(s in done for s in p[2])]
-        if not ready:
-            raise DeriveError(f"{stem}.keras: layer {str(pending[0][0]['config']['name'])[:60]!r} takes inputs "
-                              "derive cannot follow (a cycle, or a call of a layer that is not in the model)")
-        for p in ready:
-            done.add((p[0]["config"]["name"], p[1]))
-        order += ready
-        pending = [p for p in pending if p not in ready]
-    return order
 
 
 def _input_shape(config: dict, layers: list) -> list:
@@ -187,8 +137,8 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
     sequential = config["class_name"] == "Sequential"
     used, dropout, values, stores = {}, [], {}, {}
     for L in layers:         # weights are stored by class, numbered in the order of the layers
-        stores[L["config"]["name"]] = store_name(L["class_name"], used)
-    for L, k, srcs in _order(layers, sequential, stem):
+        stores[L["config"]["name"]] = L.get("store") or store_name(L["class_name"], used)
+    for L, k, srcs in order(layers, sequential, stem):
         cls, c = L["class_name"], L["config"]
         lname = str(c.get("name"))
         where = f"{stem}.keras: layer {lname!r}" + (f" (call {k + 1})" if k else "")

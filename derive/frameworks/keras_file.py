@@ -78,20 +78,30 @@ def read_weights(blob: bytes, stem: str) -> dict:
     out, budget = {}, {"entries": MAX_ENTRIES, "datasets": MAX_DATASETS}
     try:
         with h5py.File(io.BytesIO(blob), "r") as f:
-            layers = _member(f, "layers", h5py.Group, where)
-            for name in (layers.keys() if layers is not None else ()):
-                group = _member(layers, name, h5py.Group, where)
-                group = _member(group, "vars", h5py.Group, where) if group is not None else None
-                if group is None:
-                    continue
-                keys = sorted(group.keys(), key=lambda k: (len(k), k) if k.isdigit() else (10**9, k))
-                out[name] = [_dataset(_member(group, k, h5py.Dataset, where), f"{where}: {name}/vars/{k}"[:200],
-                                      budget) for k in keys]
+            _groups(_member(f, "layers", h5py.Group, where), "", out, budget, where)
     except DeriveError:
         raise
     except (OSError, ValueError, TypeError, KeyError, RuntimeError) as e:
         raise DeriveError(f"{where} is not readable ({str(e)[:80]})") from None
     return out
+
+
+def _groups(layers, prefix: str, out: dict, budget: dict, where: str) -> None:
+    """Each layer group's arrays into ``out``; a nested model's (``layers/sequential/layers/dense``) as
+    ``sequential/dense``, one level deep."""
+    import h5py
+    for name in (layers.keys() if layers is not None else ()):
+        group = _member(layers, name, h5py.Group, where)
+        if group is None:
+            continue
+        if not prefix:
+            _groups(_member(group, "layers", h5py.Group, where), f"{name}/", out, budget, where)
+        group = _member(group, "vars", h5py.Group, where)
+        if group is None:
+            continue
+        keys = sorted(group.keys(), key=lambda k: (len(k), k) if k.isdigit() else (10**9, k))
+        out[prefix + name] = [_dataset(_member(group, k, h5py.Dataset, where),
+                                       f"{where}: {prefix}{name}/vars/{k}"[:200], budget) for k in keys]
 
 
 def _member(group, key: str, kind, where: str):

@@ -8,7 +8,8 @@ the batch's statistics; eval mode: the running statistics, fixed inputs of the p
 ``nn.Identity`` (the identity), their functional and method forms (``torch.relu``, ``F.gelu(x)``,
 ``x.tanh()``, ``x.view(n, -1)``), ``torch.cat`` along the features, ``+ - * /`` of tensors of one shape or
 with a number (a residual ``a + b``, a gate), ``x ** 2``, ``torch.exp``/``log``/``sqrt``/``abs`` and ``x.float()``
-(``torch_ops.py``).  Anything else is named in one line.  The losses are PyTorch's, the
+(``torch_ops.py``); an ``nn.Parameter`` read in forward (``x @ self.W + self.b``, ``F.linear``, scalars) broadcast
+over the examples, and a module called twice (one parameter, tied).  Anything else is named in one line.  The losses are PyTorch's, the
 mean over the batch: ``mse`` (F.mse_loss), ``cross_entropy`` (F.cross_entropy on logits, class
 indices; ``nn.CrossEntropyLoss(label_smoothing=e)`` too), ``bce`` (F.binary_cross_entropy on probabilities),
 ``bce_with_logits``, and ``nll``
