@@ -70,8 +70,9 @@ def branch(net: Network, plan, loss: bool, done: list[str], ret: str) -> list[st
         db = f"{m['db']}" if b != "None" else "None"
         if db != "None":
             body.append(f"{db} = np.empty({u}, dtype)")
-        T = "T" if info[(li, "out")]["t"] else "None"
-        call = f"_KERNELS.k{k[(li, 'out')]}({u}, {m['Z']}, {b}, {T}, {m['D']}, {db})"
+        kind = "out" if (li, "out") in info else "smax"
+        T = "T" if info[(li, kind)]["t"] else "None"
+        call = f"_KERNELS.k{k[(li, kind)]}({u}, {m['Z']}, {b}, {T}, {m['D']}, {db})"
         body.append((f"J = {call} / n" if loss else call).ljust(44)
                     + f"# delta^({li}) = dJ/dz^({li}) / n, its bias sum{', the loss' if loss else ''}: one pass")
     for li in range(Ln, 0, -1):

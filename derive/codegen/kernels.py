@@ -78,10 +78,17 @@ def plan(net: Network):
     """The kernels of ``net`` as [(layer, kind, C text of its loop body parts)], or None (NumPy only)."""
     spec = net.spec
     Ln = len(spec.layers)
-    if any(not rules.activation(L.activation).unitwise or bias_kind(L) == "shared" for L in spec.layers):
+    if any(not rules.activation(L.activation).unitwise for L in spec.layers[:-1]) or \
+            any(bias_kind(L) == "shared" for L in spec.layers):
         return None
     out = []
     for li in range(1, Ln + 1):
+        if li == Ln and not rules.activation(spec.layers[-1].activation).unitwise:
+            step = _softmax(net)
+            if step is None:
+                return None
+            out.append((li, "smax", step))
+            break
         value, fp = _act(net, li)
         f = c_expr(value, NAMES)
         if f is None:
@@ -109,6 +116,50 @@ def plan(net: Network):
         out.append((li, "bwd", {"g": None if fp == 1 else g, "a": fp.has(sp.Symbol("a")),
                                 "z": fp.has(sp.Symbol("z"))}))
     return out
+
+
+def _softmax(net: Network) -> dict | None:
+    """A softmax output layer's step: g = dJ/da * a per unit (the table's loss rule), then
+    delta_j = g_j - a_j sum_k g_k, as ``matrix._output_delta`` forms it; None if not printable."""
+    a, t = sp.Symbol("a"), sp.Symbol("t")
+    g = sp.cancel(rules.loss(net.spec.loss).local(a, t, len(net.spec.outputs)) * a)
+    gc = c_expr(g, NAMES)
+    ell = loss_term(net)
+    j = None if ell is None else c_expr(ell, NAMES)
+    if gc is None:
+        return None
+    return {"g": gc, "loss": j, "t": g.has(t) or (j is not None and ell.has(t))}
+
+
+_SOFTMAX = """static int k{k}_S(const real *Z, const real *b, const real *T, real *D, real *db, Py_ssize_t n,
+                  Py_ssize_t U, double *loss)
+{{
+    /* row by row: a = softmax(z + b) (the row maximum taken off first), g = dJ/da * a,
+       delta_j = (g_j - a_j sum_k g_k) / n, its bias sum and the loss's terms */
+    const real inv_n = (real)1 / (real)n;
+    double *acc = (double *)calloc(U, sizeof(double));
+    real *av = (real *)malloc(sizeof(real) * 2 * U), *gv = av + U;
+    if (!acc || !av) {{ free(acc); free(av); return -1; }}
+    double l = 0;
+    for (Py_ssize_t r = 0; r < n; r++) {{
+        const real *zr = Z + r * U, *tr = T ? T + r * U : NULL;
+        real *dr = D + r * U, mx = zr[0] + (b ? b[0] : (real)0), s = 0, gs = 0;
+        for (Py_ssize_t j = 0; j < U; j++) {{ real z = zr[j] + (b ? b[j] : (real)0); av[j] = z; mx = z > mx ? z : mx; }}
+        for (Py_ssize_t j = 0; j < U; j++) {{ av[j] = exp_S(av[j] - mx); s += av[j]; }}
+        const real is = (real)1 / s;
+        for (Py_ssize_t j = 0; j < U; j++) {{
+            real a = av[j] * is, t = tr ? tr[j] : (real)0; (void)t;
+            av[j] = a; gv[j] = {g}; gs += gv[j];
+            {loss}
+        }}
+        for (Py_ssize_t j = 0; j < U; j++) {{ real d = (gv[j] - av[j] * gs) * inv_n; dr[j] = d; acc[j] += d; }}
+    }}
+    if (db) for (Py_ssize_t u = 0; u < U; u++) db[u] = (real)acc[u];
+    *loss = l;
+    free(acc); free(av);
+    return 0;
+}}
+"""
 
 
 def loss_term(net: Network) -> sp.Expr | None:
@@ -156,6 +207,7 @@ _LOOP_TAIL = """        }}
 # (argument names, which are batch-sized, which are written, which may be None)
 ARGS = {"fwd": ("Z b A", "Z A", "Z A", "b"),
         "out": ("Z b T D db", "Z T D", "D db", "b T db"),
+        "smax": ("Z b T D db", "Z T D", "D db", "b T db"),
         "bwd": ("D A Z db", "D A Z", "D db", "A Z db")}
 
 
@@ -178,6 +230,9 @@ def _body(kind: str, c: dict) -> str:
 
 
 def _typed(k: int, kind: str, c: dict, real: str, s: str) -> str:
+    if kind == "smax":
+        loss = f"l += (double)({c['loss']});" if c["loss"] else ""
+        return _SOFTMAX.format(k=k, g=c["g"], loss=loss).replace("real", real).replace("_S(", f"_{s}(")
     names, batch, written, _ = (x.split() for x in ARGS[kind])
     names += [x for x in ("b", "db") if x not in names]             # unused ones are NULL
     params = ", ".join(("" if a in written or a == "db" else "const ") + f"{real} *{a}" for a in names)

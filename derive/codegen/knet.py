@@ -20,7 +20,7 @@ B = 32                  # rows a block
 def eligible(net: Network, plan) -> bool:
     spec = net.spec
     widths = [len(spec.inputs)] + [len(L.units) for L in spec.layers]
-    return plan is not None and max(widths) <= MAX_WIDTH and all(bias_kind(L) in ("vector", "none")
+    return plan is not None and plan[len(spec.layers) - 1][1] == "out" and max(widths) <= MAX_WIDTH and all(bias_kind(L) in ("vector", "none")
                                                                   for L in spec.layers)
 
 
