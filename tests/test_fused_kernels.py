@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import derive
-from derive.codegen import cbuild, cmath, kernels
+from derive.codegen import cbuild, cmath, ctext, kernels
 
 pytestmark = pytest.mark.skipif(cbuild.load_kernels(cmath.MATH_MODULE) is None,
                                 reason="no C compiler or Python headers here: the NumPy code is all there is")
@@ -203,7 +203,7 @@ def test_a_cached_build_is_reused_and_a_corrupted_one_rebuilt(tmp_path, monkeypa
     calls = []
     real = cbuild._compile
     monkeypatch.setattr(cbuild, "_compile", lambda *a: calls.append(1) or real(*a))
-    text = kernels.c_source(kernels.plan(derive.mlp([2, 3, 1], bias="per-unit")))
+    text = ctext.c_source(kernels.plan(derive.mlp([2, 3, 1], bias="per-unit")))
     assert cbuild.load_kernels(text) is not None and len(calls) == 1
     folder = tmp_path / "derive" / "kernels"
     (so,) = folder.glob("*.so")
@@ -222,7 +222,7 @@ def test_a_cached_build_is_reused_and_a_corrupted_one_rebuilt(tmp_path, monkeypa
 def test_no_user_text_reaches_the_c_source():
     name = 'evil"); system("rm -rf /"); /*'
     net = derive.mlp([2, 2, 1], bias="per-unit", name=name)
-    text = kernels.c_source(kernels.plan(net))
+    text = ctext.c_source(kernels.plan(net))
     assert "evil" not in text and "system" not in text
     from derive.codegen.matrix import source
     assert repr(name) in source(net)                             # the Python module names it, as a repr

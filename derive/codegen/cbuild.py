@@ -124,7 +124,7 @@ def build(body: str, init: str = "PyInit_") -> object | None:
 
 
 def load_kernels(text: str) -> object | None:
-    """The kernel module of ``text`` (``kernels.c_source``: ``@PRELUDE@`` stands for ``cmath.PRELUDE``)."""
+    """The kernel module of ``text`` (``ctext.c_source``: ``@PRELUDE@`` stands for ``cmath.PRELUDE``)."""
     from .cmath import PRELUDE
     try:
         return build(text.replace("@PRELUDE@", PRELUDE))

@@ -1,7 +1,7 @@
 """The generated ``gradients``' fused branch: np.dot for the products, one C kernel call per elementwise step.
 
 ``derive.compile`` modules (not ``derive export``'s, which stay plain NumPy) carry the C text of their
-kernels (``kernels.c_source``) as ``KERNEL_C``; the first call with at least ``KERNEL_ROWS`` examples
+kernels (``ctext.c_source``) as ``KERNEL_C``; the first call with at least ``KERNEL_ROWS`` examples
 builds or loads it (``cbuild``: once per user and machine, cached).  When it cannot (no compiler,
 ``DERIVE_KERNELS=off``, ...) or an array does not suit it (not C-contiguous: a BufferError before
 anything is returned), the NumPy lines below the branch run, as they always did.  A tiny network (every
@@ -10,7 +10,7 @@ width at most 8, ``knet``) makes the whole call one kernel, products included.
 from __future__ import annotations
 
 from ..model.graph import Network
-from . import kernels, knet
+from . import ctext, knet
 from .layers import bias_kind, matrix_names
 
 # Batches from this size use the kernels.  Measured (2026-12-03, one core): the kernel path is faster
@@ -20,7 +20,7 @@ KERNEL_ROWS = 1
 
 def c_text(net: Network, plan) -> str:
     """The C text of ``net``'s kernels: per step, and for a tiny network (``knet``) the whole call too."""
-    return kernels.c_source(plan, knet.c_function(net, plan) if knet.eligible(net, plan) else "")
+    return ctext.c_source(plan, knet.c_function(net, plan) if knet.eligible(net, plan) else "")
 
 
 def module_lines(c_text: str) -> list[str]:
@@ -51,7 +51,7 @@ def branch(net: Network, plan, loss: bool, done: list[str], ret: str) -> list[st
         return head + ["        " + line for line in knet.branch(net, plan, loss, done, ret)] + tail
     spec = net.spec
     Ln = len(spec.layers)
-    distinct = kernels.unique(plan)
+    distinct = ctext.unique(plan)
     k = {(li, kind): distinct.index((kind, c)) for li, kind, c in plan}
     info = {(li, kind): c for li, kind, c in plan}
     body, prev = [], "X"
