@@ -4,7 +4,8 @@ exp(x): Cody-Waite range reduction x = k ln2 + r, |r| <= ln2/2 (k by the 1.5 * 2
 so no call to rint), a Horner polynomial in r (Taylor to degree 13 in float64, Cephes' expf degree-7
 fit in float32), then 2^k built from bits as 2^(k/2) * 2^(k - k/2), so results between the least
 normal and the least subnormal round once, as subnormals.  Every branch is a select: gcc -O3
--march=native vectorises the loops that call it (AVX-512: 8 doubles or 16 floats a lane).  x is
+-march=native vectorises the loops that call it (AVX2 here: 4 doubles or 8 floats a lane; this
+machine's CPU flags show no AVX-512, and gcc 12 reads it as znver3).  x is
 clamped to [-746, 710] first (exp is 0 or inf outside) and a NaN is returned as it came.
 tanh(x): for |x| < 0.625 Cephes' odd rational (float64) or polynomial (float32) in x^2, else
 1 - 2/(exp(2|x|) + 1), with x's sign; sigmoid(x) = 1/(1 + exp(-x)) as 1/(1 + e) or e/(1 + e) with
