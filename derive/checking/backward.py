@@ -64,6 +64,7 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
                     f"{target} is not a gradient derive computes (inputs and values the output does not use have none)"
                     if target.startswith("d") and target[1:] in tensors
                     else f"{target} is a forward value; backward lines assign dNAME"}]))
+    verdicts += strays(parsed, truths, grads)
     report = _judged(bw, parsed, truths, grads, verdicts)
     for n in _scaled(run(parsed, truths, grads), grads, truths[0], loss_sizes(bw, truths[0])) if not report.correct else ():
         try:        # deeplearning.ai's dA = m * dJ/dA, the 1/m applied in each dW: read so when fewer lines are wrong
@@ -75,10 +76,26 @@ def check_backward(program, text: str, seed: int = 0) -> BackwardReport:
     return report
 
 
+def strays(parsed, truths: list, grads: dict) -> list:
+    """A dict's key like a layer's gradient that names none (grads["dW" + str(l - 1)] giving dW0): wrong there."""
+    from .backward_program import Runner
+    runner = Runner(parsed, truths[0].sizes, set(grads), None, truths[0].shapes)
+    try:
+        runner.run()
+    except (DeriveError, FormulaError):
+        return []
+    return [LineVerdict(line, f"[{key!r}]", False, [{"kind": "name", "message": f"{key!r} names no gradient "
+            f"(the program's are {', '.join(names)}): a layer's number one off?"}]) for line, key, names in
+            dict.fromkeys((line, key, tuple(names)) for line, key, names in runner.strays
+                          if all(grads[n].kind == "param" for n in names))]     # dA0 is the input's: right
+
+
 def _scaled(judged: list, grads: dict, truth: Truth, sizes: list) -> list:
-    """The sizes n to read the file's dA as n * dJ/dA with: some value's gradient is exactly that, and every
-    value's gradient the file computes goes on into another of its gradients, read by name or through the
-    same statements (a factor it carries is then made up for, or not, where those are judged)."""
+    """The sizes n to read the file's dA as n * dJ/dA with, when every value's gradient the file computes goes
+    on into another of its gradients, read by name or through the same statements (a factor it carries is
+    then made up for, or not, where those are judged): first those some value's gradient is exactly n times,
+    then the others (a slip in dAL hides the factor everywhere after it; the reading is kept only when it
+    makes fewer lines wrong)."""
     from ..tensor.tree import names
     read = {n for j in judged for n in names(j.tree) if n != j.target}
     values = [j for j in judged if grads[j.target].kind != "param"]
@@ -92,7 +109,7 @@ def _scaled(judged: list, grads: dict, truth: Truth, sizes: list) -> list:
         except (DeriveError, ValueError, IndexError, TypeError):
             continue
         out |= {n for n in sizes if same(got, n * truth.env[j.target])}
-    return sorted(out)
+    return sorted(out) + [n for n in sizes if n not in out]    # a slip may hide the factor: tried after
 
 
 def _wrong(report: BackwardReport) -> tuple:
@@ -125,11 +142,11 @@ def _judged(bw: Backward, parsed, truths: list, grads: dict, verdicts: list) -> 
                                   f"another line before line {later[0]} adds the rest: finish it first)")
             verdicts.append(v)
         elif not v.correct and v.diagnosis[0]["kind"] != "name":
-            placed[id(j)] = place(v, j, parsed, bw, truths, grads)
+            placed[id(j)] = place(v, j, parsed, bw, truths, grads, judged)
             verdicts += placed[id(j)]
         else:
             verdicts.append(v)
-    common = shared([j for j in judged if id(j) in placed], parsed, bw, truths, grads)
+    common = shared([j for j in judged if id(j) in placed], parsed, bw, truths, grads, judged)
     if common is not None:      # one helper line run for every layer makes them all wrong: said there, once
         line, verdict = common
         gone = {id(v) for j in judged for v in placed.get(id(j), ())}
@@ -172,6 +189,9 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
             values.append(t.value(tree, target, h))
         except FormulaError as e:
             msg = str(e)
+            if msg.startswith("unknown name 'np_random_"):
+                raise DeriveError(f"line {k}: {target} needs a value drawn by np.random, which derive does not "
+                                  "read: set the arrays from the spec's names (net.params = {'W1': W1, ...})")
             if msg.startswith("unknown name"):
                 if f"'{target}'" in msg:
                     msg = f"uses {target} itself: a line must compute {target} from other values"

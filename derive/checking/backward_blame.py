@@ -16,27 +16,30 @@ from ..errors import DeriveError, FormulaError
 from ..tensor.printer import to_code
 from ..tensor.tree import Bin, Name, Neg, Num
 from .backward_program import Runner
+from .backward_swaps import flips, swaps
 from .mutate import activation_factors, mutations
 
 MAX_VARIANTS = 80
 
 
-def place(verdict, judged, parsed, bw, truths, grads) -> list:
-    """The verdicts for a wrong judged gradient: the wrong statement's line, the others right."""
+def place(verdict, judged, parsed, bw, truths, grads, everything=()) -> list:
+    """The verdicts for a wrong judged gradient: the wrong statement's line, the others right (a change
+    that makes it right but another of ``everything``, the file's judged gradients, wrong is no repair)."""
     from .backward_truth import LineVerdict, same
+    keeps = Keeps(everything, truths[0])
     ids = [i for i in judged.stmts if i in parsed.stmts]
     if len(ids) <= 1:
         return [verdict]
     truth = truths[0]
     want = truth.env[judged.target]
-    order = sorted(ids, key=lambda i: parsed.stmts[i].line, reverse=True)
+    order = sorted(ids, key=lambda i: _order(parsed.stmts[i]))
     # first the edits of a statement's own text, then a factor missing from a whole statement (which
     # could stand in for a mistake made elsewhere: a masked entry -1 for 0 looks like a missing relu')
     for sid, (message, variant, extra) in [(i, v) for rank in (0, 1) for i in order
                                            for v in _all_variants(parsed.stmts[i], bw, truth, rank, parsed)]:
         st = parsed.stmts[sid]
         if st is not None:
-            key = ("mask", sid) if message.startswith("the mask") else sid
+            key = ("mask", sid) if message.startswith(("the mask", "the position")) else sid
             try:
                 again = Runner(parsed, truth.sizes, set(grads), {key: variant}, truth.shapes).run()
             except (DeriveError, FormulaError):
@@ -48,7 +51,7 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
                 got = truth.value(tree, judged.target, extra)
             except (FormulaError, ValueError, IndexError, TypeError):
                 continue
-            if same(got, want):
+            if same(got, want) and keeps(again, extra):
                 kind = "mask" if isinstance(key, tuple) else "placed"
                 if st.line == judged.line:     # its own line: a generic 'not equal' gives way to the cause
                     generic = verdict.diagnosis[0]["kind"] == "value"
@@ -62,22 +65,44 @@ def place(verdict, judged, parsed, bw, truths, grads) -> list:
     return [verdict]
 
 
-def shared(wrong: list, parsed, bw, truths, grads):
+class Keeps:
+    """Whether a changed run keeps right every judged gradient that was right as written."""
+
+    def __init__(self, judged, truth):
+        self.judged, self.truth, self.right = list(judged), truth, None
+
+    def _same(self, tree, target, extra) -> bool:
+        from .backward_truth import same
+        try:
+            return same(self.truth.value(tree, target, extra), self.truth.env[target])
+        except (DeriveError, FormulaError, ValueError, IndexError, TypeError):
+            return False
+
+    def __call__(self, again, extra) -> bool:
+        if self.right is None:
+            self.right = {(j.target, j.line) for j in self.judged if self._same(j.tree, j.target, {})}
+        trees = {(j.target, j.line): j.tree for j in again}
+        return all(k in trees and self._same(trees[k], k[0], extra) for k in self.right)
+
+
+def shared(wrong: list, parsed, bw, truths, grads, everything=()):
     """Several gradients wrong through one statement every one of them ran (a helper's line, run for each
     layer): (its line, one verdict there) when one change of it makes them all right; None otherwise."""
     from .backward_truth import LineVerdict, same
     if len(wrong) < 2:
         return None
     truth = truths[0]
+    keeps = Keeps(everything, truth)
     common = set.intersection(*({i for i in j.stmts if isinstance(i, int) and i in parsed.stmts} for j in wrong))
-    for sid in sorted(common, key=lambda i: parsed.stmts[i].line, reverse=True):     # as place() does
+    for sid in sorted(common, key=lambda i: _order(parsed.stmts[i])):     # as place() does
         st = parsed.stmts[sid]
         for message, variant, extra in (v for rank in (0, 1) for v in _all_variants(st, bw, truth, rank, parsed)):
-            key = ("mask", sid) if message.startswith("the mask") else sid
+            key = ("mask", sid) if message.startswith(("the mask", "the position")) else sid
             try:
                 again = Runner(parsed, truth.sizes, set(grads), {key: variant}, truth.shapes).run()
                 trees = [next(x.tree for x in again if x.target == j.target and x.line == j.line) for j in wrong]
-                if all(same(truth.value(t, j.target, extra), truth.env[j.target]) for t, j in zip(trees, wrong)):
+                if all(same(truth.value(t, j.target, extra), truth.env[j.target]) for t, j in zip(trees, wrong)) \
+                        and keeps(again, extra):
                     names = ", ".join(dict.fromkeys(j.target for j in wrong))
                     return st.line, LineVerdict(st.line, f"{st.targets[0]} (used by {names})", False,
                                                 [{"kind": "placed", "message": message}])
@@ -86,9 +111,23 @@ def shared(wrong: list, parsed, bw, truths, grads):
     return None
 
 
+def _order(st) -> tuple:
+    """Statements tried latest line first; those that only move a value (Z = cache, A_prev, W, b = cache,
+    current_cache = caches[l], grads["dW" + str(l)] = dW_temp) after those that compute one: a sign put on
+    Z = cache would stand in for a mask turned round where Z is compared."""
+    from ..tensor.tree import Index, Tuple
+    def moves(t):
+        return isinstance(t, Name) or isinstance(t, Tuple) and all(moves(x) for x in t.items) or \
+            isinstance(t, Index) and moves(t.x) and all(isinstance(x, (Name, Num)) for x in t.items)
+    from ..tensor.tree import Const, walk
+    keyed = st.op == "mask" and not st.add and any(isinstance(n, Const) and isinstance(n.value, str) for n in walk(st.mask))
+    return moves(st.tree) and (st.op == "=" or keyed), -st.line
+
+
 def _all_variants(st, bw, truth, rank: int, parsed=None):
     yield from variants(st.tree, bw, truth, rank)
     if rank == 0 and st.op == "mask":
+        yield from ((message, mask, {}) for message, mask in flips(st.mask, st.targets[0]))
         yield from mask_variants(st, truth)
         yield from local_mask_variants(st, parsed)
 
@@ -149,6 +188,7 @@ def variants(tree, bw, truth, rank: int = 0):
     if isinstance(tree, _Num) and tree.value != 0:
         yield f"{to_code(tree)} where 0 belongs (a masked entry has no gradient)", _Num(Fraction(0)), {}
     yield "wrong sign", Neg(tree), {}
+    yield from ((message, variant, {}) for message, variant in swaps(tree))
     for kind, variant, message in mutations(tree, truth.forward, truth.sizes):
         count += 1
         if count > MAX_VARIANTS:

@@ -25,6 +25,14 @@ def _indent(raw: str) -> int:
     return len(raw) - len(raw.lstrip(" \t"))
 
 
+def _docstring_end(lines: list, i: int, quote: str) -> int:
+    """The line a docstring opened at line i closes on (its lines left out of the rewrite)."""
+    j = i if lines[i].strip().count(quote) >= 2 else next((j for j in range(i + 1, len(lines)) if quote in lines[j]), None)
+    if j is None:
+        raise DeriveError(f"line {i + 1}: a {quote} string is never closed")
+    return j
+
+
 def classes(text: str) -> str:
     lines = text.splitlines()
     if not any(_STARTS.match(raw) for raw in lines):
@@ -46,11 +54,19 @@ def classes(text: str) -> str:
                 inner = inner or _indent(raw)
                 row = raw[min(inner, _indent(raw)):]
                 d = _METHOD.match(row)
+                if _indent(raw) == inner and row.startswith(('"""', "'''")):     # the class's docstring
+                    end = _docstring_end(lines, i, row[:3])
+                    out[i:end + 1] = [""] * (end + 1 - i)
+                    i = end + 1
+                    continue
                 if _indent(raw) == inner and not row.startswith(("def ", "#", '"', "'")):
                     raise DeriveError(f"line {i + 1}: only methods (def name(self, ...):) are read in a class")
                 if d and _indent(raw) == inner:
                     if d.group(1) in owner and owner[d.group(1)] != cls:
-                        raise DeriveError(f"line {i + 1}: two classes define {d.group(1)}(); one is read")
+                        raise DeriveError(f"line {i + 1}: two classes ({owner[d.group(1)]}, {cls}) define {d.group(1)}(); "
+                                          "derive reads one class per method name (layer objects called in a loop "
+                                          "are not read): write the layers' backward as functions, "
+                                          "affine_backward(dout, cache)")
                     owner[d.group(1)] = cls
                     row = row.replace(f"def {d.group(1)}", f"def {cls}__{d.group(1)}", 1)
                 out[i] = row

@@ -13,15 +13,16 @@ from fractions import Fraction
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
 from ..tensor.tree import Const, Name, Neg, Num, Tuple
-from .backward_text import dict_literal, fstrings, split_args, unpacked
+from .backward_text import dict_literals, fstrings, keywords, lists, randoms, split_args, unpacked
 
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
+_EACH = re.compile(r"for\s+([A-Za-z_]\w*(?:\s*,\s*[A-Za-z_]\w*)*)\s+in\s+(.+?)\s*:\s*$")
 _ASSIGN = re.compile(r"([A-Za-z_][\w]*(?:\s*,\s*[A-Za-z_]\w*)*|[A-Za-z_]\w*\s*\[.*\])\s*(\+=|-=|\*=|/=|=)(?!=)(.*)$")
 _SKIP = re.compile(r"(import\s|from\s+\S+\s+import\s|pass$|@)")
 _IF = re.compile(r"(if|elif)\s+(.*?)\s*:\s*$")
 _ELSE = re.compile(r"else\s*:\s*$")
-BUILTINS = {"str", "dict"}   # str(l) in a dict's key, dict() / {} (backward_values)
+BUILTINS = {"str", "dict", "list", "zip"}   # str(l) in a dict's key, dict() / {}, lists (backward_values)
 _OUT = re.compile(r"\s*,\s*out\s*=(?!=)\s*([A-Za-z_]\w*)\s*\)")
 _ADD_AT = re.compile(r"(?:np|numpy)\s*\.\s*add\s*\.\s*at\s*\((.*)\)$")
 
@@ -46,6 +47,7 @@ class Loop:
     reverse: bool
     body: list
     step: object = None     # range(T - 1, -1, -1): None for 1
+    over: object = None     # for b, w in zip(bs, ws): the list it runs over (var: the names it unpacks to)
 
 
 @dataclass
@@ -112,13 +114,16 @@ def parse_program(text: str) -> Program:
             open_ = (k0, ind, body.rstrip("\\").rstrip())
             continue
         open_ = None
-        lines += [(k0, ind, one) for part in split_args(body.strip(), ";") if part.strip()
-                  for one in unpacked(k0, fstrings(part.strip()))]
+        lines += [(k0, ind + extra, line) for part in split_args(body.strip(), ";") if part.strip()
+                  for one in unpacked(k0, fstrings(randoms(part.strip()))) for extra, line in lists(one)]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     if doc is not None:
         raise DeriveError(f"line {opened}: a {doc} string is never closed")
-    functions = {m.group(1) for _, _, b in lines if (m := _DEF.match(b))} | BUILTINS
+    signatures = {m.group(1): [(p.split("=")[0].strip(), p.split("=", 1)[1].strip() if "=" in p else None)
+                               for p in split_args(m.group(2)) if p.strip()] for _, _, b in lines if (m := _DEF.match(b))}
+    lines = [(k, ind, b if _DEF.match(b) else keywords(k, b, signatures)) for k, ind, b in lines]
+    functions = set(signatures) | BUILTINS
     prog = Program([])
     pos = 0
 
@@ -149,6 +154,12 @@ def parse_program(text: str) -> Program:
                 prog.stmts[("return", m.group(1))] = Stmt(("return", m.group(1)), res[0], (m.group(1) + "()",), "=", res[1])
                 continue
             m = _FOR.match(body)
+            each = None if m else _EACH.match(body)
+            if each:                              # for b, w in zip(self.biases, self.weights): over a list
+                names = tuple(v.strip() for v in each.group(1).split(","))
+                stmts, _ = nested(k, _inner_level(k, level), inside_def)
+                out.append(Loop(k, names, None, None, False, stmts, over=_parse(k, each.group(2), functions)))
+                continue
             if m:
                 inside = m.group(3).rstrip()
                 if m.group(2) and not m.group(4) and inside.endswith(")"):
@@ -239,8 +250,7 @@ def _statement(k: int, body: str, functions, prog: Program) -> Stmt:
         raise DeriveError(f"line {k}: expected an assignment (dNAME = expression, dNAME += expression, "
                           "d[mask] = value), a 'for t in range(T):' loop or a 'def'")
     lhs, op, rhs = m.group(1).strip(), m.group(2), m.group(3)
-    if rhs.strip().startswith("{") and rhs.strip().endswith("}") and rhs.strip() != "{}":
-        rhs = dict_literal(k, rhs.strip()[1:-1])
+    rhs = dict_literals(k, rhs)
     if "," in lhs and "[" not in lhs and len(split_args(rhs)) > 1:
         rhs = "(" + rhs + ")"          # a, b = x, y: a tuple on the right
     tree = _parse(k, rhs, functions)

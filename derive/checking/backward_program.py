@@ -2,7 +2,8 @@
 
 Statements run in order: ``d = ...`` then ``d = d / N`` (or ``d /= N``) is one gradient built in two
 steps; ``+= -= *= /=`` accumulate; ``d = g.copy()`` then ``d[h <= 0] = 0`` is ``where(h <= 0, 0, g)``;
-``for t in range(T):`` (``range(a, b, step)``) runs its body once per step (the step a constant in each copy), ``if t > 0:``
+``for t in range(T):`` (``range(a, b, step)``) runs its body once per step (the step a constant in each copy),
+``for b, w in zip(bs, ws):`` once per item of a list, ``if t > 0:``
 (``elif``, ``else``) the branch its steps and sizes choose; ``def f(a, b):``
 defines a helper whose ``return`` is put in place of each call; ``a, b = expr`` and ``n, d = X.shape``
 assign by position.  ``run`` computes every assignment symbolically: a value read while it is being
@@ -30,12 +31,11 @@ from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Scatter, Slice, Tuple, names
 from .backward_alias import Aliases, Views
 from .backward_parse import Cond, Helper, Judged, Loop, Program, Stmt, parse_program  # noqa: F401
-from .backward_values import Dict, Dicts, builtin, fold, key_of, same_strings, top_level  # noqa: F401
-
-MAX_STEPS = 1000         # loop iterations over a whole file
+from .backward_values import MAX_STEPS, Dict, Dicts, Lists, builtin, fold, key_of, same_strings, top_level  # noqa: F401
 
 
-class Runner(Views, Dicts):
+
+class Runner(Views, Dicts, Lists):
     """Runs a parsed program symbolically; ``override`` replaces a statement's tree (to place a mistake)."""
 
     def __init__(self, prog: Program, sizes: dict, gradients: set, override: dict | None = None,
@@ -55,6 +55,7 @@ class Runner(Views, Dicts):
         self.scopes: dict = {}        # id(a helper call's locals) -> those locals
         self.returns: list = []       # the last helper call's returned views
         self.at, self.stmt = 0, None  # the line and statement being run
+        self.strays: list = []        # (line, key, gradients): grads["dW0"], a layer's key one off
 
     def run(self) -> list:
         self.blocks(self.prog.blocks, {})
@@ -69,7 +70,10 @@ class Runner(Views, Dicts):
 
     def blocks(self, blocks: list, consts: dict, local: dict | None = None):
         for b in blocks:
-            if isinstance(b, Loop):
+            if isinstance(b, Loop) and b.over is not None:
+                for item in self.each(b, consts, local):
+                    self.blocks(b.body, {**consts, **item}, local)
+            elif isinstance(b, Loop):
                 lo = self.const(b.start, consts, b.line, local)
                 hi = self.const(b.stop, consts, b.line, local)
                 step = 1 if b.step is None else self.const(b.step, consts, b.line, local)
@@ -138,6 +142,8 @@ class Runner(Views, Dicts):
                 ids |= mused
                 if isinstance(prev, Dict):
                     return self.entry(own, prev, key_of(mask, st.line), value, ids, st, local)
+                if isinstance(prev, Tuple):         # nabla_b[-l] = delta: one item of a list set
+                    return self.store(own, self.item(prev, mask, value, st), ids, st.line, local)
                 items = _positions(mask, self.sizes)
                 like = Name(own[1:]) if own in self.gradients else prev    # the shape only (never evaluated twice)
                 if items is None:          # d[h <= 0] = 0: a boolean mask
@@ -183,6 +189,9 @@ class Runner(Views, Dicts):
         if isinstance(value, Tuple) and len(value.items) == n:
             return value.items
         if isinstance(value, Call) and value.fn == "shape":
+            x = value.args[0]          # N, D = X.shape: the numbers at the checked sizes when X's shape is known
+            if isinstance(x, Name) and len(self.shapes.get(x.id, ())) == n:
+                return tuple(Num(Fraction(k)) for k in self.shapes[x.id])
             return tuple(Index(value, (Num(Fraction(i)),)) for i in range(n))
         raise DeriveError(f"line {line}: cannot unpack this into {n} names (a tuple of {n} or X.shape)")
 
@@ -214,20 +223,27 @@ class Runner(Views, Dicts):
                 return self.call(t.args[0].value, [go(a) for a in t.args[1:]], used, t.args[1:], consts, local)
             out = fold(_map(t, go))
             if isinstance(out, Index) and isinstance(out.x, Dict):
-                return self.lookup(out.x, key_of(Tuple(out.items), self.at), own, used)
-            if isinstance(out, Index) and isinstance(out.x, Call) and out.x.fn == "shape" and \
-                    isinstance(out.x.args[0], Name) and out.x.args[0].id in self.shapes and len(out.items) == 1:
+                return self.lookup(out.x, key_of(Tuple(out.items), self.at), own, used,
+                                   t.x.id if isinstance(t, Index) and isinstance(t.x, Name) else None)
+            if isinstance(out, Index) and isinstance(out.x, Call) and out.x.fn == "shape" and len(out.items) == 1 \
+                    and (shape := self.shape_of(out.x.args[0])) is not None:
                 from ..tensor.axes import const_int      # n = X.shape[0]: the number at the checked sizes
                 try:
-                    return Num(Fraction(self.shapes[out.x.args[0].id][const_int(out.items[0], self.sizes)]))
+                    return Num(Fraction(shape[const_int(out.items[0], self.sizes)]))
                 except (FormulaError, IndexError):
                     return out
             if isinstance(out, Index) and isinstance(out.x, Tuple) and len(out.items) == 1:
-                from ..tensor.axes import const_int      # a list indexed by a loop's step: das[t]
+                from ..tensor.axes import const_int      # a list indexed by a loop's step: das[t], zs[-l], sizes[1:]
                 try:
+                    if isinstance(out.items[0], Slice):
+                        lo, hi, step = (None if v is None else const_int(v, self.sizes) for v in
+                                        (out.items[0].lo, out.items[0].hi, out.items[0].step))
+                        return Tuple(out.x.items[lo:hi:step])
                     return out.x.items[const_int(out.items[0], self.sizes)]
                 except (FormulaError, IndexError):
-                    raise FormulaError(f"cannot index a list with {out.items[0]}") from None
+                    from ..tensor.printer import to_code
+                    raise DeriveError(f"line {self.at}: {to_code(t)}: {to_code(out.items[0])} is not an index of a "
+                                      f"list of {len(out.x.items)} items (Python raises IndexError)") from None
             return out
         return go(tree), used
 

@@ -6,14 +6,21 @@ string known before anything runs (a loop's step, a size or a number put in), so
 strings to trees: setting a key whose string names a gradient (``"dW2"``) assigns that gradient there, as
 ``dW2 = ...`` would, and reading one reads it.  ``str(n)`` of a whole number and ``"a" + "b"`` are folded;
 ``len`` of a list (a tuple of caches) is its length.  Anything else about a dict or a string is refused.
+CS231n's ``grads['W1']`` (a parameter's name as the key of a dict whose name says grad) is dW1.
+
+Lists (Nielsen's network.py): ``[]``, ``xs + [x]`` (``xs.append(x)``), ``[None] * n``, ``zip`` of lists, a
+slice ``sizes[1:]``, an item read or set at a number or a loop's step (``nabla_w[-l] = ...``) and a loop over
+a list (``for b, w in zip(self.biases, self.weights):``, ``Lists.each``).
 """
 from __future__ import annotations
 
 from fractions import Fraction
 
-from ..errors import DeriveError
+from ..errors import DeriveError, FormulaError
 from ..tensor.tree import Bin, Call, Const, Index, Name, Num, Tuple
-from .backward_parse import Stmt
+from .backward_parse import Loop, Stmt
+
+MAX_STEPS = 1000         # loop iterations over a whole file
 
 
 class Dict:
@@ -38,13 +45,23 @@ def builtin(name: str, args: list, line: int):
         return Const(str(int(args[0].value)))
     if name == "str" and len(args) == 1 and isinstance(args[0], Const) and isinstance(args[0].value, str):
         return args[0]
-    raise DeriveError(f"line {line}: {name}() is read only as str(n) of a loop step or a number, and dict()")
+    if name == "list" and not args:
+        return Tuple(())
+    if name == "zip" and args and all(isinstance(x, Tuple) for x in args):
+        return Tuple(tuple(Tuple(items) for items in zip(*(x.items for x in args))))
+    raise DeriveError(f"line {line}: {name}() is read only as str(n) of a loop step or a number, dict(), list() "
+                      "and zip() of lists")
 
 
 def fold(t):
     """'dW' + '1' -> 'dW1'; a number + a number; len() of a list (Index(shape(tuple), 0))."""
     if isinstance(t, Bin) and t.op == "+" and all(isinstance(x, Const) and isinstance(x.value, str) for x in (t.a, t.b)):
         return Const(t.a.value + t.b.value)
+    if isinstance(t, Bin) and t.op == "+" and isinstance(t.a, Tuple) and isinstance(t.b, Tuple):
+        return Tuple(t.a.items + t.b.items)         # xs + [x]: a list grown (xs.append(x))
+    if isinstance(t, Bin) and t.op == "*" and isinstance(t.a, Tuple) and isinstance(t.b, Num) \
+            and t.b.value.denominator == 1 and 0 <= t.b.value <= 1000:
+        return Tuple(t.a.items * int(t.b.value))    # [None] * len(Ws): a list of that many items
     if isinstance(t, Bin) and t.op in "+-" and isinstance(t.a, Num) and isinstance(t.b, Num):
         return Num(t.a.value + t.b.value if t.op == "+" else t.a.value - t.b.value)
     if isinstance(t, Index) and isinstance(t.x, Call) and t.x.fn == "shape" and isinstance(t.x.args[0], Tuple) \
@@ -80,8 +97,11 @@ class Dicts:
             value, ids = Bin("+", prev.entries[key][0], value), set(ids) | prev.entries[key][1]
         self.store(own, prev.set(key, value, ids), ids, st.line, local)
         self.in_place(own, local, st.line, ids)      # a method's self is its caller's object
-        if key in self.gradients:
-            self.store(key, value, ids, st.line, None)
+        if (grad := gradient_key(own, key, self.gradients)) is not None:
+            self.store(grad, value, ids, st.line, None)
+        elif key[:1] == "d" and (base := key.rstrip("0123456789-")) != key and \
+                any(g.rstrip("0123456789") == base for g in self.gradients):
+            self.strays.append((st.line, key, sorted(g for g in self.gradients if g.rstrip("0123456789") == base)))
 
     def literal(self, value, ids, line: int):
         """grads = {"dW1": dW1, ...} in a helper: a key naming a gradient assigns it here (a name read as
@@ -90,15 +110,69 @@ class Dicts:
             if key in self.gradients and tree != Name(key):
                 self.store(key, tree, ids, line, None)
 
-    def lookup(self, d, key: str, own, used: set):
+    def lookup(self, d, key: str, own, used: set, name=None):
         if key not in d.entries:
             raise DeriveError(f"line {self.at}: the dict has no key {key!r} here")
-        if key in self.gradients and key != own and key in self.cur:
-            self.finish(key)                # read by another line: complete here, read as itself
+        grad = gradient_key(name, key, self.gradients) or key
+        if grad in self.gradients and grad != own and grad in self.cur:
+            self.finish(grad)               # read by another line: complete here, read as itself
             if not self.inline:
-                return Name(key)
+                return Name(grad)
         used.update(d.entries[key][1])
         return d.entries[key][0]
+
+
+class Lists:
+    """The runner's side of Python's lists (mixed into ``backward_program.Runner``): a loop over one, an item
+    set, the shape of a helper's parameter."""
+
+    def each(self, b: Loop, consts: dict, local) -> list:
+        """The names a loop over a list binds at each step (for b, w in zip(bs, ws): each pair)."""
+        over = self.subst(b.over, consts, None, set(), local)[0]
+        if not isinstance(over, Tuple):
+            raise DeriveError(f"line {b.line}: a for loop is read over range(...), a list, or zip() of lists")
+        out = []
+        for item in over.items:
+            self.steps += 1
+            if self.steps > MAX_STEPS:
+                raise DeriveError(f"line {b.line}: more than {MAX_STEPS} loop steps")
+            if len(b.var) == 1:
+                out.append({b.var[0]: item})
+            elif isinstance(item, Tuple) and len(item.items) == len(b.var):
+                out.append(dict(zip(b.var, item.items)))
+            else:
+                raise DeriveError(f"line {b.line}: cannot unpack a list's item into {len(b.var)} names")
+        return out
+
+    def item(self, prev: Tuple, mask, value, st) -> Tuple:
+        from ..tensor.axes import const_int
+        try:
+            k = range(len(prev.items))[const_int(mask, self.sizes)]
+        except (FormulaError, IndexError):
+            raise DeriveError(f"line {st.line}: a list's item is set at a loop step or a number within "
+                              f"its {len(prev.items)} items") from None
+        value = Bin("+", prev.items[k], value) if st.add else value
+        return Tuple(prev.items[:k] + (value,) + prev.items[k + 1:])
+
+    def shape_of(self, tree):
+        """A tree's shape at the checked sizes (x.shape[0] of a helper's parameter), None if not known."""
+        if isinstance(tree, Name):
+            return self.shapes.get(tree.id)
+        from ..tensor.shapes import Info, infer
+        try:
+            return tuple(infer(tree, {k: Info(v, False) for k, v in self.shapes.items()}, self.sizes).shape)
+        except (FormulaError, ValueError, IndexError, TypeError, KeyError):
+            return None
+
+
+def gradient_key(name, key: str, gradients: set):
+    """The gradient a dict's key names: the key itself (grads["dW1"]), or a parameter's name in a dict of
+    gradients (CS231n's grads['W1'], a dict whose name says grad); None for any other key."""
+    if key in gradients:
+        return key
+    if isinstance(name, str) and ("grad" in name.lower() or "nabla" in name.lower()) and "d" + key in gradients:
+        return "d" + key
+    return None
 
 
 def top_level(blocks):
