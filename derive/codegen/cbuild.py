@@ -9,6 +9,11 @@ folder and moved into place (``os.replace``), with a ``.sha256`` of its bytes be
 file whose bytes do not match is rebuilt, never loaded.  Anything that goes wrong (no compiler, a
 compile error, ``DERIVE_KERNELS=off``, an unsupported platform) gives None: the caller keeps its NumPy
 code.  One line at logging's debug level says why.
+
+Why an extension module and not ctypes: a call taking two NumPy arrays by the buffer protocol
+(METH_FASTCALL) costs 0.37 µs; the same C through ctypes with ``arr.ctypes.data`` 4.6 µs, 0.7 µs with the
+pointers computed in advance, which the reused work arrays do not allow safely (measured 2026-12-03 on
+the shared 2-core machine).
 """
 from __future__ import annotations
 
