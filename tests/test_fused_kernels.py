@@ -233,3 +233,18 @@ def test_export_writes_plain_numpy_without_kernels():
     text = module_source(derive.mlp([2, 2, 2], bias="per-unit"))
     assert "KERNEL_C" not in text and "_KERNELS" not in text and "import derive" not in text
     assert "from derive" not in text and "def gradients" in text
+
+
+@pytest.mark.parametrize("sizes", [(3, 4, 2), (10, 12, 3)])
+def test_networks_without_biases_match_torch(sizes):
+    net = derive.mlp(list(sizes), activation="tanh", output_activation="sigmoid", loss="half_sse")
+    m = derive.compile(net).module
+    assert "b1" not in m.PARAMS
+    for n in (7, 300):
+        P, X, T = data(sizes, n, "float64")
+        P = {k: v for k, v in P.items() if k.startswith("W")}
+        got = m.gradients(P, X, T)
+        ps = {k: torch.tensor(v, requires_grad=True) for k, v in P.items()}
+        y = torch.sigmoid(torch.tanh(torch.tensor(X) @ ps["W1"].T) @ ps["W2"].T)
+        (0.5 * ((torch.tensor(T) - y) ** 2).sum(1).mean()).backward()
+        assert m._KERNELS and worst(got, {k: v.grad.numpy() for k, v in ps.items()}) < 1e-12
