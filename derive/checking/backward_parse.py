@@ -13,7 +13,7 @@ from fractions import Fraction
 from ..errors import DeriveError, FormulaError
 from ..tensor import grammar
 from ..tensor.tree import Const, Name, Neg, Num, Tuple
-from .backward_text import dict_literals, fstrings, keywords, lists, randoms, split_args, unpacked
+from .backward_text import chained, dict_literals, fstrings, keywords, lists, randoms, split_args, unpacked, withs
 
 _DEF = re.compile(r"def\s+([A-Za-z_]\w*)\s*\(([^)]*)\)\s*:\s*$")
 _FOR = re.compile(r"for\s+([A-Za-z_]\w*)\s+in\s+(reversed\s*\(\s*)?range\s*\((.*)\)\s*(\))?\s*:\s*$")
@@ -115,11 +115,13 @@ def parse_program(text: str) -> Program:
             continue
         open_ = None
         lines += [(k0, ind + extra, line) for part in split_args(body.strip(), ";") if part.strip()
-                  for one in unpacked(k0, fstrings(randoms(part.strip()))) for extra, line in lists(one)]
+                  for each in chained(part.strip()) for one in unpacked(k0, fstrings(randoms(each)))
+                  for extra, line in lists(one)]
     if open_ is not None:
         raise DeriveError(f"line {open_[0]}: a '(' or '[' is never closed")
     if doc is not None:
         raise DeriveError(f"line {opened}: a {doc} string is never closed")
+    lines = withs(lines)
     signatures = {m.group(1): [(p.split("=")[0].strip(), p.split("=", 1)[1].strip() if "=" in p else None)
                                for p in split_args(m.group(2)) if p.strip()] for _, _, b in lines if (m := _DEF.match(b))}
     lines = [(k, ind, b if _DEF.match(b) else keywords(k, b, signatures)) for k, ind, b in lines]

@@ -139,3 +139,29 @@ def lists(body: str) -> list:
         return [(0, f"{name} = list()"), (0, f"for {var.strip()} in {over.strip()}:"),
                 (1, f"{name} = {name} + [{value}]")]
     return [(0, body)]
+
+
+def withs(lines: list) -> list:
+    """(line, indentation, statement) with each ``with torch.no_grad():`` left out and its body read one level
+    up (what a context manager does to a backward pass is not derive's to judge)."""
+    out, stack = [], []          # stack: (the with's indentation, how far its body is indented past it)
+    for k, ind, body in lines:
+        while stack and ind <= stack[-1][0]:
+            stack.pop()
+        if stack and stack[-1][1] is None:
+            stack[-1] = (stack[-1][0], ind - stack[-1][0])
+        if re.fullmatch(r"with\s+.+:", body):
+            stack.append((ind, None))
+            continue
+        out.append((k, ind - sum(shift for _, shift in stack if shift), body))
+    return out
+
+
+def chained(body: str) -> list:
+    """a = b = expr as b = expr, then a = b (one object under two names, as Python binds it)."""
+    parts = split_args(body, "=")
+    if len(parts) < 3 or any(not re.fullmatch(r"\s*[A-Za-z_]\w*\s*", p) for p in parts[:-1]) or \
+            any(p.endswith(("<", ">", "!", "=", "+", "-", "*", "/")) or p.startswith("=") for p in parts):
+        return [body]
+    names = [p.strip() for p in parts[:-1]]
+    return [f"{names[-1]} = {parts[-1].strip()}"] + [f"{a} = {names[-1]}" for a in names[:-1]]
