@@ -1,7 +1,7 @@
-"""Three derivations written after the readers, in the notation of sources they had not seen (heldout3_*):
-Hagan et al.'s sensitivities (Neural Network Design, ch. 11, with its 1-2-1 worked example and matrices written
-out with bmatrix), colah's computational graphs (e = (a+b)(b+1), the sum over paths) and cs231n's
-"Backprop, intuitions" (f = (x+y) z, local gradient times upstream gradient).
+"""Four derivations in the notation of sources the readers had not seen (heldout3_*): Hagan et al.'s sensitivities
+(Neural Network Design, ch. 11, with its 1-2-1 worked example and matrices written out with bmatrix), colah's
+computational graphs (e = (a+b)(b+1), the sum over paths), cs231n's "Backprop, intuitions" (f = (x+y) z, local
+gradient times upstream gradient) and Japanese lecture slides in Okatani's notation (u the total input, z = f(u)).
 
 Each text is right: no line may be called wrong, and a planted slip (a sign, a transpose, a layer, a number) is
 the one wrong line, at its own line.  Oracles: PyTorch autograd on Hagan's network (his printed numbers), and the
@@ -147,3 +147,82 @@ def test_a_matrix_written_out_reads_as_numpy_computes_it():
     assert split_equalities(r"W = \begin{bmatrix} 0.09 & -0.17 \end{bmatrix},") == [
         "W", r"\begin{bmatrix} 0.09 & -0.17 \end{bmatrix}"]
     assert split_equalities(r"a^{m+1} = f(n) \quad \text{for } m = 0, 1, \ldots, M-1") == ["a^{m+1}", "f(n)"]
+
+
+TYPED = [   # (line, right?): delta^{[1]} as students type it; the oracle is autograd below
+    (r"\delta^{[1]} = W^{[2]'}\delta^{[2]} \odot g'(z^{[1]})", True),          # MATLAB's prime: the transpose
+    (r"\delta^{[1]} = (W^{[2]})' \delta^{[2]} .* g'(z^{[1]})", True),
+    (r"\delta^{[1]} = (W^{[2]})^\top\delta^{[2]} \circ g'(z^{[1]})", True),
+    (r"\delta^{[1]} = W^{[2]T}\delta^{[2]} \cdot g'(z^{[1]})", True),          # \cdot of two vectors, the other side a vector
+    (r"\delta^{[1]} = W^{[2]}\delta^{[2]} \cdot g'(z^{[1]})", False),          # no transpose, whatever \cdot means
+    (r"\delta^{[1]} = W^{[2]T}\delta^{[2]} \cdot z^{[1]}", False),             # the derivative dropped
+]
+
+
+@pytest.mark.parametrize("line, right", TYPED)
+def test_typed_layer_form_spellings_against_autograd(line, right):
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(3)
+    x = torch.randn(2, 1, generator=g, dtype=torch.float64)
+    W1, b1 = torch.randn(3, 2, generator=g, dtype=torch.float64), torch.randn(3, 1, generator=g, dtype=torch.float64)
+    W2, b2 = torch.randn(3, 3, generator=g, dtype=torch.float64), torch.randn(3, 1, generator=g, dtype=torch.float64)
+    z1 = (W1 @ x + b1).requires_grad_()
+    a1 = torch.sigmoid(z1)
+    y = torch.tensor([[0.0], [1.0], [0.0]], dtype=torch.float64)
+    yhat = torch.softmax(W2 @ a1 + b2, dim=0)
+    (-(y * torch.log(yhat)).sum()).backward()
+    d2 = yhat - y
+    typed = {True: (W2.T @ d2) * a1 * (1 - a1), False: None}[right]
+    assert typed is None or torch.allclose(z1.grad, typed.detach())        # what the right spellings say is autograd's
+    c = derive.load(str(DATA / "cs229_net.yaml"))
+    step, = check_derivation_report(c, f"$${line}$$\n", timeout=None).steps
+    assert step.status == ("correct" if right else "wrong"), step
+
+
+def _okatani(text, preset=None):
+    return check_derivation_report(derive.load(str(DATA / "okatani_net.yaml")), text, timeout=None, preset=preset)
+
+
+def test_okatani_notation_is_read_as_his_and_agrees_with_autograd():
+    torch = pytest.importorskip("torch")
+    g = torch.Generator().manual_seed(5)
+    x, d = torch.randn(2, 1, generator=g, dtype=torch.float64), torch.randn(2, 1, generator=g, dtype=torch.float64)
+    W1, b1, W2, b2 = (torch.randn(*s, generator=g, dtype=torch.float64, requires_grad=True)
+                      for s in ((2, 2), (2, 1), (2, 2), (2, 1)))
+    u1 = W1 @ x + b1
+    u1.retain_grad()
+    z1 = torch.sigmoid(u1)                          # his z = f(u): the unit's output
+    y = W2 @ z1 + b2                                # the output layer is the identity
+    y.retain_grad()
+    (0.5 * ((y - d) ** 2).sum()).backward()
+    d2 = y - d                                      # his delta^{(2)}_j = y_j - d_j
+    d1 = z1 * (1 - z1) * (W2.T @ d2)                # f'(u^{(1)}) \odot W^{(2)T} delta^{(2)}
+    assert torch.allclose(y.grad, d2) and torch.allclose(u1.grad, d1)
+    assert torch.allclose(W2.grad, d2 @ z1.T) and torch.allclose(W1.grad, d1 @ x.T) and torch.allclose(b1.grad, d1)
+    report = _okatani(_text("heldout3_ja_okatani"))
+    assert report.read.startswith("read with --preset okatani")
+    assert [s.status for s in report.steps] == ["correct"] * 13
+
+
+OKATANI_SLIPS = [
+    (r"$$\delta^{(2)}_j = y_j - d_j$$", r"$$\delta^{(2)}_j = d_j - y_j$$"),                                      # sign
+    (r"\mathbf{W}^{(l+1)\top} \boldsymbol{\delta}", r"\mathbf{W}^{(l+1)} \boldsymbol{\delta}"),                   # transpose
+    (r"\boldsymbol{\delta}^{(l)} \mathbf{z}^{(l-1)\top}", r"\boldsymbol{\delta}^{(l)} \mathbf{u}^{(l-1)\top}"),   # u for z
+    (r"= \delta^{(l)}_j z^{(l-1)}_i", r"= \delta^{(l)}_j z^{(l)}_i"),                                               # layer
+]
+
+
+@pytest.mark.parametrize("right, slip", OKATANI_SLIPS)
+def test_okatani_slip_is_the_one_wrong_line(right, slip):
+    text = _text("heldout3_ja_okatani")
+    assert text.count(right) == 1
+    line = text[:text.index(right)].count("\n") + 1
+    assert set(_lines(_okatani(text.replace(right, slip), "okatani"), "wrong")) == {line}, slip
+
+
+def test_a_letter_the_text_defines_in_its_own_sense_is_never_judged_in_the_networks():
+    # read as written (no preset): his z = f(u) is no weighted sum, so every line with z (or his y, or his delta)
+    # is unread with that reason, never called wrong (before: 3 of his right lines were wrong)
+    report = _okatani(_text("heldout3_ja_okatani"), "ng")          # "ng": the text as written, no notation applied
+    assert _lines(report, "wrong") == [] and _lines(report, "correct") == []
+    assert any("defines its own z at line 13" in s.note for s in report.steps)

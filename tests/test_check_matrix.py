@@ -101,8 +101,10 @@ CASES = [
      lambda T: (T["d1"], had(mm(T["W2"], T["d2"]), sig_prime(T["z1"])))),
     ("seed003", r"\delta^{(1)} = W^{(2)T} \delta^{(2)} \sigma'(z^{(1)})",
      lambda T: (T["d1"], mm(mm(T["W2"].T, T["d2"]), sig_prime(T["z1"])))),
-    ("seed003", r"\delta^{(1)} = W^{(2)T} \delta^{(2)} \cdot \sigma'(z^{(1)})",    # u \cdot v: the dot product
-     lambda T: (T["d1"], dot(mm(T["W2"].T, T["d2"]), sig_prime(T["z1"])))),
+    # u \cdot v of two vectors is their dot product, one number; beside a vector the writer means the element-wise
+    # product, and it is read so (said in the note) when that makes the step right
+    ("seed003", r"\delta^{(1)} = W^{(2)T} \delta^{(2)} \cdot \sigma'(z^{(1)})",
+     lambda T: (T["d1"], had(mm(T["W2"].T, T["d2"]), sig_prime(T["z1"])))),
     ("seed003", r"\mathbf{x} \cdot \mathbf{x} = x_1^2 + x_2^2", lambda T: (dot(T["x"], T["x"]), (T["x"] ** 2).sum().reshape(1, 1))),
     ("seed003", r"\delta^{(1)} = W^{(2)T} \delta^{(2)} \odot \sigma'(z^{(2)})",
      lambda T: (T["d1"], had(mm(T["W2"].T, T["d2"]), sig_prime(T["z2"])))),

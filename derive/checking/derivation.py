@@ -113,7 +113,8 @@ def _chain(c: Checker, reader: Reader, lines: list[int], parts: list[str], assig
         from .matrix import matrix_steps
         steps = matrix_steps(c, reader, lines, parts, sides, Step)
         if steps is not None:
-            return _layer_named(c, reader, lines, parts, steps)
+            from .matrix import cdot_elementwise
+            return _layer_named(c, reader, lines, parts, cdot_elementwise(c, reader, lines, parts, steps, Step))
     if not all(s.ok for s in sides):            # \delta_j = ...: an equation for every unit j
         from .indices import for_each_index
         each = for_each_index(c, reader, lines, parts, assigns, Step, _update_rule)
@@ -219,8 +220,10 @@ def check_lines(checker: Checker, text: str, reader: Reader | None = None) -> De
     """Check every equality of every line of ``text`` with ``checker``, in this process, with no time limit.
     ``reader`` reads the text's names (``textbind``: bound to the spec's; ``nospec``: with the values the text
     states); a plain ``BatchReader`` when None.  Returns one step per equality, in the text's order."""
+    from .textowned import disowned, owned_letter
     reader = reader or BatchReader(checker)
     steps: list[Step] = []
+    owned: dict[str, tuple[int, str]] = {}       # z: (line, "z^{(l)} = f(u^{(l)})"), a letter the text defines itself
     for line, latex, rows in chains(text):
         for statement in statements(latex):
             at = latex.find(statement)
@@ -231,7 +234,11 @@ def check_lines(checker: Checker, text: str, reader: Reader | None = None) -> De
                 continue
             eqs = [at + o for o in equals_at(statement)] if at >= 0 else []
             lines = [line_at(rows, o) for o in eqs] if len(eqs) == len(parts) - 1 else [line] * (len(parts) - 1)
-            steps += check_chain(checker, reader, lines, parts, assigns)
+            chain = disowned(check_chain(checker, reader, lines, parts, assigns), owned, replace)
+            letter = owned_letter(checker, parts, chain)
+            if letter is not None:
+                owned.setdefault(letter, (lines[0], _short(" = ".join(parts), 60)))
+            steps += chain
     return DerivationReport(tuple(steps))
 
 

@@ -14,6 +14,9 @@ example, as the notes write it, also when the spec has a batch.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
+
 import sympy as sp
 
 from ..model.formula import Mat
@@ -154,6 +157,27 @@ def matrix_steps(c, reader: Reader, lines: list[int], parts: list[str], scalar: 
     return [_step(c, reader, canon, lines[i - 1], sides[i - 1], sides[i], Step) for i in range(1, len(sides))]
 
 
+_CDOT = re.compile(r"\\cdot(?![A-Za-z])")
+
+
+def cdot_elementwise(c, reader: Reader, lines: list[int], parts: list[str], steps: list, Step) -> list:
+    """``W^T \\delta \\cdot g'(z)`` where the other side is a vector: a dot product of two vectors would be one number,
+    so the writer means the element-wise product; a step wrong only by the shapes of that reading is read so."""
+    if len(steps) != len(parts) - 1:
+        return steps
+    out = []
+    for i, st in enumerate(steps):
+        if st.status == "wrong" and st.note.startswith("the shapes differ") and _CDOT.search(parts[i] + parts[i + 1]):
+            a, b = (_CDOT.sub(r"\\odot", p) for p in parts[i:i + 2])
+            again = matrix_steps(c, reader, [lines[i]], [a, b], [reader.read(a), reader.read(b)], Step)
+            if again and len(again) == 1 and again[0].status == "correct":
+                st = replace(st, status="correct", diagnosis=(), counterexample=None,
+                             note="\\cdot read as the element-wise product: of two vectors it would be one number, "
+                                  "and the other side is a vector; " + again[0].note)
+        out.append(st)
+    return out
+
+
 def _number(side) -> bool:
     return not isinstance(side.value, Mat) and not (side.value.free_symbols - set(side.literals.text))
 
@@ -191,4 +215,4 @@ def _every_layer(c, reader: Reader, mr: MatrixReader, lines: list[int], parts: l
     return out
 
 
-__all__ = ["matrix_steps"]
+__all__ = ["cdot_elementwise", "matrix_steps"]

@@ -15,6 +15,8 @@
               two-layer network the index letter is the layer (i input, j hidden, k output).
     hagan     W^m, b^m, n^m, a^m (a^0 = p), s^m the sensitivity, \\hat{F}, \\dot{F}^m(n^m), W^m(k+1) (Neural Network
               Design, ch. 11; ``hagan.py``): his n is derive's z, his s its \\delta, layers numbered as derive's.
+    okatani   u^{(l)} the total input, z^{(l)} = f(u^{(l)}) the output, z^{(0)} = x, y the output, d the target
+              (岡谷『深層学習』; ``okatani.py``): his u is derive's z, his z its a, his d its y.
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
 """
@@ -22,7 +24,7 @@ from __future__ import annotations
 
 import re
 
-PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan")
+PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani")
 _LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
@@ -117,6 +119,9 @@ def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
     elif preset == "hagan":
         from .hagan import hagan
         text = hagan(text, layers)
+    elif preset == "okatani":
+        from .okatani import okatani
+        text = okatani(text, layers)
     else:
         raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     if layers:
@@ -131,6 +136,7 @@ _MARKS = {
     "mazur": re.compile(r"(?:net|out)_\{?[a-z]\d|E_\{total\}|target_\{?o"),
     "bishop": re.compile(r"(?<![A-Za-z\\])E_\{?n\b|(?<![A-Za-z\\])h'\s*\(\s*a_|(?<![A-Za-z\\])w_\{\s*(?:ji|kj)\s*\}"),
     "hagan": re.compile(r"\\dot\s*\{\s*(?:\\mathbf\s*\{\s*)?[Ff]|(?<![A-Za-z\\])s\^\{?[mM]|\\hat\s*\{\s*F\s*\}"),
+    "okatani": re.compile(r"(?:\\mathbf\s*\{\s*)?(?<![A-Za-z\\])u\s*\}?\s*\^\s*\{\s*\(|(?<![A-Za-z\\])f\s*\(\s*(?:\\mathbf\s*\{\s*)?u"),
     "goodfellow": re.compile(r"\\nabla_\{?\s*(?:a|h)\^\{\(|(?<![A-Za-z\\])h\^\{\((?:k|\d)|\bg\s*\\leftarrow"),
 }
 

@@ -241,6 +241,9 @@ class MatrixParser(LatexParser):
 
     def power(self):
         base = self.primary()
+        if self.at("'") and isinstance(base, Mat):        # MATLAB's W', (W^{(2)})': a matrix's prime is its transpose
+            self.next()
+            base = self.transpose(base)
         n = self.transpose_mark(1) if self.at("^") else 0
         if n:
             self.i += 1 + n
@@ -289,7 +292,7 @@ class MatrixParser(LatexParser):
             k += 1
         if k == 3 or not self.at(closer, k=k):
             return None
-        n = self.transpose_mark(k + 1)
+        n = self.transpose_mark(k + 1) or (1 if self.at("'", k=k + 1) else 0)       # ^{[2]T}, ^{[2]'}
         return (k, n) if n and self.at("}", k=k + 1 + n) else None
 
 
