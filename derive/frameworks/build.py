@@ -183,18 +183,25 @@ class Program:
 
     # -- the loss -----------------------------------------------------------------------------
     def loss(self, out: str, kind: str, from_logits: bool, n_out: int, reduction: str = "mean",
-             smoothing: float = 0.0) -> None:
+             smoothing: float = 0.0, delta: float = 1.0) -> None:
         """J: the framework's loss, the mean over the batch (and over outputs for mse and bce), or with
         ``reduction="sum"`` (PyTorch's) the sum over them (the tensor form: the layered losses are means).
-        ``smoothing`` e (PyTorch's label_smoothing, logits only): the target is (1 - e) t + e / classes."""
+        ``smoothing`` e (PyTorch's label_smoothing, logits only): the target is (1 - e) t + e / classes.
+        ``huber`` (Keras's Huber, PyTorch's HuberLoss): e^2 / 2 where |e| <= delta, else delta (|e| - delta / 2)."""
         self.probability = ""
         if reduction not in ("mean", "sum"):
             raise DeriveError(f"loss reduction {str(reduction)[:40]!r} is not supported; expected mean or sum")
         if reduction == "sum":
             self.not_layered("reduction='sum' (the layered form's losses are means over the batch)")
-        per = "" if reduction == "sum" else f" / (N * §{n_out}§)" if kind in ("mse", "bce") else " / N"
+        per = "" if reduction == "sum" else f" / (N * §{n_out}§)" if kind in ("mse", "bce", "huber") else " / N"
         if kind == "mse":
             self.forward["J"] = f"sum(({out} - Y) ** 2){per}"
+        elif kind == "huber":
+            if not (math.isfinite(delta) and delta > 0):
+                raise DeriveError(f"the Huber loss's delta must be a finite number above 0, not {delta}")
+            e, d = self.emit(f"{out} - Y", "e"), number(delta)
+            self.not_layered("the Huber loss (the layered form's losses are mse, ce and bce)")
+            self.forward["J"] = f"sum(where(abs({e}) <= {d}, 0.5 * {e} ** 2, {d} * abs({e}) - {number(delta * delta / 2)})){per}"
         elif kind == "bce":
             p = self.emit(f"sigmoid({out})", "p") if from_logits else out
             self.probability = p

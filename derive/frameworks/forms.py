@@ -12,6 +12,8 @@ def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: 
     """The layered spec dict for a chain of dense layers, or (None, why not)."""
     if not prog.layered:
         return None, prog.why
+    if loss not in ("mse", "ce", "bce"):
+        return None, f"the {loss} loss (the layered form's losses are mse, ce and bce)"
     chain = prog.chain
     if not chain:
         return None, "no dense layer"
@@ -39,9 +41,10 @@ def layered_spec(prog: Program, n_in: int, loss: str, from_logits: bool, n_out: 
 
 def finish(prog: Program, *, out: str, n_in: int, n_out: int, loss: str, from_logits: bool,
            targets: str, optimizer: dict | None = None, clip: tuple | None = None,
-           integer_inputs: bool = False, reduction: str = "mean", smoothing: float = 0.0) -> Imported:
+           integer_inputs: bool = False, reduction: str = "mean", smoothing: float = 0.0,
+           delta: float = 1.0) -> Imported:
     """The Imported model: the tensor program, and the layered form with its parameter entries."""
-    prog.loss(out, loss, from_logits, n_out, reduction, smoothing)
+    prog.loss(out, loss, from_logits, n_out, reduction, smoothing, delta)
     spec, why = layered_spec(prog, n_in, loss, from_logits, n_out)
     if spec is None and "scalar parameters" in why:     # too large to prove entry by entry: say so
         prog.name += f" (tensor form: {why})"

@@ -166,14 +166,15 @@ def from_config(config: dict, weights: dict, stem: str = "model", loss: str | No
                           "(the batch's statistics) and Dropout as predict does (the identity), which no Keras call "
                           "computes together; set the rate to 0")
     compile_config = config.get("compile_config") or {}
-    kind, targets, from_logits = loss_of(loss if loss is not None else compile_config.get("loss"), stem)
+    kind, targets, from_logits, delta = loss_of(loss if loss is not None else compile_config.get("loss"), stem)
     policy = config["config"].get("dtype")
     policy = policy.get("config", {}).get("name") if isinstance(policy, dict) else policy
     wide = policy == "float64"      # the clip's bounds as the model's float type holds them (float32 by default)
     clip = None if kind not in ("bce", "ce") or from_logits else \
         (EPSILON, 1 - EPSILON) if wide else (float(np.float32(EPSILON)), float(np.float32(1 - EPSILON)))
     model = finish(prog, out=x, n_in=n_in, n_out=width, loss=kind, from_logits=from_logits, targets=targets,
-                   optimizer=optimizer_of(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer)
+                   optimizer=optimizer_of(compile_config.get("optimizer"), stem), clip=clip, integer_inputs=integer,
+                   delta=delta)
     model.dropout = tuple(dropout)
     return model
 

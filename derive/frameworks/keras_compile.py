@@ -16,6 +16,7 @@ LOSSES = {   # Keras name -> (derive's loss kind, targets); the classes' names t
     "categorical_crossentropy": ("ce", "one_hot"), "CategoricalCrossentropy": ("ce", "one_hot"),
     "sparse_categorical_crossentropy": ("ce", "indices"),
     "SparseCategoricalCrossentropy": ("ce", "indices"),
+    "huber": ("huber", "values"), "huber_loss": ("huber", "values"), "Huber": ("huber", "values"),
 }
 OPTIMIZERS = {"SGD": "sgd", "Adam": "adam", "RMSprop": "rmsprop"}
 
@@ -50,7 +51,8 @@ def refuse_set(c: dict, where: str, *keys) -> None:
             raise DeriveError(f"{where}: {k} is not supported (it changes the loss or the update)")
 
 
-def loss_of(spec, stem: str) -> tuple[str, str, bool]:
+def loss_of(spec, stem: str) -> tuple[str, str, bool, float]:
+    """(derive's loss kind, how targets come, from_logits, Huber's delta) of the compile config's loss."""
     if spec is None:
         raise DeriveError(f"{stem}.keras: the model was saved without compile(); no loss to derive")
     cfg = {}
@@ -66,11 +68,12 @@ def loss_of(spec, stem: str) -> tuple[str, str, bool]:
         spec = spec.get("class_name")
     if not isinstance(spec, str) or spec not in LOSSES:
         raise DeriveError(f"{stem}.keras: loss {str(spec)[:40]!r} is not supported; expected one of "
-                          "mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy")
+                          "mse, binary_crossentropy, categorical_crossentropy, sparse_categorical_crossentropy, huber")
     if cfg.get("label_smoothing") or cfg.get("reduction", "sum_over_batch_size") != "sum_over_batch_size":
         raise DeriveError(f"{stem}.keras: loss options label_smoothing and reduction are not supported")
     kind, targets = LOSSES[spec]
-    return kind, targets, flag(cfg, "from_logits", f"{stem}.keras: loss", False)
+    return kind, targets, flag(cfg, "from_logits", f"{stem}.keras: loss", False), \
+        real(cfg, "delta", f"{stem}.keras: loss", 1.0, 1e-12)
 
 
 def optimizer_of(spec, stem: str) -> dict | None:

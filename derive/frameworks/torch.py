@@ -32,22 +32,25 @@ from .torch_ops import LogSoftmax, Squeezed, arg, function, width_of
 
 LOSSES = {"mse": ("mse", "values", False), "cross_entropy": ("ce", "indices", True),
           "bce": ("bce", "values", False), "bce_with_logits": ("bce", "values", True),
-          "nll": ("ce", "indices", True)}      # only after a last log_softmax (see from_module)
+          "nll": ("ce", "indices", True),      # only after a last log_softmax (see from_module)
+          "huber": ("huber", "values", False)}
 ACTIVATIONS = {"ReLU": "relu", "Sigmoid": "sigmoid", "Tanh": "tanh", "Identity": "linear", "SiLU": "silu",
                "Softsign": "softsign", "Mish": "mish", "SELU": "selu", "ReLU6": "relu6", "Hardsigmoid": "hard_sigmoid",
                "Hardswish": "hard_silu"}
 
 
-def _loss_name(loss) -> tuple[str, str, float]:
-    """"mse", F.mse_loss or nn.MSELoss() (no class weights) -> ("mse", its reduction, its label smoothing)."""
+def _loss_name(loss) -> tuple[str, str, float, float]:
+    """"mse", F.mse_loss or nn.MSELoss() (no class weights) -> ("mse", its reduction, its label smoothing,
+    HuberLoss's delta)."""
     import torch.nn.functional as F
     from torch import nn
     if isinstance(loss, str):
-        return loss, "mean", 0.0
+        return loss, "mean", 0.0, 1.0
     named = {F.mse_loss: "mse", F.cross_entropy: "cross_entropy", F.binary_cross_entropy: "bce",
              F.binary_cross_entropy_with_logits: "bce_with_logits", F.nll_loss: "nll", nn.MSELoss: "mse",
              nn.CrossEntropyLoss: "cross_entropy", nn.BCELoss: "bce", nn.BCEWithLogitsLoss: "bce_with_logits",
-             nn.NLLLoss: "nll"}
+             nn.NLLLoss: "nll", nn.HuberLoss: "huber", F.huber_loss: "huber", nn.SmoothL1Loss: "huber",
+             F.smooth_l1_loss: "huber"}      # SmoothL1Loss(beta=1) is HuberLoss(delta=1)
     if isinstance(loss, nn.Module):
         cls, reduction = type(loss).__name__, getattr(loss, "reduction", "mean")
         if reduction not in ("mean", "sum"):
@@ -57,8 +60,13 @@ def _loss_name(loss) -> tuple[str, str, float]:
         smoothing = getattr(loss, "label_smoothing", 0.0)
         if isinstance(smoothing, bool) or not isinstance(smoothing, (int, float)) or not 0 <= smoothing <= 1:
             raise DeriveError(f"{cls} with label_smoothing {str(smoothing)[:40]}; expected a number from 0 to 1")
-        return named.get(type(loss), cls), reduction, float(smoothing)
-    return named.get(loss, getattr(loss, "__name__", str(loss))), "mean", 0.0
+        if getattr(loss, "beta", 1.0) != 1.0:
+            raise DeriveError(f"{cls} with beta {str(loss.beta)[:40]} is not supported (beta 1: HuberLoss(delta=1))")
+        delta = getattr(loss, "delta", 1.0)
+        if isinstance(delta, bool) or not isinstance(delta, (int, float)):
+            raise DeriveError(f"{cls} with delta {str(delta)[:40]}; expected a number")
+        return named.get(type(loss), cls), reduction, float(smoothing), float(delta)
+    return named.get(loss, getattr(loss, "__name__", str(loss))), "mean", 0.0, 1.0
 
 
 def _array(t) -> np.ndarray:
@@ -73,7 +81,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
 
     if not isinstance(module, torch.nn.Module):
         raise DeriveError(f"expected a torch.nn.Module, got {type(module).__name__}")
-    loss, reduction, smoothing = _loss_name(loss)
+    loss, reduction, smoothing, delta = _loss_name(loss)
     if loss not in LOSSES:
         raise DeriveError(f"loss {loss!r} is not supported; expected one of {', '.join(LOSSES)}")
     try:
@@ -138,7 +146,7 @@ def from_module(module, example_input, loss: str = "mse", optimizer: dict | None
             raise DeriveError(f"{where}: {node.op} is not supported")
     m = finish(prog, out=out, n_in=width_in, n_out=width, loss=kind, from_logits=from_logits,
                targets=targets, optimizer=optimizer, clip=None, integer_inputs=integer, reduction=reduction,
-               smoothing=smoothing)
+               smoothing=smoothing, delta=delta)
     m.dropout = tuple(dropout)
     order = [n for n, _ in module.named_parameters() if n in m.params]     # named_parameters()'s order
     m.params = {n: m.params[n] for n in order + [n for n in m.params if n not in order]}
