@@ -170,6 +170,7 @@ KERAS = {   # file: (derive's form, read from "file" or the model "object"); bef
     "subclassed_residual": ("tensor", "object"),      # X  h + self.block(h) in call()
     "nested_sequential": ("layered", "file"),         # X  a Sequential encoder used as a layer
     "huber_regression": ("tensor", "file"),           # X  keras.losses.Huber()
+    "normalization_adapted": ("tensor", "file"),      # X  layers.Normalization() after adapt()
 }
 KERAS_REFUSED = {   # file: the one line's words (each refused before too)
     "log_softmax_output": "activation 'log_softmax' is not supported",

@@ -187,7 +187,7 @@ def _with_layer(cls: str, weights: dict, **config):
     if cls == "Embedding":
         layers["config"]["layers"].insert(2, {"class_name": "Flatten", "config": {"name": "flat"}})
     group = {"LayerNormalization": "layer_normalization", "BatchNormalization": "batch_normalization",
-             "Embedding": "embedding"}[cls]
+             "Embedding": "embedding", "Normalization": "normalization"}[cls]
     return _weights(lambda f: [f.create_dataset(f"layers/{group}/vars/{k}", data=v) for k, v in weights.items()],
                     layers)
 
@@ -199,6 +199,9 @@ def test_weights_of_the_wrong_shape_are_refused_for_every_layer_kind():
     _refused(_with_layer("BatchNormalization", {"0": np.ones(3), "1": np.zeros(2)}), "weight 1")
     _refused(_with_layer("Embedding", {"0": np.zeros(5)}, input_dim=5, output_dim=2), "5 x 2")
     _refused(_with_layer("Embedding", {"0": np.zeros((0, 2))}), "input_dim")
+    _refused(_with_layer("Normalization", {"0": np.zeros(2), "1": np.ones(3), "2": np.zeros(())}), "weight 0")
+    _refused(_with_layer("Normalization", {"0": np.zeros(3), "1": -np.ones(3), "2": np.zeros(())}), "variance below 0")
+    _refused(_with_layer("Normalization", {"0": np.zeros(3), "1": np.ones(3)}, invert=True), "not inverted")
 
 
 @pytest.mark.parametrize("value", [np.nan, np.inf, -np.inf])

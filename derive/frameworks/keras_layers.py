@@ -15,7 +15,8 @@ JOINS = ("Add", "Subtract", "Multiply", "Average", "Concatenate")   # layers cal
 ACTIVATION_LAYERS = ("ReLU", "LeakyReLU", "ELU", "Softmax")     # layers that are one activation
 ELEMENTWISE = ("Rescaling", "Identity")                          # x * scale + offset; x
 LAYERS = ("InputLayer", "Dense", "Activation", *ACTIVATION_LAYERS, "LayerNormalization", "BatchNormalization",
-          "Embedding", "GlobalAveragePooling1D", "Dropout", "Flatten", *ELEMENTWISE, *JOINS)
+          "Embedding", "GlobalAveragePooling1D", "Dropout", "Flatten", "Normalization", *ELEMENTWISE, *JOINS)
+EPSILON = 1e-7              # keras.config.epsilon(): Normalization divides by max(sqrt(variance), it)
 
 
 def take(w: list, i: int, shape: tuple, where: str) -> np.ndarray:
@@ -111,6 +112,8 @@ def apply(prog, L: dict, w: list, parts: list, n_in: int, where: str) -> tuple:
     if cls == "Rescaling":           # keras.layers.Rescaling: inputs * scale + offset, numbers only
         scale, offset = real(c, "scale", where, 1.0), real(c, "offset", where, 0.0)
         return prog.arithmetic(f"{x} * {number(scale)} + ({number(offset)})", where), width, False
+    if cls == "Normalization":       # adapt()'s mean and variance: (x - mean) / max(sqrt(variance), 1e-7)
+        return _normalization(prog, c, w, x, width, lname, where), width, False
     if cls == "Dense":
         refuse_set(c, where, "kernel_regularizer", "bias_regularizer", "activity_regularizer",
                    "kernel_constraint", "bias_constraint", "lora_rank")
@@ -144,3 +147,17 @@ def apply(prog, L: dict, w: list, parts: list, n_in: int, where: str) -> tuple:
         table = take(w, 0, (whole(c, "input_dim", where), whole(c, "output_dim", where)), where)
         return prog.embedding("X", f"{lname}/embeddings", table, where), n_in * table.shape[1], True
     raise DeriveError(f"{where}: layer {cls} is not supported")
+
+
+def _normalization(prog, c: dict, w: list, x: str, width: int, lname: str, where: str) -> str:
+    """keras.layers.Normalization after adapt(): its mean and variance are fixed inputs of the program."""
+    if c.get("invert") or c.get("axis", [-1]) not in (-1, [-1]) or c.get("mean") is not None or \
+            c.get("variance") is not None:
+        raise DeriveError(f"{where}: Normalization is read over the features, adapted (mean and variance in the "
+                          "weights, not the config), not inverted")
+    mean, variance = take(w, 0, (width,), where), take(w, 1, (width,), where)
+    if np.any(variance < 0):
+        raise DeriveError(f"{where}: a variance below 0")
+    mu = prog.constant(f"{lname}/mean", mean)
+    sd = prog.constant(f"{lname}/std", np.maximum(np.sqrt(variance), EPSILON), "positive")
+    return prog.arithmetic(f"({x} - {mu}) / {sd}", where)
