@@ -30,6 +30,9 @@ def generated(net: str) -> str:
         import derive
         from .peers import derive_net
         c = derive.compile(derive_net(tuple(int(s) for s in net.split("-"))))
+        if hasattr(c.module, "KERNEL_C"):         # its C kernels built now, so the children find them cached
+            from derive.codegen.cbuild import load_kernels
+            load_kernels(c.module.KERNEL_C)
         path.write_text(c.source, encoding="utf-8")
         _WRITTEN.add(net)
     return str(path)

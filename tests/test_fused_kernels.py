@@ -37,6 +37,7 @@ def compiled(case, fused=True):
         sizes, act, out, loss = case
         net = derive.mlp(list(sizes), activation=act, output_activation=out, loss=loss, bias="per-unit")
         _COMPILED[case, fused] = derive.compile(net, fused=fused).module
+        _COMPILED[case, fused].KERNEL_BUILD_ROWS = 0          # build at the first call: the kernels are tested
     return _COMPILED[case, fused]
 
 
@@ -189,6 +190,25 @@ def test_fallbacks_give_the_numpy_numbers_silently(tmp_path, monkeypatch, capfd)
     assert out == "" and err == ""
 
 
+def test_new_kernels_are_built_only_once_enough_rows_are_computed(tmp_path, monkeypatch):
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+    monkeypatch.setattr(cbuild, "_LOADED", {})
+    calls = []
+    real = cbuild._compile
+    monkeypatch.setattr(cbuild, "_compile", lambda *a: calls.append(1) or real(*a))
+    m = derive.compile(derive.mlp([3, 5, 2], activation="tanh", bias="per-unit"), check=False).module
+    m.KERNEL_BUILD_ROWS = 100
+    P, X, T = data((3, 5, 2), 64, "float64")
+    m.gradients(P, X, T)
+    assert m._KERNELS is None and not calls                   # 64 rows: not cached, not worth a build yet
+    m.gradients(P, X, T)
+    assert m._KERNELS and len(calls) == 1                      # 128 rows: built
+    m._KERNELS, m._ROWS = None, 0
+    cbuild._LOADED.clear()
+    m.gradients(P, X[:1], T[:1])
+    assert m._KERNELS and len(calls) == 1                      # in the cache: used at the first call
+
+
 def test_non_contiguous_targets_fall_back_to_numpy():
     case = NETS[0]
     m, plain = compiled(case), compiled(case, fused=False)
@@ -239,6 +259,7 @@ def test_export_writes_plain_numpy_without_kernels():
 def test_networks_without_biases_match_torch(sizes):
     net = derive.mlp(list(sizes), activation="tanh", output_activation="sigmoid", loss="half_sse")
     m = derive.compile(net).module
+    m.KERNEL_BUILD_ROWS = 0
     assert "b1" not in m.PARAMS
     for n in (7, 300):
         P, X, T = data(sizes, n, "float64")

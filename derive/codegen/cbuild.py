@@ -91,9 +91,10 @@ def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
-def build(body: str, init: str = "PyInit_") -> object | None:
-    """The extension module of ``body`` (C text whose module init function is ``init`` + the name
-    given here, written as ``@NAME@`` inside ``body``), built or taken from the cache; None if not."""
+def build(body: str, compile: bool = True) -> object | None:
+    """The extension module of ``body`` (C text whose module init function is ``PyInit_`` + the name
+    given here, written as ``@NAME@`` inside ``body``), taken from the cache or (``compile``) built;
+    None if not."""
     if not enabled():
         return None
     cc = _compiler(os.environ.get("CC") or "cc")
@@ -115,7 +116,7 @@ def build(body: str, init: str = "PyInit_") -> object | None:
         ok = so.is_file() and sums.read_text().strip() == _digest(so)
     except OSError:
         ok = False
-    if not ok and not _compile(cc[0], body.replace("@NAME@", name), include, so, sums):
+    if not ok and (not compile or not _compile(cc[0], body.replace("@NAME@", name), include, so, sums)):
         return None
     try:
         spec = importlib.util.spec_from_file_location(name, so)
@@ -128,11 +129,12 @@ def build(body: str, init: str = "PyInit_") -> object | None:
     return module
 
 
-def load_kernels(text: str) -> object | None:
-    """The kernel module of ``text`` (``ctext.c_source``: ``@PRELUDE@`` stands for ``cmath.PRELUDE``)."""
+def load_kernels(text: str, compile: bool = True) -> object | None:
+    """The kernel module of ``text`` (``ctext.c_source``: ``@PRELUDE@`` stands for ``cmath.PRELUDE``);
+    with ``compile`` False only one already in the cache."""
     from .cmath import PRELUDE
     try:
-        return build(text.replace("@PRELUDE@", PRELUDE))
+        return build(text.replace("@PRELUDE@", PRELUDE), compile)
     except Exception as e:          # never a traceback from an optional speed-up: NumPy code runs
         log.debug("derive kernels: %s; NumPy code is used", e)
         return None

@@ -1,8 +1,8 @@
 """The generated ``gradients``' fused branch: np.dot for the products, one C kernel call per elementwise step.
 
 ``derive.compile`` modules (not ``derive export``'s, which stay plain NumPy) carry the C text of their
-kernels (``ctext.c_source``) as ``KERNEL_C``; the first call with at least ``KERNEL_ROWS`` examples
-builds or loads it (``cbuild``: once per user and machine, cached).  When it cannot (no compiler,
+kernels (``ctext.c_source``) as ``KERNEL_C``; the first call loads it from the user's cache, or, once
+``KERNEL_BUILD_ROWS`` rows have been computed, builds it (``cbuild``: once per user and machine).  When it cannot (no compiler,
 ``DERIVE_KERNELS=off``, ...) or an array does not suit it (not C-contiguous: a BufferError before
 anything is returned), the NumPy lines below the branch run, as they always did.  A tiny network (every
 width at most 8, ``knet``) makes the whole call one kernel, products included.
@@ -16,6 +16,10 @@ from .layers import bias_kind, matrix_names
 # Batches from this size use the kernels.  Measured (2026-12-03, one core): the kernel path is faster
 # from batch 1 (0.3-0.8x the NumPy path's time at 1, 2, 4, 8, 16 ... 4096 rows), so no crossover.
 KERNEL_ROWS = 1
+# Kernels already in the user's cache are used from the first call; new ones are compiled (0.5-2 s) once
+# a process has computed this many rows: a build pays for itself only over many calls (training, a
+# benchmark), not in a script or a test that calls gradients a few times (nor in compile's own check).
+KERNEL_BUILD_ROWS = 200_000
 
 
 def c_text(net: Network, plan) -> str:
@@ -27,23 +31,30 @@ def module_lines(c_text: str) -> list[str]:
     """Module-level lines: the C text, the loader and its state."""
     return ["# Fused kernels (derive.codegen.kernels): the elementwise steps of gradients() as one C loop each,",
             "# built on first use by derive.codegen.cbuild (per user, cached); None: not tried yet, False: unavailable.",
-            f"KERNEL_ROWS = {KERNEL_ROWS}", "_KERNELS = None", 'KERNEL_C = r"""', *c_text.splitlines(), '"""',
+            f"KERNEL_ROWS = {KERNEL_ROWS}",
+            f"KERNEL_BUILD_ROWS = {KERNEL_BUILD_ROWS}".ljust(32) + "# rows computed before a kernel not in the cache is built",
+            "_KERNELS, _ROWS = None, 0", 'KERNEL_C = r"""', *c_text.splitlines(), '"""',
             "", "",
-            "def _load_kernels():",
-            '    """The kernel module, built or loaded once; False when it cannot be (then NumPy code runs)."""',
-            "    global _KERNELS",
+            "def _load_kernels(n):",
+            '    """The kernel module: from the cache at the first call, built once KERNEL_BUILD_ROWS rows have been',
+            '    computed; False (not yet, or for good when it cannot be): the NumPy code runs."""',
+            "    global _KERNELS, _ROWS",
+            "    first, _ROWS = _ROWS == 0, _ROWS + n",
+            "    if not first and _ROWS < KERNEL_BUILD_ROWS:",
+            "        return False",
             "    try:",
             "        from derive.codegen.cbuild import load_kernels",
-            "        _KERNELS = load_kernels(KERNEL_C) or False",
+            "        found = load_kernels(KERNEL_C, compile=_ROWS >= KERNEL_BUILD_ROWS)",
             "    except ImportError:",
-            "        _KERNELS = False",
+            "        found, _ROWS = None, KERNEL_BUILD_ROWS",
+            "    _KERNELS = found or (False if _ROWS >= KERNEL_BUILD_ROWS else None)",
             "    return _KERNELS",
             "", ""]
 
 
 def branch(net: Network, plan, loss: bool, done: list[str], ret: str) -> list[str]:
     """Lines of the fused branch of ``gradients`` (``loss``: also J, for ``loss_gradients``)."""
-    head = ["if n >= KERNEL_ROWS and (_KERNELS or (_KERNELS is None and _load_kernels())):",
+    head = ["if n >= KERNEL_ROWS and (_KERNELS or (_KERNELS is None and _load_kernels(n))):",
             "    try:"]
     tail = ["    except BufferError:".ljust(48) + "# an array the kernels cannot take (not C-contiguous):",
             "        pass".ljust(48) + "# the NumPy lines below"]
