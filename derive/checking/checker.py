@@ -12,7 +12,6 @@ from __future__ import annotations
 import math
 import random
 import re
-from dataclasses import asdict, dataclass
 from functools import cached_property
 from weakref import WeakKeyDictionary
 
