@@ -17,6 +17,9 @@
               Design, ch. 11; ``hagan.py``): his n is derive's z, his s its \\delta, layers numbered as derive's.
     okatani   u^{(l)} the total input, z^{(l)} = f(u^{(l)}) the output, z^{(0)} = x, y the output, d the target
               (岡谷『深層学習』; ``okatani.py``): his u is derive's z, his z its a, his d its y.
+    haykin    v_j(n), y_j(n) = \\varphi_j(v_j(n)), e_j(n) = d_j(n) - y_j(n), \\mathcal{E}(n), \\delta_j(n) = -\\partial E / \\partial v_j,
+              \\Delta w_{ji}(n) = \\eta \\delta_j(n) y_i(n) (Neural Networks and Learning Machines, ch. 4; ``haykin.py``):
+              his v is derive's z, his y its a, his \\delta its -\\delta, \\Delta w the update; j in any layer l.
     mazur     net_{h1}, out_{h1}, E_{total}, target_{o1}, w_5^{+}: the text's own names; without a spec the
               network is read from its forward pass (``nospec.py``).
 """
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani")
+PRESETS = ("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani", "haykin")
 _LAYERED = r"((?<![A-Za-z\\])[azbwW]|\\delta|\\boldsymbol\{\\delta\}|\\mathbf\{[azbwW]\})"   # ^T\delta: a command after a letter
 _BARE = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^(\{[^{}()]*\}|[A-Za-z0-9])")
 _PAREN = re.compile(_LAYERED + r"(_\{[^{}]*\}|_[A-Za-z0-9])?\^\{\((\d+)\)\}")
@@ -122,6 +125,9 @@ def read_as(preset: str | None, text: str, layers: int | None = None) -> str:
     elif preset == "okatani":
         from .okatani import okatani
         text = okatani(text, layers)
+    elif preset == "haykin":
+        from .haykin import haykin
+        text = haykin(text, layers)
     else:
         raise ValueError(f"unknown preset {preset!r}; expected one of {', '.join(PRESETS)}")
     if layers:
@@ -137,6 +143,8 @@ _MARKS = {
     "bishop": re.compile(r"(?<![A-Za-z\\])E_\{?n\b|(?<![A-Za-z\\])h'\s*\(\s*a_|(?<![A-Za-z\\])w_\{\s*(?:ji|kj)\s*\}"),
     "hagan": re.compile(r"\\dot\s*\{\s*(?:\\mathbf\s*\{\s*)?[Ff]|(?<![A-Za-z\\])s\^\{?[mM]|\\hat\s*\{\s*F\s*\}"),
     "okatani": re.compile(r"(?:\\mathbf\s*\{\s*)?(?<![A-Za-z\\])u\s*\}?\s*\^\s*\{\s*\(|(?<![A-Za-z\\])f\s*\(\s*(?:\\mathbf\s*\{\s*)?u"),
+    "haykin": re.compile(r"(?<![A-Za-z\\])(?:[vyed]_\{?[jk]\}?|w_\{?[jk][ijk]\}?|\\varphi_\{?j\}?'?)\s*\(\s*n\s*\)"
+                        r"|\\Delta\s*w_\{?[jk][ijk]|\\math(?:cal|scr)\s*\{\s*E\s*\}\s*\(\s*n"),
     "goodfellow": re.compile(r"\\nabla_\{?\s*(?:a|h)\^\{\(|(?<![A-Za-z\\])h\^\{\((?:k|\d)|\bg\s*\\leftarrow"),
 }
 

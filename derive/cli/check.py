@@ -28,11 +28,12 @@ def add_parser(sub):
                       help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
     p.add_argument("--number", action="store_true",
                    help="the question asks for the gradient's value at the spec's values (a number is the answer)")
-    p.add_argument("--preset", choices=("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani"), default=None,
+    p.add_argument("--preset", choices=("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani", "haykin"), default=None,
                    help="with --derivation: the notation the text is written in (nielsen: a^l_j, w^l_{jk}, C; "
                         "ufldl: W^{(l)} counting the input as layer 1, J(W,b), f'; goodfellow: a^{(k)}, h^{(k)}, "
                         "\\nabla_{a^{(k)}} J, g \\leftarrow ...; bishop: a_j, z_j, \\delta_k, w_{kj}, E_n; hagan: n^m, s^m, "
-                        "\\dot{F}^m(n^m), W^m(k+1); okatani: u^{(l)}, z^{(l)} = f(u^{(l)}), d); mazur needs no spec")
+                        "\\dot{F}^m(n^m), W^m(k+1); okatani: u^{(l)}, z^{(l)} = f(u^{(l)}), d; "
+                        "haykin: v_j(n), y_j(n), e_j(n), \\delta_j(n), \\Delta w_{ji}(n)); mazur needs no spec")
     p.add_argument("--json", action="store_true", help="print JSON")
     p.add_argument("--timeout", type=seconds, default=None, metavar="SECONDS",
                    help=f"hard time limit: per answer (default {ANSWER_TIMEOUT:g}), per --backward line (default "
