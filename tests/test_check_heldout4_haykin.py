@@ -3,8 +3,9 @@ local field v_j(n), y_j(n) = \\varphi_j(v_j(n)), e_j(n) = d_j(n) - y_j(n), \\mat
 \\delta_j(n) = -\\partial \\mathcal{E}(n) / \\partial v_j(n) (the negative of derive's delta) and the delta rule
 \\Delta w_{ji}(n) = \\eta \\delta_j(n) y_i(n) (the update, -\\eta times the gradient).
 
-Before haykin.py its 21 equalities were all unread; now 20 are right (each for every layer and index it can take)
-and one, the logistic's slope a = 1, names nothing.  Every right line stays right, and a planted slip (a sign, a
+Before haykin.py its 25 equalities were all unread (with --preset bishop too); now 22 are right (each for every
+layer and index it can take) and 3 unread: y_0 = +1 and the logistic's slope a = 1 name nothing of the network,
+and the hidden delta written with the output errors e_k inside the sum is not read by the checker.  Every right line stays right, and a planted slip (a sign, a
 dropped \\varphi', an index i for j) is the one wrong line, at its own line.  Oracle: PyTorch autograd on the spec's
 network at random weights, against his formulas computed in plain torch.
 """
@@ -59,14 +60,17 @@ def test_his_formulas_are_autograds_local_gradients_with_his_sign():
 
 def test_read_in_his_notation_without_being_told(as_written):
     assert as_written.read.startswith("read with --preset haykin")
-    assert (len(_lines(as_written, "correct")), _lines(as_written, "wrong")) == (20, [])
+    assert (len(_lines(as_written, "correct")), _lines(as_written, "wrong")) == (22, [])
     unread = [s for s in as_written.steps if s.status == "unchecked"]
-    assert [(s.line, s.left.strip(), s.right.strip()) for s in unread] == [(69, "a", "1")]
+    assert [(s.line, s.left.strip(), s.right.strip()) for s in unread][:2] == [(15, "y_0", "+1"), (73, "a", "1")]
+    assert [s.line for s in unread] == [15, 73, 84]
 
 
 def test_his_delta_is_read_with_his_sign_and_the_iteration_index_dropped():
     read = haykin(r"$$\delta_j(n) = \varphi_j'(v_j(n)) \sum_k \delta_k(n) w_{kj}(n)$$")
     assert read == r"$$(-\delta^{(l)}_j) = g'(z^{(l)}_j) \sum_k (-\delta^{(l+1)}_k) W^{(l+1)}_{kj}$$"
+    assert haykin(r"$$v_j(n) = \sum_{i=0}^{m} w_{ji}(n) y_i(n)$$") == r"$$z^{(l)}_j = \sum_i W^{(l)}_{ji} a^{(l-1)}_i + b^{(l)}_j$$"
+    assert haykin(r"$$\delta_k(n) = e_k(n) \varphi_k'(v_k(n))$$") == r"$$(-\delta^{(L)}_k) = (y_k - a^{(L)}_k) g'(z^{(L)}_k)$$"
     assert "(t+1)" in haykin(r"$$w_{ji}(n+1) = w_{ji}(n) + \Delta w_{ji}(n)$$")
     # the logistic's slope a is 1 only where the text says so
     assert "-1 z" in haykin("$a = 1$\n$$\\varphi_j(v_j(n)) = \\frac{1}{1 + \\exp(-a v_j(n))}$$")
@@ -77,7 +81,7 @@ SLIPS = [
     (r"\delta_j(n) = e_j(n) \varphi_j'(v_j(n))$$" + "\n\nso", r"\delta_j(n) = -e_j(n) \varphi_j'(v_j(n))$$" + "\n\nso"),
     (r"= -e_j(n) \varphi_j'(v_j(n)) y_i(n)", r"= e_j(n) \varphi_j'(v_j(n)) y_i(n)"),                      # sign
     (r"$$e_j(n) = d_j(n) - y_j(n)", r"$$e_j(n) = y_j(n) - d_j(n)"),                                   # sign
-    (r"\delta_j(n) = \varphi_j'(v_j(n)) \sum_k", r"\delta_j(n) = \sum_k"),                                  # no phi'
+    (r"\delta_j(n) = \varphi_j'(v_j(n)) \sum_k \delta_k", r"\delta_j(n) = \sum_k \delta_k"),                                  # no phi'
     (r"= [d_j(n) - o_j(n)] o_j(n) [1 - o_j(n)]", r"= [d_j(n) - o_j(n)] [1 - o_j(n)]"),                      # no phi'
     (r"w_{ji}(n+1) = w_{ji}(n) + \eta \delta_j(n) y_i(n)", r"w_{ji}(n+1) = w_{ji}(n) + \eta \delta_j(n) y_j(n)"),
     (r"\delta_k(n) w_{kj}(n)$$" + "\n\nand", r"\delta_k(n) w_{jk}(n)$$" + "\n\nand"),                      # index

@@ -8,7 +8,7 @@
 The iteration index (n) is dropped (in a line with (n+1) it is the step: w(n) the weight before it, w(n+1) after).
 Neuron j is in any layer l, i in the layer before it and k in the one after, so a line holds for every l (each
 is tried); a line with an error signal e_j, a desired response d_j or an output o_j is about an output neuron j
-(j in the last layer L, i in L-1).  His v is derive's z, his y (and o) its a, d the target (derive's y),
+(j in the last layer L, i in L-1; with e_k, k in L, j in L-1).  His v is derive's z, his y (and o) its a, d the target (derive's y),
 e_j = d_j - y_j, \\mathcal{E}(n) the spec's loss J, \\varphi_j the neuron's own activation g.  His local gradient
 is the NEGATIVE of derive's: \\delta_j is read as (-\\delta^{(l)}_j).  His correction \\Delta w_{ji}(n) is the update
 -\\eta \\partial J / \\partial w_{ji}, \\eta the learning rate (a symbol: the step holds for every \\eta).  The
@@ -27,16 +27,23 @@ _DELTA_W = re.compile(r"\\Delta\s*(w_\{\s*[ijk]\s*,?\s*[ijk]\s*\}|w_[ijk][ijk])(
 _PHI = re.compile(r"\\(?:varphi|phi)(?:_\{?\s*[ijk]\s*\}?)?\s*(')?(?:_\{?\s*[ijk]\s*\}?)?\s*(')?\s*(?=\(|\\left\s*\()")
 _SUM = re.compile(r"\\sum_\{\s*([ijk])\s*(?:=\s*1\s*\}\s*\^\s*(?:\{\s*m(?:_\s*\{?\d\}?)?\s*\}|m)|\\in\s*C\s*\})")
 _UNIT = re.compile(r"(?<![A-Za-z\\])(\\delta|[vyodeb])_" + _IDX + r"(?![A-Za-z0-9])(\s*\^\s*(?:\{\s*2\s*\}|2))?")
-_WEIGHT = re.compile(r"(?<![A-Za-z\\])w_(?:\{\s*([ijk])\s*,?\s*([ijk])\s*\}|([ijk])([ijk]))")   # w_{ji}: to j, from i
+_WEIGHT = re.compile(r"(?<![A-Za-z\\])w_(?:\{\s*([ijk])\s*,?\s*([ijk0])\s*\}|([ijk])([ijk0]))")   # w_{ji}: to j, from i
+# \sum_{i=0}^{m} w_{ji} y_i: the bias is the weight w_{j0} of the fixed input y_0 = +1
+_BIAS_SUM = re.compile(r"\\sum_\{\s*i\s*=\s*0\s*\}\s*\^\s*(?:\{\s*m(?:_\s*\{?\d\}?)?\s*\}|m)\s*(w_\{\s*j\s*,?\s*i\s*\}|w_ji)\s*(y_\{?\s*i\s*\}?)(?![A-Za-z0-9_^])")
 _SLOPE_IS_ONE = re.compile(r"(?<![A-Za-z\\])a\s*=\s*1(?![0-9.])")
 _SLOPE = re.compile(r"(?<![A-Za-z\\])a(?![A-Za-z_^]|\s*=)")
-_OUTPUT_LINE = re.compile(r"(?<![A-Za-z\\])[edo]_\{?\s*j\b")
+_OUTPUT_LINE = re.compile(r"(?<![A-Za-z\\])[edo]_\{?\s*([ijk])(?![A-Za-z0-9])")
 
 
 def _layers(line: str) -> dict[str, str]:
-    """The layer of each index letter in this line: j in l (any layer), or in L where the line is about an output."""
-    if _OUTPUT_LINE.search(line):
-        return {"i": "L-1", "j": "L"}
+    """The layer of each index letter in this line: j in l (any layer), i in l-1, k in l+1; where the line has an
+    error signal, a desired response or an output (e_k, d_j, o_j) that letter's neuron is an output, in L."""
+    outputs = set(_OUTPUT_LINE.findall(line))
+    if len(outputs) > 1:
+        return {}
+    if outputs:
+        top = "ijk".index(outputs.pop())
+        return {c: "L" + (f"-{top - n}" if top > n else "") for n, c in enumerate("ijk"[:top + 1])}
     return {"i": "l-1", "j": "l", "k": "l+1"}
 
 
@@ -58,6 +65,8 @@ def _unit(m: re.Match, layer: dict[str, str]) -> str:
 
 def _weight(m: re.Match, layer: dict[str, str]) -> str:
     to, frm = m.group(1) or m.group(3), m.group(2) or m.group(4)
+    if frm == "0" and to in layer:                # w_{j0}: the bias b_j
+        return f"b^{{({layer[to]})}}_{to}"
     if to not in layer or frm not in layer:
         return m.group(0)
     return f"W^{{({layer[to]})}}_{{{to}{frm}}}"
@@ -73,6 +82,7 @@ def _line(line: str, slope_one: bool) -> str:
     line = _DROP.sub("", line)
     line = _COST.sub("J", line)
     line = _PHI.sub(lambda m: "g'" if (m.group(1) or m.group(2)) else "g", line)
+    line = _BIAS_SUM.sub(lambda m: f"\\sum_i {m.group(1)} {m.group(2)} + b_j", line)
     line = _SUM.sub(lambda m: "\\sum_" + m.group(1), line)
     layer = _layers(line)
     line = _WEIGHT.sub(lambda m: _weight(m, layer), line)
