@@ -169,7 +169,7 @@ def _right(bw: Backward, truths: list):
     """j, tree -> whether the tree is j's true gradient (False for a line derive refuses to read)."""
     def right(j, tree) -> bool:
         try:
-            return _check_line(j.line, j.target, tree, bw, truths, [{}, {}]).correct
+            return _check_line(j.line, j.target, tree, bw, truths, [{}, {}], explain=False).correct
         except DeriveError:
             return False
     return right
@@ -180,7 +180,9 @@ def _reason(e: Exception) -> str:
     return msg[:200]
 
 
-def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: list) -> LineVerdict:
+def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: list, explain=True) -> LineVerdict:
+    """The verdict on one judged gradient (``explain``: with the diagnosis of a wrong one; without, only whether
+    it is right, as the readings that count wrong lines need)."""
     name = target[1:]
     shape = truths[0].forward[name].shape
     values = []
@@ -189,6 +191,8 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
             values.append(t.value(tree, target, h))
         except FormulaError as e:
             msg = str(e)
+            if not explain:
+                raise DeriveError(msg) from None
             if msg.startswith("unknown name 'np_random_"):
                 raise DeriveError(f"line {k}: {target} needs a value drawn by np.random, which derive does not "
                                   "read: set the arrays from the spec's names (net.params = {'W1': W1, ...})")
@@ -199,6 +203,8 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
             return LineVerdict(k, target, False, _uncomputable(msg, target, tree, bw, truths, helpers, shape, k,
                                                                isinstance(e, NotRead)))
         except (ValueError, IndexError, TypeError) as e:
+            if not explain:
+                return LineVerdict(k, target, False)
             return LineVerdict(k, target, False, _uncomputable(_reason(e), target, tree, bw, truths, helpers, shape, k,
                                                                isinstance(e, TypeError)))
     if all(same(v, t.env[target]) for v, t in zip(values, truths)):
@@ -206,7 +212,7 @@ def _check_line(k: int, target: str, tree, bw: Backward, truths: list, helpers: 
     line = next(x for x in bw.lines if x.target == target)
     if line.kind != "param" and all(_leading_ones(v, t.env[target]) for v, t in zip(values, truths)):
         return LineVerdict(k, target, True)     # makemore's dbnmeani: (H,) for (1, H), the same when broadcast
-    return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]))
+    return LineVerdict(k, target, False, diagnose(target, tree, values[0], bw, truths[0], helpers[0]) if explain else [])
 
 
 def _leading_ones(v, want) -> bool:

@@ -16,7 +16,7 @@ from ..errors import FormulaError, NotRead
 from .axes import as_slice, pad_widths, permutation
 from .composite import Composite
 from .shapes import axes, const_int, dims, expand_ellipsis, keepdims
-from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, walk
+from .tree import COMPARISONS, Bin, Call, Const, Index, Name, Neg, Num, Scatter, Slice, Tuple, children
 
 TRANSCENDENTAL = ("sqrt", "exp", "log", "tanh", "sigmoid", "erf", "pi")
 # NumPy has no erf: the standard library's, entry by entry (exact to its last bit, as math.erf)
@@ -244,8 +244,10 @@ class _Eval(Composite):
 
 def _foldable(node) -> bool:
     """A constant written with a transcendental function or pi (sqrt(2/pi)): one number, no tensor."""
-    found = False
-    for n in walk(node):
+    found, stack = False, [node]
+    while stack:             # not walk(): its nested generators made this quadratic in a tree's depth
+        n = stack.pop()
+        stack.extend(children(n))
         if isinstance(n, Call) and n.fn in TRANSCENDENTAL:
             found = True
         elif isinstance(n, Name) or isinstance(n, (Index, Scatter, Tuple, Const)) \
