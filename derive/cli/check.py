@@ -6,6 +6,7 @@ import os
 import sys
 
 from ..api.check import ANSWER_TIMEOUT, DERIVATION_TIMEOUT
+from ..checking.presets import PRESETS
 from ..errors import DeriveError
 from .options import MAX_TIMEOUT, add_budget, seconds
 
@@ -28,7 +29,7 @@ def add_parser(sub):
                       help="a tensor program's backward pass, one 'dNAME = expression' per line, checked line by line")
     p.add_argument("--number", action="store_true",
                    help="the question asks for the gradient's value at the spec's values (a number is the answer)")
-    p.add_argument("--preset", choices=("nielsen", "ufldl", "ng", "mazur", "goodfellow", "bishop", "hagan", "okatani", "haykin"), default=None,
+    p.add_argument("--preset", choices=PRESETS, default=None,
                    help="with --derivation: the notation the text is written in (nielsen: a^l_j, w^l_{jk}, C; "
                         "ufldl: W^{(l)} counting the input as layer 1, J(W,b), f'; goodfellow: a^{(k)}, h^{(k)}, "
                         "\\nabla_{a^{(k)}} J, g \\leftarrow ...; bishop: a_j, z_j, \\delta_k, w_{kj}, E_n; hagan: n^m, s^m, "
