@@ -32,7 +32,7 @@ def _ufuncs(c, P, X, T) -> set[str]:
                                             (np.float64, 4096, "exp")])
 def test_gradients_loss_and_outputs_agree_with_pytorch(sizes, hidden, out, loss, dtype, n, form):
     net = derive.mlp(sizes, activation=hidden, output_activation=out, loss=loss, bias="per-unit")
-    c = derive.compile(net)
+    c = derive.compile(net, fused=False)      # the NumPy code's tanh form (C kernels: test_fused_kernels)
     P, X, T = _case(net, c, np.random.default_rng(sum(sizes) + n), n, dtype)
     used = _ufuncs(c, P, X, T)
     assert ("tanh" in used) == (form == "tanh") and (form == "tanh" or "exp" in used)
@@ -51,7 +51,7 @@ def test_gradients_loss_and_outputs_agree_with_pytorch(sizes, hidden, out, loss,
 
 def test_the_threshold_counts_the_tanh_layers_entries():
     net = derive.mlp([3, 16, 16, 2], activation="sigmoid", loss="half_sse", bias="per-unit")
-    c = derive.compile(net)
+    c = derive.compile(net, fused=False)      # the NumPy code's tanh form (C kernels: test_fused_kernels)
     rng = np.random.default_rng(1)
     assert "tanh" in _ufuncs(c, *_case(net, c, rng, 2048, np.float32))       # 2048 x 32 = 65,536
     assert "tanh" not in _ufuncs(c, *_case(net, c, rng, 2047, np.float32))
@@ -60,7 +60,7 @@ def test_the_threshold_counts_the_tanh_layers_entries():
 def test_no_tanh_form_without_a_bias_per_unit_around_the_layer():
     for bias in (None, "shared"):
         net = derive.mlp([8, 32, 2], activation="sigmoid", loss="half_sse", bias=bias)
-        c = derive.compile(net)
+        c = derive.compile(net, fused=False)  # the NumPy code's tanh form (C kernels: test_fused_kernels)
         P, X, T = _case(net, c, np.random.default_rng(2), 4096, np.float32)
         assert "tanh" not in _ufuncs(c, P, X, T)
         for k, want in _torch(net, c, P, X, T)[2].items():
@@ -69,7 +69,7 @@ def test_no_tanh_form_without_a_bias_per_unit_around_the_layer():
 
 def test_concurrent_float32_calls_in_tanh_form_agree_with_pytorch():
     net = derive.mlp([8, 32, 4], activation="sigmoid", loss="half_sse", bias="per-unit")
-    c = derive.compile(net)
+    c = derive.compile(net, fused=False)      # the NumPy code's tanh form (C kernels: test_fused_kernels)
     cases = [_case(net, c, np.random.default_rng(k), 4096, np.float32) for k in range(4)]
     want = [_torch(net, c, *case)[2] for case in cases]
     wrong = []
@@ -102,7 +102,7 @@ def test_random_networks_in_float32_agree_with_pytorch(seed):
     sizes = [int(rng.integers(2, 9))] + [int(rng.integers(8, 48)) for _ in range(depth)] + [int(rng.integers(1, 5))]
     out, loss = [("sigmoid", "half_sse"), ("softmax", "ce"), ("linear", "mse"), ("sigmoid", "bce")][int(rng.integers(4))]
     net = derive.mlp(sizes, activation="sigmoid", output_activation=out, loss=loss, bias="per-unit")
-    c = derive.compile(net)
+    c = derive.compile(net, fused=False)      # the NumPy code's tanh form (C kernels: test_fused_kernels)
     P, X, T = _case(net, c, rng, 4096, np.float32)
     assert ("tanh" in _ufuncs(c, P, X, T)) == (4096 * sum(sizes[1:-1]) >= 65536)   # every hidden layer qualifies
     J, g = c.loss_gradients(P, X, T)
