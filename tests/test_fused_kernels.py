@@ -190,12 +190,19 @@ def test_fallbacks_give_the_numpy_numbers_silently(tmp_path, monkeypatch, capfd)
     assert out == "" and err == ""
 
 
-def test_new_kernels_are_built_only_once_enough_rows_are_computed(tmp_path, monkeypatch):
+@pytest.fixture
+def compiles(tmp_path, monkeypatch):
+    """An empty kernel cache in tmp_path; the list grows by one per C compile."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
     monkeypatch.setattr(cbuild, "_LOADED", {})
     calls = []
     real = cbuild._compile
     monkeypatch.setattr(cbuild, "_compile", lambda *a: calls.append(1) or real(*a))
+    return calls
+
+
+def test_new_kernels_are_built_only_once_enough_rows_are_computed(compiles):
+    calls = compiles
     m = derive.compile(derive.mlp([3, 5, 2], activation="tanh", bias="per-unit"), check=False).module
     m.KERNEL_BUILD_ROWS = 100
     P, X, T = data((3, 5, 2), 64, "float64")
@@ -217,12 +224,8 @@ def test_non_contiguous_targets_fall_back_to_numpy():
     assert worst(m.gradients(P, X, Tf), plain.gradients(P, X, T)) == 0
 
 
-def test_a_cached_build_is_reused_and_a_corrupted_one_rebuilt(tmp_path, monkeypatch):
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
-    monkeypatch.setattr(cbuild, "_LOADED", {})
-    calls = []
-    real = cbuild._compile
-    monkeypatch.setattr(cbuild, "_compile", lambda *a: calls.append(1) or real(*a))
+def test_a_cached_build_is_reused_and_a_corrupted_one_rebuilt(tmp_path, compiles):
+    calls = compiles
     text = ctext.c_source(kernels.plan(derive.mlp([2, 3, 1], bias="per-unit")))
     assert cbuild.load_kernels(text) is not None and len(calls) == 1
     folder = tmp_path / "derive" / "kernels"
