@@ -16,7 +16,7 @@ from .layers import bias_kind, matrix_names
 # Batches from this size use the kernels.  Measured (2026-12-03, one core): the kernel path is faster
 # from batch 1 (0.3-0.8x the NumPy path's time at 1, 2, 4, 8, 16 ... 4096 rows), so no crossover.
 KERNEL_ROWS = 1
-# Kernels already in the user's cache are used from the first call; new ones are compiled (0.5-2 s) once
+# Kernels already in the user's cache are used from the first call; new ones are compiled (a few seconds of CPU: 5.2 s for seed002's) once
 # a process has computed this many rows: a build pays for itself only over many calls (training, a
 # benchmark), not in a script or a test that calls gradients a few times (nor in compile's own check).
 KERNEL_BUILD_ROWS = 200_000
